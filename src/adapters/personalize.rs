@@ -1,0 +1,144 @@
+//! [`Personalize`] with `aws-sdk-personalize`.
+
+use std::collections::{BTreeMap, HashMap};
+
+use aws_sdk_personalize::types as sdk;
+
+use super::{api_error, to_chrono};
+use crate::domain::campaign::{Campaign, CampaignUpdate, Status};
+use crate::domain::request::{CampaignConfig, Tag};
+use crate::ports::{ApiError, ApiErrorKind, CampaignChange, NewCampaign, Personalize};
+
+#[derive(Debug, Clone)]
+pub struct PersonalizeClient {
+    client: aws_sdk_personalize::Client,
+}
+
+impl PersonalizeClient {
+    pub fn new(client: aws_sdk_personalize::Client) -> Self {
+        Self { client }
+    }
+
+    pub fn from_conf(config: &aws_config::SdkConfig) -> Self {
+        Self::new(aws_sdk_personalize::Client::new(config))
+    }
+}
+
+impl Personalize for PersonalizeClient {
+    async fn describe_campaign(&self, campaign_arn: &str) -> Result<Option<Campaign>, ApiError> {
+        let result = self
+            .client
+            .describe_campaign()
+            .campaign_arn(campaign_arn)
+            .send()
+            .await;
+        match result {
+            Ok(out) => Ok(out.campaign.map(campaign_from_sdk)),
+            Err(e) => {
+                let e = api_error(e);
+                if e.kind == ApiErrorKind::NotFound {
+                    Ok(None)
+                } else {
+                    Err(e)
+                }
+            }
+        }
+    }
+
+    async fn create_campaign(&self, campaign: &NewCampaign) -> Result<String, ApiError> {
+        let tags = campaign
+            .tags
+            .iter()
+            .map(tag_to_sdk)
+            .collect::<Result<Vec<_>, _>>()?;
+        let out = self
+            .client
+            .create_campaign()
+            .name(&campaign.name)
+            .solution_version_arn(&campaign.solution_version_arn)
+            .min_provisioned_tps(campaign.min_provisioned_tps)
+            .set_campaign_config(campaign.config.as_ref().map(config_to_sdk))
+            .set_tags((!tags.is_empty()).then_some(tags))
+            .send()
+            .await
+            .map_err(api_error)?;
+        Ok(out.campaign_arn.unwrap_or_default())
+    }
+
+    async fn update_campaign(&self, change: &CampaignChange) -> Result<(), ApiError> {
+        self.client
+            .update_campaign()
+            .campaign_arn(&change.campaign_arn)
+            .solution_version_arn(&change.solution_version_arn)
+            .set_min_provisioned_tps(change.min_provisioned_tps)
+            .set_campaign_config(change.config.as_ref().map(config_to_sdk))
+            .send()
+            .await
+            .map_err(api_error)?;
+        Ok(())
+    }
+}
+
+fn tag_to_sdk(tag: &Tag) -> Result<sdk::Tag, ApiError> {
+    sdk::Tag::builder()
+        .tag_key(&tag.tag_key)
+        .tag_value(&tag.tag_value)
+        .build()
+        .map_err(|e| ApiError::new(ApiErrorKind::InvalidInput, "InvalidTag", e.to_string()))
+}
+
+pub(crate) fn config_to_sdk(config: &CampaignConfig) -> sdk::CampaignConfig {
+    sdk::CampaignConfig::builder()
+        .set_item_exploration_config(
+            config
+                .item_exploration_config
+                .as_ref()
+                .map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect()),
+        )
+        .set_enable_metadata_with_recommendations(config.enable_metadata_with_recommendations)
+        .set_sync_with_latest_solution_version(config.sync_with_latest_solution_version)
+        .set_ranking_influence(config.ranking_influence.as_ref().map(|m| {
+            m.iter()
+                .map(|(k, v)| (sdk::RankingInfluenceType::from(k.as_str()), *v))
+                .collect::<HashMap<_, _>>()
+        }))
+        .build()
+}
+
+pub(crate) fn config_from_sdk(config: sdk::CampaignConfig) -> CampaignConfig {
+    CampaignConfig {
+        item_exploration_config: config
+            .item_exploration_config
+            .map(|m| m.into_iter().collect::<BTreeMap<_, _>>()),
+        enable_metadata_with_recommendations: config.enable_metadata_with_recommendations,
+        sync_with_latest_solution_version: config.sync_with_latest_solution_version,
+        ranking_influence: config.ranking_influence.map(|m| {
+            m.into_iter()
+                .map(|(k, v)| (k.as_str().to_string(), v))
+                .collect::<BTreeMap<_, _>>()
+        }),
+    }
+}
+
+pub(crate) fn campaign_from_sdk(c: sdk::Campaign) -> Campaign {
+    Campaign {
+        name: c.name.unwrap_or_default(),
+        arn: c.campaign_arn.unwrap_or_default(),
+        solution_version_arn: c.solution_version_arn,
+        min_provisioned_tps: c.min_provisioned_tps,
+        config: c.campaign_config.map(config_from_sdk),
+        status: Status::parse(c.status.as_deref().unwrap_or("")),
+        failure_reason: c.failure_reason,
+        created_at: c.creation_date_time.as_ref().and_then(to_chrono),
+        updated_at: c.last_updated_date_time.as_ref().and_then(to_chrono),
+        latest_update: c.latest_campaign_update.map(|u| CampaignUpdate {
+            solution_version_arn: u.solution_version_arn,
+            min_provisioned_tps: u.min_provisioned_tps,
+            config: u.campaign_config.map(config_from_sdk),
+            status: Status::parse(u.status.as_deref().unwrap_or("")),
+            failure_reason: u.failure_reason,
+            created_at: u.creation_date_time.as_ref().and_then(to_chrono),
+            updated_at: u.last_updated_date_time.as_ref().and_then(to_chrono),
+        }),
+    }
+}

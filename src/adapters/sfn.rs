@@ -1,0 +1,45 @@
+//! [`Workflow`] with `aws-sdk-sfn`.
+
+use super::api_error;
+use crate::ports::{ApiError, ApiErrorKind, Started, Workflow};
+
+#[derive(Debug, Clone)]
+pub struct StepFunctionsClient {
+    client: aws_sdk_sfn::Client,
+    state_machine_arn: String,
+}
+
+impl StepFunctionsClient {
+    pub fn new(client: aws_sdk_sfn::Client, state_machine_arn: impl Into<String>) -> Self {
+        Self {
+            client,
+            state_machine_arn: state_machine_arn.into(),
+        }
+    }
+}
+
+impl Workflow for StepFunctionsClient {
+    async fn start_execution(&self, name: &str, input: &str) -> Result<Started, ApiError> {
+        let result = self
+            .client
+            .start_execution()
+            .state_machine_arn(&self.state_machine_arn)
+            .name(name)
+            .input(input)
+            .send()
+            .await;
+        match result {
+            Ok(out) => Ok(Started::New {
+                execution_arn: out.execution_arn,
+            }),
+            Err(e) => {
+                let e = api_error(e);
+                if e.kind == ApiErrorKind::AlreadyExists {
+                    Ok(Started::AlreadyExists)
+                } else {
+                    Err(e)
+                }
+            }
+        }
+    }
+}

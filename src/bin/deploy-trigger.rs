@@ -1,0 +1,22 @@
+//! deploy-trigger Lambda: S3 manifests and EventBridge events → executions.
+
+use lambda_runtime::{Error, LambdaEvent, service_fn};
+use personalize_deployer::adapters::{S3Client, StepFunctionsClient, load_aws_config};
+use personalize_deployer::config::{ProcessEnv, TriggerConfig};
+use personalize_deployer::handlers::trigger;
+use serde_json::Value;
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    lambda_runtime::tracing::init_default_subscriber();
+    let config = TriggerConfig::from_env(&ProcessEnv)?;
+    let aws = load_aws_config().await;
+    let store = S3Client::from_conf(&aws, config.s3_force_path_style);
+    let workflow =
+        StepFunctionsClient::new(aws_sdk_sfn::Client::new(&aws), config.state_machine_arn);
+    let (store, workflow) = (&store, &workflow);
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
+        trigger::handle(store, workflow, &event.payload).await
+    }))
+    .await
+}

@@ -1,0 +1,230 @@
+//! What Personalize reports about a campaign (DescribeCampaign), without SDK
+//! types, and how it compares with a deployment request.
+
+use std::fmt;
+
+use chrono::{DateTime, Utc};
+
+use super::arn::VersionRef;
+use super::request::{CampaignConfig, DeploymentRequest};
+
+/// A campaign or campaign-update status (API reference §5).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Status {
+    CreatePending,
+    CreateInProgress,
+    Active,
+    CreateFailed,
+    DeletePending,
+    DeleteInProgress,
+    Other(String),
+}
+
+impl Status {
+    pub fn parse(s: &str) -> Status {
+        match s {
+            "CREATE PENDING" => Status::CreatePending,
+            "CREATE IN_PROGRESS" => Status::CreateInProgress,
+            "ACTIVE" => Status::Active,
+            "CREATE FAILED" => Status::CreateFailed,
+            "DELETE PENDING" => Status::DeletePending,
+            "DELETE IN_PROGRESS" => Status::DeleteInProgress,
+            other => Status::Other(other.to_string()),
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        match self {
+            Status::CreatePending => "CREATE PENDING",
+            Status::CreateInProgress => "CREATE IN_PROGRESS",
+            Status::Active => "ACTIVE",
+            Status::CreateFailed => "CREATE FAILED",
+            Status::DeletePending => "DELETE PENDING",
+            Status::DeleteInProgress => "DELETE IN_PROGRESS",
+            Status::Other(s) => s,
+        }
+    }
+
+    pub fn is_creating(&self) -> bool {
+        matches!(self, Status::CreatePending | Status::CreateInProgress)
+    }
+
+    pub fn is_deleting(&self) -> bool {
+        matches!(self, Status::DeletePending | Status::DeleteInProgress)
+    }
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// `Campaign` of DescribeCampaign.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Campaign {
+    pub name: String,
+    pub arn: String,
+    pub solution_version_arn: Option<String>,
+    pub min_provisioned_tps: Option<i32>,
+    pub config: Option<CampaignConfig>,
+    pub status: Status,
+    pub failure_reason: Option<String>,
+    pub created_at: Option<DateTime<Utc>>,
+    pub updated_at: Option<DateTime<Utc>>,
+    /// Present only once the campaign has had an UpdateCampaign.
+    pub latest_update: Option<CampaignUpdate>,
+}
+
+/// `CampaignUpdateSummary` (`latestCampaignUpdate`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct CampaignUpdate {
+    pub solution_version_arn: Option<String>,
+    pub min_provisioned_tps: Option<i32>,
+    pub config: Option<CampaignConfig>,
+    pub status: Status,
+    pub failure_reason: Option<String>,
+    pub created_at: Option<DateTime<Utc>>,
+    pub updated_at: Option<DateTime<Utc>>,
+}
+
+impl Campaign {
+    /// Whether a create or an update of this campaign is under way.
+    pub fn busy(&self) -> Option<String> {
+        if self.status.is_creating() {
+            return Some(format!("campaign status is {}", self.status));
+        }
+        match &self.latest_update {
+            Some(u) if u.status.is_creating() => {
+                Some(format!("an update is in progress ({})", u.status))
+            }
+            _ => None,
+        }
+    }
+
+    /// How the configuration the campaign serves (the top-level fields) differs
+    /// from what the request asks for; empty when it serves exactly that.
+    pub fn differences(&self, request: &DeploymentRequest) -> Vec<String> {
+        differences(
+            request,
+            self.solution_version_arn.as_deref(),
+            self.min_provisioned_tps,
+            self.config.as_ref(),
+        )
+    }
+}
+
+impl CampaignUpdate {
+    /// How what this update deploys differs from what the request asks for.
+    pub fn differences(&self, request: &DeploymentRequest) -> Vec<String> {
+        differences(
+            request,
+            self.solution_version_arn.as_deref(),
+            self.min_provisioned_tps,
+            self.config.as_ref(),
+        )
+    }
+}
+
+/// How a solution version, TPS and configuration differ from a request. Fields
+/// the request leaves out are not compared: they mean "keep what the campaign
+/// has".
+fn differences(
+    request: &DeploymentRequest,
+    version: Option<&str>,
+    tps: Option<i32>,
+    config: Option<&CampaignConfig>,
+) -> Vec<String> {
+    let mut out = Vec::new();
+    if !serves_version(request, version) {
+        out.push(format!(
+            "solutionVersionArn {} -> {}",
+            version.unwrap_or("(none)"),
+            request.solution_version_arn
+        ));
+    }
+    if let Some(want) = request.min_provisioned_tps {
+        let have = tps.unwrap_or(1);
+        if have != want {
+            out.push(format!("minProvisionedTPS {have} -> {want}"));
+        }
+    }
+    if let Some(desired) = &request.campaign_config {
+        let current = config.cloned().unwrap_or_default();
+        config_differences(desired, &current, &mut out);
+    }
+    out
+}
+
+/// Whether `serving` satisfies the request's solution version: the same ARN, or,
+/// for `<solution>/$LATEST`, any version of that solution (Personalize may
+/// report the resolved version).
+fn serves_version(request: &DeploymentRequest, serving: Option<&str>) -> bool {
+    let Some(serving) = serving else {
+        return false;
+    };
+    if serving == request.solution_version_arn {
+        return true;
+    }
+    match request.solution_version() {
+        Ok(v) if v.version == VersionRef::Latest => v.is_version_of_same_solution(serving),
+        _ => false,
+    }
+}
+
+fn config_differences(desired: &CampaignConfig, current: &CampaignConfig, out: &mut Vec<String>) {
+    if let Some(want) = &desired.item_exploration_config {
+        let have = current.item_exploration_config.clone().unwrap_or_default();
+        if &have != want {
+            out.push(format!("itemExplorationConfig {have:?} -> {want:?}"));
+        }
+    }
+    if let Some(want) = desired.enable_metadata_with_recommendations {
+        let have = current
+            .enable_metadata_with_recommendations
+            .unwrap_or(false);
+        if have != want {
+            out.push(format!(
+                "enableMetadataWithRecommendations {have} -> {want}"
+            ));
+        }
+    }
+    if let Some(want) = desired.sync_with_latest_solution_version {
+        let have = current.sync_with_latest_solution_version.unwrap_or(false);
+        if have != want {
+            out.push(format!("syncWithLatestSolutionVersion {have} -> {want}"));
+        }
+    }
+    if let Some(want) = &desired.ranking_influence {
+        let have = current.ranking_influence.clone().unwrap_or_default();
+        if &have != want {
+            out.push(format!("rankingInfluence {have:?} -> {want:?}"));
+        }
+    }
+}
+
+/// The full configuration to send with UpdateCampaign: what the campaign has,
+/// with every member the request gives replacing the current one. Sending the
+/// full configuration avoids depending on the service's undocumented
+/// merge-or-replace behaviour for a partial one. `None` when the request gives
+/// no configuration (the campaign keeps its own).
+pub fn merged_config(
+    current: Option<&CampaignConfig>,
+    desired: Option<&CampaignConfig>,
+) -> Option<CampaignConfig> {
+    let desired = desired?;
+    let mut merged = current.cloned().unwrap_or_default();
+    if desired.item_exploration_config.is_some() {
+        merged.item_exploration_config = desired.item_exploration_config.clone();
+    }
+    if desired.enable_metadata_with_recommendations.is_some() {
+        merged.enable_metadata_with_recommendations = desired.enable_metadata_with_recommendations;
+    }
+    if desired.sync_with_latest_solution_version.is_some() {
+        merged.sync_with_latest_solution_version = desired.sync_with_latest_solution_version;
+    }
+    if desired.ranking_influence.is_some() {
+        merged.ranking_influence = desired.ranking_influence.clone();
+    }
+    Some(merged)
+}

@@ -1,0 +1,12 @@
+//! The product's domain: requests, their validation, campaigns, decisions and
+//! notifications. It knows nothing of the AWS SDK.
+
+pub mod arn;
+pub mod campaign;
+pub mod deploy;
+pub mod notification;
+pub mod origin;
+pub mod request;
+pub mod rules;
+pub mod status;
+pub mod workflow;

@@ -1,0 +1,258 @@
+//! The notification of a finished deployment: the SNS subject and text for
+//! people, and the EventBridge detail-type and detail for automation. All the
+//! wording lives here.
+
+use std::fmt::Write as _;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::origin::Origin;
+use super::request::FieldError;
+use super::workflow::{Operation, Outcome};
+
+/// The EventBridge `source` of every event the product publishes, and of the
+/// deployment request event it accepts.
+pub const EVENT_SOURCE: &str = "personalize-deployer";
+/// `detail-type` of the event that asks for a deployment.
+pub const REQUEST_DETAIL_TYPE: &str = "Campaign Deployment Requested";
+/// Version of the [`NotificationDetail`] schema.
+pub const SCHEMA_VERSION: &str = "1";
+/// SNS requires subjects shorter than 100 characters.
+pub const SUBJECT_MAX: usize = 99;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Notification {
+    /// SNS subject: ASCII, one line, at most 99 characters.
+    pub subject: String,
+    /// SNS message: plain text for people.
+    pub message: String,
+    /// EventBridge `detail-type`.
+    pub detail_type: String,
+    /// EventBridge `source`.
+    pub source: String,
+    /// EventBridge `detail`.
+    pub detail: NotificationDetail,
+}
+
+/// The final status of a deployment, as published.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum DeploymentStatus {
+    Succeeded,
+    Failed,
+    Rejected,
+    TimedOut,
+    Unchanged,
+}
+
+impl DeploymentStatus {
+    pub fn of(outcome: Outcome) -> DeploymentStatus {
+        match outcome {
+            Outcome::Active => DeploymentStatus::Succeeded,
+            Outcome::Unchanged => DeploymentStatus::Unchanged,
+            Outcome::Rejected => DeploymentStatus::Rejected,
+            Outcome::TimedOut => DeploymentStatus::TimedOut,
+            Outcome::Failed | Outcome::Deleted | Outcome::InProgress => DeploymentStatus::Failed,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeploymentStatus::Succeeded => "SUCCEEDED",
+            DeploymentStatus::Failed => "FAILED",
+            DeploymentStatus::Rejected => "REJECTED",
+            DeploymentStatus::TimedOut => "TIMED_OUT",
+            DeploymentStatus::Unchanged => "UNCHANGED",
+        }
+    }
+
+    pub fn detail_type(self) -> &'static str {
+        match self {
+            DeploymentStatus::Succeeded => "Campaign Deployment Succeeded",
+            DeploymentStatus::Failed => "Campaign Deployment Failed",
+            DeploymentStatus::Rejected => "Campaign Deployment Rejected",
+            DeploymentStatus::TimedOut => "Campaign Deployment Timed Out",
+            DeploymentStatus::Unchanged => "Campaign Deployment Unchanged",
+        }
+    }
+}
+
+/// The EventBridge detail (schema version 1). Every key is always present;
+/// unknown values are `null`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NotificationDetail {
+    pub schema_version: String,
+    pub status: DeploymentStatus,
+    /// The status handler's finer outcome (`ACTIVE`, `FAILED`, `DELETED`, ...).
+    pub outcome: Outcome,
+    pub campaign_name: Option<String>,
+    pub campaign_arn: Option<String>,
+    pub operation: Option<Operation>,
+    pub target_solution_version_arn: Option<String>,
+    pub previous_solution_version_arn: Option<String>,
+    pub failure_reason: Option<String>,
+    /// For a rejected request: every rule it broke.
+    pub errors: Vec<FieldError>,
+    pub started_at: Option<DateTime<Utc>>,
+    pub ended_at: DateTime<Utc>,
+    pub duration_seconds: Option<f64>,
+    pub execution_arn: Option<String>,
+    pub origin: Option<Origin>,
+}
+
+/// What is known about a finished deployment.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Facts {
+    pub outcome: Outcome,
+    pub campaign_name: Option<String>,
+    pub campaign_arn: Option<String>,
+    pub operation: Option<Operation>,
+    pub target_solution_version_arn: Option<String>,
+    pub previous_solution_version_arn: Option<String>,
+    pub failure_reason: Option<String>,
+    pub errors: Vec<FieldError>,
+    pub started_at: Option<DateTime<Utc>>,
+    pub ended_at: DateTime<Utc>,
+    pub execution_arn: Option<String>,
+    pub origin: Option<Origin>,
+}
+
+impl Notification {
+    pub fn build(facts: Facts) -> Notification {
+        let status = DeploymentStatus::of(facts.outcome);
+        let duration_seconds = facts.started_at.map(|start| {
+            let ms = (facts.ended_at - start).num_milliseconds().max(0);
+            ms as f64 / 1000.0
+        });
+        Notification {
+            subject: subject(&facts),
+            message: message(&facts, duration_seconds),
+            detail_type: status.detail_type().to_string(),
+            source: EVENT_SOURCE.to_string(),
+            detail: NotificationDetail {
+                schema_version: SCHEMA_VERSION.to_string(),
+                status,
+                outcome: facts.outcome,
+                campaign_name: facts.campaign_name,
+                campaign_arn: facts.campaign_arn,
+                operation: facts.operation,
+                target_solution_version_arn: facts.target_solution_version_arn,
+                previous_solution_version_arn: facts.previous_solution_version_arn,
+                failure_reason: facts.failure_reason,
+                errors: facts.errors,
+                started_at: facts.started_at,
+                ended_at: facts.ended_at,
+                duration_seconds,
+                execution_arn: facts.execution_arn,
+                origin: facts.origin,
+            },
+        }
+    }
+}
+
+fn headline(facts: &Facts) -> String {
+    let op = facts
+        .operation
+        .filter(|op| *op != Operation::None)
+        .map(|op| format!(" ({op})"))
+        .unwrap_or_default();
+    match facts.outcome {
+        Outcome::Active => format!("deployment succeeded{op}"),
+        Outcome::Failed | Outcome::InProgress => format!("deployment FAILED{op}"),
+        Outcome::Deleted => format!("deployment FAILED{op}, campaign deleted"),
+        Outcome::TimedOut => format!("deployment TIMED OUT{op}"),
+        Outcome::Unchanged => "already up to date, nothing deployed".to_string(),
+        Outcome::Rejected => "deployment request REJECTED".to_string(),
+    }
+}
+
+/// `Personalize campaign <name>: <headline>`, made safe for SNS: printable
+/// ASCII only, one line, at most [`SUBJECT_MAX`] characters.
+fn subject(facts: &Facts) -> String {
+    let text = match &facts.campaign_name {
+        Some(name) => format!("Personalize campaign {name}: {}", headline(facts)),
+        None => format!("Personalize {}", headline(facts)),
+    };
+    let clean: String = text
+        .chars()
+        .map(|c| {
+            if c.is_ascii_graphic() || c == ' ' {
+                c
+            } else {
+                '?'
+            }
+        })
+        .collect();
+    if clean.len() <= SUBJECT_MAX {
+        clean
+    } else {
+        format!("{}...", &clean[..SUBJECT_MAX - 3])
+    }
+}
+
+fn time(t: &DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+pub fn human_duration(seconds: f64) -> String {
+    let total = seconds.round() as u64;
+    let (h, m, s) = (total / 3600, (total % 3600) / 60, total % 60);
+    if h > 0 {
+        format!("{h}h {m}m {s}s")
+    } else if m > 0 {
+        format!("{m}m {s}s")
+    } else {
+        format!("{s}s")
+    }
+}
+
+fn message(facts: &Facts, duration_seconds: Option<f64>) -> String {
+    let mut out = String::new();
+    let name = facts.campaign_name.as_deref().unwrap_or("(unknown)");
+    let _ = writeln!(out, "Personalize campaign {name}: {}.", headline(facts));
+    let _ = writeln!(out);
+    let mut line = |label: &str, value: &str| {
+        let _ = writeln!(out, "{label:<18}{value}");
+    };
+    line("Status:", DeploymentStatus::of(facts.outcome).as_str());
+    if let Some(arn) = &facts.campaign_arn {
+        line("Campaign ARN:", arn);
+    }
+    if let Some(op) = facts.operation {
+        line("Operation:", &op.to_string());
+    }
+    if let Some(target) = &facts.target_solution_version_arn {
+        line("Solution version:", target);
+    }
+    if let Some(previous) = &facts.previous_solution_version_arn {
+        line("Previous version:", previous);
+    }
+    if let Some(reason) = &facts.failure_reason {
+        line("Reason:", reason);
+    }
+    if let Some(start) = &facts.started_at {
+        line("Started:", &time(start));
+    }
+    let ended = match duration_seconds {
+        Some(d) => format!("{} (took {})", time(&facts.ended_at), human_duration(d)),
+        None => time(&facts.ended_at),
+    };
+    line("Ended:", &ended);
+    if let Some(origin) = &facts.origin {
+        line("Request:", &origin.to_string());
+    }
+    if let Some(arn) = &facts.execution_arn {
+        line("Execution:", arn);
+    }
+    if !facts.errors.is_empty() {
+        let _ = writeln!(out);
+        let _ = writeln!(out, "The request was rejected for these reasons:");
+        for e in &facts.errors {
+            let _ = writeln!(out, "  - {e}");
+        }
+    }
+    out
+}

@@ -1,0 +1,125 @@
+//! Where a deployment request came from, and the deterministic execution name
+//! derived from that identity and the request's content.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+/// The source of a deployment request. Its identity (all fields but `via`)
+/// names the execution, so a redelivered event maps to the same execution.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "camelCase")]
+pub enum Origin {
+    /// A manifest object in S3, announced by an S3 event notification or by
+    /// EventBridge.
+    #[serde(rename = "s3", rename_all = "camelCase")]
+    S3 {
+        bucket: String,
+        key: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        version_id: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        etag: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        sequencer: Option<String>,
+        /// `s3-notification` or `eventbridge`.
+        via: String,
+    },
+    /// The project's own EventBridge "Campaign Deployment Requested" event.
+    #[serde(rename = "event", rename_all = "camelCase")]
+    Event {
+        event_id: String,
+        source: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        account: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        region: Option<String>,
+    },
+}
+
+impl Origin {
+    /// The identity of the request, independent of how it was delivered.
+    fn identity(&self) -> String {
+        match self {
+            Origin::S3 {
+                bucket,
+                key,
+                version_id,
+                etag,
+                sequencer,
+                via: _,
+            } => format!(
+                "s3\n{bucket}\n{key}\n{}\n{}\n{}",
+                version_id.as_deref().unwrap_or(""),
+                etag.as_deref().unwrap_or("").trim_matches('"'),
+                sequencer.as_deref().unwrap_or("")
+            ),
+            Origin::Event {
+                event_id, source, ..
+            } => format!("event\n{source}\n{event_id}"),
+        }
+    }
+}
+
+impl fmt::Display for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Origin::S3 {
+                bucket,
+                key,
+                version_id,
+                via,
+                ..
+            } => {
+                write!(f, "s3://{bucket}/{key}")?;
+                if let Some(v) = version_id {
+                    write!(f, " (version {v})")?;
+                }
+                write!(f, " via {via}")
+            }
+            Origin::Event {
+                event_id, source, ..
+            } => write!(f, "EventBridge event {event_id} from {source}"),
+        }
+    }
+}
+
+/// Longest campaign-name prefix kept in an execution name: prefix, `-` and 32
+/// hex digits make at most 80 characters.
+const NAME_PREFIX_MAX: usize = 80 - 1 - HASH_HEX_LEN;
+const HASH_HEX_LEN: usize = 32;
+
+/// The execution name for a request: a readable prefix (the campaign name, or
+/// `request` when it has none usable) and 128 bits of SHA-256 over the origin's
+/// identity and the content. Always 1–80 characters of `0-9A-Za-z_-`.
+pub fn execution_name(campaign_name: Option<&str>, origin: &Origin, content: &[u8]) -> String {
+    let mut hasher = Sha256::new();
+    hasher.update(origin.identity().as_bytes());
+    hasher.update([0u8]);
+    hasher.update(content);
+    let digest = hasher.finalize();
+    let hex: String = digest
+        .iter()
+        .take(HASH_HEX_LEN / 2)
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let prefix: String = campaign_name
+        .unwrap_or("")
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .take(NAME_PREFIX_MAX)
+        .collect();
+    let prefix = if prefix.is_empty() {
+        "request"
+    } else {
+        &prefix
+    };
+    format!("{prefix}-{hex}")
+}

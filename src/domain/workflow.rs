@@ -1,0 +1,256 @@
+//! The state document the deployment state machine carries from step to step,
+//! and the task inputs and outputs of the Lambdas inside it.
+//!
+//! The execution input is a [`WorkflowState`] built by deploy-trigger. The
+//! DeployCampaign task adds `deployment`, every CampaignStatus poll replaces
+//! `status`, and a caught task error is put in `error`. Both task Lambdas
+//! receive a [`TaskInput`]: the whole state plus the execution's ARN and start
+//! time from the context object.
+
+use std::fmt;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::notification::Notification;
+use super::origin::{Origin, execution_name};
+use super::request::{DeploymentRequest, FieldError, Rejection};
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WorkflowState {
+    /// True when the request was rejected by deploy-trigger; `errors` says why.
+    #[serde(default)]
+    pub rejected: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub campaign_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub campaign_arn: Option<String>,
+    /// The validated request; absent when rejected.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request: Option<DeploymentRequest>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub origin: Option<Origin>,
+    /// Output of DeployCampaign.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deployment: Option<Deployment>,
+    /// Output of the latest CampaignStatus poll.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<StatusReport>,
+    /// A task error caught by the state machine (`Catch` with `ResultPath: $.error`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<TaskFailure>,
+}
+
+impl WorkflowState {
+    /// The execution input for a valid request.
+    pub fn accepted(request: DeploymentRequest, origin: Origin) -> WorkflowState {
+        WorkflowState {
+            campaign_name: Some(request.campaign_name.clone()),
+            campaign_arn: request.campaign_arn().ok(),
+            request: Some(request),
+            origin: Some(origin),
+            ..WorkflowState::default()
+        }
+    }
+
+    /// The execution input for a rejected request, carrying every reason.
+    pub fn rejected(rejection: Rejection, origin: Origin) -> WorkflowState {
+        WorkflowState {
+            rejected: true,
+            campaign_name: rejection.campaign_name,
+            errors: rejection.errors,
+            origin: Some(origin),
+            ..WorkflowState::default()
+        }
+    }
+}
+
+/// A StartExecution to make: its deterministic name and input.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlannedExecution {
+    pub name: String,
+    pub input: String,
+    pub rejected: bool,
+    pub campaign_name: Option<String>,
+}
+
+impl PlannedExecution {
+    /// Turns a parsed (or rejected) request from `origin` into an execution.
+    /// `raw` is the request as received; it names a rejected request, whose
+    /// canonical form does not exist.
+    pub fn new(
+        parsed: Result<DeploymentRequest, Rejection>,
+        origin: Origin,
+        raw: &[u8],
+    ) -> PlannedExecution {
+        let (state, content) = match parsed {
+            Ok(request) => {
+                let canonical = request.canonical_json();
+                (
+                    WorkflowState::accepted(request, origin),
+                    canonical.into_bytes(),
+                )
+            }
+            Err(rejection) => (WorkflowState::rejected(rejection, origin), raw.to_vec()),
+        };
+        let origin = state.origin.as_ref().expect("set above");
+        PlannedExecution {
+            name: execution_name(state.campaign_name.as_deref(), origin, &content),
+            // Struct fields serialize in declaration order and maps sorted, so
+            // the same request always gives the same bytes.
+            input: serde_json::to_string(&state).expect("the state always serializes"),
+            rejected: state.rejected,
+            campaign_name: state.campaign_name,
+        }
+    }
+}
+
+/// The input of the DeployCampaign and CampaignStatus tasks.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TaskInput {
+    pub state: WorkflowState,
+    /// `$$.Execution.Id`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub execution_arn: Option<String>,
+    /// `$$.Execution.StartTime`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub execution_start_time: Option<DateTime<Utc>>,
+}
+
+/// What Step Functions puts at a Catch's ResultPath.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TaskFailure {
+    #[serde(rename = "Error")]
+    pub error: String,
+    #[serde(rename = "Cause", default, skip_serializing_if = "Option::is_none")]
+    pub cause: Option<String>,
+}
+
+impl TaskFailure {
+    /// A readable reason: the error name and, when the cause is a Lambda error
+    /// document, its `errorMessage`.
+    pub fn reason(&self) -> String {
+        let message = self.cause.as_deref().map(|cause| {
+            serde_json::from_str::<serde_json::Value>(cause)
+                .ok()
+                .and_then(|v| v.get("errorMessage")?.as_str().map(str::to_string))
+                .unwrap_or_else(|| cause.to_string())
+        });
+        match message {
+            Some(m) if !m.is_empty() => format!("{}: {m}", self.error),
+            _ => self.error.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum Operation {
+    Create,
+    Update,
+    None,
+}
+
+impl fmt::Display for Operation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Operation::Create => "CREATE",
+            Operation::Update => "UPDATE",
+            Operation::None => "NONE",
+        })
+    }
+}
+
+/// The output of DeployCampaign.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Deployment {
+    pub campaign_name: String,
+    pub campaign_arn: String,
+    pub operation: Operation,
+    pub target_solution_version_arn: String,
+    /// The solution version the campaign served before (none for a new or a
+    /// failed campaign).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous_solution_version_arn: Option<String>,
+    /// When the create or update was requested (for NONE: when it was checked).
+    pub started_at: DateTime<Utc>,
+    /// What differed, e.g. `minProvisionedTPS 1 -> 2` (empty for CREATE/NONE).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub changes: Vec<String>,
+}
+
+/// The decision of a CampaignStatus poll.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Outcome {
+    /// Not finished: wait `waitSeconds` and poll again.
+    InProgress,
+    /// Deployed: the campaign serves the target version and configuration.
+    Active,
+    /// The create or update failed (or a task of the workflow failed).
+    Failed,
+    /// The campaign was deleted (or is being deleted) during the deployment.
+    Deleted,
+    /// The deadline passed before the deployment finished.
+    TimedOut,
+    /// Nothing to deploy: the campaign already served the request.
+    Unchanged,
+    /// The request was rejected before anything was deployed.
+    Rejected,
+}
+
+impl Outcome {
+    pub fn is_final(self) -> bool {
+        self != Outcome::InProgress
+    }
+
+    /// Whether the execution should end in Succeed.
+    pub fn is_success(self) -> bool {
+        matches!(self, Outcome::Active | Outcome::Unchanged)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::InProgress => "IN_PROGRESS",
+            Outcome::Active => "ACTIVE",
+            Outcome::Failed => "FAILED",
+            Outcome::Deleted => "DELETED",
+            Outcome::TimedOut => "TIMED_OUT",
+            Outcome::Unchanged => "UNCHANGED",
+            Outcome::Rejected => "REJECTED",
+        }
+    }
+}
+
+/// The output of CampaignStatus. Every member the state machine's Choice
+/// states read (`outcome`, `final`, `succeeded`, `waitSeconds`, `attempt`) is
+/// always present.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StatusReport {
+    pub outcome: Outcome,
+    #[serde(rename = "final")]
+    pub is_final: bool,
+    /// Whether the execution should succeed (meaningful when final).
+    pub succeeded: bool,
+    /// Seconds to wait before the next poll (0 when final).
+    pub wait_seconds: u64,
+    /// Polls made so far, this one included.
+    pub attempt: u32,
+    /// The campaign's top-level status as last described.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub campaign_status: Option<String>,
+    /// `latestCampaignUpdate.status` as last described.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub update_status: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failure_reason: Option<String>,
+    /// Present when final: what to publish.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notification: Option<Notification>,
+}

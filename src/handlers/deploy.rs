@@ -1,0 +1,46 @@
+//! deploy-campaign: the DeployCampaign task of the state machine.
+
+use chrono::Utc;
+use serde_json::Value;
+
+use crate::config::DeployConfig;
+use crate::domain::deploy::deploy;
+use crate::domain::workflow::{Deployment, TaskInput};
+use crate::error::Error;
+use crate::ports::Personalize;
+
+/// Parses a task input, naming what is wrong with it.
+pub fn task_input(event: Value) -> Result<TaskInput, Error> {
+    serde_json::from_value(event).map_err(|e| {
+        Error::InvalidTaskInput(format!(
+            "expected {{\"state\": <workflow state>, \"executionArn\", \"executionStartTime\"}}: {e}"
+        ))
+    })
+}
+
+pub async fn handle<P: Personalize>(
+    personalize: &P,
+    config: &DeployConfig,
+    event: Value,
+) -> Result<Deployment, Error> {
+    let input = task_input(event)?;
+    let request = input.state.request.as_ref().ok_or_else(|| {
+        Error::InvalidTaskInput("state.request is missing (was the request rejected?)".into())
+    })?;
+    let deployment = deploy(
+        personalize,
+        request,
+        config.default_min_provisioned_tps,
+        Utc::now,
+    )
+    .await?;
+    tracing::info!(
+        campaign = %deployment.campaign_arn,
+        operation = %deployment.operation,
+        target = %deployment.target_solution_version_arn,
+        previous = deployment.previous_solution_version_arn.as_deref().unwrap_or("-"),
+        changes = ?deployment.changes,
+        "deployment started"
+    );
+    Ok(deployment)
+}

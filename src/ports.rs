@@ -1,0 +1,136 @@
+//! The small interfaces the domain needs from AWS. Adapters in
+//! [`crate::adapters`] implement them with the SDK; tests implement them in
+//! memory. Nothing here mentions an SDK type.
+
+use std::fmt;
+use std::future::Future;
+
+use crate::domain::campaign::Campaign;
+use crate::domain::request::{CampaignConfig, Tag};
+
+/// How an AWS call failed, classified for the decisions the domain makes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ApiErrorKind {
+    NotFound,
+    AlreadyExists,
+    InUse,
+    InvalidInput,
+    LimitExceeded,
+    /// Request-rate throttling that outlasted the SDK's retries.
+    Throttled,
+    /// 5xx, time-outs and connection failures that outlasted the SDK's retries.
+    Unavailable,
+    /// Anything else (access denied, unexpected responses, ...).
+    Other,
+}
+
+/// An AWS call that failed: its classification, the service's error code and
+/// message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiError {
+    pub kind: ApiErrorKind,
+    pub code: String,
+    pub message: String,
+}
+
+impl ApiError {
+    pub fn new(kind: ApiErrorKind, code: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            kind,
+            code: code.into(),
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.message.is_empty() {
+            write!(f, "{}", self.code)
+        } else {
+            write!(f, "{}: {}", self.code, self.message)
+        }
+    }
+}
+
+impl std::error::Error for ApiError {}
+
+/// CreateCampaign arguments.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewCampaign {
+    pub name: String,
+    pub solution_version_arn: String,
+    pub min_provisioned_tps: i32,
+    pub config: Option<CampaignConfig>,
+    pub tags: Vec<Tag>,
+}
+
+/// UpdateCampaign arguments. `None` members are left out of the call.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CampaignChange {
+    pub campaign_arn: String,
+    pub solution_version_arn: String,
+    pub min_provisioned_tps: Option<i32>,
+    pub config: Option<CampaignConfig>,
+}
+
+/// The part of Amazon Personalize the product uses.
+pub trait Personalize: Send + Sync {
+    /// DescribeCampaign; `Ok(None)` when the campaign does not exist.
+    fn describe_campaign(
+        &self,
+        campaign_arn: &str,
+    ) -> impl Future<Output = Result<Option<Campaign>, ApiError>> + Send;
+
+    /// CreateCampaign; returns the new campaign's ARN.
+    fn create_campaign(
+        &self,
+        campaign: &NewCampaign,
+    ) -> impl Future<Output = Result<String, ApiError>> + Send;
+
+    /// UpdateCampaign.
+    fn update_campaign(
+        &self,
+        change: &CampaignChange,
+    ) -> impl Future<Output = Result<(), ApiError>> + Send;
+}
+
+/// The outcome of StartExecution.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Started {
+    /// A new execution (or the same running one, for identical input).
+    New { execution_arn: String },
+    /// `ExecutionAlreadyExists`: this request was handled already.
+    AlreadyExists,
+}
+
+/// Starting executions of the deployment state machine.
+pub trait Workflow: Send + Sync {
+    fn start_execution(
+        &self,
+        name: &str,
+        input: &str,
+    ) -> impl Future<Output = Result<Started, ApiError>> + Send;
+}
+
+/// The result of reading a manifest object.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Fetched {
+    Body(Vec<u8>),
+    NotFound,
+    /// Larger than the limit; its size in bytes. The body was not read.
+    TooLarge(u64),
+}
+
+/// Reading manifest objects.
+pub trait ObjectStore: Send + Sync {
+    /// Reads an object (the given version, if any), refusing anything larger
+    /// than `max_bytes`.
+    fn get_object(
+        &self,
+        bucket: &str,
+        key: &str,
+        version_id: Option<&str>,
+        max_bytes: u64,
+    ) -> impl Future<Output = Result<Fetched, ApiError>> + Send;
+}
