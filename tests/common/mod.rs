@@ -1,0 +1,244 @@
+//! Test support: in-memory implementations of the ports, and the sample events.
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Mutex;
+
+use chrono::{DateTime, TimeZone, Utc};
+use personalize_deployer::domain::campaign::{Campaign, CampaignUpdate, Status};
+use personalize_deployer::domain::request::DeploymentRequest;
+use personalize_deployer::ports::{
+    ApiError, ApiErrorKind, CampaignChange, Fetched, NewCampaign, ObjectStore, Personalize,
+    Started, Workflow,
+};
+use serde_json::Value;
+
+pub fn events_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("events")
+}
+
+pub fn event_bytes(name: &str) -> Vec<u8> {
+    std::fs::read(events_dir().join(name)).unwrap_or_else(|e| panic!("events/{name}: {e}"))
+}
+
+pub fn event(name: &str) -> Value {
+    serde_json::from_slice(&event_bytes(name)).unwrap_or_else(|e| panic!("events/{name}: {e}"))
+}
+
+pub fn manifest(name: &str) -> DeploymentRequest {
+    DeploymentRequest::from_slice(&event_bytes(&format!("manifests/{name}")))
+        .unwrap_or_else(|r| panic!("manifests/{name} is rejected: {r}"))
+}
+
+pub fn t(secs: i64) -> DateTime<Utc> {
+    Utc.timestamp_opt(1_795_000_000 + secs, 0).unwrap()
+}
+
+pub const SV1: &str = "arn:aws:personalize:us-east-1:111122223333:solution/movies/1a2b3c4d";
+pub const SV2: &str = "arn:aws:personalize:us-east-1:111122223333:solution/movies/5e6f7a8b";
+pub const CAMPAIGN_ARN: &str = "arn:aws:personalize:us-east-1:111122223333:campaign/movie-recs";
+
+/// An ACTIVE campaign serving exactly what `request` asks for.
+pub fn active_campaign(request: &DeploymentRequest) -> Campaign {
+    Campaign {
+        name: request.campaign_name.clone(),
+        arn: request.campaign_arn().unwrap(),
+        solution_version_arn: Some(request.solution_version_arn.clone()),
+        min_provisioned_tps: Some(request.min_provisioned_tps.unwrap_or(1)),
+        config: request.campaign_config.clone(),
+        status: Status::Active,
+        failure_reason: None,
+        created_at: Some(t(-3600)),
+        updated_at: Some(t(-3600)),
+        latest_update: None,
+    }
+}
+
+pub fn update_record(solution_version_arn: &str, tps: i32, status: Status) -> CampaignUpdate {
+    CampaignUpdate {
+        solution_version_arn: Some(solution_version_arn.to_string()),
+        min_provisioned_tps: Some(tps),
+        config: None,
+        status,
+        failure_reason: None,
+        created_at: Some(t(0)),
+        updated_at: Some(t(10)),
+    }
+}
+
+/// A Personalize double: answers from a script and records every call.
+#[derive(Default)]
+pub struct FakePersonalize {
+    /// Answers of DescribeCampaign, in order; the last one repeats.
+    pub describes: Mutex<Vec<Result<Option<Campaign>, ApiError>>>,
+    pub create_result: Mutex<Option<ApiError>>,
+    pub update_result: Mutex<Option<ApiError>>,
+    pub calls: Mutex<Vec<String>>,
+    pub created: Mutex<Vec<NewCampaign>>,
+    pub updated: Mutex<Vec<CampaignChange>>,
+}
+
+impl FakePersonalize {
+    pub fn describing(answers: Vec<Result<Option<Campaign>, ApiError>>) -> Self {
+        FakePersonalize {
+            describes: Mutex::new(answers),
+            ..Default::default()
+        }
+    }
+
+    pub fn failing_create(self, e: ApiError) -> Self {
+        *self.create_result.lock().unwrap() = Some(e);
+        self
+    }
+
+    pub fn failing_update(self, e: ApiError) -> Self {
+        *self.update_result.lock().unwrap() = Some(e);
+        self
+    }
+
+    pub fn calls(&self) -> Vec<String> {
+        self.calls.lock().unwrap().clone()
+    }
+}
+
+impl Personalize for FakePersonalize {
+    async fn describe_campaign(&self, arn: &str) -> Result<Option<Campaign>, ApiError> {
+        self.calls.lock().unwrap().push(format!("describe {arn}"));
+        let mut answers = self.describes.lock().unwrap();
+        if answers.len() > 1 {
+            answers.remove(0)
+        } else {
+            answers.first().cloned().unwrap_or(Ok(None))
+        }
+    }
+
+    async fn create_campaign(&self, c: &NewCampaign) -> Result<String, ApiError> {
+        self.calls
+            .lock()
+            .unwrap()
+            .push(format!("create {}", c.name));
+        self.created.lock().unwrap().push(c.clone());
+        match self.create_result.lock().unwrap().take() {
+            Some(e) => Err(e),
+            None => Ok(format!("arn:campaign/{}", c.name)),
+        }
+    }
+
+    async fn update_campaign(&self, change: &CampaignChange) -> Result<(), ApiError> {
+        self.calls
+            .lock()
+            .unwrap()
+            .push(format!("update {}", change.campaign_arn));
+        self.updated.lock().unwrap().push(change.clone());
+        match self.update_result.lock().unwrap().take() {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
+    }
+}
+
+pub fn api_error(kind: ApiErrorKind, code: &str) -> ApiError {
+    ApiError::new(kind, code, format!("{code} from the test"))
+}
+
+/// An S3 double holding objects by (bucket, key).
+#[derive(Default)]
+pub struct FakeStore {
+    pub objects: Mutex<HashMap<(String, String), Vec<u8>>>,
+    pub reads: Mutex<Vec<(String, String, Option<String>)>>,
+    pub fail_with: Mutex<Option<ApiError>>,
+}
+
+impl FakeStore {
+    pub fn with(objects: &[(&str, &str, &[u8])]) -> Self {
+        let store = FakeStore::default();
+        for (bucket, key, body) in objects {
+            store
+                .objects
+                .lock()
+                .unwrap()
+                .insert((bucket.to_string(), key.to_string()), body.to_vec());
+        }
+        store
+    }
+}
+
+impl ObjectStore for FakeStore {
+    async fn get_object(
+        &self,
+        bucket: &str,
+        key: &str,
+        version_id: Option<&str>,
+        max_bytes: u64,
+    ) -> Result<Fetched, ApiError> {
+        self.reads.lock().unwrap().push((
+            bucket.to_string(),
+            key.to_string(),
+            version_id.map(str::to_string),
+        ));
+        if let Some(e) = self.fail_with.lock().unwrap().clone() {
+            return Err(e);
+        }
+        Ok(
+            match self
+                .objects
+                .lock()
+                .unwrap()
+                .get(&(bucket.to_string(), key.to_string()))
+            {
+                None => Fetched::NotFound,
+                Some(body) if body.len() as u64 > max_bytes => Fetched::TooLarge(body.len() as u64),
+                Some(body) => Fetched::Body(body.clone()),
+            },
+        )
+    }
+}
+
+/// A Step Functions double with StartExecution's idempotency: a name seen
+/// before is `ExecutionAlreadyExists`.
+#[derive(Default)]
+pub struct FakeWorkflow {
+    pub executions: Mutex<Vec<(String, String)>>,
+    pub fail_names_containing: Mutex<Option<String>>,
+}
+
+impl FakeWorkflow {
+    pub fn inputs(&self) -> Vec<Value> {
+        self.executions
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|(_, input)| serde_json::from_str(input).unwrap())
+            .collect()
+    }
+
+    pub fn names(&self) -> Vec<String> {
+        self.executions
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|(n, _)| n.clone())
+            .collect()
+    }
+}
+
+impl Workflow for FakeWorkflow {
+    async fn start_execution(&self, name: &str, input: &str) -> Result<Started, ApiError> {
+        if let Some(part) = self.fail_names_containing.lock().unwrap().as_deref()
+            && name.contains(part)
+        {
+            return Err(api_error(ApiErrorKind::Unavailable, "ServiceUnavailable"));
+        }
+        let mut executions = self.executions.lock().unwrap();
+        if executions.iter().any(|(n, _)| n == name) {
+            return Ok(Started::AlreadyExists);
+        }
+        executions.push((name.to_string(), input.to_string()));
+        Ok(Started::New {
+            execution_arn: format!(
+                "arn:aws:states:us-east-1:111122223333:execution:personalize-deployer:{name}"
+            ),
+        })
+    }
+}

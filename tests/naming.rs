@@ -1,0 +1,153 @@
+//! Execution names and inputs: deterministic, within Step Functions' rules,
+//! distinct for distinct requests.
+
+mod common;
+
+use std::collections::HashSet;
+
+use common::manifest;
+use personalize_deployer::domain::origin::{Origin, execution_name};
+use personalize_deployer::domain::request::DeploymentRequest;
+use personalize_deployer::domain::workflow::PlannedExecution;
+
+fn s3(key: &str, version: Option<&str>, etag: &str, via: &str) -> Origin {
+    Origin::S3 {
+        bucket: "manifests".into(),
+        key: key.into(),
+        version_id: version.map(str::to_string),
+        etag: Some(etag.into()),
+        sequencer: Some("0055AED6DCD90281E5".into()),
+        via: via.into(),
+    }
+}
+
+fn event(id: &str) -> Origin {
+    Origin::Event {
+        event_id: id.into(),
+        source: "personalize-deployer".into(),
+        account: None,
+        region: None,
+    }
+}
+
+fn valid_name(name: &str) -> bool {
+    (1..=80).contains(&name.len())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+}
+
+#[test]
+fn the_same_request_always_gets_the_same_name_and_input() {
+    let request = manifest("movie-recs.json");
+    let origin = s3("m.json", Some("v1"), "e1", "s3-notification");
+    let a = PlannedExecution::new(Ok(request.clone()), origin.clone(), b"");
+    let b = PlannedExecution::new(Ok(request), origin, b"");
+    assert_eq!(a, b);
+    assert!(a.name.starts_with("movie-recs-"), "{}", a.name);
+}
+
+#[test]
+fn key_order_and_whitespace_of_the_manifest_do_not_change_name_or_input() {
+    let one = br#"{"campaignName":"c1","solutionVersionArn":"arn:aws:personalize:us-east-1:111122223333:solution/s/1a2b3c4d","tags":[{"tagKey":"a","tagValue":"b"}]}"#;
+    let two = br#"{ "tags": [ {"tagValue": "b", "tagKey": "a"} ],
+                   "solutionVersionArn": "arn:aws:personalize:us-east-1:111122223333:solution/s/1a2b3c4d",
+                   "campaignName": "c1" }"#;
+    let origin = event("id-1");
+    let a = PlannedExecution::new(DeploymentRequest::from_slice(one), origin.clone(), one);
+    let b = PlannedExecution::new(DeploymentRequest::from_slice(two), origin, two);
+    assert_eq!(a.name, b.name);
+    assert_eq!(a.input, b.input);
+}
+
+#[test]
+fn names_respect_the_charset_and_length_for_any_campaign_name() {
+    let long = "x".repeat(63);
+    let names = [
+        Some("movie-recs"),
+        Some(long.as_str()),
+        Some("movies with spaces/and:colons"),
+        Some("éèà-数据"),
+        Some(""),
+        None,
+    ];
+    for campaign in names {
+        let name = execution_name(campaign, &event("e"), b"content");
+        assert!(valid_name(&name), "{name:?} from {campaign:?}");
+    }
+    let name = execution_name(Some(&"y".repeat(200)), &event("e"), b"c");
+    assert_eq!(name.len(), 80);
+    assert_eq!(
+        execution_name(None, &event("e"), b"c").split('-').next(),
+        Some("request")
+    );
+}
+
+#[test]
+fn distinct_requests_get_distinct_names() {
+    let request = manifest("movie-recs.json");
+    let mut other_tps = request.clone();
+    other_tps.min_provisioned_tps = Some(3);
+    let plans = [
+        PlannedExecution::new(
+            Ok(request.clone()),
+            s3("m.json", Some("v1"), "e1", "s3-notification"),
+            b"",
+        ),
+        PlannedExecution::new(
+            Ok(request.clone()),
+            s3("m.json", Some("v2"), "e1", "s3-notification"),
+            b"",
+        ),
+        PlannedExecution::new(
+            Ok(request.clone()),
+            s3("m.json", None, "e2", "s3-notification"),
+            b"",
+        ),
+        PlannedExecution::new(
+            Ok(request.clone()),
+            s3("n.json", Some("v1"), "e1", "s3-notification"),
+            b"",
+        ),
+        PlannedExecution::new(
+            Ok(other_tps.clone()),
+            s3("m.json", Some("v1"), "e1", "s3-notification"),
+            b"",
+        ),
+        PlannedExecution::new(Ok(request.clone()), event("id-1"), b""),
+        PlannedExecution::new(Ok(request), event("id-2"), b""),
+        PlannedExecution::new(Ok(other_tps), event("id-1"), b""),
+    ];
+    let names: HashSet<&str> = plans.iter().map(|p| p.name.as_str()).collect();
+    assert_eq!(names.len(), plans.len(), "{names:#?}");
+}
+
+#[test]
+fn the_same_object_announced_by_s3_and_by_eventbridge_gets_one_name() {
+    let request = manifest("movie-recs.json");
+    let a = PlannedExecution::new(
+        Ok(request.clone()),
+        s3("m.json", Some("v1"), "e1", "s3-notification"),
+        b"",
+    );
+    let b = PlannedExecution::new(
+        Ok(request),
+        s3("m.json", Some("v1"), "\"e1\"", "eventbridge"),
+        b"",
+    );
+    assert_eq!(a.name, b.name);
+}
+
+#[test]
+fn rejected_requests_are_named_by_their_raw_content() {
+    let origin = event("id-9");
+    let bad1 = br#"{"campaignName": "c1"}"#;
+    let bad2 = br#"{"campaignName": "c1", "x": 1}"#;
+    let a = PlannedExecution::new(DeploymentRequest::from_slice(bad1), origin.clone(), bad1);
+    let b = PlannedExecution::new(DeploymentRequest::from_slice(bad2), origin.clone(), bad2);
+    let again = PlannedExecution::new(DeploymentRequest::from_slice(bad1), origin, bad1);
+    assert!(a.rejected && b.rejected);
+    assert_ne!(a.name, b.name);
+    assert_eq!(a, again);
+    assert!(valid_name(&a.name));
+}

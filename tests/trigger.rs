@@ -1,0 +1,411 @@
+//! deploy-trigger: every accepted event shape from `events/`, rejections that
+//! are still started (and so notified), idempotent redelivery, unknown shapes.
+
+mod common;
+
+use common::{FakeStore, FakeWorkflow, api_error, event, event_bytes};
+use personalize_deployer::Error;
+use personalize_deployer::domain::workflow::WorkflowState;
+use personalize_deployer::handlers::trigger::{MANIFEST_MAX_BYTES, decode_s3_key, handle};
+use personalize_deployer::ports::ApiErrorKind;
+use serde_json::json;
+
+const BUCKET: &str = "personalize-deployer-manifests";
+
+fn states(workflow: &FakeWorkflow) -> Vec<WorkflowState> {
+    workflow
+        .inputs()
+        .into_iter()
+        .map(|v| serde_json::from_value(v).unwrap())
+        .collect()
+}
+
+#[test]
+fn s3_keys_are_url_decoded() {
+    assert_eq!(
+        decode_s3_key("manifests/movie+recs%3Dv2.json").unwrap(),
+        "manifests/movie recs=v2.json"
+    );
+    assert_eq!(decode_s3_key("a%2Bb+c").unwrap(), "a+b c");
+    assert_eq!(decode_s3_key("caf%C3%A9.json").unwrap(), "café.json");
+    assert_eq!(decode_s3_key("plain/key.json").unwrap(), "plain/key.json");
+    assert!(decode_s3_key("bad%FF.json").is_err());
+}
+
+#[tokio::test]
+async fn an_s3_notification_with_two_records_starts_two_executions() {
+    let store = FakeStore::with(&[
+        (
+            BUCKET,
+            "manifests/movie recs=v2.json",
+            &event_bytes("manifests/movie-recs.json"),
+        ),
+        (
+            BUCKET,
+            "manifests/news+feed.json",
+            &event_bytes("manifests/news-feed-latest.json"),
+        ),
+    ]);
+    let workflow = FakeWorkflow::default();
+    let report = handle(&store, &workflow, &event("s3-notification.json"))
+        .await
+        .unwrap();
+
+    assert_eq!(report.executions.len(), 2);
+    assert!(
+        report
+            .executions
+            .iter()
+            .all(|e| e.status == "STARTED" && !e.rejected)
+    );
+    // The decoded keys were read, at the exact version that was announced.
+    let reads = store.reads.lock().unwrap().clone();
+    assert_eq!(
+        reads,
+        vec![
+            (
+                BUCKET.into(),
+                "manifests/movie recs=v2.json".into(),
+                Some("3HL4kqtJlcpXroDTDmjVBH40Nrjfkd".into())
+            ),
+            (
+                BUCKET.into(),
+                "manifests/news+feed.json".into(),
+                Some("9pQ2lmN7Xs0e_tKz1aBcDeFgHiJkLm".into())
+            ),
+        ]
+    );
+    let states = states(&workflow);
+    assert_eq!(states[0].campaign_name.as_deref(), Some("movie-recs"));
+    assert_eq!(
+        states[0].campaign_arn.as_deref(),
+        Some("arn:aws:personalize:us-east-1:111122223333:campaign/movie-recs")
+    );
+    assert_eq!(
+        states[1].request.as_ref().unwrap().campaign_name,
+        "news-feed"
+    );
+    assert!(!states[0].rejected);
+    let origin = serde_json::to_value(states[0].origin.as_ref().unwrap()).unwrap();
+    assert_eq!(origin["key"], "manifests/movie recs=v2.json");
+    assert_eq!(origin["via"], "s3-notification");
+}
+
+#[tokio::test]
+async fn the_same_event_delivered_twice_starts_one_execution_per_request() {
+    let store = FakeStore::with(&[
+        (
+            BUCKET,
+            "manifests/movie recs=v2.json",
+            &event_bytes("manifests/movie-recs.json"),
+        ),
+        (
+            BUCKET,
+            "manifests/news+feed.json",
+            &event_bytes("manifests/news-feed-latest.json"),
+        ),
+    ]);
+    let workflow = FakeWorkflow::default();
+    let first = handle(&store, &workflow, &event("s3-notification.json"))
+        .await
+        .unwrap();
+    let second = handle(&store, &workflow, &event("s3-notification.json"))
+        .await
+        .unwrap();
+    assert_eq!(workflow.executions.lock().unwrap().len(), 2);
+    assert!(
+        second
+            .executions
+            .iter()
+            .all(|e| e.status == "ALREADY_HANDLED")
+    );
+    let names = |r: &personalize_deployer::handlers::trigger::TriggerReport| -> Vec<String> {
+        r.executions.iter().map(|e| e.name.clone()).collect()
+    };
+    assert_eq!(names(&first), names(&second));
+}
+
+#[tokio::test]
+async fn an_eventbridge_object_created_event_reads_its_manifest() {
+    let store = FakeStore::with(&[(
+        BUCKET,
+        "manifests/movie-recs.json",
+        &event_bytes("manifests/movie-recs.json"),
+    )]);
+    let workflow = FakeWorkflow::default();
+    let report = handle(
+        &store,
+        &workflow,
+        &event("eventbridge-s3-object-created.json"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(report.executions.len(), 1);
+    assert_eq!(
+        report.executions[0].campaign_name.as_deref(),
+        Some("movie-recs")
+    );
+    let state = &states(&workflow)[0];
+    let origin = serde_json::to_value(state.origin.as_ref().unwrap()).unwrap();
+    assert_eq!(origin["via"], "eventbridge");
+    assert_eq!(origin["versionId"], "IYV3p45BT0ac8hjHg1houSdS1a.Mro8e");
+    assert_eq!(state.request.as_ref().unwrap().min_provisioned_tps, Some(2));
+}
+
+#[tokio::test]
+async fn an_eventbridge_key_that_only_exists_undecoded_is_still_found() {
+    let mut e = event("eventbridge-s3-object-created.json");
+    e["detail"]["object"]["key"] = json!("manifests/a+b.json");
+    let store = FakeStore::with(&[(
+        BUCKET,
+        "manifests/a+b.json",
+        &event_bytes("manifests/movie-recs.json"),
+    )]);
+    let workflow = FakeWorkflow::default();
+    let report = handle(&store, &workflow, &e).await.unwrap();
+    assert!(!report.executions[0].rejected);
+    let reads: Vec<String> = store
+        .reads
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|r| r.1.clone())
+        .collect();
+    assert_eq!(reads, vec!["manifests/a b.json", "manifests/a+b.json"]);
+}
+
+#[tokio::test]
+async fn a_deployment_requested_event_carries_its_request() {
+    let store = FakeStore::default();
+    let workflow = FakeWorkflow::default();
+    let report = handle(&store, &workflow, &event("deployment-requested.json"))
+        .await
+        .unwrap();
+    assert!(
+        store.reads.lock().unwrap().is_empty(),
+        "nothing is read from S3"
+    );
+    assert_eq!(report.executions.len(), 1);
+    let state = &states(&workflow)[0];
+    let request = state.request.as_ref().unwrap();
+    assert_eq!(request.solution_version_arn, common::SV2);
+    let origin = serde_json::to_value(state.origin.as_ref().unwrap()).unwrap();
+    assert_eq!(
+        origin,
+        json!({
+            "type": "event", "eventId": "6a7e8feb-b491-4cf7-a9f1-bf3703467718",
+            "source": "personalize-deployer", "account": "111122223333", "region": "us-east-1"
+        })
+    );
+}
+
+#[tokio::test]
+async fn an_invalid_manifest_still_starts_an_execution_marked_rejected_with_every_reason() {
+    let mut e = event("eventbridge-s3-object-created.json");
+    e["detail"]["object"]["key"] = json!("manifests/invalid.json");
+    let store = FakeStore::with(&[(
+        BUCKET,
+        "manifests/invalid.json",
+        &event_bytes("manifests/invalid.json"),
+    )]);
+    let workflow = FakeWorkflow::default();
+    let report = handle(&store, &workflow, &e).await.unwrap();
+    assert_eq!(report.executions.len(), 1);
+    assert!(report.executions[0].rejected);
+    let state = &states(&workflow)[0];
+    assert!(state.rejected);
+    assert!(state.request.is_none());
+    assert_eq!(state.errors.len(), 10);
+    assert_eq!(state.campaign_name.as_deref(), Some("-movie recs"));
+    // The input the state machine's Choice reads always has `rejected`.
+    assert_eq!(workflow.inputs()[0]["rejected"], json!(true));
+}
+
+#[tokio::test]
+async fn an_invalid_request_event_is_rejected_not_dropped() {
+    let mut e = event("deployment-requested.json");
+    e["detail"] = json!({"campaignName": "movie-recs", "minProvisionedTPS": 0});
+    let workflow = FakeWorkflow::default();
+    handle(&FakeStore::default(), &workflow, &e).await.unwrap();
+    let state = &states(&workflow)[0];
+    assert!(state.rejected);
+    let fields: Vec<&str> = state.errors.iter().map(|e| e.field.as_str()).collect();
+    assert_eq!(fields, vec!["solutionVersionArn", "minProvisionedTPS"]);
+}
+
+#[tokio::test]
+async fn a_missing_manifest_is_rejected() {
+    let workflow = FakeWorkflow::default();
+    handle(
+        &FakeStore::default(),
+        &workflow,
+        &event("eventbridge-s3-object-created.json"),
+    )
+    .await
+    .unwrap();
+    let state = &states(&workflow)[0];
+    assert!(state.rejected);
+    assert_eq!(state.errors[0].field, "manifest");
+    assert!(
+        state.errors[0].rule.contains("does not exist"),
+        "{}",
+        state.errors[0].rule
+    );
+}
+
+#[tokio::test]
+async fn a_manifest_over_256_kib_is_refused_without_reading_it() {
+    let mut e = event("eventbridge-s3-object-created.json");
+    e["detail"]["object"]["size"] = json!(MANIFEST_MAX_BYTES + 1);
+    let store = FakeStore::default();
+    let workflow = FakeWorkflow::default();
+    handle(&store, &workflow, &e).await.unwrap();
+    assert!(store.reads.lock().unwrap().is_empty());
+    let state = &states(&workflow)[0];
+    assert!(state.rejected);
+    assert!(
+        state.errors[0]
+            .rule
+            .contains("is 262145 bytes; a manifest may be at most 262144 bytes")
+    );
+}
+
+#[tokio::test]
+async fn a_manifest_larger_than_announced_is_refused_too() {
+    let big = vec![b' '; MANIFEST_MAX_BYTES as usize + 10];
+    let store = FakeStore::with(&[(BUCKET, "manifests/movie-recs.json", &big)]);
+    let workflow = FakeWorkflow::default();
+    handle(
+        &store,
+        &workflow,
+        &event("eventbridge-s3-object-created.json"),
+    )
+    .await
+    .unwrap();
+    assert!(states(&workflow)[0].errors[0].rule.contains("262154 bytes"));
+}
+
+#[tokio::test]
+async fn records_other_than_object_created_are_ignored() {
+    let mut e = event("s3-notification.json");
+    e["Records"][1]["eventName"] = json!("ObjectRemoved:Delete");
+    let store = FakeStore::with(&[(
+        BUCKET,
+        "manifests/movie recs=v2.json",
+        &event_bytes("manifests/movie-recs.json"),
+    )]);
+    let workflow = FakeWorkflow::default();
+    let report = handle(&store, &workflow, &e).await.unwrap();
+    assert_eq!(report.executions.len(), 1);
+    assert_eq!(report.ignored.len(), 1);
+    assert!(report.ignored[0].contains("ObjectRemoved:Delete"));
+}
+
+#[tokio::test]
+async fn the_s3_test_event_is_ignored() {
+    let e = json!({"Service": "Amazon S3", "Event": "s3:TestEvent", "Time": "2026-11-22T10:00:00Z",
+                   "Bucket": BUCKET, "RequestId": "5582815E1AEA5ADF", "HostId": "8cLeGAmw098X5cv4Zkwcmo8vvZa3eH3eKxsPzbB9wrR+YstdA6Knx4Ip8EXAMPLE"});
+    let workflow = FakeWorkflow::default();
+    let report = handle(&FakeStore::default(), &workflow, &e).await.unwrap();
+    assert!(report.executions.is_empty());
+    assert_eq!(report.ignored, vec!["s3:TestEvent"]);
+}
+
+#[tokio::test]
+async fn unknown_event_shapes_are_clear_errors() {
+    let cases = [
+        (json!({"hello": "world"}), "unknown shape (keys: hello)"),
+        (json!([1, 2]), "not a JSON object"),
+        (
+            json!({"Records": "nope"}),
+            "\"Records\" is not a list of records",
+        ),
+        (
+            json!({"Records": [{"eventSource": "aws:sqs", "s3": {"bucket": {"name": "b"}, "object": {"key": "k"}}}]}),
+            "Records[0] has eventSource \"aws:sqs\"",
+        ),
+        (
+            json!({"Records": [{"eventSource": "aws:s3"}]}),
+            "Records[0] is not an S3 event record",
+        ),
+        (
+            json!({"id": "1", "detail-type": "Object Deleted", "source": "aws.s3", "detail": {}}),
+            "from \"aws.s3\" with detail-type \"Object Deleted\" are not handled",
+        ),
+        (
+            json!({"detail-type": "Campaign Deployment Requested", "source": "personalize-deployer", "detail": {}}),
+            "has no id",
+        ),
+    ];
+    for (e, expected) in cases {
+        let err = handle(&FakeStore::default(), &FakeWorkflow::default(), &e)
+            .await
+            .unwrap_err();
+        assert!(matches!(err, Error::UnsupportedEvent(_)), "{err}");
+        assert_eq!(err.error_type(), "UnsupportedEvent");
+        let text = err.to_string();
+        assert!(text.contains(expected), "{text:?} lacks {expected:?}");
+        assert!(text.contains("deploy-trigger accepts"), "{text}");
+    }
+}
+
+#[tokio::test]
+async fn a_failing_record_does_not_stop_the_others_and_the_event_fails_for_a_retry() {
+    let store = FakeStore::with(&[
+        (
+            BUCKET,
+            "manifests/movie recs=v2.json",
+            &event_bytes("manifests/movie-recs.json"),
+        ),
+        (
+            BUCKET,
+            "manifests/news+feed.json",
+            &event_bytes("manifests/news-feed-latest.json"),
+        ),
+    ]);
+    let workflow = FakeWorkflow::default();
+    *workflow.fail_names_containing.lock().unwrap() = Some("movie-recs".into());
+    let err = handle(&store, &workflow, &event("s3-notification.json"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::TriggerFailed {
+                failed: 1,
+                total: 2,
+                ..
+            }
+        ),
+        "{err}"
+    );
+    assert!(err.is_retryable());
+    assert_eq!(workflow.names().len(), 1, "the other request was started");
+    // The retry starts the missing one and finds the other already handled.
+    *workflow.fail_names_containing.lock().unwrap() = None;
+    let report = handle(&store, &workflow, &event("s3-notification.json"))
+        .await
+        .unwrap();
+    let statuses: Vec<&str> = report
+        .executions
+        .iter()
+        .map(|e| e.status.as_str())
+        .collect();
+    assert_eq!(statuses, vec!["STARTED", "ALREADY_HANDLED"]);
+}
+
+#[tokio::test]
+async fn a_transient_s3_failure_is_an_error_not_a_rejection() {
+    let store = FakeStore::default();
+    *store.fail_with.lock().unwrap() = Some(api_error(ApiErrorKind::Unavailable, "InternalError"));
+    let workflow = FakeWorkflow::default();
+    let err = handle(
+        &store,
+        &workflow,
+        &event("eventbridge-s3-object-created.json"),
+    )
+    .await
+    .unwrap_err();
+    assert!(err.to_string().contains("InternalError"), "{err}");
+    assert!(workflow.names().is_empty());
+}
