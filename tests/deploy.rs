@@ -1,0 +1,421 @@
+//! deploy-campaign: the create / update / unchanged / busy decisions, and the
+//! calls they lead to.
+
+mod common;
+
+use std::collections::BTreeMap;
+
+use common::*;
+use lambda_runtime::Diagnostic;
+use personalize_deployer::Error;
+use personalize_deployer::config::DeployConfig;
+use personalize_deployer::domain::campaign::Status;
+use personalize_deployer::domain::deploy::{Plan, deploy, plan};
+use personalize_deployer::domain::request::{CampaignConfig, DeploymentRequest};
+use personalize_deployer::domain::workflow::Operation;
+use personalize_deployer::handlers::deploy::handle;
+use personalize_deployer::ports::ApiErrorKind;
+
+fn request() -> DeploymentRequest {
+    manifest("movie-recs.json")
+}
+
+fn request_for(version: &str) -> DeploymentRequest {
+    let mut r = request();
+    r.solution_version_arn = version.to_string();
+    r
+}
+
+#[test]
+fn a_missing_campaign_is_created() {
+    assert_eq!(plan(&request(), None).unwrap(), Plan::Create);
+}
+
+#[test]
+fn a_campaign_serving_the_request_is_left_unchanged() {
+    let r = request();
+    let plan = plan(&r, Some(&active_campaign(&r))).unwrap();
+    assert_eq!(
+        plan,
+        Plan::Unchanged {
+            serving: Some(SV1.to_string())
+        }
+    );
+}
+
+#[test]
+fn a_new_solution_version_is_an_update_that_remembers_the_previous_one() {
+    let current = active_campaign(&request());
+    let r = request_for(SV2);
+    let Plan::Update {
+        previous_solution_version_arn,
+        changes,
+        change,
+    } = plan(&r, Some(&current)).unwrap()
+    else {
+        panic!("expected an update");
+    };
+    assert_eq!(previous_solution_version_arn.as_deref(), Some(SV1));
+    assert_eq!(changes, vec![format!("solutionVersionArn {SV1} -> {SV2}")]);
+    assert_eq!(change.campaign_arn, CAMPAIGN_ARN);
+    assert_eq!(change.solution_version_arn, SV2);
+    assert_eq!(change.min_provisioned_tps, Some(2));
+    assert_eq!(change.config, r.campaign_config);
+}
+
+#[test]
+fn a_different_tps_or_config_is_an_update() {
+    let current = active_campaign(&request());
+    let mut r = request();
+    r.min_provisioned_tps = Some(5);
+    let Plan::Update { changes, .. } = plan(&r, Some(&current)).unwrap() else {
+        panic!()
+    };
+    assert_eq!(changes, vec!["minProvisionedTPS 2 -> 5"]);
+
+    let mut r = request();
+    r.campaign_config.as_mut().unwrap().ranking_influence =
+        Some(BTreeMap::from([("FRESHNESS".to_string(), 0.4)]));
+    let Plan::Update { changes, .. } = plan(&r, Some(&current)).unwrap() else {
+        panic!()
+    };
+    assert_eq!(changes.len(), 1);
+    assert!(changes[0].starts_with("rankingInfluence"), "{changes:?}");
+}
+
+#[test]
+fn fields_the_request_leaves_out_are_kept_not_compared() {
+    let mut current = active_campaign(&request());
+    current.min_provisioned_tps = Some(10);
+    current
+        .config
+        .as_mut()
+        .unwrap()
+        .enable_metadata_with_recommendations = Some(true);
+    let mut r = request();
+    r.min_provisioned_tps = None;
+    r.campaign_config = None;
+    assert!(matches!(
+        plan(&r, Some(&current)).unwrap(),
+        Plan::Unchanged { .. }
+    ));
+
+    // An update sends the full configuration: what the campaign has, with what
+    // the request gives on top.
+    let mut r = request_for(SV2);
+    r.min_provisioned_tps = None;
+    r.campaign_config = Some(CampaignConfig {
+        ranking_influence: Some(BTreeMap::from([("POPULARITY".to_string(), 0.9)])),
+        ..CampaignConfig::default()
+    });
+    let Plan::Update { change, .. } = plan(&r, Some(&current)).unwrap() else {
+        panic!()
+    };
+    assert_eq!(change.min_provisioned_tps, None);
+    let config = change.config.unwrap();
+    assert_eq!(config.enable_metadata_with_recommendations, Some(true));
+    assert_eq!(config.ranking_influence.unwrap()["POPULARITY"], 0.9);
+    assert_eq!(
+        config.item_exploration_config.unwrap()["explorationWeight"],
+        "0.3"
+    );
+}
+
+#[test]
+fn a_latest_request_is_served_by_any_version_of_its_solution() {
+    let r = manifest("news-feed-latest.json");
+    let mut current = active_campaign(&r);
+    current.solution_version_arn =
+        Some("arn:aws:personalize:us-east-1:111122223333:solution/news/0f0f0f0f".into());
+    assert!(matches!(
+        plan(&r, Some(&current)).unwrap(),
+        Plan::Unchanged { .. }
+    ));
+    current.solution_version_arn =
+        Some("arn:aws:personalize:us-east-1:111122223333:solution/other/0f0f0f0f".into());
+    assert!(matches!(
+        plan(&r, Some(&current)).unwrap(),
+        Plan::Update { .. }
+    ));
+}
+
+#[test]
+fn a_campaign_being_created_for_another_version_is_busy() {
+    let mut current = active_campaign(&request());
+    current.status = Status::CreateInProgress;
+    let err = plan(&request_for(SV2), Some(&current)).unwrap_err();
+    assert!(matches!(err, Error::CampaignBusy { .. }), "{err}");
+    assert_eq!(err.error_type(), "CampaignBusy");
+    assert!(err.is_retryable());
+    assert!(err.to_string().contains("CREATE IN_PROGRESS"), "{err}");
+}
+
+#[test]
+fn an_update_in_progress_for_another_version_is_busy() {
+    let mut current = active_campaign(&request());
+    current.latest_update = Some(update_record(
+        "arn:aws:personalize:us-east-1:111122223333:solution/movies/99999999",
+        2,
+        Status::CreatePending,
+    ));
+    let err = plan(&request_for(SV2), Some(&current)).unwrap_err();
+    assert_eq!(err.error_type(), "CampaignBusy");
+    assert!(
+        err.to_string()
+            .contains("an update is in progress (CREATE PENDING)"),
+        "{err}"
+    );
+}
+
+#[test]
+fn work_already_heading_for_the_request_is_adopted_not_reported_busy() {
+    let r = request_for(SV2);
+    let mut creating = active_campaign(&r);
+    creating.status = Status::CreatePending;
+    assert_eq!(
+        plan(&r, Some(&creating)).unwrap(),
+        Plan::Adopt {
+            operation: Operation::Create,
+            previous_solution_version_arn: None
+        }
+    );
+    let mut updating = active_campaign(&request());
+    let mut update = update_record(SV2, 2, Status::CreateInProgress);
+    update.config = r.campaign_config.clone();
+    updating.latest_update = Some(update);
+    assert_eq!(
+        plan(&r, Some(&updating)).unwrap(),
+        Plan::Adopt {
+            operation: Operation::Update,
+            previous_solution_version_arn: Some(SV1.into())
+        }
+    );
+}
+
+#[test]
+fn a_campaign_being_deleted_fails_with_its_own_name() {
+    let mut current = active_campaign(&request());
+    current.status = Status::DeletePending;
+    let err = plan(&request(), Some(&current)).unwrap_err();
+    assert_eq!(err.error_type(), "CampaignDeleting");
+    assert!(!err.is_retryable());
+    assert!(err.to_string().contains("DELETE PENDING"));
+}
+
+#[test]
+fn a_failed_campaign_is_updated_even_with_the_same_request() {
+    let r = request();
+    let mut current = active_campaign(&r);
+    current.status = Status::CreateFailed;
+    let Plan::Update {
+        previous_solution_version_arn,
+        changes,
+        ..
+    } = plan(&r, Some(&current)).unwrap()
+    else {
+        panic!("expected an update");
+    };
+    assert_eq!(
+        previous_solution_version_arn, None,
+        "a failed campaign served nothing"
+    );
+    assert!(changes[0].contains("CREATE FAILED"));
+}
+
+#[test]
+fn a_failed_earlier_update_does_not_block_a_request_the_campaign_already_serves() {
+    let r = request();
+    let mut current = active_campaign(&r);
+    current.latest_update = Some(update_record(SV2, 2, Status::CreateFailed));
+    assert!(matches!(
+        plan(&r, Some(&current)).unwrap(),
+        Plan::Unchanged { .. }
+    ));
+}
+
+#[tokio::test]
+async fn deploy_creates_with_tags_and_the_default_tps() {
+    let fake = FakePersonalize::describing(vec![Ok(None)]);
+    let mut r = request();
+    r.min_provisioned_tps = None;
+    let d = deploy(&fake, &r, 3, || t(0)).await.unwrap();
+    assert_eq!(d.operation, Operation::Create);
+    assert_eq!(d.campaign_arn, CAMPAIGN_ARN);
+    assert_eq!(d.previous_solution_version_arn, None);
+    assert_eq!(d.started_at, t(0));
+    let created = fake.created.lock().unwrap()[0].clone();
+    assert_eq!(created.min_provisioned_tps, 3);
+    assert_eq!(created.tags, r.tags);
+    assert_eq!(created.config, r.campaign_config);
+    assert_eq!(
+        fake.calls(),
+        vec![
+            format!("describe {CAMPAIGN_ARN}"),
+            "create movie-recs".to_string()
+        ]
+    );
+}
+
+#[tokio::test]
+async fn a_create_race_describes_again_and_adopts_the_campaign() {
+    let r = request();
+    let mut created_meanwhile = active_campaign(&r);
+    created_meanwhile.status = Status::CreatePending;
+    let fake = FakePersonalize::describing(vec![Ok(None), Ok(Some(created_meanwhile))])
+        .failing_create(api_error(
+            ApiErrorKind::AlreadyExists,
+            "ResourceAlreadyExistsException",
+        ));
+    let d = deploy(&fake, &r, 1, || t(0)).await.unwrap();
+    assert_eq!(d.operation, Operation::Create);
+    assert_eq!(fake.calls().len(), 3, "{:?}", fake.calls());
+}
+
+#[tokio::test]
+async fn a_create_race_with_another_version_is_busy() {
+    let r = request();
+    let mut other = active_campaign(&request_for(SV2));
+    other.status = Status::CreateInProgress;
+    let fake =
+        FakePersonalize::describing(vec![Ok(None), Ok(Some(other))]).failing_create(api_error(
+            ApiErrorKind::AlreadyExists,
+            "ResourceAlreadyExistsException",
+        ));
+    let err = deploy(&fake, &r, 1, || t(0)).await.unwrap_err();
+    assert_eq!(err.error_type(), "CampaignBusy");
+}
+
+#[tokio::test]
+async fn deploy_updates_and_reports_the_previous_version() {
+    let fake = FakePersonalize::describing(vec![Ok(Some(active_campaign(&request())))]);
+    let d = deploy(&fake, &request_for(SV2), 1, || t(5)).await.unwrap();
+    assert_eq!(d.operation, Operation::Update);
+    assert_eq!(d.previous_solution_version_arn.as_deref(), Some(SV1));
+    assert_eq!(d.target_solution_version_arn, SV2);
+    assert_eq!(fake.updated.lock().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn deploy_does_nothing_when_the_campaign_serves_the_request() {
+    let fake = FakePersonalize::describing(vec![Ok(Some(active_campaign(&request())))]);
+    let d = deploy(&fake, &request(), 1, || t(5)).await.unwrap();
+    assert_eq!(d.operation, Operation::None);
+    assert_eq!(d.previous_solution_version_arn.as_deref(), Some(SV1));
+    assert_eq!(fake.calls().len(), 1, "only a describe: {:?}", fake.calls());
+}
+
+#[tokio::test]
+async fn an_update_refused_as_in_use_is_busy() {
+    let fake = FakePersonalize::describing(vec![Ok(Some(active_campaign(&request())))])
+        .failing_update(api_error(ApiErrorKind::InUse, "ResourceInUseException"));
+    let err = deploy(&fake, &request_for(SV2), 1, || t(0))
+        .await
+        .unwrap_err();
+    assert_eq!(err.error_type(), "CampaignBusy");
+}
+
+#[tokio::test]
+async fn permanent_service_errors_keep_their_names_and_are_not_retryable() {
+    for (kind, code, name) in [
+        (
+            ApiErrorKind::NotFound,
+            "ResourceNotFoundException",
+            "ResourceNotFound",
+        ),
+        (
+            ApiErrorKind::LimitExceeded,
+            "LimitExceededException",
+            "LimitExceeded",
+        ),
+        (
+            ApiErrorKind::InvalidInput,
+            "InvalidInputException",
+            "InvalidInput",
+        ),
+    ] {
+        let fake =
+            FakePersonalize::describing(vec![Ok(None)]).failing_create(api_error(kind, code));
+        let err = deploy(&fake, &request(), 1, || t(0)).await.unwrap_err();
+        assert_eq!(err.error_type(), name);
+        assert!(!err.is_retryable(), "{name}");
+        assert!(err.to_string().contains(code), "{err}");
+    }
+    for (kind, name) in [
+        (ApiErrorKind::Throttled, "Throttled"),
+        (ApiErrorKind::Unavailable, "ServiceUnavailable"),
+    ] {
+        let fake = FakePersonalize::describing(vec![Err(api_error(kind, "X"))]);
+        let err = deploy(&fake, &request(), 1, || t(0)).await.unwrap_err();
+        assert_eq!(err.error_type(), name);
+        assert!(err.is_retryable(), "{name}");
+    }
+}
+
+#[tokio::test]
+async fn an_invalid_request_is_refused_before_any_call() {
+    let fake = FakePersonalize::default();
+    let mut r = request();
+    r.campaign_name = "bad name".into();
+    let err = deploy(&fake, &r, 1, || t(0)).await.unwrap_err();
+    assert_eq!(err.error_type(), "InvalidRequest");
+    assert!(err.to_string().contains("campaignName"), "{err}");
+    assert!(fake.calls().is_empty());
+}
+
+#[tokio::test]
+async fn the_handler_reads_the_sample_task_input() {
+    let fake = FakePersonalize::describing(vec![Ok(Some(active_campaign(&request())))]);
+    let config = DeployConfig {
+        default_min_provisioned_tps: 1,
+    };
+    let d = handle(&fake, &config, event("deploy-campaign-input.json"))
+        .await
+        .unwrap();
+    assert_eq!(d.operation, Operation::Update);
+    assert_eq!(d.target_solution_version_arn, SV2);
+    let out = serde_json::to_value(&d).unwrap();
+    assert_eq!(out["operation"], "UPDATE");
+    assert_eq!(out["previousSolutionVersionArn"], SV1);
+    assert!(out["startedAt"].as_str().unwrap().ends_with('Z'));
+}
+
+#[tokio::test]
+async fn a_malformed_task_input_is_named() {
+    let config = DeployConfig {
+        default_min_provisioned_tps: 1,
+    };
+    let err = handle(
+        &FakePersonalize::default(),
+        &config,
+        serde_json::json!({"request": {}}),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(err.error_type(), "InvalidTaskInput");
+    let mut rejected = event("campaign-status-rejected-input.json");
+    rejected["state"]["rejected"] = true.into();
+    let err = handle(&FakePersonalize::default(), &config, rejected)
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("state.request is missing"),
+        "{err}"
+    );
+}
+
+#[test]
+fn errors_become_lambda_diagnostics_with_stable_names() {
+    let d: Diagnostic = Error::CampaignBusy {
+        campaign: "c".into(),
+        detail: "d".into(),
+    }
+    .into();
+    assert_eq!(d.error_type, "CampaignBusy");
+    assert_eq!(d.error_message, "campaign c is busy: d");
+    let d: Diagnostic = Error::from(api_error(
+        ApiErrorKind::NotFound,
+        "ResourceNotFoundException",
+    ))
+    .into();
+    assert_eq!(d.error_type, "ResourceNotFound");
+}

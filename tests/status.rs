@@ -1,0 +1,429 @@
+//! campaign-status: the status decisions (create, update in progress, failed
+//! update, deleted, timed out) and the notifications of final outcomes.
+
+mod common;
+
+use chrono::{DateTime, Utc};
+use common::*;
+use personalize_deployer::config::StatusConfig;
+use personalize_deployer::domain::campaign::{Campaign, Status};
+use personalize_deployer::domain::notification::{DeploymentStatus, SUBJECT_MAX};
+use personalize_deployer::domain::request::DeploymentRequest;
+use personalize_deployer::domain::status::{Observation, PollPolicy, observe, poll};
+use personalize_deployer::domain::workflow::{Outcome, StatusReport, TaskInput};
+use personalize_deployer::handlers::status::handle;
+use personalize_deployer::ports::ApiErrorKind;
+use serde_json::json;
+
+fn policy() -> PollPolicy {
+    PollPolicy {
+        initial_seconds: 30,
+        max_seconds: 120,
+        backoff_rate: 2.0,
+        deadline_seconds: 3600,
+    }
+}
+
+/// The sample status input: an UPDATE from SV1 to SV2 started at 10:30:02,
+/// after two polls.
+fn update_input() -> TaskInput {
+    serde_json::from_value(event("campaign-status-input.json")).unwrap()
+}
+
+fn target() -> DeploymentRequest {
+    update_input().state.request.unwrap()
+}
+
+fn started() -> DateTime<Utc> {
+    update_input().state.deployment.unwrap().started_at
+}
+
+fn at(seconds_after_start: i64) -> impl Fn() -> DateTime<Utc> {
+    move || started() + chrono::Duration::seconds(seconds_after_start)
+}
+
+/// The campaign before the update: ACTIVE on SV1.
+fn before() -> Campaign {
+    let mut old = target();
+    old.solution_version_arn = SV1.into();
+    active_campaign(&old)
+}
+
+fn updating(status: Status) -> Campaign {
+    let mut c = before();
+    let mut u = update_record(SV2, 2, status);
+    u.config = target().campaign_config;
+    c.latest_update = Some(u);
+    c
+}
+
+fn promoted() -> Campaign {
+    let mut c = active_campaign(&target());
+    let mut u = update_record(SV2, 2, Status::Active);
+    u.config = target().campaign_config;
+    c.latest_update = Some(u);
+    c
+}
+
+async fn poll_with(campaign: Option<Campaign>, now: impl Fn() -> DateTime<Utc>) -> StatusReport {
+    let fake = FakePersonalize::describing(vec![Ok(campaign)]);
+    poll(&fake, &update_input(), &policy(), now).await.unwrap()
+}
+
+#[test]
+fn backoff_grows_exponentially_up_to_the_cap() {
+    let p = policy();
+    let waits: Vec<u64> = (1..=6).map(|a| p.backoff(a)).collect();
+    assert_eq!(waits, vec![30, 60, 120, 120, 120, 120]);
+    let fixed = PollPolicy {
+        backoff_rate: 1.0,
+        ..p
+    };
+    assert_eq!(fixed.backoff(9), 30);
+    let gentle = PollPolicy {
+        initial_seconds: 10,
+        max_seconds: 300,
+        backoff_rate: 1.5,
+        ..p
+    };
+    assert_eq!(
+        (1..=4).map(|a| gentle.backoff(a)).collect::<Vec<_>>(),
+        vec![10, 15, 23, 34]
+    );
+    assert_eq!(
+        p.backoff(10_000),
+        120,
+        "no overflow on very long deployments"
+    );
+}
+
+#[test]
+fn a_campaign_being_created_is_in_progress() {
+    let mut c = active_campaign(&target());
+    for status in [Status::CreatePending, Status::CreateInProgress] {
+        c.status = status.clone();
+        assert_eq!(
+            observe(&target(), Some(&c)),
+            Observation::InProgress(format!("campaign status is {status}"))
+        );
+    }
+}
+
+#[test]
+fn an_active_campaign_serving_the_target_is_done() {
+    assert_eq!(
+        observe(&target(), Some(&active_campaign(&target()))),
+        Observation::Done
+    );
+}
+
+#[test]
+fn a_failed_creation_is_failed_with_its_reason() {
+    let mut c = active_campaign(&target());
+    c.status = Status::CreateFailed;
+    c.failure_reason = Some("Insufficient capacity".into());
+    assert_eq!(
+        observe(&target(), Some(&c)),
+        Observation::Failed("Insufficient capacity".into())
+    );
+    c.failure_reason = None;
+    assert!(
+        matches!(observe(&target(), Some(&c)), Observation::Failed(r) if r.contains("no reason given"))
+    );
+}
+
+#[test]
+fn a_missing_or_deleting_campaign_is_deleted() {
+    assert!(
+        matches!(observe(&target(), None), Observation::Deleted(r) if r.contains("no longer exists"))
+    );
+    let mut c = active_campaign(&target());
+    c.status = Status::DeleteInProgress;
+    assert!(
+        matches!(observe(&target(), Some(&c)), Observation::Deleted(r) if r.contains("DELETE IN_PROGRESS"))
+    );
+}
+
+#[test]
+fn during_an_update_the_active_top_level_status_is_not_completion() {
+    // Top-level ACTIVE, progress in latestCampaignUpdate.
+    for status in [Status::CreatePending, Status::CreateInProgress] {
+        let c = updating(status.clone());
+        assert_eq!(c.status, Status::Active);
+        assert_eq!(
+            observe(&target(), Some(&c)),
+            Observation::InProgress(format!("campaign update status is {status}"))
+        );
+    }
+    // Before the update record shows up, the campaign still serves SV1.
+    assert!(
+        matches!(observe(&target(), Some(&before())), Observation::InProgress(r) if r.contains("does not serve the request yet"))
+    );
+    // Update ACTIVE but the top level not promoted yet: still waiting.
+    assert!(matches!(
+        observe(&target(), Some(&updating(Status::Active))),
+        Observation::InProgress(_)
+    ));
+    assert_eq!(observe(&target(), Some(&promoted())), Observation::Done);
+}
+
+#[test]
+fn a_failed_update_is_a_failed_deployment_while_the_campaign_stays_active() {
+    let mut c = updating(Status::CreateFailed);
+    c.latest_update.as_mut().unwrap().failure_reason =
+        Some("Solution version is not compatible".into());
+    let Observation::Failed(reason) = observe(&target(), Some(&c)) else {
+        panic!()
+    };
+    assert_eq!(
+        reason,
+        format!("Solution version is not compatible; the campaign is still ACTIVE on {SV1}")
+    );
+}
+
+#[tokio::test]
+async fn an_update_in_progress_waits_with_backoff() {
+    let report = poll_with(Some(updating(Status::CreateInProgress)), at(300)).await;
+    assert_eq!(report.outcome, Outcome::InProgress);
+    assert!(!report.is_final && !report.succeeded);
+    assert_eq!(report.attempt, 3, "the sample input had two polls");
+    assert_eq!(report.wait_seconds, 120);
+    assert_eq!(report.campaign_status.as_deref(), Some("ACTIVE"));
+    assert_eq!(report.update_status.as_deref(), Some("CREATE IN_PROGRESS"));
+    assert!(report.notification.is_none());
+    let out = serde_json::to_value(&report).unwrap();
+    for key in ["outcome", "final", "succeeded", "waitSeconds", "attempt"] {
+        assert!(out.get(key).is_some(), "{key} is always present: {out}");
+    }
+    assert_eq!(out["outcome"], "IN_PROGRESS");
+}
+
+#[tokio::test]
+async fn the_last_wait_never_runs_far_past_the_deadline() {
+    let report = poll_with(Some(updating(Status::CreateInProgress)), at(3600 - 45)).await;
+    assert_eq!(report.wait_seconds, 45);
+}
+
+#[tokio::test]
+async fn past_the_deadline_an_unfinished_deployment_is_timed_out() {
+    let report = poll_with(Some(updating(Status::CreateInProgress)), at(3600)).await;
+    assert_eq!(report.outcome, Outcome::TimedOut);
+    assert!(report.is_final && !report.succeeded);
+    assert_eq!(report.wait_seconds, 0);
+    let reason = report.failure_reason.unwrap();
+    assert!(
+        reason.contains("not finished 1h 0m 0s after it started"),
+        "{reason}"
+    );
+    assert!(
+        reason.contains("campaign update status is CREATE IN_PROGRESS"),
+        "{reason}"
+    );
+    let n = report.notification.unwrap();
+    assert_eq!(n.detail_type, "Campaign Deployment Timed Out");
+    assert_eq!(n.detail.status, DeploymentStatus::TimedOut);
+}
+
+#[tokio::test]
+async fn a_finished_deployment_is_reported_even_after_the_deadline() {
+    let report = poll_with(Some(promoted()), at(7200)).await;
+    assert_eq!(report.outcome, Outcome::Active);
+}
+
+#[tokio::test]
+async fn a_successful_update_is_notified_with_every_fact() {
+    let report = poll_with(Some(promoted()), at(754)).await;
+    assert_eq!(report.outcome, Outcome::Active);
+    assert!(report.is_final && report.succeeded);
+    let n = report.notification.unwrap();
+    assert_eq!(
+        n.subject,
+        "Personalize campaign movie-recs: deployment succeeded (UPDATE)"
+    );
+    assert_eq!(n.detail_type, "Campaign Deployment Succeeded");
+    assert_eq!(n.source, "personalize-deployer");
+    let detail = serde_json::to_value(&n.detail).unwrap();
+    assert_eq!(
+        detail,
+        json!({
+            "schemaVersion": "1",
+            "status": "SUCCEEDED",
+            "outcome": "ACTIVE",
+            "campaignName": "movie-recs",
+            "campaignArn": CAMPAIGN_ARN,
+            "operation": "UPDATE",
+            "targetSolutionVersionArn": SV2,
+            "previousSolutionVersionArn": SV1,
+            "failureReason": null,
+            "errors": [],
+            "startedAt": "2026-11-22T10:30:01.250Z",
+            "endedAt": "2026-11-22T10:42:36Z",
+            "durationSeconds": 754.75,
+            "executionArn": "arn:aws:states:us-east-1:111122223333:execution:personalize-deployer:movie-recs-9b1c0c1f2a3d4e5f60718293a4b5c6d7",
+            "origin": {"type": "event", "eventId": "6a7e8feb-b491-4cf7-a9f1-bf3703467718",
+                       "source": "personalize-deployer", "account": "111122223333", "region": "us-east-1"}
+        })
+    );
+    for line in [
+        "Personalize campaign movie-recs: deployment succeeded (UPDATE).",
+        "Status:           SUCCEEDED",
+        &format!("Solution version: {SV2}"),
+        &format!("Previous version: {SV1}"),
+        "Ended:            2026-11-22T10:42:36Z (took 12m 35s)",
+        "Request:          EventBridge event 6a7e8feb-b491-4cf7-a9f1-bf3703467718 from personalize-deployer",
+    ] {
+        assert!(n.message.contains(line), "{line:?} not in\n{}", n.message);
+    }
+}
+
+#[tokio::test]
+async fn a_failed_update_is_notified_as_failed_with_the_reason() {
+    let mut c = updating(Status::CreateFailed);
+    c.latest_update.as_mut().unwrap().failure_reason = Some("Internal error".into());
+    let report = poll_with(Some(c), at(100)).await;
+    assert_eq!(report.outcome, Outcome::Failed);
+    assert_eq!(report.campaign_status.as_deref(), Some("ACTIVE"));
+    assert_eq!(report.update_status.as_deref(), Some("CREATE FAILED"));
+    let n = report.notification.unwrap();
+    assert_eq!(
+        n.subject,
+        "Personalize campaign movie-recs: deployment FAILED (UPDATE)"
+    );
+    assert_eq!(n.detail_type, "Campaign Deployment Failed");
+    assert_eq!(
+        n.detail.failure_reason.as_deref(),
+        Some(format!("Internal error; the campaign is still ACTIVE on {SV1}").as_str())
+    );
+    assert!(
+        n.message
+            .contains("Reason:           Internal error; the campaign is still ACTIVE")
+    );
+}
+
+#[tokio::test]
+async fn a_campaign_deleted_while_waiting_is_a_failed_deployment() {
+    let report = poll_with(None, at(100)).await;
+    assert_eq!(report.outcome, Outcome::Deleted);
+    let n = report.notification.unwrap();
+    assert_eq!(n.detail_type, "Campaign Deployment Failed");
+    assert_eq!(n.detail.outcome, Outcome::Deleted);
+    assert!(
+        n.subject
+            .ends_with("deployment FAILED (UPDATE), campaign deleted"),
+        "{}",
+        n.subject
+    );
+}
+
+#[tokio::test]
+async fn an_unchanged_deployment_is_notified_without_describing() {
+    let mut input = update_input();
+    input.state.deployment.as_mut().unwrap().operation =
+        personalize_deployer::domain::workflow::Operation::None;
+    let fake = FakePersonalize::default();
+    let report = poll(&fake, &input, &policy(), at(1)).await.unwrap();
+    assert_eq!(report.outcome, Outcome::Unchanged);
+    assert!(report.succeeded);
+    assert!(fake.calls().is_empty());
+    let n = report.notification.unwrap();
+    assert_eq!(n.detail_type, "Campaign Deployment Unchanged");
+    assert_eq!(
+        n.subject,
+        "Personalize campaign movie-recs: already up to date, nothing deployed"
+    );
+}
+
+#[tokio::test]
+async fn a_rejected_request_is_notified_with_every_reason() {
+    let input: TaskInput =
+        serde_json::from_value(event("campaign-status-rejected-input.json")).unwrap();
+    let fake = FakePersonalize::default();
+    let now = input.execution_start_time.unwrap() + chrono::Duration::milliseconds(400);
+    let report = poll(&fake, &input, &policy(), || now).await.unwrap();
+    assert_eq!(report.outcome, Outcome::Rejected);
+    assert!(report.is_final && !report.succeeded);
+    assert!(fake.calls().is_empty());
+    let n = report.notification.unwrap();
+    assert_eq!(n.detail_type, "Campaign Deployment Rejected");
+    assert_eq!(
+        n.subject,
+        "Personalize campaign -movie recs: deployment request REJECTED"
+    );
+    assert_eq!(n.detail.errors.len(), 2);
+    assert_eq!(n.detail.duration_seconds, Some(0.4));
+    assert!(
+        n.message
+            .contains("The request was rejected for these reasons:\n  - campaignName: must start")
+    );
+    assert!(
+        n.message
+            .contains("  - minProvisionedTPS: must be a whole number from 1 to 2147483647 (got 0)")
+    );
+    assert!(n.message.contains("s3://personalize-deployer-manifests/manifests/movie recs=v2.json (version 3HL4kqtJlcpXroDTDmjVBH40Nrjfkd) via s3-notification"));
+}
+
+#[tokio::test]
+async fn a_caught_task_error_is_notified_as_failed() {
+    let input: TaskInput =
+        serde_json::from_value(event("campaign-status-error-input.json")).unwrap();
+    let fake = FakePersonalize::default();
+    let report = poll(&fake, &input, &policy(), || t(0)).await.unwrap();
+    assert_eq!(report.outcome, Outcome::Failed);
+    assert!(fake.calls().is_empty());
+    let reason = report.failure_reason.unwrap();
+    assert!(
+        reason.starts_with(
+            "ResourceNotFound: not found: ResourceNotFoundException: solution version"
+        ),
+        "{reason}"
+    );
+    let n = report.notification.unwrap();
+    assert_eq!(n.detail.campaign_name.as_deref(), Some("movie-recs"));
+    assert_eq!(n.detail.target_solution_version_arn.as_deref(), Some(SV2));
+    assert_eq!(n.detail.operation, None);
+}
+
+#[tokio::test]
+async fn subjects_fit_sns_rules_whatever_the_input() {
+    let mut input: TaskInput =
+        serde_json::from_value(event("campaign-status-rejected-input.json")).unwrap();
+    for name in [
+        "x".repeat(300),
+        "données-réseau\nnouvelle ligne".to_string(),
+    ] {
+        input.state.campaign_name = Some(name);
+        let report = poll(&FakePersonalize::default(), &input, &policy(), || t(0))
+            .await
+            .unwrap();
+        let subject = report.notification.unwrap().subject;
+        assert!(subject.chars().count() <= SUBJECT_MAX, "{subject}");
+        assert!(
+            subject.chars().all(|c| c.is_ascii_graphic() || c == ' '),
+            "{subject:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn describe_failures_are_errors_the_workflow_can_retry() {
+    let fake = FakePersonalize::describing(vec![Err(api_error(
+        ApiErrorKind::Throttled,
+        "ThrottlingException",
+    ))]);
+    let err = poll(&fake, &update_input(), &policy(), at(1))
+        .await
+        .unwrap_err();
+    assert_eq!(err.error_type(), "Throttled");
+    assert!(err.is_retryable());
+}
+
+#[tokio::test]
+async fn the_handler_reads_the_sample_input() {
+    let fake = FakePersonalize::describing(vec![Ok(Some(promoted()))]);
+    let config = StatusConfig { poll: policy() };
+    let report = handle(&fake, &config, event("campaign-status-input.json"))
+        .await
+        .unwrap();
+    assert_eq!(report.outcome, Outcome::Active);
+    assert_eq!(fake.calls(), vec![format!("describe {CAMPAIGN_ARN}")]);
+}
