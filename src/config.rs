@@ -7,11 +7,19 @@ use std::ops::RangeInclusive;
 use crate::domain::arn::StateMachineRef;
 use crate::domain::status::PollPolicy;
 
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Clone, PartialEq, Eq, thiserror::Error)]
 #[error("configuration error: {variable} {rule}")]
 pub struct ConfigError {
     pub variable: &'static str,
     pub rule: String,
+}
+
+/// The message itself: a binary's `main` that fails at start-up prints its
+/// error with `Debug`, and that is what the operator reads.
+impl std::fmt::Debug for ConfigError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self, f)
+    }
 }
 
 /// deploy-trigger.

@@ -1,0 +1,452 @@
+//! The SDK adapters, with aws-smithy-mocks: the exact requests they send, how
+//! they read responses, how errors on the wire are classified, and that the
+//! SDK's standard retry absorbs throttling and 5xx while permanent errors are
+//! not retried.
+
+mod common;
+
+use std::collections::{BTreeMap, HashMap};
+use std::time::Duration;
+
+use aws_sdk_personalize::operation::create_campaign::CreateCampaignOutput;
+use aws_sdk_personalize::operation::describe_campaign::DescribeCampaignOutput;
+use aws_sdk_personalize::operation::update_campaign::UpdateCampaignOutput;
+use aws_sdk_personalize::primitives::DateTime as SdkTime;
+use aws_sdk_personalize::types::{self as sdk, RankingInfluenceType};
+use aws_sdk_s3::operation::get_object::GetObjectOutput;
+use aws_sdk_s3::primitives::ByteStream;
+use aws_sdk_sfn::operation::start_execution::StartExecutionOutput;
+use aws_smithy_mocks::{RuleMode, mock, mock_client};
+use aws_smithy_types::retry::RetryConfig;
+use common::{CAMPAIGN_ARN, SV1, SV2, manifest};
+use personalize_deployer::adapters::{PersonalizeClient, S3Client, StepFunctionsClient};
+use personalize_deployer::domain::campaign::Status;
+use personalize_deployer::domain::request::CampaignConfig;
+use personalize_deployer::ports::{
+    ApiErrorKind, CampaignChange, Fetched, NewCampaign, ObjectStore, Personalize, Started, Workflow,
+};
+
+const STATE_MACHINE: &str =
+    "arn:aws:states:us-east-1:111122223333:stateMachine:personalize-deployer";
+
+fn wire_error(code: &str) -> Option<String> {
+    Some(format!(
+        r#"{{"__type":"{code}","message":"{code} on the wire"}}"#
+    ))
+}
+
+fn retrying(c: aws_sdk_personalize::config::Builder) -> aws_sdk_personalize::config::Builder {
+    c.retry_config(
+        RetryConfig::standard()
+            .with_max_attempts(3)
+            .with_initial_backoff(Duration::from_millis(1)),
+    )
+}
+
+fn sdk_config(config: &CampaignConfig) -> sdk::CampaignConfig {
+    let mut b = sdk::CampaignConfig::builder();
+    if let Some(m) = &config.item_exploration_config {
+        b = b.set_item_exploration_config(Some(m.clone().into_iter().collect()));
+    }
+    if let Some(m) = &config.ranking_influence {
+        for (k, v) in m {
+            b = b.ranking_influence(RankingInfluenceType::from(k.as_str()), *v);
+        }
+    }
+    b.set_enable_metadata_with_recommendations(config.enable_metadata_with_recommendations)
+        .set_sync_with_latest_solution_version(config.sync_with_latest_solution_version)
+        .build()
+}
+
+#[tokio::test]
+async fn describe_campaign_sends_the_arn_and_reads_the_update_record() {
+    let request = manifest("movie-recs.json");
+    let config = request.campaign_config.clone().unwrap();
+    let wire_config = sdk_config(&config);
+    let rule = mock!(aws_sdk_personalize::Client::describe_campaign)
+        .match_requests(|r| r.campaign_arn() == Some(CAMPAIGN_ARN))
+        .then_output(move || {
+            DescribeCampaignOutput::builder()
+                .campaign(
+                    sdk::Campaign::builder()
+                        .name("movie-recs")
+                        .campaign_arn(CAMPAIGN_ARN)
+                        .solution_version_arn(SV1)
+                        .min_provisioned_tps(2)
+                        .campaign_config(wire_config.clone())
+                        .status("ACTIVE")
+                        .creation_date_time(SdkTime::from_secs(1_700_000_000))
+                        .latest_campaign_update(
+                            sdk::CampaignUpdateSummary::builder()
+                                .solution_version_arn(SV2)
+                                .min_provisioned_tps(3)
+                                .status("CREATE FAILED")
+                                .failure_reason("bad version")
+                                .creation_date_time(SdkTime::from_fractional_secs(
+                                    1_700_000_600,
+                                    0.5,
+                                ))
+                                .build(),
+                        )
+                        .build(),
+                )
+                .build()
+        });
+    let client = PersonalizeClient::new(mock_client!(aws_sdk_personalize, [&rule]));
+    let c = client
+        .describe_campaign(CAMPAIGN_ARN)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(rule.num_calls(), 1);
+    assert_eq!(c.name, "movie-recs");
+    assert_eq!(c.status, Status::Active);
+    assert_eq!(c.solution_version_arn.as_deref(), Some(SV1));
+    assert_eq!(c.config.as_ref(), Some(&config));
+    assert_eq!(c.created_at.unwrap().timestamp(), 1_700_000_000);
+    let u = c.latest_update.unwrap();
+    assert_eq!(u.status, Status::CreateFailed);
+    assert_eq!(u.failure_reason.as_deref(), Some("bad version"));
+    assert_eq!(u.min_provisioned_tps, Some(3));
+    assert_eq!(u.created_at.unwrap().timestamp_millis(), 1_700_000_600_500);
+}
+
+#[tokio::test]
+async fn a_missing_campaign_is_none_not_an_error() {
+    let rule = mock!(aws_sdk_personalize::Client::describe_campaign)
+        .sequence()
+        .http_status(400, wire_error("ResourceNotFoundException"))
+        .build();
+    let client = PersonalizeClient::new(mock_client!(aws_sdk_personalize, [&rule]));
+    assert_eq!(client.describe_campaign(CAMPAIGN_ARN).await.unwrap(), None);
+}
+
+#[tokio::test]
+async fn create_campaign_sends_every_member_exactly() {
+    let request = manifest("movie-recs.json");
+    let rule = mock!(aws_sdk_personalize::Client::create_campaign)
+        .match_requests(|r| {
+            let config = r.campaign_config().unwrap();
+            let tags = r.tags();
+            r.name() == Some("movie-recs")
+                && r.solution_version_arn() == Some(SV1)
+                && r.min_provisioned_tps() == Some(2)
+                && config.item_exploration_config()
+                    == Some(&HashMap::from([
+                        ("explorationWeight".to_string(), "0.3".to_string()),
+                        ("explorationItemAgeCutOff".to_string(), "30".to_string()),
+                    ]))
+                && config.ranking_influence()
+                    == Some(&HashMap::from([(RankingInfluenceType::Popularity, 0.2)]))
+                && config.enable_metadata_with_recommendations() == Some(false)
+                && config.sync_with_latest_solution_version() == Some(false)
+                && tags.len() == 1
+                && tags[0].tag_key() == "team"
+                && tags[0].tag_value() == "recs"
+        })
+        .then_output(|| {
+            CreateCampaignOutput::builder()
+                .campaign_arn(CAMPAIGN_ARN)
+                .build()
+        });
+    let client = PersonalizeClient::new(mock_client!(aws_sdk_personalize, [&rule]));
+    let arn = client
+        .create_campaign(&NewCampaign {
+            name: request.campaign_name.clone(),
+            solution_version_arn: request.solution_version_arn.clone(),
+            min_provisioned_tps: 2,
+            config: request.campaign_config.clone(),
+            tags: request.tags.clone(),
+        })
+        .await
+        .unwrap();
+    assert_eq!(arn, CAMPAIGN_ARN);
+    assert_eq!(rule.num_calls(), 1);
+}
+
+#[tokio::test]
+async fn create_campaign_without_optional_members_leaves_them_out() {
+    let rule = mock!(aws_sdk_personalize::Client::create_campaign)
+        .match_requests(|r| {
+            r.campaign_config().is_none() && r.tags.is_none() && r.min_provisioned_tps() == Some(1)
+        })
+        .then_output(|| {
+            CreateCampaignOutput::builder()
+                .campaign_arn(CAMPAIGN_ARN)
+                .build()
+        });
+    let client = PersonalizeClient::new(mock_client!(aws_sdk_personalize, [&rule]));
+    client
+        .create_campaign(&NewCampaign {
+            name: "movie-recs".into(),
+            solution_version_arn: SV1.into(),
+            min_provisioned_tps: 1,
+            config: None,
+            tags: Vec::new(),
+        })
+        .await
+        .unwrap();
+    assert_eq!(rule.num_calls(), 1);
+}
+
+#[tokio::test]
+async fn update_campaign_sends_the_full_config_and_omits_unset_tps() {
+    let config = CampaignConfig {
+        enable_metadata_with_recommendations: Some(true),
+        ranking_influence: Some(BTreeMap::from([("FRESHNESS".to_string(), 0.7)])),
+        ..CampaignConfig::default()
+    };
+    let rule = mock!(aws_sdk_personalize::Client::update_campaign)
+        .match_requests(|r| {
+            let c = r.campaign_config().unwrap();
+            r.campaign_arn() == Some(CAMPAIGN_ARN)
+                && r.solution_version_arn() == Some(SV2)
+                && r.min_provisioned_tps().is_none()
+                && c.enable_metadata_with_recommendations() == Some(true)
+                && c.ranking_influence()
+                    == Some(&HashMap::from([(RankingInfluenceType::Freshness, 0.7)]))
+                && c.item_exploration_config().is_none()
+        })
+        .then_output(|| {
+            UpdateCampaignOutput::builder()
+                .campaign_arn(CAMPAIGN_ARN)
+                .build()
+        });
+    let client = PersonalizeClient::new(mock_client!(aws_sdk_personalize, [&rule]));
+    client
+        .update_campaign(&CampaignChange {
+            campaign_arn: CAMPAIGN_ARN.into(),
+            solution_version_arn: SV2.into(),
+            min_provisioned_tps: None,
+            config: Some(config),
+        })
+        .await
+        .unwrap();
+    assert_eq!(rule.num_calls(), 1);
+}
+
+#[tokio::test]
+async fn wire_errors_are_classified_by_their_type() {
+    for (code, kind) in [
+        (
+            "ResourceAlreadyExistsException",
+            ApiErrorKind::AlreadyExists,
+        ),
+        ("ResourceInUseException", ApiErrorKind::InUse),
+        ("InvalidInputException", ApiErrorKind::InvalidInput),
+        ("TooManyTagsException", ApiErrorKind::LimitExceeded),
+        ("ResourceNotFoundException", ApiErrorKind::NotFound),
+        ("AccessDeniedException", ApiErrorKind::Other),
+    ] {
+        let rule = mock!(aws_sdk_personalize::Client::create_campaign)
+            .sequence()
+            .http_status(400, wire_error(code))
+            .build();
+        let client = PersonalizeClient::new(mock_client!(aws_sdk_personalize, [&rule]));
+        let e = client
+            .create_campaign(&NewCampaign {
+                name: "c".into(),
+                solution_version_arn: SV1.into(),
+                min_provisioned_tps: 1,
+                config: None,
+                tags: Vec::new(),
+            })
+            .await
+            .unwrap_err();
+        assert_eq!((e.kind, e.code.as_str()), (kind, code));
+        assert_eq!(e.message, format!("{code} on the wire"));
+    }
+}
+
+#[tokio::test]
+async fn throttling_and_5xx_are_retried_by_the_sdk() {
+    let rule = mock!(aws_sdk_personalize::Client::describe_campaign)
+        .sequence()
+        .http_status(400, wire_error("ThrottlingException"))
+        .http_status(503, None)
+        .output(|| {
+            DescribeCampaignOutput::builder()
+                .campaign(
+                    sdk::Campaign::builder()
+                        .name("movie-recs")
+                        .status("ACTIVE")
+                        .build(),
+                )
+                .build()
+        })
+        .build();
+    let client = PersonalizeClient::new(mock_client!(
+        aws_sdk_personalize,
+        RuleMode::Sequential,
+        [&rule],
+        retrying
+    ));
+    let c = client
+        .describe_campaign(CAMPAIGN_ARN)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(c.name, "movie-recs");
+    assert_eq!(rule.num_calls(), 3, "two failures absorbed by retries");
+}
+
+#[tokio::test]
+async fn throttling_that_outlasts_the_retries_is_reported_as_throttled() {
+    let rule = mock!(aws_sdk_personalize::Client::describe_campaign)
+        .sequence()
+        .http_status(400, wire_error("ThrottlingException"))
+        .times(3)
+        .build();
+    let client = PersonalizeClient::new(mock_client!(
+        aws_sdk_personalize,
+        RuleMode::Sequential,
+        [&rule],
+        retrying
+    ));
+    let e = client.describe_campaign(CAMPAIGN_ARN).await.unwrap_err();
+    assert_eq!(e.kind, ApiErrorKind::Throttled);
+    assert_eq!(rule.num_calls(), 3);
+
+    let rule = mock!(aws_sdk_personalize::Client::describe_campaign)
+        .sequence()
+        .http_status(500, None)
+        .times(3)
+        .build();
+    let client = PersonalizeClient::new(mock_client!(
+        aws_sdk_personalize,
+        RuleMode::Sequential,
+        [&rule],
+        retrying
+    ));
+    let e = client.describe_campaign(CAMPAIGN_ARN).await.unwrap_err();
+    assert_eq!(e.kind, ApiErrorKind::Unavailable);
+}
+
+#[tokio::test]
+async fn permanent_errors_are_not_retried() {
+    let rule = mock!(aws_sdk_personalize::Client::update_campaign)
+        .sequence()
+        .http_status(400, wire_error("InvalidInputException"))
+        .output(|| UpdateCampaignOutput::builder().build())
+        .build();
+    let client = PersonalizeClient::new(mock_client!(
+        aws_sdk_personalize,
+        RuleMode::Sequential,
+        [&rule],
+        retrying
+    ));
+    let e = client
+        .update_campaign(&CampaignChange {
+            campaign_arn: CAMPAIGN_ARN.into(),
+            solution_version_arn: SV2.into(),
+            min_provisioned_tps: None,
+            config: None,
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind, ApiErrorKind::InvalidInput);
+    assert_eq!(rule.num_calls(), 1);
+}
+
+#[tokio::test]
+async fn start_execution_sends_state_machine_name_and_input() {
+    let rule = mock!(aws_sdk_sfn::Client::start_execution)
+        .match_requests(|r| {
+            r.state_machine_arn() == Some(STATE_MACHINE)
+                && r.name() == Some("movie-recs-0123")
+                && r.input() == Some(r#"{"rejected":false}"#)
+        })
+        .then_output(|| {
+            StartExecutionOutput::builder()
+                .execution_arn("arn:aws:states:us-east-1:111122223333:execution:personalize-deployer:movie-recs-0123")
+                .start_date(aws_sdk_sfn::primitives::DateTime::from_secs(1_700_000_000))
+                .build()
+                .unwrap()
+        });
+    let sfn = StepFunctionsClient::new(mock_client!(aws_sdk_sfn, [&rule]), STATE_MACHINE);
+    let started = sfn
+        .start_execution("movie-recs-0123", r#"{"rejected":false}"#)
+        .await
+        .unwrap();
+    assert_eq!(
+        started,
+        Started::New {
+            execution_arn: "arn:aws:states:us-east-1:111122223333:execution:personalize-deployer:movie-recs-0123".into()
+        }
+    );
+}
+
+#[tokio::test]
+async fn execution_already_exists_means_already_handled() {
+    // awsJson1.0 servers may send the full shape id.
+    let rule = mock!(aws_sdk_sfn::Client::start_execution)
+        .sequence()
+        .http_status(
+            400,
+            wire_error("com.amazonaws.stepfunctions#ExecutionAlreadyExists"),
+        )
+        .build();
+    let sfn = StepFunctionsClient::new(mock_client!(aws_sdk_sfn, [&rule]), STATE_MACHINE);
+    assert_eq!(
+        sfn.start_execution("n", "{}").await.unwrap(),
+        Started::AlreadyExists
+    );
+
+    let rule = mock!(aws_sdk_sfn::Client::start_execution)
+        .sequence()
+        .http_status(400, wire_error("InvalidName"))
+        .build();
+    let sfn = StepFunctionsClient::new(mock_client!(aws_sdk_sfn, [&rule]), STATE_MACHINE);
+    let e = sfn.start_execution("bad name", "{}").await.unwrap_err();
+    assert_eq!(e.kind, ApiErrorKind::InvalidInput);
+}
+
+#[tokio::test]
+async fn get_object_reads_the_announced_version() {
+    let rule = mock!(aws_sdk_s3::Client::get_object)
+        .match_requests(|r| {
+            r.bucket() == Some("manifests")
+                && r.key() == Some("dir/movie recs.json")
+                && r.version_id() == Some("v1")
+        })
+        .then_output(|| {
+            GetObjectOutput::builder()
+                .content_length(2)
+                .body(ByteStream::from_static(b"{}"))
+                .build()
+        });
+    let s3 = S3Client::new(mock_client!(aws_sdk_s3, [&rule]));
+    let fetched = s3
+        .get_object("manifests", "dir/movie recs.json", Some("v1"), 1024)
+        .await
+        .unwrap();
+    assert_eq!(fetched, Fetched::Body(b"{}".to_vec()));
+}
+
+#[tokio::test]
+async fn get_object_refuses_a_large_object_and_reports_a_missing_one() {
+    let rule = mock!(aws_sdk_s3::Client::get_object).then_output(|| {
+        GetObjectOutput::builder()
+            .content_length(5000)
+            .body(ByteStream::from_static(b"ignored"))
+            .build()
+    });
+    let s3 = S3Client::new(mock_client!(aws_sdk_s3, [&rule]));
+    assert_eq!(
+        s3.get_object("b", "k", None, 1024).await.unwrap(),
+        Fetched::TooLarge(5000)
+    );
+
+    let rule = mock!(aws_sdk_s3::Client::get_object)
+        .sequence()
+        .http_status(
+            404,
+            Some("<Error><Code>NoSuchKey</Code><Message>The specified key does not exist.</Message></Error>".into()),
+        )
+        .build();
+    let s3 = S3Client::new(mock_client!(aws_sdk_s3, [&rule]));
+    assert_eq!(
+        s3.get_object("b", "k", None, 1024).await.unwrap(),
+        Fetched::NotFound
+    );
+}
