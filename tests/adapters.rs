@@ -16,7 +16,7 @@ use aws_sdk_personalize::types::{self as sdk, RankingInfluenceType};
 use aws_sdk_s3::operation::get_object::GetObjectOutput;
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_sfn::operation::start_execution::StartExecutionOutput;
-use aws_smithy_mocks::{RuleMode, mock, mock_client};
+use aws_smithy_mocks::{Rule, RuleMode, mock, mock_client};
 use aws_smithy_types::retry::RetryConfig;
 use common::{CAMPAIGN_ARN, SV1, SV2, manifest};
 use personalize_deployer::adapters::{PersonalizeClient, S3Client, StepFunctionsClient};
@@ -41,6 +41,16 @@ fn retrying(c: aws_sdk_personalize::config::Builder) -> aws_sdk_personalize::con
             .with_max_attempts(3)
             .with_initial_backoff(Duration::from_millis(1)),
     )
+}
+
+/// A client with the SDK's standard retry (3 attempts) and a short backoff.
+fn retrying_client(rule: &Rule) -> PersonalizeClient {
+    PersonalizeClient::new(mock_client!(
+        aws_sdk_personalize,
+        RuleMode::Sequential,
+        [rule],
+        retrying
+    ))
 }
 
 fn sdk_config(config: &CampaignConfig) -> sdk::CampaignConfig {
@@ -275,12 +285,7 @@ async fn throttling_and_5xx_are_retried_by_the_sdk() {
                 .build()
         })
         .build();
-    let client = PersonalizeClient::new(mock_client!(
-        aws_sdk_personalize,
-        RuleMode::Sequential,
-        [&rule],
-        retrying
-    ));
+    let client = retrying_client(&rule);
     let c = client
         .describe_campaign(CAMPAIGN_ARN)
         .await
@@ -291,35 +296,25 @@ async fn throttling_and_5xx_are_retried_by_the_sdk() {
 }
 
 #[tokio::test]
-async fn throttling_that_outlasts_the_retries_is_reported_as_throttled() {
-    let rule = mock!(aws_sdk_personalize::Client::describe_campaign)
-        .sequence()
-        .http_status(400, wire_error("ThrottlingException"))
-        .times(3)
-        .build();
-    let client = PersonalizeClient::new(mock_client!(
-        aws_sdk_personalize,
-        RuleMode::Sequential,
-        [&rule],
-        retrying
-    ));
-    let e = client.describe_campaign(CAMPAIGN_ARN).await.unwrap_err();
-    assert_eq!(e.kind, ApiErrorKind::Throttled);
-    assert_eq!(rule.num_calls(), 3);
-
-    let rule = mock!(aws_sdk_personalize::Client::describe_campaign)
-        .sequence()
-        .http_status(500, None)
-        .times(3)
-        .build();
-    let client = PersonalizeClient::new(mock_client!(
-        aws_sdk_personalize,
-        RuleMode::Sequential,
-        [&rule],
-        retrying
-    ));
-    let e = client.describe_campaign(CAMPAIGN_ARN).await.unwrap_err();
-    assert_eq!(e.kind, ApiErrorKind::Unavailable);
+async fn failures_that_outlast_the_retries_are_classified() {
+    for (status, body, kind) in [
+        (
+            400,
+            wire_error("ThrottlingException"),
+            ApiErrorKind::Throttled,
+        ),
+        (500, None, ApiErrorKind::Unavailable),
+    ] {
+        let rule = mock!(aws_sdk_personalize::Client::describe_campaign)
+            .sequence()
+            .http_status(status, body)
+            .times(3)
+            .build();
+        let client = retrying_client(&rule);
+        let e = client.describe_campaign(CAMPAIGN_ARN).await.unwrap_err();
+        assert_eq!(e.kind, kind);
+        assert_eq!(rule.num_calls(), 3, "three attempts");
+    }
 }
 
 #[tokio::test]
@@ -329,12 +324,7 @@ async fn permanent_errors_are_not_retried() {
         .http_status(400, wire_error("InvalidInputException"))
         .output(|| UpdateCampaignOutput::builder().build())
         .build();
-    let client = PersonalizeClient::new(mock_client!(
-        aws_sdk_personalize,
-        RuleMode::Sequential,
-        [&rule],
-        retrying
-    ));
+    let client = retrying_client(&rule);
     let e = client
         .update_campaign(&CampaignChange {
             campaign_arn: CAMPAIGN_ARN.into(),

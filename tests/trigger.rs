@@ -20,6 +20,22 @@ fn states(workflow: &FakeWorkflow) -> Vec<WorkflowState> {
         .collect()
 }
 
+/// A bucket holding the two manifests of `events/s3-notification.json`.
+fn notification_store() -> FakeStore {
+    FakeStore::with(&[
+        (
+            BUCKET,
+            "manifests/movie recs=v2.json",
+            &event_bytes("manifests/movie-recs.json"),
+        ),
+        (
+            BUCKET,
+            "manifests/news+feed.json",
+            &event_bytes("manifests/news-feed-latest.json"),
+        ),
+    ])
+}
+
 #[test]
 fn s3_keys_are_url_decoded() {
     assert_eq!(
@@ -34,18 +50,7 @@ fn s3_keys_are_url_decoded() {
 
 #[tokio::test]
 async fn an_s3_notification_with_two_records_starts_two_executions() {
-    let store = FakeStore::with(&[
-        (
-            BUCKET,
-            "manifests/movie recs=v2.json",
-            &event_bytes("manifests/movie-recs.json"),
-        ),
-        (
-            BUCKET,
-            "manifests/news+feed.json",
-            &event_bytes("manifests/news-feed-latest.json"),
-        ),
-    ]);
+    let store = notification_store();
     let workflow = FakeWorkflow::default();
     let report = handle(&store, &workflow, &event("s3-notification.json"))
         .await
@@ -93,18 +98,7 @@ async fn an_s3_notification_with_two_records_starts_two_executions() {
 
 #[tokio::test]
 async fn the_same_event_delivered_twice_starts_one_execution_per_request() {
-    let store = FakeStore::with(&[
-        (
-            BUCKET,
-            "manifests/movie recs=v2.json",
-            &event_bytes("manifests/movie-recs.json"),
-        ),
-        (
-            BUCKET,
-            "manifests/news+feed.json",
-            &event_bytes("manifests/news-feed-latest.json"),
-        ),
-    ]);
+    let store = notification_store();
     let workflow = FakeWorkflow::default();
     let first = handle(&store, &workflow, &event("s3-notification.json"))
         .await
@@ -351,18 +345,7 @@ async fn unknown_event_shapes_are_clear_errors() {
 
 #[tokio::test]
 async fn a_failing_record_does_not_stop_the_others_and_the_event_fails_for_a_retry() {
-    let store = FakeStore::with(&[
-        (
-            BUCKET,
-            "manifests/movie recs=v2.json",
-            &event_bytes("manifests/movie-recs.json"),
-        ),
-        (
-            BUCKET,
-            "manifests/news+feed.json",
-            &event_bytes("manifests/news-feed-latest.json"),
-        ),
-    ]);
+    let store = notification_store();
     let workflow = FakeWorkflow::default();
     *workflow.fail_names_containing.lock().unwrap() = Some("movie-recs".into());
     let err = handle(&store, &workflow, &event("s3-notification.json"))
