@@ -392,3 +392,30 @@ async fn a_transient_s3_failure_is_an_error_not_a_rejection() {
     assert!(err.to_string().contains("InternalError"), "{err}");
     assert!(workflow.names().is_empty());
 }
+
+#[tokio::test]
+async fn a_huge_invalid_manifest_still_fits_an_execution_input() {
+    let mut body = serde_json::Map::new();
+    body.insert("campaignName".into(), json!("n".repeat(100_000)));
+    for i in 0..5_000 {
+        body.insert(format!("unknownField{i}"), json!(i));
+    }
+    let body = serde_json::to_vec(&body).unwrap();
+    assert!(body.len() as u64 <= MANIFEST_MAX_BYTES);
+    let store = FakeStore::with(&[(BUCKET, "manifests/movie-recs.json", &body)]);
+    let workflow = FakeWorkflow::default();
+    handle(
+        &store,
+        &workflow,
+        &event("eventbridge-s3-object-created.json"),
+    )
+    .await
+    .unwrap();
+    let (name, input) = workflow.executions.lock().unwrap()[0].clone();
+    assert!(input.len() < 64 * 1024, "input is {} bytes", input.len());
+    assert!(name.len() <= 80);
+    let state = &states(&workflow)[0];
+    assert_eq!(state.errors.len(), 50);
+    assert_eq!(state.errors[49].rule, "has 4953 more errors, not listed");
+    assert_eq!(state.campaign_name.as_ref().unwrap().len(), 100);
+}

@@ -56,17 +56,35 @@ impl WorkflowState {
         }
     }
 
-    /// The execution input for a rejected request, carrying every reason.
+    /// The execution input for a rejected request, carrying every reason, up
+    /// to [`MAX_REPORTED_ERRORS`] (a manifest with thousands of unknown fields
+    /// must still fit Step Functions' 256 KiB input and SNS's message limit).
     pub fn rejected(rejection: Rejection, origin: Origin) -> WorkflowState {
+        let mut errors = rejection.errors;
+        if errors.len() > MAX_REPORTED_ERRORS {
+            let more = errors.len() - (MAX_REPORTED_ERRORS - 1);
+            errors.truncate(MAX_REPORTED_ERRORS - 1);
+            errors.push(FieldError::new(
+                "(request)",
+                format!("has {more} more errors, not listed"),
+            ));
+        }
         WorkflowState {
             rejected: true,
-            campaign_name: rejection.campaign_name,
-            errors: rejection.errors,
+            campaign_name: rejection
+                .campaign_name
+                .map(|name| name.chars().take(MAX_REPORTED_NAME).collect()),
+            errors,
             origin: Some(origin),
             ..WorkflowState::default()
         }
     }
 }
+
+/// The most errors a rejected request reports.
+pub const MAX_REPORTED_ERRORS: usize = 50;
+/// A rejected request's campaign name is cut to this many characters.
+const MAX_REPORTED_NAME: usize = 100;
 
 /// A StartExecution to make: its deterministic name and input.
 #[derive(Debug, Clone, PartialEq, Eq)]
