@@ -1,0 +1,490 @@
+//! The emulator's state: solutions, solution versions and campaigns, their
+//! tags, and the time-driven lifecycles that move them through their statuses.
+//!
+//! Time is evaluated lazily: every request first calls [`State::advance`],
+//! which applies every transition whose time has come, in order, each at the
+//! instant it was due (so timestamps are right however late the next request
+//! arrives).
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
+
+use crate::config::Timings;
+
+pub const CREATE_PENDING: &str = "CREATE PENDING";
+pub const CREATE_IN_PROGRESS: &str = "CREATE IN_PROGRESS";
+pub const ACTIVE: &str = "ACTIVE";
+pub const CREATE_FAILED: &str = "CREATE FAILED";
+pub const DELETE_PENDING: &str = "DELETE PENDING";
+pub const DELETE_IN_PROGRESS: &str = "DELETE IN_PROGRESS";
+pub const CREATE_STOPPING: &str = "CREATE STOPPING";
+pub const CREATE_STOPPED: &str = "CREATE STOPPED";
+
+/// `CampaignConfig`, kept as given so that it is echoed exactly.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CampaignConfig {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub item_exploration_config: Option<BTreeMap<String, String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enable_metadata_with_recommendations: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sync_with_latest_solution_version: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ranking_influence: Option<BTreeMap<String, f64>>,
+}
+
+impl CampaignConfig {
+    pub fn sync(config: Option<&CampaignConfig>) -> bool {
+        config
+            .and_then(|c| c.sync_with_latest_solution_version)
+            .unwrap_or(false)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Solution {
+    pub name: String,
+    pub arn: String,
+    pub dataset_group_arn: String,
+    pub recipe_arn: Option<String>,
+    pub event_type: Option<String>,
+    pub perform_hpo: bool,
+    pub perform_auto_ml: bool,
+    pub perform_auto_training: bool,
+    pub status: String,
+    pub created: f64,
+    pub updated: f64,
+    pub next: Option<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct SolutionVersion {
+    pub arn: String,
+    pub name: Option<String>,
+    pub solution_arn: String,
+    pub training_mode: String,
+    pub training_type: String,
+    pub status: String,
+    pub failure_reason: Option<String>,
+    pub created: f64,
+    pub updated: f64,
+    pub next: Option<f64>,
+    /// Why training will fail, decided when it starts.
+    pub fail_with: Option<String>,
+}
+
+/// A campaign update record (`latestCampaignUpdate`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Update {
+    pub solution_version_arn: String,
+    pub min_provisioned_tps: i64,
+    pub config: Option<CampaignConfig>,
+    pub status: String,
+    pub failure_reason: Option<String>,
+    pub created: f64,
+    pub updated: f64,
+    pub next: Option<f64>,
+    pub fail_with: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Campaign {
+    pub name: String,
+    pub arn: String,
+    /// The concrete solution version served (a `$LATEST` request resolved).
+    pub solution_version_arn: String,
+    pub min_provisioned_tps: i64,
+    pub config: Option<CampaignConfig>,
+    pub status: String,
+    pub failure_reason: Option<String>,
+    pub created: f64,
+    pub updated: f64,
+    pub next: Option<f64>,
+    pub fail_with: Option<String>,
+    pub latest_update: Option<Update>,
+}
+
+impl Campaign {
+    pub fn update_in_progress(&self) -> bool {
+        self.latest_update
+            .as_ref()
+            .is_some_and(|u| u.status == CREATE_PENDING || u.status == CREATE_IN_PROGRESS)
+    }
+}
+
+/// A deployment failure rule: deployments (creates and updates) of a matching
+/// solution version end CREATE FAILED with `reason`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FailRule {
+    /// A solution version ARN, a solution ARN (any of its versions), or `*`.
+    pub solution_version_arn: String,
+    pub reason: String,
+}
+
+impl FailRule {
+    pub fn matches(&self, version_arn: &str) -> bool {
+        self.solution_version_arn == "*"
+            || self.solution_version_arn == version_arn
+            || version_arn
+                .strip_prefix(self.solution_version_arn.as_str())
+                .is_some_and(|rest| rest.starts_with('/'))
+    }
+}
+
+#[derive(Debug, Default)]
+pub struct State {
+    pub solutions: BTreeMap<String, Solution>,
+    pub versions: BTreeMap<String, SolutionVersion>,
+    pub campaigns: BTreeMap<String, Campaign>,
+    pub tags: BTreeMap<String, BTreeMap<String, String>>,
+    pub deploy_failures: Vec<FailRule>,
+    pub training_failures: Vec<FailRule>,
+}
+
+fn failure_for(rules: &[FailRule], version_arn: &str) -> Option<String> {
+    rules
+        .iter()
+        .rev()
+        .find(|r| r.matches(version_arn))
+        .map(|r| r.reason.clone())
+}
+
+impl State {
+    pub fn deploy_failure(&self, version_arn: &str) -> Option<String> {
+        failure_for(&self.deploy_failures, version_arn)
+    }
+
+    pub fn training_failure(&self, version_arn: &str) -> Option<String> {
+        failure_for(&self.training_failures, version_arn)
+    }
+
+    /// The newest ACTIVE version of a solution.
+    pub fn latest_active_version(&self, solution_arn: &str) -> Option<&SolutionVersion> {
+        self.versions
+            .values()
+            .filter(|v| v.solution_arn == solution_arn && v.status == ACTIVE)
+            .max_by(|a, b| a.created.total_cmp(&b.created).then(a.arn.cmp(&b.arn)))
+    }
+
+    /// The newest version of a solution, whatever its status.
+    pub fn latest_version(&self, solution_arn: &str) -> Option<&SolutionVersion> {
+        self.versions
+            .values()
+            .filter(|v| v.solution_arn == solution_arn)
+            .max_by(|a, b| a.created.total_cmp(&b.created).then(a.arn.cmp(&b.arn)))
+    }
+
+    pub fn dataset_group_of_version(&self, version_arn: &str) -> Option<&str> {
+        let version = self.versions.get(version_arn)?;
+        self.solutions
+            .get(&version.solution_arn)
+            .map(|s| s.dataset_group_arn.as_str())
+    }
+
+    /// Applies every transition due at or before `now`.
+    pub fn advance(&mut self, now: f64, t: &Timings) {
+        for s in self.solutions.values_mut() {
+            while let Some(at) = s.next.filter(|at| *at <= now) {
+                s.updated = at;
+                s.next = None;
+                if s.status == CREATE_PENDING {
+                    s.status = ACTIVE.into();
+                }
+            }
+        }
+        let mut newly_active: Vec<(String, f64)> = Vec::new();
+        for v in self.versions.values_mut() {
+            while let Some(at) = v.next.filter(|at| *at <= now) {
+                v.updated = at;
+                v.next = None;
+                match v.status.as_str() {
+                    CREATE_PENDING => {
+                        v.status = CREATE_IN_PROGRESS.into();
+                        v.next = Some(at + t.solution_version_training);
+                    }
+                    CREATE_IN_PROGRESS => match v.fail_with.take() {
+                        Some(reason) => {
+                            v.status = CREATE_FAILED.into();
+                            v.failure_reason = Some(reason);
+                        }
+                        None => {
+                            v.status = ACTIVE.into();
+                            newly_active.push((v.solution_arn.clone(), at));
+                        }
+                    },
+                    CREATE_STOPPING => v.status = CREATE_STOPPED.into(),
+                    _ => {}
+                }
+            }
+        }
+        for (solution_arn, at) in newly_active {
+            self.sync_campaigns(&solution_arn, at, t);
+        }
+        let mut gone = Vec::new();
+        for c in self.campaigns.values_mut() {
+            advance_campaign(c, now, t);
+            if c.status == DELETE_IN_PROGRESS && c.next.is_none() {
+                gone.push(c.arn.clone());
+            }
+        }
+        for arn in gone {
+            self.campaigns.remove(&arn);
+            self.tags.remove(&arn);
+        }
+    }
+
+    /// Campaigns with `syncWithLatestSolutionVersion` redeploy a solution's
+    /// newest ACTIVE version, as an update.
+    fn sync_campaigns(&mut self, solution_arn: &str, at: f64, t: &Timings) {
+        let Some(latest) = self
+            .latest_active_version(solution_arn)
+            .map(|v| v.arn.clone())
+        else {
+            return;
+        };
+        let fail_with = self.deploy_failure(&latest);
+        for c in self.campaigns.values_mut() {
+            let of_solution = self
+                .versions
+                .get(&c.solution_version_arn)
+                .is_some_and(|v| v.solution_arn == solution_arn);
+            if of_solution
+                && CampaignConfig::sync(c.config.as_ref())
+                && c.status == ACTIVE
+                && !c.update_in_progress()
+                && c.solution_version_arn != latest
+            {
+                c.latest_update = Some(Update {
+                    solution_version_arn: latest.clone(),
+                    min_provisioned_tps: c.min_provisioned_tps,
+                    config: c.config.clone(),
+                    status: CREATE_PENDING.into(),
+                    failure_reason: None,
+                    created: at,
+                    updated: at,
+                    next: Some(at + t.campaign_pending),
+                    fail_with: fail_with.clone(),
+                });
+            }
+        }
+    }
+}
+
+/// Marks the campaign as deleted (DELETE IN_PROGRESS with no next step); the
+/// caller removes it.
+fn advance_campaign(c: &mut Campaign, now: f64, t: &Timings) {
+    while let Some(at) = c.next.filter(|at| *at <= now) {
+        c.updated = at;
+        c.next = None;
+        match c.status.as_str() {
+            CREATE_PENDING => {
+                c.status = CREATE_IN_PROGRESS.into();
+                c.next = Some(at + t.campaign_create);
+            }
+            CREATE_IN_PROGRESS => match c.fail_with.take() {
+                Some(reason) => {
+                    c.status = CREATE_FAILED.into();
+                    c.failure_reason = Some(reason);
+                }
+                None => c.status = ACTIVE.into(),
+            },
+            DELETE_PENDING => {
+                c.status = DELETE_IN_PROGRESS.into();
+                c.next = Some(at + t.campaign_delete);
+            }
+            DELETE_IN_PROGRESS => return,
+            _ => {}
+        }
+        // An update record created with the campaign (update of a CREATE
+        // FAILED campaign) follows the campaign's own states.
+        if let Some(u) = c.latest_update.as_mut()
+            && u.next.is_none()
+            && (u.status == CREATE_PENDING || u.status == CREATE_IN_PROGRESS)
+        {
+            u.status = c.status.clone();
+            u.failure_reason = c.failure_reason.clone();
+            u.updated = at;
+        }
+    }
+    let Some(u) = c.latest_update.as_mut() else {
+        return;
+    };
+    while let Some(at) = u.next.filter(|at| *at <= now) {
+        u.updated = at;
+        u.next = None;
+        match u.status.as_str() {
+            CREATE_PENDING => {
+                u.status = CREATE_IN_PROGRESS.into();
+                u.next = Some(at + t.campaign_update);
+            }
+            CREATE_IN_PROGRESS => match u.fail_with.take() {
+                Some(reason) => {
+                    u.status = CREATE_FAILED.into();
+                    u.failure_reason = Some(reason);
+                }
+                None => {
+                    u.status = ACTIVE.into();
+                    // The new values become the ones served.
+                    c.solution_version_arn = u.solution_version_arn.clone();
+                    c.min_provisioned_tps = u.min_provisioned_tps;
+                    c.config = u.config.clone();
+                    c.updated = at;
+                }
+            },
+            _ => {}
+        }
+    }
+}
+
+pub fn put<K: Into<String>>(obj: &mut Map<String, Value>, key: K, value: Option<Value>) {
+    if let Some(v) = value {
+        obj.insert(key.into(), v);
+    }
+}
+
+pub fn config_json(config: &Option<CampaignConfig>) -> Option<Value> {
+    config
+        .as_ref()
+        .map(|c| serde_json::to_value(c).unwrap_or_else(|_| json!({})))
+}
+
+impl Campaign {
+    pub fn to_json(&self) -> Value {
+        let mut obj = Map::new();
+        obj.insert("name".into(), json!(self.name));
+        obj.insert("campaignArn".into(), json!(self.arn));
+        obj.insert(
+            "solutionVersionArn".into(),
+            json!(self.solution_version_arn),
+        );
+        obj.insert("minProvisionedTPS".into(), json!(self.min_provisioned_tps));
+        put(&mut obj, "campaignConfig", config_json(&self.config));
+        obj.insert("status".into(), json!(self.status));
+        if self.status == CREATE_FAILED {
+            put(
+                &mut obj,
+                "failureReason",
+                self.failure_reason.clone().map(Value::from),
+            );
+        }
+        obj.insert("creationDateTime".into(), json!(self.created));
+        obj.insert("lastUpdatedDateTime".into(), json!(self.updated));
+        if let Some(u) = &self.latest_update {
+            let mut lu = Map::new();
+            lu.insert("solutionVersionArn".into(), json!(u.solution_version_arn));
+            lu.insert("minProvisionedTPS".into(), json!(u.min_provisioned_tps));
+            put(&mut lu, "campaignConfig", config_json(&u.config));
+            lu.insert("status".into(), json!(u.status));
+            if u.status == CREATE_FAILED {
+                put(
+                    &mut lu,
+                    "failureReason",
+                    u.failure_reason.clone().map(Value::from),
+                );
+            }
+            lu.insert("creationDateTime".into(), json!(u.created));
+            lu.insert("lastUpdatedDateTime".into(), json!(u.updated));
+            obj.insert("latestCampaignUpdate".into(), Value::Object(lu));
+        }
+        Value::Object(obj)
+    }
+
+    pub fn summary_json(&self) -> Value {
+        let mut obj = Map::new();
+        obj.insert("name".into(), json!(self.name));
+        obj.insert("campaignArn".into(), json!(self.arn));
+        obj.insert("status".into(), json!(self.status));
+        obj.insert("creationDateTime".into(), json!(self.created));
+        obj.insert("lastUpdatedDateTime".into(), json!(self.updated));
+        if self.status == CREATE_FAILED {
+            put(
+                &mut obj,
+                "failureReason",
+                self.failure_reason.clone().map(Value::from),
+            );
+        }
+        Value::Object(obj)
+    }
+}
+
+impl SolutionVersion {
+    pub fn summary_json(&self) -> Value {
+        Value::Object(self.summary_map())
+    }
+
+    fn summary_map(&self) -> Map<String, Value> {
+        let mut obj = Map::new();
+        obj.insert("solutionVersionArn".into(), json!(self.arn));
+        obj.insert("status".into(), json!(self.status));
+        obj.insert("trainingMode".into(), json!(self.training_mode));
+        obj.insert("trainingType".into(), json!(self.training_type));
+        obj.insert("creationDateTime".into(), json!(self.created));
+        obj.insert("lastUpdatedDateTime".into(), json!(self.updated));
+        if self.status == CREATE_FAILED {
+            put(
+                &mut obj,
+                "failureReason",
+                self.failure_reason.clone().map(Value::from),
+            );
+        }
+        obj
+    }
+
+    pub fn to_json(&self, solution: Option<&Solution>) -> Value {
+        let mut obj = self.summary_map();
+        put(&mut obj, "name", self.name.clone().map(Value::from));
+        obj.insert("solutionArn".into(), json!(self.solution_arn));
+        if let Some(s) = solution {
+            obj.insert("performHPO".into(), json!(s.perform_hpo));
+            obj.insert("performAutoML".into(), json!(s.perform_auto_ml));
+            put(&mut obj, "recipeArn", s.recipe_arn.clone().map(Value::from));
+            put(&mut obj, "eventType", s.event_type.clone().map(Value::from));
+            obj.insert("datasetGroupArn".into(), json!(s.dataset_group_arn));
+        }
+        if self.status == ACTIVE {
+            obj.insert(
+                "trainingHours".into(),
+                json!(((self.updated - self.created) / 3600.0).max(0.0)),
+            );
+        }
+        Value::Object(obj)
+    }
+}
+
+impl Solution {
+    pub fn to_json(&self, latest: Option<&SolutionVersion>) -> Value {
+        let mut obj = Map::new();
+        obj.insert("name".into(), json!(self.name));
+        obj.insert("solutionArn".into(), json!(self.arn));
+        obj.insert("performHPO".into(), json!(self.perform_hpo));
+        obj.insert("performAutoML".into(), json!(self.perform_auto_ml));
+        obj.insert(
+            "performAutoTraining".into(),
+            json!(self.perform_auto_training),
+        );
+        put(
+            &mut obj,
+            "recipeArn",
+            self.recipe_arn.clone().map(Value::from),
+        );
+        obj.insert("datasetGroupArn".into(), json!(self.dataset_group_arn));
+        put(
+            &mut obj,
+            "eventType",
+            self.event_type.clone().map(Value::from),
+        );
+        obj.insert("status".into(), json!(self.status));
+        obj.insert("creationDateTime".into(), json!(self.created));
+        obj.insert("lastUpdatedDateTime".into(), json!(self.updated));
+        put(
+            &mut obj,
+            "latestSolutionVersion",
+            latest.map(SolutionVersion::summary_json),
+        );
+        Value::Object(obj)
+    }
+}
