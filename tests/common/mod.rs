@@ -242,3 +242,4 @@ impl Workflow for FakeWorkflow {
         })
     }
 }
+pub mod local;

@@ -1,0 +1,309 @@
+//! The project's handlers (library functions, through the real SDK over
+//! HTTP) against personalize-local: every deployment path end to end.
+
+mod common;
+
+use chrono::Utc;
+use common::local::{Local, SOLUTION};
+use common::{CAMPAIGN_ARN, SV1, SV2, manifest};
+use personalize_deployer::Error;
+use personalize_deployer::domain::deploy::deploy;
+use personalize_deployer::domain::origin::Origin;
+use personalize_deployer::domain::request::DeploymentRequest;
+use personalize_deployer::domain::status::{PollPolicy, poll};
+use personalize_deployer::domain::workflow::{
+    Deployment, Operation, Outcome, StatusReport, TaskInput, WorkflowState,
+};
+use personalize_deployer::ports::Personalize;
+use serde_json::json;
+
+fn request(version: &str) -> DeploymentRequest {
+    let mut r = manifest("movie-recs.json");
+    r.solution_version_arn = version.to_string();
+    r
+}
+
+/// One deployment as the state machine runs it: DeployCampaign, then
+/// CampaignStatus polls.
+struct Flow<'a> {
+    local: &'a Local,
+    input: TaskInput,
+}
+
+impl<'a> Flow<'a> {
+    async fn deploy(local: &'a Local, request: DeploymentRequest) -> Result<(Flow<'a>, Deployment), Error> {
+        let deployment = deploy(&local.personalize, &request, 1, Utc::now).await?;
+        let origin = Origin::Event {
+            event_id: "test".into(),
+            source: "tests".into(),
+            account: None,
+            region: None,
+        };
+        let mut state = WorkflowState::accepted(request, origin);
+        state.deployment = Some(deployment.clone());
+        let input = TaskInput {
+            state,
+            execution_arn: Some("arn:aws:states:us-east-1:111122223333:execution:sm:test".into()),
+            execution_start_time: Some(Utc::now()),
+        };
+        Ok((Flow { local, input }, deployment))
+    }
+
+    async fn poll(&mut self) -> StatusReport {
+        let report = poll(&self.local.personalize, &self.input, &PollPolicy::default(), Utc::now)
+            .await
+            .expect("poll");
+        self.input.state.status = Some(report.clone());
+        report
+    }
+}
+
+async fn describe(local: &Local) -> personalize_deployer::domain::campaign::Campaign {
+    local.personalize.describe_campaign(CAMPAIGN_ARN).await.unwrap().expect("campaign exists")
+}
+
+/// Creates movie-recs on `version` and lets it become ACTIVE.
+async fn active_campaign(local: &Local, version: &str) {
+    let (mut flow, d) = Flow::deploy(local, request(version)).await.unwrap();
+    assert_eq!(d.operation, Operation::Create);
+    local.advance(605.0).await;
+    assert_eq!(flow.poll().await.outcome, Outcome::Active);
+}
+
+#[tokio::test]
+async fn a_new_campaign_is_created_and_reported_active() {
+    let local = Local::start().await;
+    let (mut flow, d) = Flow::deploy(&local, request(SV1)).await.unwrap();
+    assert_eq!(d.operation, Operation::Create);
+    assert_eq!(d.campaign_arn, CAMPAIGN_ARN);
+    assert_eq!(d.previous_solution_version_arn, None);
+
+    let r = flow.poll().await;
+    assert_eq!((r.outcome, r.campaign_status.as_deref()), (Outcome::InProgress, Some("CREATE PENDING")));
+    assert_eq!(r.wait_seconds, 30);
+    local.advance(5.0).await;
+    let r = flow.poll().await;
+    assert_eq!(r.campaign_status.as_deref(), Some("CREATE IN_PROGRESS"));
+    assert_eq!(r.wait_seconds, 60, "backoff grows");
+    local.advance(600.0).await;
+    let r = flow.poll().await;
+    assert_eq!(r.outcome, Outcome::Active);
+    let n = r.notification.unwrap();
+    assert_eq!(n.detail_type, "Campaign Deployment Succeeded");
+    assert_eq!(n.detail.operation, Some(Operation::Create));
+
+    // The campaign serves exactly the request, tags included.
+    let c = describe(&local).await;
+    assert_eq!(c.solution_version_arn.as_deref(), Some(SV1));
+    assert_eq!(c.min_provisioned_tps, Some(2));
+    assert_eq!(c.config, request(SV1).campaign_config);
+    assert!(c.latest_update.is_none());
+    let tags = local.sdk.list_tags_for_resource().resource_arn(CAMPAIGN_ARN).send().await.unwrap();
+    assert_eq!(tags.tags()[0].tag_key(), "team");
+}
+
+#[tokio::test]
+async fn an_unchanged_request_is_none() {
+    let local = Local::start().await;
+    active_campaign(&local, SV1).await;
+    let (mut flow, d) = Flow::deploy(&local, request(SV1)).await.unwrap();
+    assert_eq!(d.operation, Operation::None);
+    assert_eq!(d.previous_solution_version_arn.as_deref(), Some(SV1));
+    assert_eq!(flow.poll().await.outcome, Outcome::Unchanged);
+    assert!(describe(&local).await.latest_update.is_none(), "no update was made");
+}
+
+#[tokio::test]
+async fn an_update_is_followed_in_latest_campaign_update_until_promoted() {
+    let local = Local::start().await;
+    active_campaign(&local, SV1).await;
+    let (mut flow, d) = Flow::deploy(&local, request(SV2)).await.unwrap();
+    assert_eq!(d.operation, Operation::Update);
+    assert_eq!(d.previous_solution_version_arn.as_deref(), Some(SV1));
+
+    // During the update the campaign stays ACTIVE and serves SV1.
+    let c = describe(&local).await;
+    assert_eq!(c.status.as_str(), "ACTIVE");
+    assert_eq!(c.solution_version_arn.as_deref(), Some(SV1));
+    let r = flow.poll().await;
+    assert_eq!(r.outcome, Outcome::InProgress);
+    assert_eq!(r.campaign_status.as_deref(), Some("ACTIVE"));
+    assert_eq!(r.update_status.as_deref(), Some("CREATE PENDING"));
+    local.advance(5.0).await;
+    let r = flow.poll().await;
+    assert_eq!(r.update_status.as_deref(), Some("CREATE IN_PROGRESS"));
+    local.advance(300.0).await;
+    let r = flow.poll().await;
+    assert_eq!(r.outcome, Outcome::Active);
+    assert_eq!(r.update_status.as_deref(), Some("ACTIVE"));
+    let n = r.notification.unwrap();
+    assert_eq!(n.detail.previous_solution_version_arn.as_deref(), Some(SV1));
+    assert_eq!(n.detail.target_solution_version_arn.as_deref(), Some(SV2));
+    let c = describe(&local).await;
+    assert_eq!(c.solution_version_arn.as_deref(), Some(SV2), "promoted to the top level");
+}
+
+#[tokio::test]
+async fn a_failed_creation_is_reported_failed_with_the_reason() {
+    let local = Local::start().await;
+    local
+        .faults(json!({"deploymentFailures": [{"solutionVersionArn": SV1, "reason": "Insufficient capacity in us-east-1"}]}))
+        .await;
+    let (mut flow, _) = Flow::deploy(&local, request(SV1)).await.unwrap();
+    local.advance(605.0).await;
+    let r = flow.poll().await;
+    assert_eq!(r.outcome, Outcome::Failed);
+    assert_eq!(r.campaign_status.as_deref(), Some("CREATE FAILED"));
+    assert_eq!(r.failure_reason.as_deref(), Some("Insufficient capacity in us-east-1"));
+    assert_eq!(r.notification.unwrap().detail_type, "Campaign Deployment Failed");
+
+    // Deploying again updates the failed campaign, which goes through the
+    // create states again.
+    local.faults(json!({"deploymentFailures": []})).await;
+    let (mut flow, d) = Flow::deploy(&local, request(SV1)).await.unwrap();
+    assert_eq!(d.operation, Operation::Update);
+    assert_eq!(d.previous_solution_version_arn, None);
+    assert_eq!(flow.poll().await.campaign_status.as_deref(), Some("CREATE PENDING"));
+    local.advance(605.0).await;
+    assert_eq!(flow.poll().await.outcome, Outcome::Active);
+}
+
+#[tokio::test]
+async fn a_failed_update_is_failed_while_the_campaign_stays_active_on_the_old_version() {
+    let local = Local::start().await;
+    active_campaign(&local, SV1).await;
+    local
+        .faults(json!({"deploymentFailures": [{"solutionVersionArn": SV2, "reason": "Model artifacts are corrupt"}]}))
+        .await;
+    let (mut flow, _) = Flow::deploy(&local, request(SV2)).await.unwrap();
+    local.advance(305.0).await;
+    let r = flow.poll().await;
+    assert_eq!(r.outcome, Outcome::Failed);
+    assert_eq!(r.campaign_status.as_deref(), Some("ACTIVE"));
+    assert_eq!(r.update_status.as_deref(), Some("CREATE FAILED"));
+    assert_eq!(
+        r.failure_reason.as_deref(),
+        Some(format!("Model artifacts are corrupt; the campaign is still ACTIVE on {SV1}").as_str())
+    );
+    let c = describe(&local).await;
+    assert_eq!(c.status.as_str(), "ACTIVE");
+    assert_eq!(c.solution_version_arn.as_deref(), Some(SV1));
+}
+
+#[tokio::test]
+async fn a_busy_campaign_is_campaign_busy_until_it_settles() {
+    let local = Local::start().await;
+    // Being created for SV1, a request for SV2 must wait.
+    let (_flow, _) = Flow::deploy(&local, request(SV1)).await.unwrap();
+    let err = Flow::deploy(&local, request(SV2)).await.err().unwrap();
+    assert_eq!(err.error_type(), "CampaignBusy");
+    assert!(err.to_string().contains("CREATE PENDING"), "{err}");
+    // Once ACTIVE, the same request goes through as an update.
+    local.advance(605.0).await;
+    let (_flow, d) = Flow::deploy(&local, request(SV2)).await.unwrap();
+    assert_eq!(d.operation, Operation::Update);
+    // And while that update runs, another request is busy again.
+    let mut other = request(SV1);
+    other.min_provisioned_tps = Some(7);
+    let err = Flow::deploy(&local, other).await.err().unwrap();
+    assert_eq!(err.error_type(), "CampaignBusy");
+    assert!(err.to_string().contains("an update is in progress"), "{err}");
+}
+
+#[tokio::test]
+async fn a_retried_deployment_adopts_its_own_work() {
+    let local = Local::start().await;
+    let (_, first) = Flow::deploy(&local, request(SV1)).await.unwrap();
+    assert_eq!(first.operation, Operation::Create);
+    // The same request again (a retried task) while creating: not busy.
+    let (_, again) = Flow::deploy(&local, request(SV1)).await.unwrap();
+    assert_eq!(again.operation, Operation::Create);
+}
+
+#[tokio::test]
+async fn a_campaign_deleted_while_waiting_is_reported_deleted() {
+    let local = Local::start().await;
+    active_campaign(&local, SV1).await;
+    let (mut flow, _) = Flow::deploy(&local, request(SV2)).await.unwrap();
+    local.advance(305.0).await;
+    // Someone deletes the campaign before the poll sees the update finish.
+    local.sdk.delete_campaign().campaign_arn(CAMPAIGN_ARN).send().await.unwrap();
+    let r = flow.poll().await;
+    assert_eq!(r.outcome, Outcome::Deleted);
+    assert_eq!(r.campaign_status.as_deref(), Some("DELETE PENDING"));
+    local.advance(70.0).await;
+    let r = flow.poll().await;
+    assert_eq!(r.outcome, Outcome::Deleted);
+    assert_eq!(r.failure_reason.as_deref(), Some("the campaign no longer exists"));
+    assert_eq!(r.notification.unwrap().detail_type, "Campaign Deployment Failed");
+}
+
+#[tokio::test]
+async fn a_campaign_being_deleted_refuses_a_deployment() {
+    let local = Local::start().await;
+    active_campaign(&local, SV1).await;
+    local.sdk.delete_campaign().campaign_arn(CAMPAIGN_ARN).send().await.unwrap();
+    let err = Flow::deploy(&local, request(SV2)).await.err().unwrap();
+    assert_eq!(err.error_type(), "CampaignDeleting");
+}
+
+#[tokio::test]
+async fn throttling_and_server_errors_are_absorbed_by_the_sdk_retries() {
+    let local = Local::start().await;
+    // Two throttled answers, then two 500s: each call has 3 attempts.
+    local.faults(json!({"throttleNext": 2})).await;
+    let (mut flow, d) = Flow::deploy(&local, request(SV1)).await.unwrap();
+    assert_eq!(d.operation, Operation::Create);
+    local.faults(json!({"errorNext": 2})).await;
+    assert_eq!(flow.poll().await.outcome, Outcome::InProgress);
+    local.faults(json!({"throttleNext": 2, "throttleError": "LimitExceededException"})).await;
+    assert_eq!(flow.poll().await.outcome, Outcome::InProgress);
+    // Beyond the retries, the error keeps its retryable name.
+    local.faults(json!({"throttleNext": 3, "throttleError": "ThrottlingException"})).await;
+    let err = poll(&local.personalize, &flow.input, &PollPolicy::default(), Utc::now).await.unwrap_err();
+    assert_eq!(err.error_type(), "Throttled");
+    local.faults(json!({"errorNext": 3, "errorStatus": 503})).await;
+    let err = poll(&local.personalize, &flow.input, &PollPolicy::default(), Utc::now).await.unwrap_err();
+    assert_eq!(err.error_type(), "ServiceUnavailable");
+}
+
+#[tokio::test]
+async fn permanent_service_errors_reach_the_handler_with_their_names() {
+    let local = Local::start().await;
+    let missing = format!("{SOLUTION}/deadbeef");
+    let err = Flow::deploy(&local, request(&missing)).await.err().unwrap();
+    assert_eq!(err.error_type(), "ResourceNotFound");
+    assert!(err.to_string().contains("Could not find solution version"), "{err}");
+
+    // A version still training cannot be deployed yet.
+    let training = local.sdk.create_solution_version().solution_arn(SOLUTION).send().await.unwrap();
+    let err = Flow::deploy(&local, request(training.solution_version_arn().unwrap())).await.err().unwrap();
+    assert_eq!(err.error_type(), "ResourceInUse");
+}
+
+#[tokio::test]
+async fn a_latest_request_deploys_the_newest_active_version_and_follows_retraining() {
+    let local = Local::start().await;
+    let latest = DeploymentRequest::from_value(&json!({
+        "campaignName": "movie-recs",
+        "solutionVersionArn": format!("{SOLUTION}/$LATEST"),
+        "campaignConfig": {"syncWithLatestSolutionVersion": true}
+    }))
+    .unwrap();
+    let (mut flow, _) = Flow::deploy(&local, latest.clone()).await.unwrap();
+    local.advance(605.0).await;
+    assert_eq!(flow.poll().await.outcome, Outcome::Active);
+    assert_eq!(describe(&local).await.solution_version_arn.as_deref(), Some(SV2), "the newest");
+
+    // A retraining: the synced campaign redeploys the new version by itself.
+    let new = local.sdk.create_solution_version().solution_arn(SOLUTION).send().await.unwrap();
+    let new = new.solution_version_arn().unwrap().to_string();
+    local.advance(3605.0).await;
+    let c = describe(&local).await;
+    assert_eq!(c.latest_update.as_ref().unwrap().solution_version_arn.as_deref(), Some(new.as_str()));
+    local.advance(305.0).await;
+    assert_eq!(describe(&local).await.solution_version_arn.as_deref(), Some(new.as_str()));
+    // The same $LATEST request is then unchanged.
+    let (_, d) = Flow::deploy(&local, latest).await.unwrap();
+    assert_eq!(d.operation, Operation::None);
+}
