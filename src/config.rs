@@ -4,7 +4,7 @@
 
 use std::ops::RangeInclusive;
 
-use crate::domain::arn::StateMachineRef;
+use crate::domain::arn::check_state_machine_arn;
 use crate::domain::status::PollPolicy;
 
 #[derive(Clone, PartialEq, Eq, thiserror::Error)]
@@ -118,7 +118,7 @@ impl TriggerConfig {
             variable,
             rule: "is required: the ARN of the deployment state machine".to_string(),
         })?;
-        StateMachineRef::parse(&arn).map_err(|rule| ConfigError {
+        check_state_machine_arn(&arn).map_err(|rule| ConfigError {
             variable,
             rule: format!("{rule}, got {arn:?}"),
         })?;

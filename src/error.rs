@@ -41,12 +41,14 @@ pub enum Error {
     #[error("unsupported event: {0}")]
     UnsupportedEvent(String),
     /// deploy-trigger could not start every execution of an event; the others
-    /// were started. Retrying the event is safe.
+    /// were started. Retrying the event is safe; it can help when one of the
+    /// failures was transient (`retryable`).
     #[error("{failed} of {total} requests could not be started: {details}")]
     TriggerFailed {
         failed: usize,
         total: usize,
         details: String,
+        retryable: bool,
     },
 }
 
@@ -72,13 +74,11 @@ impl Error {
 
     /// Whether retrying the same call later can succeed.
     pub fn is_retryable(&self) -> bool {
-        matches!(
-            self,
-            Error::CampaignBusy { .. }
-                | Error::Throttled(_)
-                | Error::ServiceUnavailable(_)
-                | Error::TriggerFailed { .. }
-        )
+        match self {
+            Error::CampaignBusy { .. } | Error::Throttled(_) | Error::ServiceUnavailable(_) => true,
+            Error::TriggerFailed { retryable, .. } => *retryable,
+            _ => false,
+        }
     }
 }
 

@@ -440,3 +440,40 @@ async fn get_object_refuses_a_large_object_and_reports_a_missing_one() {
         Fetched::NotFound
     );
 }
+
+#[tokio::test]
+async fn the_deployed_configuration_uses_the_standard_retry_mode() {
+    let config = personalize_deployer::adapters::load_aws_config().await;
+    let retry = config.retry_config().expect("a retry configuration");
+    assert_eq!(retry.mode(), aws_smithy_types::retry::RetryMode::Standard);
+    assert_eq!(
+        retry.max_attempts(),
+        3,
+        "the tests above use the same number of attempts"
+    );
+}
+
+#[tokio::test]
+async fn limit_exceeded_is_retried_as_throttling_then_reported_as_a_limit() {
+    // Personalize uses LimitExceededException both for request rates and for
+    // resource counts; the SDK retries it, and what outlasts the retries is
+    // reported as a (non-retryable) limit.
+    let rule = mock!(aws_sdk_personalize::Client::create_campaign)
+        .sequence()
+        .http_status(400, wire_error("LimitExceededException"))
+        .times(3)
+        .build();
+    let e = retrying_client(&rule)
+        .create_campaign(&NewCampaign {
+            name: "c".into(),
+            solution_version_arn: SV1.into(),
+            min_provisioned_tps: 1,
+            config: None,
+            tags: Vec::new(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(rule.num_calls(), 3);
+    assert_eq!(e.kind, ApiErrorKind::LimitExceeded);
+    assert!(!personalize_deployer::Error::from(e).is_retryable());
+}

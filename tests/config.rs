@@ -35,6 +35,16 @@ fn trigger_needs_a_state_machine_arn() {
     )]))
     .unwrap_err();
     assert!(e.rule.contains("must be a state machine ARN"), "{e}");
+    // Version- and alias-qualified ARNs are accepted, as StartExecution does.
+    for qualified in [format!("{ARN}:3"), format!("{ARN}:live")] {
+        assert!(
+            TriggerConfig::from_env(&env(&[("STATE_MACHINE_ARN", &qualified)])).is_ok(),
+            "{qualified}"
+        );
+    }
+    let e =
+        TriggerConfig::from_env(&env(&[("STATE_MACHINE_ARN", &format!("{ARN}:a:b"))])).unwrap_err();
+    assert!(e.rule.contains("must be a state machine ARN"), "{e}");
 }
 
 #[test]

@@ -176,7 +176,8 @@ fn work_already_heading_for_the_request_is_adopted_not_reported_busy() {
         plan(&r, Some(&creating)).unwrap(),
         Plan::Adopt {
             operation: Operation::Create,
-            previous_solution_version_arn: None
+            previous_solution_version_arn: None,
+            since: Some(t(-3600)),
         }
     );
     let mut updating = active_campaign(&request());
@@ -187,9 +188,43 @@ fn work_already_heading_for_the_request_is_adopted_not_reported_busy() {
         plan(&r, Some(&updating)).unwrap(),
         Plan::Adopt {
             operation: Operation::Update,
-            previous_solution_version_arn: Some(SV1.into())
+            previous_solution_version_arn: Some(SV1.into()),
+            since: Some(t(0)),
         }
     );
+    // An update of a failed campaign that is under way: it served nothing.
+    updating.status = Status::CreatePending;
+    assert_eq!(
+        plan(&r, Some(&updating)).unwrap(),
+        Plan::Adopt {
+            operation: Operation::Update,
+            previous_solution_version_arn: None,
+            since: Some(t(0)),
+        }
+    );
+}
+
+#[tokio::test]
+async fn adopted_work_keeps_its_own_start_time() {
+    let r = request_for(SV2);
+    let mut creating = active_campaign(&r);
+    creating.status = Status::CreateInProgress;
+    creating.created_at = Some(t(-90));
+    let fake = FakePersonalize::describing(vec![Ok(Some(creating))]);
+    let d = deploy(&fake, &r, 1, || t(0)).await.unwrap();
+    assert_eq!((d.operation, d.started_at), (Operation::Create, t(-90)));
+}
+
+#[tokio::test]
+async fn an_update_refused_as_in_use_for_another_reason_is_resource_in_use() {
+    // E.g. the new solution version is not ACTIVE: the campaign is not busy.
+    let fake = FakePersonalize::describing(vec![Ok(Some(active_campaign(&request())))])
+        .failing_update(api_error(ApiErrorKind::InUse, "ResourceInUseException"));
+    let err = deploy(&fake, &request_for(SV2), 1, || t(0))
+        .await
+        .unwrap_err();
+    assert_eq!(err.error_type(), "ResourceInUse");
+    assert!(!err.is_retryable());
 }
 
 #[test]
@@ -306,8 +341,16 @@ async fn deploy_does_nothing_when_the_campaign_serves_the_request() {
 
 #[tokio::test]
 async fn an_update_refused_as_in_use_is_busy() {
-    let fake = FakePersonalize::describing(vec![Ok(Some(active_campaign(&request())))])
-        .failing_update(api_error(ApiErrorKind::InUse, "ResourceInUseException"));
+    // The campaign became busy between our describe and our update.
+    let mut busy = active_campaign(&request());
+    busy.latest_update = Some(update_record(
+        "arn:aws:personalize:us-east-1:111122223333:solution/movies/99999999",
+        2,
+        Status::CreatePending,
+    ));
+    let fake =
+        FakePersonalize::describing(vec![Ok(Some(active_campaign(&request()))), Ok(Some(busy))])
+            .failing_update(api_error(ApiErrorKind::InUse, "ResourceInUseException"));
     let err = deploy(&fake, &request_for(SV2), 1, || t(0))
         .await
         .unwrap_err();

@@ -31,7 +31,10 @@ struct Flow<'a> {
 }
 
 impl<'a> Flow<'a> {
-    async fn deploy(local: &'a Local, request: DeploymentRequest) -> Result<(Flow<'a>, Deployment), Error> {
+    async fn deploy(
+        local: &'a Local,
+        request: DeploymentRequest,
+    ) -> Result<(Flow<'a>, Deployment), Error> {
         let deployment = deploy(&local.personalize, &request, 1, Utc::now).await?;
         let origin = Origin::Event {
             event_id: "test".into(),
@@ -50,16 +53,26 @@ impl<'a> Flow<'a> {
     }
 
     async fn poll(&mut self) -> StatusReport {
-        let report = poll(&self.local.personalize, &self.input, &PollPolicy::default(), Utc::now)
-            .await
-            .expect("poll");
+        let report = poll(
+            &self.local.personalize,
+            &self.input,
+            &PollPolicy::default(),
+            Utc::now,
+        )
+        .await
+        .expect("poll");
         self.input.state.status = Some(report.clone());
         report
     }
 }
 
 async fn describe(local: &Local) -> personalize_deployer::domain::campaign::Campaign {
-    local.personalize.describe_campaign(CAMPAIGN_ARN).await.unwrap().expect("campaign exists")
+    local
+        .personalize
+        .describe_campaign(CAMPAIGN_ARN)
+        .await
+        .unwrap()
+        .expect("campaign exists")
 }
 
 /// Creates movie-recs on `version` and lets it become ACTIVE.
@@ -79,7 +92,10 @@ async fn a_new_campaign_is_created_and_reported_active() {
     assert_eq!(d.previous_solution_version_arn, None);
 
     let r = flow.poll().await;
-    assert_eq!((r.outcome, r.campaign_status.as_deref()), (Outcome::InProgress, Some("CREATE PENDING")));
+    assert_eq!(
+        (r.outcome, r.campaign_status.as_deref()),
+        (Outcome::InProgress, Some("CREATE PENDING"))
+    );
     assert_eq!(r.wait_seconds, 30);
     local.advance(5.0).await;
     let r = flow.poll().await;
@@ -98,7 +114,13 @@ async fn a_new_campaign_is_created_and_reported_active() {
     assert_eq!(c.min_provisioned_tps, Some(2));
     assert_eq!(c.config, request(SV1).campaign_config);
     assert!(c.latest_update.is_none());
-    let tags = local.sdk.list_tags_for_resource().resource_arn(CAMPAIGN_ARN).send().await.unwrap();
+    let tags = local
+        .sdk
+        .list_tags_for_resource()
+        .resource_arn(CAMPAIGN_ARN)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(tags.tags()[0].tag_key(), "team");
 }
 
@@ -110,7 +132,10 @@ async fn an_unchanged_request_is_none() {
     assert_eq!(d.operation, Operation::None);
     assert_eq!(d.previous_solution_version_arn.as_deref(), Some(SV1));
     assert_eq!(flow.poll().await.outcome, Outcome::Unchanged);
-    assert!(describe(&local).await.latest_update.is_none(), "no update was made");
+    assert!(
+        describe(&local).await.latest_update.is_none(),
+        "no update was made"
+    );
 }
 
 #[tokio::test]
@@ -140,7 +165,11 @@ async fn an_update_is_followed_in_latest_campaign_update_until_promoted() {
     assert_eq!(n.detail.previous_solution_version_arn.as_deref(), Some(SV1));
     assert_eq!(n.detail.target_solution_version_arn.as_deref(), Some(SV2));
     let c = describe(&local).await;
-    assert_eq!(c.solution_version_arn.as_deref(), Some(SV2), "promoted to the top level");
+    assert_eq!(
+        c.solution_version_arn.as_deref(),
+        Some(SV2),
+        "promoted to the top level"
+    );
 }
 
 #[tokio::test]
@@ -154,8 +183,14 @@ async fn a_failed_creation_is_reported_failed_with_the_reason() {
     let r = flow.poll().await;
     assert_eq!(r.outcome, Outcome::Failed);
     assert_eq!(r.campaign_status.as_deref(), Some("CREATE FAILED"));
-    assert_eq!(r.failure_reason.as_deref(), Some("Insufficient capacity in us-east-1"));
-    assert_eq!(r.notification.unwrap().detail_type, "Campaign Deployment Failed");
+    assert_eq!(
+        r.failure_reason.as_deref(),
+        Some("Insufficient capacity in us-east-1")
+    );
+    assert_eq!(
+        r.notification.unwrap().detail_type,
+        "Campaign Deployment Failed"
+    );
 
     // Deploying again updates the failed campaign, which goes through the
     // create states again.
@@ -163,7 +198,10 @@ async fn a_failed_creation_is_reported_failed_with_the_reason() {
     let (mut flow, d) = Flow::deploy(&local, request(SV1)).await.unwrap();
     assert_eq!(d.operation, Operation::Update);
     assert_eq!(d.previous_solution_version_arn, None);
-    assert_eq!(flow.poll().await.campaign_status.as_deref(), Some("CREATE PENDING"));
+    assert_eq!(
+        flow.poll().await.campaign_status.as_deref(),
+        Some("CREATE PENDING")
+    );
     local.advance(605.0).await;
     assert_eq!(flow.poll().await.outcome, Outcome::Active);
 }
@@ -183,7 +221,9 @@ async fn a_failed_update_is_failed_while_the_campaign_stays_active_on_the_old_ve
     assert_eq!(r.update_status.as_deref(), Some("CREATE FAILED"));
     assert_eq!(
         r.failure_reason.as_deref(),
-        Some(format!("Model artifacts are corrupt; the campaign is still ACTIVE on {SV1}").as_str())
+        Some(
+            format!("Model artifacts are corrupt; the campaign is still ACTIVE on {SV1}").as_str()
+        )
     );
     let c = describe(&local).await;
     assert_eq!(c.status.as_str(), "ACTIVE");
@@ -207,7 +247,10 @@ async fn a_busy_campaign_is_campaign_busy_until_it_settles() {
     other.min_provisioned_tps = Some(7);
     let err = Flow::deploy(&local, other).await.err().unwrap();
     assert_eq!(err.error_type(), "CampaignBusy");
-    assert!(err.to_string().contains("an update is in progress"), "{err}");
+    assert!(
+        err.to_string().contains("an update is in progress"),
+        "{err}"
+    );
 }
 
 #[tokio::test]
@@ -227,22 +270,40 @@ async fn a_campaign_deleted_while_waiting_is_reported_deleted() {
     let (mut flow, _) = Flow::deploy(&local, request(SV2)).await.unwrap();
     local.advance(305.0).await;
     // Someone deletes the campaign before the poll sees the update finish.
-    local.sdk.delete_campaign().campaign_arn(CAMPAIGN_ARN).send().await.unwrap();
+    local
+        .sdk
+        .delete_campaign()
+        .campaign_arn(CAMPAIGN_ARN)
+        .send()
+        .await
+        .unwrap();
     let r = flow.poll().await;
     assert_eq!(r.outcome, Outcome::Deleted);
     assert_eq!(r.campaign_status.as_deref(), Some("DELETE PENDING"));
     local.advance(70.0).await;
     let r = flow.poll().await;
     assert_eq!(r.outcome, Outcome::Deleted);
-    assert_eq!(r.failure_reason.as_deref(), Some("the campaign no longer exists"));
-    assert_eq!(r.notification.unwrap().detail_type, "Campaign Deployment Failed");
+    assert_eq!(
+        r.failure_reason.as_deref(),
+        Some("the campaign no longer exists")
+    );
+    assert_eq!(
+        r.notification.unwrap().detail_type,
+        "Campaign Deployment Failed"
+    );
 }
 
 #[tokio::test]
 async fn a_campaign_being_deleted_refuses_a_deployment() {
     let local = Local::start().await;
     active_campaign(&local, SV1).await;
-    local.sdk.delete_campaign().campaign_arn(CAMPAIGN_ARN).send().await.unwrap();
+    local
+        .sdk
+        .delete_campaign()
+        .campaign_arn(CAMPAIGN_ARN)
+        .send()
+        .await
+        .unwrap();
     let err = Flow::deploy(&local, request(SV2)).await.err().unwrap();
     assert_eq!(err.error_type(), "CampaignDeleting");
 }
@@ -256,14 +317,34 @@ async fn throttling_and_server_errors_are_absorbed_by_the_sdk_retries() {
     assert_eq!(d.operation, Operation::Create);
     local.faults(json!({"errorNext": 2})).await;
     assert_eq!(flow.poll().await.outcome, Outcome::InProgress);
-    local.faults(json!({"throttleNext": 2, "throttleError": "LimitExceededException"})).await;
+    local
+        .faults(json!({"throttleNext": 2, "throttleError": "LimitExceededException"}))
+        .await;
     assert_eq!(flow.poll().await.outcome, Outcome::InProgress);
     // Beyond the retries, the error keeps its retryable name.
-    local.faults(json!({"throttleNext": 3, "throttleError": "ThrottlingException"})).await;
-    let err = poll(&local.personalize, &flow.input, &PollPolicy::default(), Utc::now).await.unwrap_err();
+    local
+        .faults(json!({"throttleNext": 3, "throttleError": "ThrottlingException"}))
+        .await;
+    let err = poll(
+        &local.personalize,
+        &flow.input,
+        &PollPolicy::default(),
+        Utc::now,
+    )
+    .await
+    .unwrap_err();
     assert_eq!(err.error_type(), "Throttled");
-    local.faults(json!({"errorNext": 3, "errorStatus": 503})).await;
-    let err = poll(&local.personalize, &flow.input, &PollPolicy::default(), Utc::now).await.unwrap_err();
+    local
+        .faults(json!({"errorNext": 3, "errorStatus": 503}))
+        .await;
+    let err = poll(
+        &local.personalize,
+        &flow.input,
+        &PollPolicy::default(),
+        Utc::now,
+    )
+    .await
+    .unwrap_err();
     assert_eq!(err.error_type(), "ServiceUnavailable");
 }
 
@@ -273,11 +354,23 @@ async fn permanent_service_errors_reach_the_handler_with_their_names() {
     let missing = format!("{SOLUTION}/deadbeef");
     let err = Flow::deploy(&local, request(&missing)).await.err().unwrap();
     assert_eq!(err.error_type(), "ResourceNotFound");
-    assert!(err.to_string().contains("Could not find solution version"), "{err}");
+    assert!(
+        err.to_string().contains("Could not find solution version"),
+        "{err}"
+    );
 
     // A version still training cannot be deployed yet.
-    let training = local.sdk.create_solution_version().solution_arn(SOLUTION).send().await.unwrap();
-    let err = Flow::deploy(&local, request(training.solution_version_arn().unwrap())).await.err().unwrap();
+    let training = local
+        .sdk
+        .create_solution_version()
+        .solution_arn(SOLUTION)
+        .send()
+        .await
+        .unwrap();
+    let err = Flow::deploy(&local, request(training.solution_version_arn().unwrap()))
+        .await
+        .err()
+        .unwrap();
     assert_eq!(err.error_type(), "ResourceInUse");
 }
 
@@ -293,16 +386,36 @@ async fn a_latest_request_deploys_the_newest_active_version_and_follows_retraini
     let (mut flow, _) = Flow::deploy(&local, latest.clone()).await.unwrap();
     local.advance(605.0).await;
     assert_eq!(flow.poll().await.outcome, Outcome::Active);
-    assert_eq!(describe(&local).await.solution_version_arn.as_deref(), Some(SV2), "the newest");
+    assert_eq!(
+        describe(&local).await.solution_version_arn.as_deref(),
+        Some(SV2),
+        "the newest"
+    );
 
     // A retraining: the synced campaign redeploys the new version by itself.
-    let new = local.sdk.create_solution_version().solution_arn(SOLUTION).send().await.unwrap();
+    let new = local
+        .sdk
+        .create_solution_version()
+        .solution_arn(SOLUTION)
+        .send()
+        .await
+        .unwrap();
     let new = new.solution_version_arn().unwrap().to_string();
     local.advance(3605.0).await;
     let c = describe(&local).await;
-    assert_eq!(c.latest_update.as_ref().unwrap().solution_version_arn.as_deref(), Some(new.as_str()));
+    assert_eq!(
+        c.latest_update
+            .as_ref()
+            .unwrap()
+            .solution_version_arn
+            .as_deref(),
+        Some(new.as_str())
+    );
     local.advance(305.0).await;
-    assert_eq!(describe(&local).await.solution_version_arn.as_deref(), Some(new.as_str()));
+    assert_eq!(
+        describe(&local).await.solution_version_arn.as_deref(),
+        Some(new.as_str())
+    );
     // The same $LATEST request is then unchanged.
     let (_, d) = Flow::deploy(&local, latest).await.unwrap();
     assert_eq!(d.operation, Operation::None);

@@ -151,3 +151,48 @@ fn rejected_requests_are_named_by_their_raw_content() {
     assert_eq!(a, again);
     assert!(valid_name(&a.name));
 }
+
+#[test]
+fn every_planned_input_fits_step_functions_limit() {
+    use personalize_deployer::domain::workflow::MAX_INPUT_BYTES;
+    let origin = event("id-big");
+    // One huge unknown field: its name is cut in the error path.
+    let huge_key = format!(r#"{{"{}": 1}}"#, "k".repeat(261_000));
+    let p = PlannedExecution::new(
+        DeploymentRequest::from_slice(huge_key.as_bytes()),
+        origin.clone(),
+        huge_key.as_bytes(),
+    );
+    assert!(p.rejected);
+    assert!(p.input.len() < 4096, "{} bytes", p.input.len());
+    // Thousands of long, quoted keys in a map.
+    let mut map = serde_json::Map::new();
+    for i in 0..2_000 {
+        map.insert(
+            format!("{i}{}", "é".repeat(60)),
+            serde_json::json!("x".repeat(40)),
+        );
+    }
+    let body = serde_json::json!({"campaignName": "c", "solutionVersionArn": "arn:aws:personalize:us-east-1:111122223333:solution/s/1a2b3c4d",
+                                  "campaignConfig": {"itemExplorationConfig": map}});
+    let raw = serde_json::to_vec(&body).unwrap();
+    let p = PlannedExecution::new(DeploymentRequest::from_slice(&raw), origin.clone(), &raw);
+    assert!(p.rejected && p.input.len() <= MAX_INPUT_BYTES);
+    // A valid request whose input would be too large is rejected, not lost.
+    let valid = DeploymentRequest::from_value(&serde_json::json!({
+        "campaignName": "c", "solutionVersionArn": "arn:aws:personalize:us-east-1:111122223333:solution/s/1a2b3c4d",
+        "campaignConfig": {"itemExplorationConfig": (0..100).map(|i| (format!("{i:0>256}"), serde_json::json!("€".repeat(1000)))).collect::<serde_json::Map<_, _>>()}
+    })).unwrap();
+    let p = PlannedExecution::new(Ok(valid), origin, b"");
+    assert!(p.rejected, "too large to run");
+    assert!(p.input.len() <= MAX_INPUT_BYTES);
+    let state: serde_json::Value = serde_json::from_str(&p.input).unwrap();
+    assert!(
+        state["errors"][0]["rule"]
+            .as_str()
+            .unwrap()
+            .contains("Step Functions accepts at most 262144"),
+        "{state}"
+    );
+    assert_eq!(state["campaignName"], "c");
+}

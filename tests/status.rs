@@ -10,7 +10,7 @@ use personalize_deployer::domain::campaign::{Campaign, Status};
 use personalize_deployer::domain::notification::{DeploymentStatus, SUBJECT_MAX};
 use personalize_deployer::domain::request::DeploymentRequest;
 use personalize_deployer::domain::status::{Observation, PollPolicy, observe, poll};
-use personalize_deployer::domain::workflow::{Outcome, StatusReport, TaskInput};
+use personalize_deployer::domain::workflow::{Deployment, Outcome, StatusReport, TaskInput};
 use personalize_deployer::handlers::status::handle;
 use personalize_deployer::ports::ApiErrorKind;
 use serde_json::json;
@@ -34,6 +34,10 @@ fn target() -> DeploymentRequest {
     update_input().state.request.unwrap()
 }
 
+fn deployment() -> Deployment {
+    update_input().state.deployment.unwrap()
+}
+
 fn started() -> DateTime<Utc> {
     update_input().state.deployment.unwrap().started_at
 }
@@ -53,6 +57,7 @@ fn updating(status: Status) -> Campaign {
     let mut c = before();
     let mut u = update_record(SV2, 2, status);
     u.config = target().campaign_config;
+    u.created_at = Some(started() + chrono::Duration::milliseconds(300));
     c.latest_update = Some(u);
     c
 }
@@ -103,7 +108,7 @@ fn a_campaign_being_created_is_in_progress() {
     for status in [Status::CreatePending, Status::CreateInProgress] {
         c.status = status.clone();
         assert_eq!(
-            observe(&target(), Some(&c)),
+            observe(&target(), &deployment(), Some(&c)),
             Observation::InProgress(format!("campaign status is {status}"))
         );
     }
@@ -112,7 +117,7 @@ fn a_campaign_being_created_is_in_progress() {
 #[test]
 fn an_active_campaign_serving_the_target_is_done() {
     assert_eq!(
-        observe(&target(), Some(&active_campaign(&target()))),
+        observe(&target(), &deployment(), Some(&active_campaign(&target()))),
         Observation::Done
     );
 }
@@ -121,26 +126,27 @@ fn an_active_campaign_serving_the_target_is_done() {
 fn a_failed_creation_is_failed_with_its_reason() {
     let mut c = active_campaign(&target());
     c.status = Status::CreateFailed;
+    c.updated_at = Some(started() + chrono::Duration::seconds(600));
     c.failure_reason = Some("Insufficient capacity".into());
     assert_eq!(
-        observe(&target(), Some(&c)),
+        observe(&target(), &deployment(), Some(&c)),
         Observation::Failed("Insufficient capacity".into())
     );
     c.failure_reason = None;
     assert!(
-        matches!(observe(&target(), Some(&c)), Observation::Failed(r) if r.contains("no reason given"))
+        matches!(observe(&target(), &deployment(), Some(&c)), Observation::Failed(r) if r.contains("no reason given"))
     );
 }
 
 #[test]
 fn a_missing_or_deleting_campaign_is_deleted() {
     assert!(
-        matches!(observe(&target(), None), Observation::Deleted(r) if r.contains("no longer exists"))
+        matches!(observe(&target(), &deployment(), None), Observation::Deleted(r) if r.contains("no longer exists"))
     );
     let mut c = active_campaign(&target());
     c.status = Status::DeleteInProgress;
     assert!(
-        matches!(observe(&target(), Some(&c)), Observation::Deleted(r) if r.contains("DELETE IN_PROGRESS"))
+        matches!(observe(&target(), &deployment(), Some(&c)), Observation::Deleted(r) if r.contains("DELETE IN_PROGRESS"))
     );
 }
 
@@ -151,20 +157,23 @@ fn during_an_update_the_active_top_level_status_is_not_completion() {
         let c = updating(status.clone());
         assert_eq!(c.status, Status::Active);
         assert_eq!(
-            observe(&target(), Some(&c)),
+            observe(&target(), &deployment(), Some(&c)),
             Observation::InProgress(format!("campaign update status is {status}"))
         );
     }
     // Before the update record shows up, the campaign still serves SV1.
     assert!(
-        matches!(observe(&target(), Some(&before())), Observation::InProgress(r) if r.contains("does not serve the request yet"))
+        matches!(observe(&target(), &deployment(), Some(&before())), Observation::InProgress(r) if r.contains("does not serve the request yet"))
     );
     // Update ACTIVE but the top level not promoted yet: still waiting.
     assert!(matches!(
-        observe(&target(), Some(&updating(Status::Active))),
+        observe(&target(), &deployment(), Some(&updating(Status::Active))),
         Observation::InProgress(_)
     ));
-    assert_eq!(observe(&target(), Some(&promoted())), Observation::Done);
+    assert_eq!(
+        observe(&target(), &deployment(), Some(&promoted())),
+        Observation::Done
+    );
 }
 
 #[test]
@@ -172,12 +181,58 @@ fn a_failed_update_is_a_failed_deployment_while_the_campaign_stays_active() {
     let mut c = updating(Status::CreateFailed);
     c.latest_update.as_mut().unwrap().failure_reason =
         Some("Solution version is not compatible".into());
-    let Observation::Failed(reason) = observe(&target(), Some(&c)) else {
+    let Observation::Failed(reason) = observe(&target(), &deployment(), Some(&c)) else {
         panic!()
     };
     assert_eq!(
         reason,
         format!("Solution version is not compatible; the campaign is still ACTIVE on {SV1}")
+    );
+}
+
+#[test]
+fn failures_recorded_before_the_deployment_started_are_not_its_outcome() {
+    // A failed update left by an earlier attempt, before this update shows up.
+    let mut c = before();
+    let mut old = update_record(SV2, 2, Status::CreateFailed);
+    old.created_at = Some(started() - chrono::Duration::hours(2));
+    c.latest_update = Some(old);
+    assert!(
+        matches!(observe(&target(), &deployment(), Some(&c)), Observation::InProgress(r) if r.contains("does not serve the request yet"))
+    );
+    // A campaign whose creation failed yesterday, updated just now: until the
+    // update shows up, it is not this deployment's failure.
+    let mut failed = before();
+    failed.status = Status::CreateFailed;
+    failed.failure_reason = Some("old failure".into());
+    failed.updated_at = Some(started() - chrono::Duration::days(1));
+    assert!(
+        matches!(observe(&target(), &deployment(), Some(&failed)), Observation::InProgress(r) if r.contains("earlier attempt"))
+    );
+    // Within the clock-skew allowance it is this deployment's.
+    failed.updated_at = Some(started() - chrono::Duration::seconds(30));
+    assert_eq!(
+        observe(&target(), &deployment(), Some(&failed)),
+        Observation::Failed("old failure".into())
+    );
+}
+
+#[test]
+fn an_update_of_a_failed_campaign_is_followed_in_its_update_record() {
+    let mut c = updating(Status::CreateInProgress);
+    c.status = Status::CreateFailed;
+    c.failure_reason = Some("old failure".into());
+    c.updated_at = Some(started() - chrono::Duration::days(1));
+    assert_eq!(
+        observe(&target(), &deployment(), Some(&c)),
+        Observation::InProgress("campaign update status is CREATE IN_PROGRESS".into())
+    );
+    let u = c.latest_update.as_mut().unwrap();
+    u.status = Status::CreateFailed;
+    u.failure_reason = Some("new failure".into());
+    assert_eq!(
+        observe(&target(), &deployment(), Some(&c)),
+        Observation::Failed("new failure".into())
     );
 }
 

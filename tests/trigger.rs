@@ -419,3 +419,74 @@ async fn a_huge_invalid_manifest_still_fits_an_execution_input() {
     assert_eq!(state.errors[49].rule, "has 4953 more errors, not listed");
     assert_eq!(state.campaign_name.as_ref().unwrap().len(), 100);
 }
+
+#[tokio::test]
+async fn a_key_that_does_not_decode_is_used_as_given_and_does_not_stop_the_others() {
+    let mut e = event("s3-notification.json");
+    e["Records"][0]["s3"]["object"]["key"] = json!("manifests/bad%FF.json");
+    let workflow = FakeWorkflow::default();
+    let report = handle(&notification_store(), &workflow, &e).await.unwrap();
+    assert_eq!(report.executions.len(), 2);
+    let states = states(&workflow);
+    assert!(states[0].rejected);
+    assert!(
+        states[0].errors[0].rule.contains(
+            "s3://personalize-deployer-manifests/manifests/bad%FF.json could not be read"
+        )
+    );
+    assert!(!states[1].rejected);
+}
+
+#[tokio::test]
+async fn the_same_upload_announced_by_s3_and_by_eventbridge_is_one_execution() {
+    let mut notification = event("s3-notification.json");
+    let bridge = event("eventbridge-s3-object-created.json");
+    let records = notification["Records"].as_array_mut().unwrap();
+    records.truncate(1);
+    let object = &mut records[0]["s3"]["object"];
+    object["key"] = bridge["detail"]["object"]["key"].clone();
+    object["eTag"] = bridge["detail"]["object"]["etag"].clone();
+    object["versionId"] = bridge["detail"]["object"]["version-id"].clone();
+    object["sequencer"] = bridge["detail"]["object"]["sequencer"].clone();
+    let store = FakeStore::with(&[(
+        BUCKET,
+        "manifests/movie-recs.json",
+        &event_bytes("manifests/movie-recs.json"),
+    )]);
+    let workflow = FakeWorkflow::default();
+    let first = handle(&store, &workflow, &notification).await.unwrap();
+    let second = handle(&store, &workflow, &bridge).await.unwrap();
+    assert_eq!(first.executions[0].name, second.executions[0].name);
+    assert_eq!(second.executions[0].status, "ALREADY_HANDLED");
+}
+
+#[tokio::test]
+async fn permanent_start_failures_are_not_worth_retrying() {
+    struct Refusing;
+    impl personalize_deployer::ports::Workflow for Refusing {
+        async fn start_execution(
+            &self,
+            _: &str,
+            _: &str,
+        ) -> Result<personalize_deployer::ports::Started, personalize_deployer::ports::ApiError>
+        {
+            Err(api_error(
+                ApiErrorKind::NotFound,
+                "StateMachineDoesNotExist",
+            ))
+        }
+    }
+    let err = handle(
+        &FakeStore::default(),
+        &Refusing,
+        &event("deployment-requested.json"),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(err.error_type(), "TriggerFailed");
+    assert!(!err.is_retryable());
+    assert!(
+        err.to_string().contains("StateMachineDoesNotExist"),
+        "{err}"
+    );
+}

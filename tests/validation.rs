@@ -616,3 +616,35 @@ fn canonical_json_ignores_key_order_and_whitespace() {
     let back: DeploymentRequest = serde_json::from_str(&a.canonical_json()).unwrap();
     assert_eq!(back, a);
 }
+
+#[test]
+fn tag_errors_name_the_original_index_even_after_an_unreadable_tag() {
+    let errs = errors(&with(
+        &["tags"],
+        json!([5, {"tagKey": "aws:x", "tagValue": "v"}, {"tagKey": "aws:x", "tagValue": "w"}]),
+    ));
+    let fields: Vec<&str> = errs.iter().map(|e| e.field.as_str()).collect();
+    assert_eq!(
+        fields,
+        vec![
+            "tags[0]",
+            "tags[1].tagKey",
+            "tags[2].tagKey",
+            "tags[2].tagKey"
+        ]
+    );
+    assert!(errs[3].rule.contains("of tags[1]"), "{:?}", errs[3]);
+}
+
+#[test]
+fn huge_or_odd_keys_are_quoted_and_cut_in_field_paths() {
+    let key = "k".repeat(5000);
+    let errs = errors(&with(&[&key], json!(1)));
+    assert!(errs[0].field.starts_with("[\"kkkk"), "{}", errs[0].field);
+    assert!(errs[0].field.len() < 100, "{}", errs[0].field);
+    let errs = errors(&with(
+        &["campaignConfig", "rankingInfluence"],
+        json!({"a b": 0.5}),
+    ));
+    assert_eq!(errs[0].field, "campaignConfig.rankingInfluence[\"a b\"]");
+}

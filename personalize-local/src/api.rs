@@ -644,7 +644,7 @@ fn create_solution_version(w: &mut World, config: &Config, input: &Input) -> Res
         ));
     }
     let arn = loop {
-        let candidate = format!("{solution_arn}/{:08x}", w.rng.next() as u32);
+        let candidate = format!("{solution_arn}/{:08x}", w.rng.next_u64() as u32);
         if !w.state.versions.contains_key(&candidate) {
             break candidate;
         }

@@ -86,10 +86,11 @@ fn error_reply(e: &ApiError, request_id: String) -> Reply {
 impl Emulator {
     pub fn new(config: Config) -> Result<Emulator, String> {
         config.faults.check()?;
-        let mut state = State::default();
-        state.deploy_failures = config.deploy_failures.clone();
         let mut world = World {
-            state,
+            state: State {
+                deploy_failures: config.deploy_failures.clone(),
+                ..State::default()
+            },
             now: wall_clock(),
             rng: Rng::new(config.random_seed),
         };

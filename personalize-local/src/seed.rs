@@ -136,7 +136,7 @@ pub fn apply(world: &mut World, config: &Config, seed: Seed) -> Result<Value, St
         let id = match &v.id {
             Some(id) if !id.is_empty() && !id.contains('/') => id.clone(),
             Some(id) => return Err(format!("solutionVersions[{i}]: bad id {id:?}")),
-            None => format!("{:08x}", world.rng.next() as u32),
+            None => format!("{:08x}", world.rng.next_u64() as u32),
         };
         let created = now - v.age_seconds.max(0.0);
         let next = match status.as_str() {

@@ -107,54 +107,43 @@ impl fmt::Display for SolutionVersionRef {
     }
 }
 
-/// A parsed Step Functions state machine ARN
-/// (`arn:<partition>:states:<region>:<account>:stateMachine:<name>`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StateMachineRef {
-    pub partition: String,
-    pub region: String,
-    pub account: String,
-    pub name: String,
-}
-
-impl StateMachineRef {
-    pub fn parse(arn: &str) -> Result<Self, String> {
-        let expected = "must be a state machine ARN \
-            (arn:<partition>:states:<region>:<account>:stateMachine:<name>)";
-        let parts: Vec<&str> = arn.split(':').collect();
-        match parts[..] {
-            [
-                "arn",
-                partition,
-                "states",
-                region,
-                account,
-                "stateMachine",
-                name,
-            ] if is_partition(partition)
+/// Checks a Step Functions state machine ARN:
+/// `arn:<partition>:states:<region>:<account>:stateMachine:<name>`, optionally
+/// qualified by a version or an alias (`...:<name>:<qualifier>`), which
+/// StartExecution accepts too.
+pub fn check_state_machine_arn(arn: &str) -> Result<(), String> {
+    let expected = "must be a state machine ARN \
+        (arn:<partition>:states:<region>:<account>:stateMachine:<name>[:<version or alias>])";
+    let parts: Vec<&str> = arn.split(':').collect();
+    let (head, qualifier) = match parts.len() {
+        7 => (&parts[..], None),
+        8 => (&parts[..7], Some(parts[7])),
+        _ => return Err(expected.to_string()),
+    };
+    let ok = match head {
+        [
+            "arn",
+            partition,
+            "states",
+            region,
+            account,
+            "stateMachine",
+            name,
+        ] => {
+            is_partition(partition)
                 && is_region(region)
                 && account.len() == 12
                 && account.bytes().all(|b| b.is_ascii_digit())
                 && !name.is_empty()
-                && name.len() <= 80 =>
-            {
-                Ok(StateMachineRef {
-                    partition: partition.into(),
-                    region: region.into(),
-                    account: account.into(),
-                    name: name.into(),
-                })
-            }
-            _ => Err(expected.to_string()),
+                && name.len() <= 80
+                && qualifier.is_none_or(|q| !q.is_empty())
         }
-    }
-
-    /// The ARN a standard execution called `execution_name` gets.
-    pub fn execution_arn(&self, execution_name: &str) -> String {
-        format!(
-            "arn:{}:states:{}:{}:execution:{}:{}",
-            self.partition, self.region, self.account, self.name, execution_name
-        )
+        _ => false,
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(expected.to_string())
     }
 }
 

@@ -26,6 +26,8 @@ pub enum Plan {
     Adopt {
         operation: Operation,
         previous_solution_version_arn: Option<String>,
+        /// When that work began, as Personalize recorded it.
+        since: Option<DateTime<Utc>>,
     },
 }
 
@@ -45,19 +47,27 @@ pub fn plan(request: &DeploymentRequest, current: Option<&Campaign>) -> Result<P
             status: campaign.status.to_string(),
         });
     }
-    if campaign.status.is_creating() && campaign.differences(request).is_empty() {
-        return Ok(Plan::Adopt {
-            operation: Operation::Create,
-            previous_solution_version_arn: None,
-        });
-    }
+    // An update in progress toward the request (checked first: an update of a
+    // CREATE FAILED campaign also puts the campaign back in the create states).
     if let Some(update) = &campaign.latest_update
         && update.status.is_creating()
         && update.differences(request).is_empty()
     {
         return Ok(Plan::Adopt {
             operation: Operation::Update,
-            previous_solution_version_arn: campaign.solution_version_arn.clone(),
+            previous_solution_version_arn: if campaign.status == Status::Active {
+                campaign.solution_version_arn.clone()
+            } else {
+                None
+            },
+            since: update.created_at,
+        });
+    }
+    if campaign.status.is_creating() && campaign.differences(request).is_empty() {
+        return Ok(Plan::Adopt {
+            operation: Operation::Create,
+            previous_solution_version_arn: None,
+            since: campaign.created_at,
         });
     }
     if let Some(detail) = campaign.busy() {
@@ -100,7 +110,9 @@ pub fn plan(request: &DeploymentRequest, current: Option<&Campaign>) -> Result<P
 const MAX_ROUNDS: usize = 3;
 
 /// Brings the campaign to the request: creates it when missing, updates it when
-/// it differs, and otherwise does nothing.
+/// it differs, and otherwise does nothing. `startedAt` is taken before the
+/// create or update call, so that the records Personalize makes for it are
+/// never older than it; for adopted work it is when that work began.
 pub async fn deploy<P: Personalize>(
     personalize: &P,
     request: &DeploymentRequest,
@@ -113,18 +125,19 @@ pub async fn deploy<P: Personalize>(
         return Err(Error::InvalidRequest(text.join("; ")));
     }
     let campaign_arn = request.campaign_arn().map_err(Error::InvalidRequest)?;
-    let deployment = |operation, previous, changes| Deployment {
+    let deployment = |operation, previous, changes, started_at| Deployment {
         campaign_name: request.campaign_name.clone(),
         campaign_arn: campaign_arn.clone(),
         operation,
         target_solution_version_arn: request.solution_version_arn.clone(),
         previous_solution_version_arn: previous,
-        started_at: now(),
+        started_at,
         changes,
     };
     let mut last_race = String::new();
     for _ in 0..MAX_ROUNDS {
         let current = personalize.describe_campaign(&campaign_arn).await?;
+        let started_at = now();
         match plan(request, current.as_ref())? {
             Plan::Create => {
                 let new = NewCampaign {
@@ -135,7 +148,9 @@ pub async fn deploy<P: Personalize>(
                     tags: request.tags.clone(),
                 };
                 match personalize.create_campaign(&new).await {
-                    Ok(_) => return Ok(deployment(Operation::Create, None, Vec::new())),
+                    Ok(_) => {
+                        return Ok(deployment(Operation::Create, None, Vec::new(), started_at));
+                    }
                     // Someone created it between our describe and create (or an
                     // earlier attempt of ours did): look again.
                     Err(e) if e.kind == ApiErrorKind::AlreadyExists => last_race = e.to_string(),
@@ -152,25 +167,35 @@ pub async fn deploy<P: Personalize>(
                         Operation::Update,
                         previous_solution_version_arn,
                         changes,
+                        started_at,
                     )),
-                    Err(e) if e.kind == ApiErrorKind::InUse => Err(Error::CampaignBusy {
-                        campaign: request.campaign_name.clone(),
-                        detail: e.to_string(),
-                    }),
+                    // In use: the campaign became busy since we looked, or
+                    // something else (the new version) is not ready.
+                    Err(e) if e.kind == ApiErrorKind::InUse => {
+                        match personalize.describe_campaign(&campaign_arn).await? {
+                            Some(c) if c.busy().is_some() => Err(Error::CampaignBusy {
+                                campaign: request.campaign_name.clone(),
+                                detail: c.busy().unwrap_or_default(),
+                            }),
+                            _ => Err(Error::ResourceInUse(e)),
+                        }
+                    }
                     Err(e) => Err(e.into()),
                 };
             }
             Plan::Unchanged { serving } => {
-                return Ok(deployment(Operation::None, serving, Vec::new()));
+                return Ok(deployment(Operation::None, serving, Vec::new(), started_at));
             }
             Plan::Adopt {
                 operation,
                 previous_solution_version_arn,
+                since,
             } => {
                 return Ok(deployment(
                     operation,
                     previous_solution_version_arn,
                     Vec::new(),
+                    since.unwrap_or(started_at),
                 ));
             }
         }

@@ -197,7 +197,8 @@ struct Draft {
     solution_version_arn: Option<String>,
     min_provisioned_tps: Option<i64>,
     campaign_config: Option<CampaignConfig>,
-    tags: Option<Vec<Tag>>,
+    /// The readable tags, each with its index in the request's list.
+    tags: Option<Vec<(usize, Tag)>>,
     /// false when a required field is missing or unreadable.
     complete: bool,
 }
@@ -209,7 +210,7 @@ impl From<&DeploymentRequest> for Draft {
             solution_version_arn: Some(r.solution_version_arn.clone()),
             min_provisioned_tps: r.min_provisioned_tps.map(i64::from),
             campaign_config: r.campaign_config.clone(),
-            tags: Some(r.tags.clone()),
+            tags: Some(r.tags.iter().cloned().enumerate().collect()),
             complete: true,
         }
     }
@@ -228,7 +229,12 @@ impl Draft {
                 None => None,
             },
             campaign_config: self.campaign_config,
-            tags: self.tags.unwrap_or_default(),
+            tags: self
+                .tags
+                .unwrap_or_default()
+                .into_iter()
+                .map(|(_, tag)| tag)
+                .collect(),
         })
     }
 
@@ -344,7 +350,7 @@ impl Reader {
         })
     }
 
-    fn tags(&mut self, value: &Value) -> Option<Vec<Tag>> {
+    fn tags(&mut self, value: &Value) -> Option<Vec<(usize, Tag)>> {
         let Some(items) = value.as_array() else {
             self.wrong_type(
                 "tags",
@@ -364,7 +370,7 @@ impl Reader {
             let key = self.required::<String>(&path, obj, "tagKey", "a string");
             let value = self.required::<String>(&path, obj, "tagValue", "a string");
             if let (Some(tag_key), Some(tag_value)) = (key, value) {
-                tags.push(Tag { tag_key, tag_value });
+                tags.push((i, Tag { tag_key, tag_value }));
             }
         }
         Some(tags)
@@ -416,7 +422,7 @@ impl Reader {
             .collect();
         for key in unknown {
             self.errors.push(FieldError::new(
-                join(parent, key),
+                rules::member_path(parent, key),
                 format!("is not a known field; allowed: {}", known.join(", ")),
             ));
         }

@@ -40,6 +40,27 @@ pub(crate) fn quote(s: &str) -> String {
     }
 }
 
+/// The path of a member named by user data (an unknown field, a map key): the
+/// key itself when it is short and plain, otherwise quoted and cut, so that a
+/// path never carries a huge or unprintable key.
+pub(crate) fn member_path(parent: &str, key: &str) -> String {
+    let plain = !key.is_empty()
+        && key.chars().count() <= 64
+        && key
+            .chars()
+            .all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.' | ':' | '$'));
+    let member = if plain {
+        key.to_string()
+    } else {
+        format!("[{}]", quote(key))
+    };
+    match (parent.is_empty(), plain) {
+        (true, _) => member,
+        (false, true) => format!("{parent}.{member}"),
+        (false, false) => format!("{parent}{member}"),
+    }
+}
+
 fn len(s: &str) -> usize {
     s.chars().count()
 }
@@ -115,10 +136,10 @@ fn check_exploration(field: &str, map: &BTreeMap<String, String>, out: &mut Vec<
         ));
     }
     for (key, value) in map {
-        let path = format!("{field}.{key}");
+        let path = member_path(field, key);
         if len(key) > PARAMETER_NAME_MAX {
             out.push(FieldError::new(
-                format!("{field}.{}", quote(key)),
+                &path,
                 format!(
                     "keys must be at most {PARAMETER_NAME_MAX} characters long (this one has {})",
                     len(key)
@@ -162,7 +183,7 @@ fn check_exploration(field: &str, map: &BTreeMap<String, String>, out: &mut Vec<
 
 fn check_ranking_influence(field: &str, map: &BTreeMap<String, f64>, out: &mut Vec<FieldError>) {
     for (key, weight) in map {
-        let path = format!("{field}.{key}");
+        let path = member_path(field, key);
         if !RANKING_INFLUENCE_TYPES.contains(&key.as_str()) {
             out.push(FieldError::new(
                 path,
@@ -180,7 +201,9 @@ fn check_ranking_influence(field: &str, map: &BTreeMap<String, f64>, out: &mut V
     }
 }
 
-pub fn check_tags(field: &str, tags: &[Tag], out: &mut Vec<FieldError>) {
+/// Checks tags given with their index in the request's list (unreadable items
+/// are left out by the caller, so indices may have gaps).
+pub fn check_tags(field: &str, tags: &[(usize, Tag)], out: &mut Vec<FieldError>) {
     if tags.len() > TAGS_MAX {
         out.push(FieldError::new(
             field,
@@ -188,7 +211,7 @@ pub fn check_tags(field: &str, tags: &[Tag], out: &mut Vec<FieldError>) {
         ));
     }
     let mut first_index: HashMap<&str, usize> = HashMap::new();
-    for (i, tag) in tags.iter().enumerate() {
+    for (i, tag) in tags {
         let key_path = format!("{field}[{i}].tagKey");
         let value_path = format!("{field}[{i}].tagValue");
         let key_len = len(&tag.tag_key);
@@ -216,7 +239,7 @@ pub fn check_tags(field: &str, tags: &[Tag], out: &mut Vec<FieldError>) {
                 ),
             ));
         } else {
-            first_index.insert(&tag.tag_key, i);
+            first_index.insert(&tag.tag_key, *i);
         }
     }
 }

@@ -6,6 +6,7 @@ use chrono::{DateTime, Duration, Utc};
 
 use super::campaign::{Campaign, Status};
 use super::notification::{Facts, Notification};
+use super::request::DeploymentRequest;
 use super::workflow::{Deployment, Operation, Outcome, StatusReport, TaskInput};
 use crate::error::Error;
 use crate::ports::Personalize;
@@ -61,22 +62,55 @@ pub enum Observation {
     Deleted(String),
 }
 
-/// Reads a described campaign against the deployment. During an update the
-/// top-level status stays ACTIVE and the progress is in
-/// `latestCampaignUpdate`; a failed update leaves the campaign ACTIVE on the
-/// old version and is a failed deployment.
+/// How much older than the deployment's start a record may look and still be
+/// this deployment's (clock differences between Lambda and Personalize).
+pub const CLOCK_SKEW_SECONDS: i64 = 60;
+
+/// Reads a described campaign against the deployment.
+///
+/// - During an update the top-level status stays ACTIVE (or CREATE FAILED, for
+///   a campaign whose creation had failed) and the progress is in
+///   `latestCampaignUpdate`, which is read first.
+/// - A failed update leaves the campaign ACTIVE on the old version and is a
+///   failed deployment.
+/// - A failure recorded before this deployment started belongs to earlier
+///   work and is not this deployment's outcome: a stale failed update record,
+///   or the old CREATE FAILED of a campaign whose update is not visible yet.
 pub fn observe(
-    request: &crate::domain::request::DeploymentRequest,
+    request: &DeploymentRequest,
+    deployment: &Deployment,
     campaign: Option<&Campaign>,
 ) -> Observation {
     let Some(campaign) = campaign else {
         return Observation::Deleted("the campaign no longer exists".to_string());
     };
-    match &campaign.status {
-        s if s.is_deleting() => {
-            return Observation::Deleted(format!("the campaign is being deleted (status {s})"));
+    if campaign.status.is_deleting() {
+        return Observation::Deleted(format!(
+            "the campaign is being deleted (status {})",
+            campaign.status
+        ));
+    }
+    let since = deployment.started_at - Duration::seconds(CLOCK_SKEW_SECONDS);
+    let current = |at: Option<DateTime<Utc>>| at.is_none_or(|at| at >= since);
+    if let Some(update) = &campaign.latest_update {
+        if update.status.is_creating() {
+            return Observation::InProgress(format!("campaign update status is {}", update.status));
         }
-        Status::CreateFailed => {
+        if update.status == Status::CreateFailed && current(update.created_at) {
+            let reason = update
+                .failure_reason
+                .clone()
+                .unwrap_or_else(|| "campaign update failed (no reason given)".to_string());
+            return Observation::Failed(match (&campaign.status, &campaign.solution_version_arn) {
+                (Status::Active, Some(serving)) => {
+                    format!("{reason}; the campaign is still ACTIVE on {serving}")
+                }
+                _ => reason,
+            });
+        }
+    }
+    match &campaign.status {
+        Status::CreateFailed if current(campaign.updated_at) => {
             return Observation::Failed(
                 campaign
                     .failure_reason
@@ -84,30 +118,16 @@ pub fn observe(
                     .unwrap_or_else(|| "campaign creation failed (no reason given)".to_string()),
             );
         }
+        Status::CreateFailed => {
+            return Observation::InProgress(
+                "the campaign is still CREATE FAILED from an earlier attempt; \
+                 this deployment has not shown up yet"
+                    .to_string(),
+            );
+        }
         Status::Active => {}
         other => {
             return Observation::InProgress(format!("campaign status is {other}"));
-        }
-    }
-    if let Some(update) = &campaign.latest_update {
-        match &update.status {
-            Status::CreateFailed => {
-                let reason = update
-                    .failure_reason
-                    .clone()
-                    .unwrap_or_else(|| "campaign update failed (no reason given)".to_string());
-                return Observation::Failed(format!(
-                    "{reason}; the campaign is still ACTIVE on {}",
-                    campaign
-                        .solution_version_arn
-                        .as_deref()
-                        .unwrap_or("its previous version")
-                ));
-            }
-            s if s.is_creating() => {
-                return Observation::InProgress(format!("campaign update status is {s}"));
-            }
-            _ => {}
         }
     }
     let differences = campaign.differences(request);
@@ -168,7 +188,7 @@ pub async fn poll<P: Personalize>(
         .await?;
     let now = now();
     let observed = Some(campaign.as_ref());
-    let report = match observe(request, campaign.as_ref()) {
+    let report = match observe(request, deployment, campaign.as_ref()) {
         Observation::Done => finish(input, Outcome::Active, None, attempt, observed, now),
         Observation::Failed(reason) => {
             finish(input, Outcome::Failed, Some(reason), attempt, observed, now)

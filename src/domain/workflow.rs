@@ -104,26 +104,79 @@ impl PlannedExecution {
         origin: Origin,
         raw: &[u8],
     ) -> PlannedExecution {
-        let (state, content) = match parsed {
+        let (mut state, content) = match parsed {
             Ok(request) => {
                 let canonical = request.canonical_json();
                 (
-                    WorkflowState::accepted(request, origin),
+                    WorkflowState::accepted(request, origin.clone()),
                     canonical.into_bytes(),
                 )
             }
-            Err(rejection) => (WorkflowState::rejected(rejection, origin), raw.to_vec()),
+            Err(rejection) => (
+                WorkflowState::rejected(rejection, origin.clone()),
+                raw.to_vec(),
+            ),
         };
-        let origin = state.origin.as_ref().expect("set above");
+        let name = execution_name(state.campaign_name.as_deref(), &origin, &content);
+        // Struct fields serialize in declaration order and maps sorted, so the
+        // same request always gives the same bytes.
+        let mut input = to_json(&state);
+        if input.len() > MAX_INPUT_BYTES {
+            state = shrink(state, input.len());
+            input = to_json(&state);
+        }
         PlannedExecution {
-            name: execution_name(state.campaign_name.as_deref(), origin, &content),
-            // Struct fields serialize in declaration order and maps sorted, so
-            // the same request always gives the same bytes.
-            input: serde_json::to_string(&state).expect("the state always serializes"),
+            name,
+            input,
             rejected: state.rejected,
             campaign_name: state.campaign_name,
         }
     }
+}
+
+/// Step Functions' limit on an execution input, in UTF-8 bytes.
+pub const MAX_INPUT_BYTES: usize = 262_144;
+
+fn to_json(state: &WorkflowState) -> String {
+    serde_json::to_string(state).unwrap_or_else(|_| "{}".to_string())
+}
+
+/// A state too large for an execution input becomes a rejection that fits:
+/// the request is dropped, then reasons, then the campaign name, until it does.
+fn shrink(mut state: WorkflowState, size: usize) -> WorkflowState {
+    if let Some(request) = state.request.take() {
+        state.rejected = true;
+        state.campaign_arn = None;
+        state.campaign_name = Some(request.campaign_name);
+        state.errors = vec![FieldError::new(
+            "(request)",
+            format!(
+                "is {size} bytes as an execution input; Step Functions accepts at most {MAX_INPUT_BYTES}"
+            ),
+        )];
+    }
+    let total = state.errors.len();
+    while to_json(&state).len() > MAX_INPUT_BYTES && state.errors.len() > 1 {
+        let keep = state.errors.len() / 2;
+        state.errors.truncate(keep);
+    }
+    if state.errors.len() < total {
+        state.errors.push(FieldError::new(
+            "(request)",
+            format!(
+                "has {} more errors, not listed (too large to report)",
+                total - state.errors.len()
+            ),
+        ));
+    }
+    if to_json(&state).len() > MAX_INPUT_BYTES {
+        state.campaign_name = None;
+        state.errors = vec![FieldError::new(
+            "(request)",
+            "was rejected; its errors are too large to report",
+        )];
+    }
+    state
 }
 
 /// The input of the DeployCampaign and CampaignStatus tasks.

@@ -187,7 +187,9 @@ fn classify_s3_notification(event: &Value) -> Result<Classified, Error> {
             ));
             continue;
         }
-        let key = decode_s3_key(&raw_key).map_err(|e| unsupported(format!("Records[{i}]: {e}")))?;
+        // A key that does not decode is used as given (and, if it does not
+        // exist, the request is rejected like any missing manifest).
+        let key = decode_s3_key(&raw_key).unwrap_or_else(|_| raw_key.clone());
         out.sources.push(Source::Manifest {
             origin: Origin::S3 {
                 bucket: record.s3.bucket.name,
@@ -286,6 +288,7 @@ async fn plan<S: ObjectStore>(store: &S, source: Source) -> Result<PlannedExecut
             else {
                 return Err(unsupported("a manifest source without an S3 origin"));
             };
+            let mut fetched_key = None;
             let fetched = match size {
                 Some(size) if size > MANIFEST_MAX_BYTES => Fetched::TooLarge(size),
                 _ => {
@@ -294,9 +297,13 @@ async fn plan<S: ObjectStore>(store: &S, source: Source) -> Result<PlannedExecut
                         .await?;
                     match (first, &alternative_key) {
                         (Fetched::NotFound, Some(alt)) => {
-                            store
+                            let second = store
                                 .get_object(bucket, alt, version_id.as_deref(), MANIFEST_MAX_BYTES)
-                                .await?
+                                .await?;
+                            if second != Fetched::NotFound {
+                                fetched_key = Some(alt.clone());
+                            }
+                            second
                         }
                         (first, _) => first,
                     }
@@ -305,8 +312,12 @@ async fn plan<S: ObjectStore>(store: &S, source: Source) -> Result<PlannedExecut
             let (parsed, raw) = match fetched {
                 Fetched::Body(body) => (DeploymentRequest::from_slice(&body), body),
                 Fetched::NotFound => {
+                    let tried = match &alternative_key {
+                        Some(alt) => format!("s3://{bucket}/{key} (or {alt})"),
+                        None => format!("s3://{bucket}/{key}"),
+                    };
                     let rule = format!(
-                        "s3://{bucket}/{key} could not be read: the object (or that version) does not exist"
+                        "{tried} could not be read: the object (or that version) does not exist"
                     );
                     (
                         Err(Rejection::single("manifest", rule.clone())),
@@ -323,6 +334,10 @@ async fn plan<S: ObjectStore>(store: &S, source: Source) -> Result<PlannedExecut
                     )
                 }
             };
+            let mut origin = origin;
+            if let (Some(fetched), Origin::S3 { key, .. }) = (fetched_key, &mut origin) {
+                *key = fetched;
+            }
             Ok(PlannedExecution::new(parsed, origin, &raw))
         }
     }
@@ -344,6 +359,7 @@ pub async fn handle<S: ObjectStore, W: Workflow>(
         ignored: classified.ignored,
     };
     let mut failures = Vec::new();
+    let mut retryable = false;
     for source in classified.sources {
         let origin = match &source {
             Source::Manifest { origin, .. } | Source::Inline { origin, .. } => origin.to_string(),
@@ -380,6 +396,7 @@ pub async fn handle<S: ObjectStore, W: Workflow>(
             }
             Err(e) => {
                 tracing::error!(error = %e, %origin, "could not start the deployment");
+                retryable |= e.is_retryable();
                 failures.push(format!("{origin}: {e}"));
             }
         }
@@ -391,6 +408,7 @@ pub async fn handle<S: ObjectStore, W: Workflow>(
             failed: failures.len(),
             total,
             details: failures.join("; "),
+            retryable,
         })
     }
 }

@@ -46,7 +46,9 @@ impl Local {
     }
 
     pub async fn with(config: Config) -> Local {
-        let server = personalize_local::start(config).await.expect("emulator starts");
+        let server = personalize_local::start(config)
+            .await
+            .expect("emulator starts");
         let sdk = client(&server.url());
         let local = Local {
             personalize: PersonalizeClient::new(sdk.clone()),
@@ -82,7 +84,8 @@ impl Local {
 
     /// Moves the emulator's clock forward.
     pub async fn advance(&self, seconds: f64) {
-        self.admin("/clock", json!({"advanceSeconds": seconds})).await;
+        self.admin("/clock", json!({"advanceSeconds": seconds}))
+            .await;
     }
 
     pub async fn faults(&self, faults: Value) {
