@@ -57,6 +57,7 @@ pub struct SeedVersion {
 pub struct SeedCampaign {
     pub name: String,
     pub solution_version_arn: String,
+    #[serde(rename = "minProvisionedTPS")]
     pub min_provisioned_tps: Option<i64>,
     pub campaign_config: Option<CampaignConfig>,
     #[serde(default)]
