@@ -165,7 +165,16 @@ async fn successes_carry_epoch_second_timestamps_and_a_request_id() {
 async fn garbage_gets_protocol_errors() {
     let local = Local::start().await;
     let addr = local.server.addr.to_string();
-    let cases: Vec<(&str, &str, Option<&str>, &[u8], u16, &str)> = vec![
+    // method, path, target, body, expected status and error type
+    type Case = (
+        &'static str,
+        &'static str,
+        Option<&'static str>,
+        &'static [u8],
+        u16,
+        &'static str,
+    );
+    let cases: Vec<Case> = vec![
         (
             "POST",
             "/",

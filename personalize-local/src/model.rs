@@ -201,23 +201,17 @@ impl State {
             while let Some(at) = v.next.filter(|at| *at <= now) {
                 v.updated = at;
                 v.next = None;
-                match v.status.as_str() {
-                    CREATE_PENDING => {
-                        v.status = CREATE_IN_PROGRESS.into();
-                        v.next = Some(at + t.solution_version_training);
-                    }
-                    CREATE_IN_PROGRESS => match v.fail_with.take() {
-                        Some(reason) => {
-                            v.status = CREATE_FAILED.into();
-                            v.failure_reason = Some(reason);
-                        }
-                        None => {
-                            v.status = ACTIVE.into();
-                            newly_active.push((v.solution_arn.clone(), at));
-                        }
-                    },
-                    CREATE_STOPPING => v.status = CREATE_STOPPED.into(),
-                    _ => {}
+                if v.status == CREATE_STOPPING {
+                    v.status = CREATE_STOPPED.into();
+                } else if create_step(
+                    &mut v.status,
+                    &mut v.failure_reason,
+                    &mut v.fail_with,
+                    &mut v.next,
+                    at,
+                    t.solution_version_training,
+                ) {
+                    newly_active.push((v.solution_arn.clone(), at));
                 }
             }
         }
@@ -274,6 +268,39 @@ impl State {
     }
 }
 
+/// One step, due at `at`, of the create path that campaigns, campaign updates
+/// and solution versions share: CREATE PENDING → CREATE IN_PROGRESS (lasting
+/// `in_progress` seconds) → ACTIVE, or CREATE FAILED when a failure was
+/// decided. Returns whether it just became ACTIVE.
+fn create_step(
+    status: &mut String,
+    failure_reason: &mut Option<String>,
+    fail_with: &mut Option<String>,
+    next: &mut Option<f64>,
+    at: f64,
+    in_progress: f64,
+) -> bool {
+    match status.as_str() {
+        CREATE_PENDING => {
+            *status = CREATE_IN_PROGRESS.into();
+            *next = Some(at + in_progress);
+            false
+        }
+        CREATE_IN_PROGRESS => match fail_with.take() {
+            Some(reason) => {
+                *status = CREATE_FAILED.into();
+                *failure_reason = Some(reason);
+                false
+            }
+            None => {
+                *status = ACTIVE.into();
+                true
+            }
+        },
+        _ => false,
+    }
+}
+
 /// Marks the campaign as deleted (DELETE IN_PROGRESS with no next step); the
 /// caller removes it.
 fn advance_campaign(c: &mut Campaign, now: f64, t: &Timings) {
@@ -281,23 +308,21 @@ fn advance_campaign(c: &mut Campaign, now: f64, t: &Timings) {
         c.updated = at;
         c.next = None;
         match c.status.as_str() {
-            CREATE_PENDING => {
-                c.status = CREATE_IN_PROGRESS.into();
-                c.next = Some(at + t.campaign_create);
-            }
-            CREATE_IN_PROGRESS => match c.fail_with.take() {
-                Some(reason) => {
-                    c.status = CREATE_FAILED.into();
-                    c.failure_reason = Some(reason);
-                }
-                None => c.status = ACTIVE.into(),
-            },
             DELETE_PENDING => {
                 c.status = DELETE_IN_PROGRESS.into();
                 c.next = Some(at + t.campaign_delete);
             }
             DELETE_IN_PROGRESS => return,
-            _ => {}
+            _ => {
+                create_step(
+                    &mut c.status,
+                    &mut c.failure_reason,
+                    &mut c.fail_with,
+                    &mut c.next,
+                    at,
+                    t.campaign_create,
+                );
+            }
         }
         // An update record created with the campaign (update of a CREATE
         // FAILED campaign) follows the campaign's own states.
@@ -316,26 +341,20 @@ fn advance_campaign(c: &mut Campaign, now: f64, t: &Timings) {
     while let Some(at) = u.next.filter(|at| *at <= now) {
         u.updated = at;
         u.next = None;
-        match u.status.as_str() {
-            CREATE_PENDING => {
-                u.status = CREATE_IN_PROGRESS.into();
-                u.next = Some(at + t.campaign_update);
-            }
-            CREATE_IN_PROGRESS => match u.fail_with.take() {
-                Some(reason) => {
-                    u.status = CREATE_FAILED.into();
-                    u.failure_reason = Some(reason);
-                }
-                None => {
-                    u.status = ACTIVE.into();
-                    // The new values become the ones served.
-                    c.solution_version_arn = u.solution_version_arn.clone();
-                    c.min_provisioned_tps = u.min_provisioned_tps;
-                    c.config = u.config.clone();
-                    c.updated = at;
-                }
-            },
-            _ => {}
+        let became_active = create_step(
+            &mut u.status,
+            &mut u.failure_reason,
+            &mut u.fail_with,
+            &mut u.next,
+            at,
+            t.campaign_update,
+        );
+        if became_active {
+            // The new values become the ones served.
+            c.solution_version_arn = u.solution_version_arn.clone();
+            c.min_provisioned_tps = u.min_provisioned_tps;
+            c.config = u.config.clone();
+            c.updated = at;
         }
     }
 }
