@@ -182,7 +182,7 @@ impl StatusConfig {
             env,
             "DEPLOYMENT_DEADLINE_SECONDS",
             defaults.deadline_seconds,
-            60..=MAX_DEADLINE_SECONDS,
+            1..=MAX_DEADLINE_SECONDS,
         )?;
         Ok(StatusConfig {
             poll: PollPolicy {
