@@ -1,0 +1,155 @@
+"""Runs the whole pipeline locally on a sample and shows what happens.
+
+    ./scripts/local-run [--sample NAME] [--speed X]
+
+It starts personalize-local, moto (S3, Step Functions with the state machine
+of template.yaml, SNS, EventBridge, SQS) and the three Lambda binaries, feeds
+the sample request through deploy-trigger, prints the campaign's status and
+the execution's states as they change, then the notifications, and stops
+everything it started.
+"""
+import argparse
+import json
+import sys
+import threading
+import time
+from pathlib import Path
+
+from workflow.local import BUCKET, LocalWorkflow
+
+ROOT = Path(__file__).resolve().parent.parent
+SOLUTION = "arn:aws:personalize:us-east-1:111122223333:solution/movies"
+SV1, SV2 = SOLUTION + "/1a2b3c4d", SOLUTION + "/5e6f7a8b"
+VERSIONS = [
+    {"solution": "movies", "id": "1a2b3c4d", "ageSeconds": 7200},
+    {"solution": "movies", "id": "5e6f7a8b", "ageSeconds": 60},
+]
+
+
+def manifest(name):
+    return (ROOT / "events" / "manifests" / name).read_bytes()
+
+
+def requested():
+    return json.loads((ROOT / "events" / "deployment-requested.json").read_text())
+
+
+def serving(version):
+    detail = requested()["detail"]
+    return {"name": "movie-recs", "solutionVersionArn": version,
+            "minProvisionedTPS": detail["minProvisionedTPS"], "campaignConfig": detail["campaignConfig"]}
+
+
+# name: (description, campaigns to seed, personalize-local options, Lambda env, input)
+SAMPLES = {
+    "create": ("a new campaign from an S3 manifest", [], [], {}, ("manifest", "movie-recs.json")),
+    "update": ("a new solution version for a live campaign, from an EventBridge event",
+               [serving(SV1)], [], {}, ("event", None)),
+    "unchanged": ("a request the campaign already serves", [serving(SV2)], [], {}, ("event", None)),
+    "failed-create": ("a creation that fails", [], ["--fail-deployments", f"{SV1}=Insufficient capacity"], {},
+                      ("manifest", "movie-recs.json")),
+    "failed-update": ("an update that fails (the campaign stays on the old version)", [serving(SV1)],
+                      ["--fail-deployments", f"{SV2}=Model artifacts are corrupt"], {}, ("event", None)),
+    "rejected": ("an invalid manifest", [], [], {}, ("manifest", "invalid.json")),
+    "timeout": ("a creation that outlasts its deadline (3 s here)", [], ["--campaign-create-seconds", "1000000"],
+                {"DEPLOYMENT_DEADLINE_SECONDS": "3"}, ("manifest", "movie-recs.json")),
+}
+
+
+class Watcher:
+    """Prints the campaign's status and the execution's states as they change."""
+
+    def __init__(self, wf, campaign):
+        self.wf = wf
+        self.campaign = campaign
+        self.started = time.time()
+        self.stop = threading.Event()
+        self.seen_events = 0
+        self.last_campaign = None
+
+    def say(self, text):
+        print(f"  [{time.time() - self.started:6.2f}s] {text}", flush=True)
+
+    def _campaign_state(self):
+        c = self.wf.campaign(self.campaign)
+        if c is None:
+            return "does not exist"
+        text = f"{c['status']} on {c['solutionVersionArn'].rsplit('/', 1)[-1]}"
+        update = c.get("latestCampaignUpdate")
+        if update:
+            text += f"; latest update {update['status']} to {update['solutionVersionArn'].rsplit('/', 1)[-1]}"
+        return text
+
+    def poll(self):
+        state = self._campaign_state()
+        if state != self.last_campaign:
+            self.say(f"campaign {self.campaign}: {state}")
+            self.last_campaign = state
+        for execution in self.wf.executions():
+            events = self.wf.history(execution["executionArn"])
+            for e in events[self.seen_events:]:
+                if "stateEnteredEventDetails" in e:
+                    self.say(f"state  {e['stateEnteredEventDetails']['name']}")
+                elif "lambdaFunctionFailedEventDetails" in e:
+                    details = e["lambdaFunctionFailedEventDetails"]
+                    self.say(f"       task failed: {details.get('error')} (the state machine retries or catches it)")
+            self.seen_events = len(events)
+
+    def run(self):
+        while not self.stop.is_set():
+            try:
+                self.poll()
+            except Exception as error:  # keep watching through transient errors
+                self.say(f"(watch error: {error})")
+            time.sleep(0.05)
+        self.poll()
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sample", choices=sorted(SAMPLES), default="create")
+    parser.add_argument("--speed", type=float, default=600.0,
+                        help="personalize-local speed-up; Wait and Retry delays shrink alike (default 600)")
+    args = parser.parse_args(argv)
+    description, campaigns, personalize_args, env, (kind, name) = SAMPLES[args.sample]
+    seed = {"solutions": [{"name": "movies"}], "solutionVersions": VERSIONS, "campaigns": campaigns}
+
+    print(f"Sample '{args.sample}': {description}.")
+    with LocalWorkflow(speed=args.speed, seed=seed, personalize_args=personalize_args, env=env) as wf:
+        print(f"personalize-local: {wf.personalize.url} (x{args.speed:g});  moto: {wf.moto_url};  "
+              f"Lambda Invoke API: {wf.lambdas.url}")
+        if campaigns:
+            print(f"Seeded campaign movie-recs, ACTIVE on {campaigns[0]['solutionVersionArn'].rsplit('/', 1)[-1]}.")
+        watcher = Watcher(wf, "movie-recs")
+        thread = threading.Thread(target=watcher.run, daemon=True)
+        thread.start()
+        if kind == "manifest":
+            key = f"manifests/{name}"
+            watcher.say(f"upload s3://{BUCKET}/{key}")
+            event = wf.put_manifest(key, manifest(name))
+        else:
+            event = requested()
+            watcher.say(f"EventBridge event 'Campaign Deployment Requested' for {event['detail']['solutionVersionArn']}")
+        error, report = wf.trigger(event)
+        if error:
+            print(f"deploy-trigger failed: {report}")
+            return 1
+        for e in report["executions"]:
+            watcher.say(f"deploy-trigger: {e['status']} execution {e['name']}" + (" (rejected)" if e["rejected"] else ""))
+        [execution] = wf.wait_for_executions(1, timeout=300)
+        watcher.stop.set()
+        thread.join()
+        status = execution["status"]
+        print(f"\nExecution {status}" + (f" ({execution.get('error')})" if execution.get("error") else ""))
+        sns, events = wf.notifications()
+        for subject, message in sns:
+            print(f"\nSNS notification\n  Subject: {subject}\n" + "\n".join("  " + line for line in message.splitlines()))
+        for event in events:
+            print(f"\nEventBridge event  source={event['source']}  detail-type={event['detail-type']}")
+            print("\n".join("  " + line for line in json.dumps(event["detail"], indent=2).splitlines()))
+    print("\nStopped personalize-local, moto and the Lambdas.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
