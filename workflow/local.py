@@ -358,6 +358,9 @@ class LocalWorkflow:
         from moto.server import ThreadedMotoServer
 
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
+        # The interpreter logs every Fail state as an error; the outcome is
+        # reported through the execution instead.
+        logging.getLogger("moto.stepfunctions").setLevel(logging.CRITICAL)
 
         self.stack = ExitStack()
         try:
