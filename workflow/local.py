@@ -68,6 +68,24 @@ class _Server(ThreadingHTTPServer):
         pass
 
 
+class _Handler(BaseHTTPRequestHandler):
+    """HTTP/1.1 with keep-alive, quiet, and a JSON reply helper."""
+
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):
+        pass
+
+    def _reply(self, status, body=b"{}", headers=()):
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        for k, v in headers:
+            self.send_header(k, v)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
 class RuntimeApi:
     """The Lambda Runtime API for one function: its instances long-poll
     /next; an invocation waits for /response or /error."""
@@ -82,20 +100,7 @@ class RuntimeApi:
         self.init_errors = []
         api = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args):
-                pass
-
-            def _reply(self, status, body=b"{}", headers=()):
-                self.send_response(status)
-                for k, v in headers:
-                    self.send_header(k, v)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
+        class Handler(_Handler):
             def do_GET(self):
                 if not self.path.endswith("/runtime/invocation/next"):
                     return self._reply(404)
@@ -104,7 +109,6 @@ class RuntimeApi:
                     return self._reply(410)
                 deadline = int((time.time() + api.timeout) * 1000)
                 self._reply(200, payload, [
-                    ("Content-Type", "application/json"),
                     ("Lambda-Runtime-Aws-Request-Id", request_id),
                     ("Lambda-Runtime-Deadline-Ms", str(deadline)),
                     ("Lambda-Runtime-Invoked-Function-Arn", function_arn(api.name)),
@@ -169,21 +173,7 @@ class LambdaHost:
         self.invocations = []
         host = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args):
-                pass
-
-            def _reply(self, status, body, headers=()):
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                for k, v in headers:
-                    self.send_header(k, v)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
+        class Handler(_Handler):
             def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 parts = urllib.parse.unquote(self.path).split("/")
