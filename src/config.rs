@@ -159,12 +159,19 @@ impl StatusConfig {
             defaults.max_seconds.max(initial),
             1..=MAX_POLL_SECONDS,
         )?;
-        if max < initial {
-            return Err(ConfigError {
-                variable: "POLL_MAX_SECONDS",
-                rule: format!("must be at least POLL_INITIAL_SECONDS ({initial}), got {max}"),
-            });
-        }
+        // A cap below the first wait would make every wait the cap: take the
+        // first wait as the cap rather than refuse to run (the template cannot
+        // enforce the order of its two parameters).
+        let max = if max < initial {
+            tracing::warn!(
+                POLL_MAX_SECONDS = max,
+                POLL_INITIAL_SECONDS = initial,
+                "POLL_MAX_SECONDS is below POLL_INITIAL_SECONDS; using {initial} for both"
+            );
+            initial
+        } else {
+            max
+        };
         let variable = "POLL_BACKOFF_RATE";
         let backoff_rate = match value(env, variable) {
             None => defaults.backoff_rate,

@@ -147,7 +147,8 @@ async fn an_eventbridge_object_created_event_reads_its_manifest() {
 }
 
 #[tokio::test]
-async fn an_eventbridge_key_that_only_exists_undecoded_is_still_found() {
+async fn an_eventbridge_key_is_read_as_given_then_decoded() {
+    // As given: "a+b.json" is a key with a plus sign.
     let mut e = event("eventbridge-s3-object-created.json");
     e["detail"]["object"]["key"] = json!("manifests/a+b.json");
     let store = FakeStore::with(&[(
@@ -165,7 +166,28 @@ async fn an_eventbridge_key_that_only_exists_undecoded_is_still_found() {
         .iter()
         .map(|r| r.1.clone())
         .collect();
-    assert_eq!(reads, vec!["manifests/a b.json", "manifests/a+b.json"]);
+    assert_eq!(reads, vec!["manifests/a+b.json"]);
+    // URL-encoded, should it come so: the decoded key is tried next, and the
+    // origin names the object that was read.
+    e["detail"]["object"]["key"] = json!("manifests/a%20b.json");
+    let store = FakeStore::with(&[(
+        BUCKET,
+        "manifests/a b.json",
+        &event_bytes("manifests/movie-recs.json"),
+    )]);
+    let workflow = FakeWorkflow::default();
+    let report = handle(&store, &workflow, &e).await.unwrap();
+    assert!(!report.executions[0].rejected);
+    let reads: Vec<String> = store
+        .reads
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|r| r.1.clone())
+        .collect();
+    assert_eq!(reads, vec!["manifests/a%20b.json", "manifests/a b.json"]);
+    let origin = serde_json::to_value(states(&workflow)[0].origin.as_ref().unwrap()).unwrap();
+    assert_eq!(origin["key"], "manifests/a b.json");
 }
 
 #[tokio::test]

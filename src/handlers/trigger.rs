@@ -222,11 +222,11 @@ impl Source {
             ("aws.s3", "Object Created") => {
                 let detail: ObjectCreatedDetail = serde_json::from_value(envelope.detail)
                     .map_err(|e| unsupported(format!("malformed Object Created detail ({e})")))?;
-                let raw_key = detail.object.key;
-                // S3 documents URL-encoded keys for its notifications; decode the
-                // same way and keep the raw key as a fallback.
-                let key = decode_s3_key(&raw_key).unwrap_or_else(|_| raw_key.clone());
-                let alternative_key = (key != raw_key).then_some(raw_key);
+                // EventBridge carries the key as it is (events show raw
+                // characters such as ':'); in case it arrives URL-encoded like
+                // a notification's, the decoded form is the fallback.
+                let key = detail.object.key;
+                let alternative_key = decode_s3_key(&key).ok().filter(|decoded| *decoded != key);
                 Ok(Source::Manifest {
                     origin: Origin::S3 {
                         bucket: detail.bucket.name,
