@@ -45,6 +45,7 @@ PLACEHOLDERS = {
     "CampaignStatusFunctionArn": "arn:aws:lambda:us-east-1:111122223333:function:campaign-status",
     "NotificationTopicArn": "arn:aws:sns:us-east-1:111122223333:personalize-deployer-notifications",
     "EventBusName": "default",
+    "Partition": "aws",
 }
 
 

@@ -171,6 +171,7 @@ class LambdaHost:
         self.runtimes = {}
         self.processes = []
         self.invocations = []
+        self.serving = False
         host = self
 
         class Handler(_Handler):
@@ -217,6 +218,7 @@ class LambdaHost:
     def start(self):
         self.log_dir.mkdir(parents=True, exist_ok=True)
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.serving = True
         for name in FUNCTIONS:
             runtime = RuntimeApi(name, self.timeout)
             self.runtimes[name] = runtime
@@ -234,13 +236,15 @@ class LambdaHost:
         return self
 
     def stop(self):
+        """Stops what was started (also after a start that failed half-way)."""
         for process in self.processes:
             process.kill()
         for process in self.processes:
             process.wait()
         for name, runtime in self.runtimes.items():
             runtime.stop(self.instances[name])
-        self.server.shutdown()
+        if self.serving:
+            self.server.shutdown()
 
 
 # -------------------------------------------------------------- personalize
@@ -276,8 +280,10 @@ class PersonalizeLocal:
         )
 
     def stop(self):
-        self.process.kill()
-        self.process.wait()
+        process = getattr(self, "process", None)
+        if process is not None:
+            process.kill()
+            process.wait()
 
 
 # ----------------------------------------------------------- time shortening
@@ -367,8 +373,9 @@ class LocalWorkflow:
             host, port = self.moto.get_host_and_port()
             self.moto_url = f"http://{host}:{port}"
 
-            self.personalize = PersonalizeLocal("--speed", self.speed, *self.personalize_args).start()
+            self.personalize = PersonalizeLocal("--speed", self.speed, *self.personalize_args)
             self.stack.callback(self.personalize.stop)
+            self.personalize.start()
             if self.seed:
                 self.personalize.admin("/seed", self.seed)
 
@@ -384,8 +391,9 @@ class LocalWorkflow:
                 RUST_LOG="info",
             )
             env.update(self.extra_env)
-            self.lambdas = LambdaHost(env, instances=self.instances).start()
+            self.lambdas = LambdaHost(env, instances=self.instances)
             self.stack.callback(self.lambdas.stop)
+            self.lambdas.start()
             # moto's interpreter calls Lambda through boto3: send it to the host.
             previous = os.environ.get("AWS_ENDPOINT_URL_LAMBDA")
             os.environ["AWS_ENDPOINT_URL_LAMBDA"] = self.lambdas.url
@@ -429,6 +437,7 @@ class LocalWorkflow:
             "CampaignStatusFunctionArn": function_arn("campaign-status"),
             "NotificationTopicArn": self.topic_arn,
             "EventBusName": "default",
+            "Partition": "aws",
         })
         self.state_machine_arn = self.sfn.create_state_machine(
             name=STATE_MACHINE_NAME, definition=text,

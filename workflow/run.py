@@ -10,6 +10,7 @@ everything it started.
 """
 import argparse
 import json
+import signal
 import sys
 import threading
 import time
@@ -111,6 +112,8 @@ def main(argv=None):
     parser.add_argument("--speed", type=float, default=600.0,
                         help="personalize-local speed-up; Wait and Retry delays shrink alike (default 600)")
     args = parser.parse_args(argv)
+    # A SIGTERM unwinds like Ctrl-C, so that everything started is stopped.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     description, campaigns, personalize_args, env, (kind, name) = SAMPLES[args.sample]
     seed = {"solutions": [{"name": "movies"}], "solutionVersions": VERSIONS, "campaigns": campaigns}
 

@@ -20,13 +20,48 @@ def handler_error_types():
     return set(re.findall(r'=> "([A-Za-z]+)"', body))
 
 
+# Error names Step Functions and its integrations report, as documented.
+SERVICE_ERRORS = {
+    "States.ALL", "States.TaskFailed", "States.Timeout",
+    "Lambda.ServiceException", "Lambda.AWSLambdaException", "Lambda.SdkClientException",
+    "Lambda.TooManyRequestsException",
+    "SNS.ThrottledException", "SNS.InternalErrorException", "SNS.KMSThrottlingException",
+}
+
+
 def test_retry_and_catch_only_name_errors_that_exist():
     known = handler_error_types()
     assert {"CampaignBusy", "Throttled", "ServiceUnavailable"} <= known
     for name, state in states().items():
         for clause in state.get("Retry", []) + state.get("Catch", []):
             for error in clause["ErrorEquals"]:
-                assert error.startswith(("States.", "Lambda.")) or error in known, f"{name}: {error}"
+                assert error in SERVICE_ERRORS or error in known, f"{name}: {error}"
+
+
+def test_choices_read_only_members_that_are_always_there_or_guarded():
+    """moto's interpreter takes Default on a missing path where AWS fails the
+    execution: every Choice must read members the handlers always return
+    (StatusReport's outcome, final, succeeded) or guard them with IsPresent."""
+    always = {"$.status.final", "$.status.succeeded", "$.status.outcome"}
+
+    def check(rule, guarded):
+        for key in ("And", "Or"):
+            if key in rule:
+                present = {r["Variable"] for r in rule[key] if r.get("IsPresent") is True}
+                for r in rule[key]:
+                    check(r, guarded | present)
+                return
+        if "Not" in rule:
+            return check(rule["Not"], guarded)
+        variable = rule["Variable"]
+        assert "IsPresent" in rule or variable in always or variable in guarded, variable
+
+    workflow_rs = (ROOT / "src" / "domain" / "workflow.rs").read_text()
+    for member in ("outcome", "is_final", "succeeded"):
+        assert f"pub {member}:" in workflow_rs
+    for state in states().values():
+        for rule in state.get("Choices", []):
+            check(rule, set())
 
 
 def test_every_task_catches_everything():

@@ -117,18 +117,24 @@ def test_an_eventbridge_object_created_event_deploys_too():
         obj = uploaded["Records"][0]["s3"]["object"]
         event = sample("eventbridge-s3-object-created.json")
         event["detail"]["bucket"]["name"] = BUCKET
-        event["detail"]["object"].update(key=obj["key"], size=obj["size"], etag=obj["eTag"], sequencer=obj["sequencer"])
+        # EventBridge carries the key as it is, not URL-encoded.
+        event["detail"]["object"].update(key="manifests/movie-recs.json", size=obj["size"], etag=obj["eTag"],
+                                         sequencer=obj["sequencer"])
         event["detail"]["object"]["version-id"] = obj["versionId"]
-        execution, _ = run(wf, event)
+        execution, path = run(wf, event)
         assert execution["status"] == "SUCCEEDED"
-        _, _, notification = one_notification(wf)
+        assert collapse(path)[0] == ["CheckRequest", "DeployCampaign", *POLL_LOOP, *NOTIFY, "Deployed"]
+        subject, _, notification = one_notification(wf)
+        assert subject == "Personalize campaign movie-recs: deployment succeeded (CREATE)"
         assert notification["detail"]["origin"]["via"] == "eventbridge"
+        assert wf.campaign("movie-recs")["status"] == "ACTIVE"
 
 
 def test_an_update_succeeds_only_once_latest_campaign_update_is_active():
     with LocalWorkflow(seed=seed(serving(SV1))) as wf:
         execution, path = run(wf, requested())
         assert execution["status"] == "SUCCEEDED"
+        assert collapse(path)[0] == ["CheckRequest", "DeployCampaign", *POLL_LOOP, *NOTIFY, "Deployed"]
         [deployment] = [o["deployment"] for o in outputs(wf, execution, "DeployCampaign")]
         assert (deployment["operation"], deployment["previousSolutionVersionArn"]) == ("UPDATE", SV1)
         polls = [o["status"] for o in outputs(wf, execution, "PollCampaign")]
@@ -157,7 +163,7 @@ def test_a_failed_creation_fails_the_execution_with_the_reason():
         event = wf.put_manifest("manifests/movie-recs.json", manifest_bytes("movie-recs.json"))
         execution, path = run(wf, event)
         assert (execution["status"], execution.get("error")) == ("FAILED", "DeploymentFailed")
-        assert path[-4:] == [*NOTIFY, "Failed"]
+        assert collapse(path)[0] == ["CheckRequest", "DeployCampaign", *POLL_LOOP, *NOTIFY, "Failed"]
         assert wf.campaign("movie-recs")["status"] == "CREATE FAILED"
         subject, message, notification = one_notification(wf)
         assert subject == "Personalize campaign movie-recs: deployment FAILED (CREATE)"
@@ -168,8 +174,9 @@ def test_a_failed_creation_fails_the_execution_with_the_reason():
 
 def test_a_failed_update_fails_while_the_campaign_stays_active_on_the_old_version():
     with LocalWorkflow(seed=seed(serving(SV1)), personalize_args=["--fail-deployments", f"{SV2}=Model artifacts are corrupt"]) as wf:
-        execution, _ = run(wf, requested())
+        execution, path = run(wf, requested())
         assert (execution["status"], execution.get("error")) == ("FAILED", "DeploymentFailed")
+        assert collapse(path)[0] == ["CheckRequest", "DeployCampaign", *POLL_LOOP, *NOTIFY, "Failed"]
         campaign = wf.campaign("movie-recs")
         assert (campaign["status"], campaign["solutionVersionArn"]) == ("ACTIVE", SV1)
         assert campaign["latestCampaignUpdate"]["status"] == "CREATE FAILED"
@@ -211,8 +218,10 @@ def test_a_busy_campaign_is_retried_then_deployed():
     with LocalWorkflow(
         seed=seed(serving(SV1, status="CREATE IN_PROGRESS")), personalize_args=["--campaign-create-seconds", "3000"],
     ) as wf:
-        execution, _ = run(wf, requested())
+        execution, path = run(wf, requested())
         assert execution["status"] == "SUCCEEDED"
+        # Retries stay inside the DeployCampaign state.
+        assert collapse(path)[0] == ["CheckRequest", "DeployCampaign", *POLL_LOOP, *NOTIFY, "Deployed"]
         failures = [
             e["lambdaFunctionFailedEventDetails"]["error"]
             for e in wf.history(execution["executionArn"])
@@ -234,7 +243,7 @@ def test_a_deployment_past_its_deadline_times_out():
         event = wf.put_manifest("manifests/movie-recs.json", manifest_bytes("movie-recs.json"))
         execution, path = run(wf, event)
         assert (execution["status"], execution.get("error")) == ("FAILED", "DeploymentTimedOut")
-        assert path[-4:] == [*NOTIFY, "TimedOut"]
+        assert collapse(path)[0] == ["CheckRequest", "DeployCampaign", *POLL_LOOP, *NOTIFY, "TimedOut"]
         assert wf.campaign("movie-recs")["status"] == "CREATE IN_PROGRESS"
         subject, message, notification = one_notification(wf)
         assert subject == "Personalize campaign movie-recs: deployment TIMED OUT (CREATE)"
@@ -259,6 +268,9 @@ def test_a_personalize_outage_outlasting_the_retries_is_notified_as_failed():
     with LocalWorkflow(seed=seed(), personalize_args=["--error-rate", "1", "--error-status", "503"]) as wf:
         execution, path = run(wf, requested())
         assert (execution["status"], execution.get("error")) == ("FAILED", "DeploymentFailed")
+        assert path == ["CheckRequest", "DeployCampaign", "DescribeOutcome", *NOTIFY, "Failed"]
+        wf.personalize.admin("/faults", {"errorRate": 0})
+        assert wf.campaign("movie-recs") is None
         errors = [
             e["lambdaFunctionFailedEventDetails"]["error"]
             for e in wf.history(execution["executionArn"])
@@ -285,6 +297,22 @@ def test_the_same_s3_event_twice_and_concurrently_is_one_execution_one_deploymen
         assert statuses == ["ALREADY_HANDLED", "STARTED"] or statuses == ["STARTED", "STARTED"], statuses
         assert len(wf.executions()) == 1
         assert execution["status"] == "SUCCEEDED"
+        assert collapse(wf.path(execution["executionArn"]))[0] == [
+            "CheckRequest", "DeployCampaign", *POLL_LOOP, *NOTIFY, "Deployed"]
+        assert wf.campaign("movie-recs")["status"] == "ACTIVE"
         creates = [i for i in wf.lambdas.invocations if i[0] == "deploy-campaign"]
         assert len(creates) == 1
         one_notification(wf)
+
+
+def test_an_execution_not_started_by_the_trigger_is_still_notified():
+    # E.g. started by hand from the console with its default input.
+    with LocalWorkflow(seed=seed()) as wf:
+        wf.sfn.start_execution(stateMachineArn=wf.state_machine_arn, name="by-hand", input='{"Comment": "x"}')
+        [execution] = wf.wait_for_executions(1)
+        path = wf.path(execution["executionArn"])
+        assert (execution["status"], execution.get("error")) == ("FAILED", "DeploymentFailed")
+        assert path == ["CheckRequest", "DeployCampaign", "DescribeOutcome", *NOTIFY, "Failed"]
+        subject, _, notification = one_notification(wf)
+        assert subject == "Personalize deployment FAILED"
+        assert notification["detail"]["failureReason"].startswith("InvalidTaskInput: invalid task input: state.request is missing")
