@@ -214,10 +214,11 @@ def test_a_rejected_manifest_is_notified_with_every_reason():
 
 def test_a_busy_campaign_is_retried_then_deployed():
     # Another deployment is creating the campaign on SV1 when SV2 is requested.
-    # Its creation lasts 3000 s (5 s here), outlasting the start-up of the stack.
-    with LocalWorkflow(
-        seed=seed(serving(SV1, status="CREATE IN_PROGRESS")), personalize_args=["--campaign-create-seconds", "3000"],
-    ) as wf:
+    # Seeded just before the request, so that the timing does not depend on how
+    # long the stack takes to start: its creation lasts 3000 s (5 s here), less
+    # than the CampaignBusy retries' 3780 s (6.3 s here).
+    with LocalWorkflow(seed=seed(), personalize_args=["--campaign-create-seconds", "3000"]) as wf:
+        wf.personalize.admin("/seed", {"campaigns": [serving(SV1, status="CREATE IN_PROGRESS")]})
         execution, path = run(wf, requested())
         assert execution["status"] == "SUCCEEDED"
         # Retries stay inside the DeployCampaign state.
