@@ -159,13 +159,7 @@ async fn an_eventbridge_key_is_read_as_given_then_decoded() {
     let workflow = FakeWorkflow::default();
     let report = handle(&store, &workflow, &e).await.unwrap();
     assert!(!report.executions[0].rejected);
-    let reads: Vec<String> = store
-        .reads
-        .lock()
-        .unwrap()
-        .iter()
-        .map(|r| r.1.clone())
-        .collect();
+    let reads = store.keys_read();
     assert_eq!(reads, vec!["manifests/a+b.json"]);
     // URL-encoded, should it come so: the decoded key is tried next, and the
     // origin names the object that was read.
@@ -178,13 +172,7 @@ async fn an_eventbridge_key_is_read_as_given_then_decoded() {
     let workflow = FakeWorkflow::default();
     let report = handle(&store, &workflow, &e).await.unwrap();
     assert!(!report.executions[0].rejected);
-    let reads: Vec<String> = store
-        .reads
-        .lock()
-        .unwrap()
-        .iter()
-        .map(|r| r.1.clone())
-        .collect();
+    let reads = store.keys_read();
     assert_eq!(reads, vec!["manifests/a%20b.json", "manifests/a b.json"]);
     let origin = serde_json::to_value(states(&workflow)[0].origin.as_ref().unwrap()).unwrap();
     assert_eq!(origin["key"], "manifests/a b.json");

@@ -164,6 +164,18 @@ impl FakeStore {
     }
 }
 
+impl FakeStore {
+    /// The keys read, in order.
+    pub fn keys_read(&self) -> Vec<String> {
+        self.reads
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|r| r.1.clone())
+            .collect()
+    }
+}
+
 impl ObjectStore for FakeStore {
     async fn get_object(
         &self,
