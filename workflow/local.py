@@ -69,9 +69,12 @@ class _Server(ThreadingHTTPServer):
 
 
 class _Handler(BaseHTTPRequestHandler):
-    """HTTP/1.1 with keep-alive, quiet, and a JSON reply helper."""
+    """HTTP/1.1 with keep-alive, quiet, and a JSON reply helper. Nagle's
+    algorithm is off: headers and body go out as separate writes, and with it
+    on, a client's delayed ACK would hold each reply back by up to 40 ms."""
 
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True
 
     def log_message(self, *args):
         pass
@@ -253,12 +256,13 @@ class LambdaHost:
 class PersonalizeLocal:
     """personalize-local as a subprocess on a free port."""
 
-    def __init__(self, *args):
+    def __init__(self, *args, profile="debug"):
         self.args = [str(a) for a in args]
+        self.profile = profile
 
     def start(self):
         self.process = subprocess.Popen(
-            [str(binary("personalize-local")), "--port", "0", *self.args],
+            [str(binary("personalize-local", self.profile)), "--port", "0", *self.args],
             stdout=subprocess.PIPE, text=True,
         )
         line = self.process.stdout.readline()

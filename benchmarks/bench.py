@@ -1,0 +1,560 @@
+"""Cold start, latency and memory of the Lambdas, next to Python, and the
+trigger's throughput. Run it through `benchmarks/run`, which builds what it
+needs first; the raw results go to target/bench-results/ (not in git).
+
+Every Lambda process runs under a fake of the Lambda Runtime API that times:
+
+- start: from just before the process is spawned to its first
+  GET /runtime/invocation/next (init: config, SDK clients);
+- first: the first invocation, from the moment the event is sent in answer to
+  /next until the response is posted (first connections, lazy set-up);
+- warm: the median of the next invocations of the same process;
+- peak RSS: VmHWM of the process after its last invocation.
+
+The Lambdas talk to personalize-local (Personalize) and to a moto server
+(S3 and Step Functions) over HTTP on this machine, as in AWS they would talk
+to the services. Each run is a new process (a cold start).
+"""
+import argparse
+import concurrent.futures
+import json
+import os
+import platform
+import queue
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import boto3  # noqa: E402
+
+from workflow.local import PersonalizeLocal, RuntimeApi, _Handler, _Server, function_arn, target_dir  # noqa: E402
+
+REGION = "us-east-1"
+ACCOUNT = "111122223333"
+BUCKET = "personalize-deployer-manifests"
+SV1 = f"arn:aws:personalize:{REGION}:{ACCOUNT}:solution/movies/1a2b3c4d"
+SV2 = f"arn:aws:personalize:{REGION}:{ACCOUNT}:solution/movies/5e6f7a8b"
+EVENTS = ROOT / "events"
+
+
+def load(name):
+    return json.loads((EVENTS / name).read_text())
+
+
+# ---------------------------------------------------------------- harness
+
+
+class TimedRuntime:
+    """The Runtime API for one process, timing what the process does."""
+
+    def __init__(self):
+        self.first_next = threading.Event()
+        self.first_next_at = None
+        self.deliveries = queue.Queue()
+        self.results = {}
+        api = self
+
+        class Handler(_Handler):
+            def do_GET(self):
+                now = time.perf_counter()
+                if not self.path.endswith("/runtime/invocation/next"):
+                    return self._reply(404)
+                if api.first_next_at is None:
+                    api.first_next_at = now
+                    api.first_next.set()
+                item = api.deliveries.get()
+                if item is None:
+                    return self._reply(410)
+                request_id, payload, done = item
+                headers = [
+                    ("Lambda-Runtime-Aws-Request-Id", request_id),
+                    ("Lambda-Runtime-Deadline-Ms", str(int((time.time() + 60) * 1000))),
+                    ("Lambda-Runtime-Invoked-Function-Arn", function_arn("bench")),
+                    ("Lambda-Runtime-Trace-Id", f"Root=1-{uuid.uuid4().hex[:8]}-{uuid.uuid4().hex[:24]};Sampled=0"),
+                ]
+                api.results[request_id] = {"sent": time.perf_counter(), "done": done}
+                self._reply(200, payload, headers)
+
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                now = time.perf_counter()
+                parts = self.path.strip("/").split("/")
+                if parts[-2:] == ["init", "error"]:
+                    api.init_error = body
+                    api.first_next.set()
+                    return self._reply(202)
+                if len(parts) >= 5 and parts[-1] in ("response", "error"):
+                    result = api.results.get(parts[-2])
+                    if result is not None:
+                        result.update(kind=parts[-1], body=body, at=now)
+                        self._reply(202)
+                        result["done"].set()
+                        return None
+                return self._reply(404)
+
+        self.init_error = None
+        self.server = _Server(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    @property
+    def address(self):
+        return f"127.0.0.1:{self.server.server_address[1]}"
+
+    def invoke(self, payload, timeout=60):
+        """(kind, body as JSON, latency in seconds) of one invocation."""
+        request_id, done = str(uuid.uuid4()), threading.Event()
+        self.deliveries.put((request_id, payload, done))
+        if not done.wait(timeout):
+            raise RuntimeError("invocation timed out")
+        result = self.results.pop(request_id)
+        return result["kind"], json.loads(result["body"] or b"null"), result["at"] - result["sent"]
+
+    def close(self):
+        self.deliveries.put(None)
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def peak_rss_kib(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    raise RuntimeError("no VmHWM")
+
+
+class Subject:
+    """One thing to measure: a command and the events to send it."""
+
+    def __init__(self, label, command, events, cwd=None, check=None):
+        self.label = label
+        self.command = command
+        self.events = events  # events(run, i) -> JSON bytes
+        self.cwd = cwd
+        self.check = check  # check(kind, body) raises when the answer is wrong
+        self.samples = {"start": [], "first": [], "warm": [], "rss": []}
+        self.first_answer = None
+
+    def run_once(self, env, run, warm, log):
+        runtime = TimedRuntime()
+        env = dict(env, AWS_LAMBDA_RUNTIME_API=runtime.address)
+        try:
+            started = time.perf_counter()
+            process = subprocess.Popen(self.command, env=env, cwd=self.cwd, stdout=log, stderr=log)
+            try:
+                if not runtime.first_next.wait(60) or runtime.init_error:
+                    raise RuntimeError(f"{self.label}: no /next within 60 s (init error: {runtime.init_error})")
+                start = runtime.first_next_at - started
+                kind, body, first = runtime.invoke(self.events(run, 0))
+                self._verify(kind, body)
+                if self.first_answer is None:
+                    self.first_answer = body
+                warm_latencies = []
+                for i in range(1, warm + 1):
+                    kind, body, latency = runtime.invoke(self.events(run, i))
+                    self._verify(kind, body)
+                    warm_latencies.append(latency)
+                rss = peak_rss_kib(process.pid)
+            finally:
+                process.kill()
+                process.wait()
+        finally:
+            runtime.close()
+        self.samples["start"].append(start * 1000)
+        self.samples["first"].append(first * 1000)
+        self.samples["warm"].append(statistics.median(warm_latencies) * 1000)
+        self.samples["rss"].append(rss / 1024)
+
+    def _verify(self, kind, body):
+        if kind != "response":
+            raise RuntimeError(f"{self.label}: invocation failed: {body}")
+        if self.check:
+            self.check(body)
+
+
+def stats(values):
+    return min(values), statistics.median(values), max(values)
+
+
+# ------------------------------------------------------------- services
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class MotoServer:
+    """moto as its own process (S3 and Step Functions for the Lambdas)."""
+
+    def start(self):
+        port = free_port()
+        self.url = f"http://127.0.0.1:{port}"
+        self.process = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            try:
+                urllib.request.urlopen(f"{self.url}/moto-api/data.json", timeout=1).read()
+                return self
+            except OSError:
+                time.sleep(0.1)
+        raise RuntimeError("moto server did not start")
+
+    def client(self, service):
+        return boto3.client(service, endpoint_url=self.url, region_name=REGION,
+                            aws_access_key_id="test", aws_secret_access_key="test")
+
+    def stop(self):
+        self.process.kill()
+        self.process.wait()
+
+
+def lambda_env(personalize_url, moto_url, state_machine_arn, name, home):
+    return {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": home,
+        "LANG": "C.UTF-8",
+        "AWS_REGION": REGION,
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_ACCESS_KEY_ID": "test",
+        "AWS_SECRET_ACCESS_KEY": "test",
+        "AWS_SESSION_TOKEN": "test",
+        "AWS_EC2_METADATA_DISABLED": "true",
+        "AWS_ENDPOINT_URL_PERSONALIZE": personalize_url,
+        "AWS_ENDPOINT_URL_S3": moto_url,
+        "AWS_ENDPOINT_URL_SFN": moto_url,
+        "S3_FORCE_PATH_STYLE": "true",
+        "STATE_MACHINE_ARN": state_machine_arn,
+        "AWS_LAMBDA_FUNCTION_NAME": name,
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "128",
+        "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+        "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{name}",
+        "AWS_LAMBDA_LOG_STREAM_NAME": "2026/11/22/[$LATEST]bench",
+        "AWS_LAMBDA_LOG_FORMAT": "JSON",
+        "AWS_LAMBDA_LOG_LEVEL": "INFO",
+    }
+
+
+# ---------------------------------------------------------------- events
+
+
+def status_event(_run, _i):
+    # An update whose campaign now serves the target: the final poll, with
+    # its notification (the most work a poll does).
+    return (EVENTS / "campaign-status-input.json").read_bytes()
+
+
+def deploy_event(run, i):
+    # A new campaign each invocation: DescribeCampaign (not found),
+    # DescribeSolutionVersion, CreateCampaign.
+    event = load("deploy-campaign-input.json")
+    name = f"bench-{run}-{i}"
+    state = event["state"]
+    state["campaignName"] = state["request"]["campaignName"] = name
+    state["campaignArn"] = f"arn:aws:personalize:{REGION}:{ACCOUNT}:campaign/{name}"
+    return json.dumps(event).encode()
+
+
+def s3_record(key, size):
+    record = load("s3-notification.json")["Records"][0]
+    record["s3"]["object"] = {"key": key, "size": size, "eTag": "0" * 32, "sequencer": f"{time.time_ns():018X}"}
+    return record
+
+
+def manifest(name):
+    body = json.loads((EVENTS / "manifests" / "movie-recs.json").read_text())
+    body["campaignName"] = name
+    return json.dumps(body).encode()
+
+
+def requested_event(name, event_id=None):
+    event = load("deployment-requested.json")
+    event["id"] = event_id or str(uuid.uuid4())
+    event["detail"]["campaignName"] = name
+    return event
+
+
+# ---------------------------------------------------------------- checks
+
+
+def started_all(body):
+    executions = body.get("executions") or []
+    if not executions or any(e["status"] not in ("STARTED", "ALREADY_HANDLED") or e["rejected"] for e in executions):
+        raise RuntimeError(f"deploy-trigger did not start its executions: {body}")
+
+
+def deployed(body):
+    if body.get("operation") not in ("CREATE", "UPDATE"):
+        raise RuntimeError(f"deploy-campaign did not deploy: {body}")
+
+
+def final_active(body):
+    if body.get("outcome") != "ACTIVE" or not body.get("notification"):
+        raise RuntimeError(f"campaign-status did not report ACTIVE with a notification: {body}")
+
+
+def same_decision(rust, python):
+    """The Rust and Python handlers must decide alike for the comparison to hold."""
+    keys = ("outcome", "final", "succeeded", "waitSeconds", "attempt", "campaignStatus", "updateStatus")
+    a = {k: rust.get(k) for k in keys}
+    b = {k: python.get(k) for k in keys}
+    for k in ("subject", "detailType"):
+        a[k], b[k] = rust["notification"][k], python["notification"][k]
+    for k in ("status", "campaignArn", "targetSolutionVersionArn", "previousSolutionVersionArn"):
+        a[k], b[k] = rust["notification"]["detail"][k], python["notification"]["detail"][k]
+    if a != b:
+        raise RuntimeError(f"the Python handler decides differently:\n rust   {a}\n python {b}")
+
+
+# ------------------------------------------------------------- throughput
+
+
+def executions_by_campaign(sfn, state_machine_arn, prefix):
+    counts = {}
+    for page in sfn.get_paginator("list_executions").paginate(stateMachineArn=state_machine_arn):
+        for execution in page["executions"]:
+            if execution["name"].startswith(prefix):
+                campaign = execution["name"].rsplit("-", 1)[0]
+                counts[campaign] = counts.get(campaign, 0) + 1
+    return counts
+
+
+def throughput(env, s3, sfn, state_machine_arn, instances, burst, distinct, log, trigger_binary):
+    runtime = RuntimeApi("deploy-trigger", timeout=120)
+    env = dict(env, AWS_LAMBDA_RUNTIME_API=runtime.address)
+    processes = [subprocess.Popen([str(trigger_binary)], env=env, stdout=log, stderr=log) for _ in range(instances)]
+    results = {}
+    try:
+        # One S3 event with 100 records (100 manifests), then the same event again.
+        records = []
+        for n in range(100):
+            key = f"manifests/tp-s3-{n:03d}.json"
+            body = manifest(f"tp-s3-{n:03d}")
+            s3.put_object(Bucket=BUCKET, Key=key, Body=body)
+            records.append(s3_record(key, len(body)))
+        payload = json.dumps({"Records": records}).encode()
+        for attempt in ("first delivery", "redelivery"):
+            t = time.perf_counter()
+            kind, body = runtime.invoke(payload)
+            elapsed = time.perf_counter() - t
+            if kind != "response":
+                raise RuntimeError(f"deploy-trigger failed on the 100-record event: {body[:500]}")
+            answer = json.loads(body)
+            counts = executions_by_campaign(sfn, state_machine_arn, "tp-s3-")
+            results[f"s3 100 records, {attempt}"] = {
+                "seconds": elapsed,
+                "started": sum(e["status"] == "STARTED" for e in answer["executions"]),
+                "already": sum(e["status"] == "ALREADY_HANDLED" for e in answer["executions"]),
+                "executions": sum(counts.values()),
+                "duplicates": sum(c - 1 for c in counts.values()),
+                "expected": 100,
+            }
+
+        # A burst of EventBridge events: `distinct` requests, the rest
+        # redeliveries of some of them (same event id), in random order.
+        rng = random.Random(5)
+        events = [requested_event(f"tp-eb-{n:04d}") for n in range(distinct)]
+        events += [rng.choice(events[:distinct]) for _ in range(burst - distinct)]
+        rng.shuffle(events)
+        payloads = [json.dumps(e).encode() for e in events]
+        t = time.perf_counter()
+        with concurrent.futures.ThreadPoolExecutor(max_workers=instances * 4) as pool:
+            answers = list(pool.map(runtime.invoke, payloads))
+        elapsed = time.perf_counter() - t
+        failed = [b for k, b in answers if k != "response"]
+        if failed:
+            raise RuntimeError(f"{len(failed)} burst invocations failed, e.g. {failed[0][:500]}")
+        statuses = [json.loads(b)["executions"][0]["status"] for _, b in answers]
+        counts = executions_by_campaign(sfn, state_machine_arn, "tp-eb-")
+        results[f"EventBridge burst of {burst} ({distinct} distinct)"] = {
+            "seconds": elapsed,
+            "started": statuses.count("STARTED"),
+            "already": statuses.count("ALREADY_HANDLED"),
+            "executions": sum(counts.values()),
+            "duplicates": sum(c - 1 for c in counts.values()),
+            "expected": distinct,
+        }
+    finally:
+        for p in processes:
+            p.kill()
+        for p in processes:
+            p.wait()
+        runtime.stop(0)
+    return results
+
+
+# ------------------------------------------------------------------- main
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=int, default=20, help="cold starts per Lambda (default 20)")
+    parser.add_argument("--warm", type=int, default=10, help="warm invocations per run (default 10)")
+    parser.add_argument("--instances", type=int, default=4, help="deploy-trigger instances for the burst")
+    parser.add_argument("--burst", type=int, default=1000, help="EventBridge events in the burst")
+    parser.add_argument("--distinct", type=int, default=800, help="distinct requests among them")
+    parser.add_argument("--out", type=Path, default=target_dir() / "bench-results")
+    args = parser.parse_args()
+    if args.runs < 1 or args.warm < 1 or not 1 <= args.distinct <= args.burst:
+        parser.error("--runs and --warm must be at least 1, and --distinct from 1 to --burst")
+
+    release = target_dir() / "release"
+    args.out.mkdir(parents=True, exist_ok=True)
+    log = open(args.out / "lambda.log", "wb")
+    home = tempfile.mkdtemp(prefix="bench-home-")
+
+    personalize = PersonalizeLocal("--max-active-campaigns", "1000000", profile="release").start()
+    moto = MotoServer().start()
+    try:
+        personalize.admin("/seed", {
+            "solutions": [{"name": "movies"}],
+            "solutionVersions": [{"solution": "movies", "id": "1a2b3c4d", "ageSeconds": 60},
+                                 {"solution": "movies", "id": "5e6f7a8b"}],
+            "campaigns": [{"name": "movie-recs", "solutionVersionArn": SV2, "minProvisionedTPS": 2,
+                           "campaignConfig": {"itemExplorationConfig": {"explorationItemAgeCutOff": "30",
+                                                                        "explorationWeight": "0.3"}}}],
+        })
+        s3, sfn = moto.client("s3"), moto.client("stepfunctions")
+        s3.create_bucket(Bucket=BUCKET)
+        state_machine_arn = sfn.create_state_machine(
+            name="personalize-deployer-deployment",
+            definition=json.dumps({"StartAt": "Done", "States": {"Done": {"Type": "Succeed"}}}),
+            roleArn=f"arn:aws:iam::{ACCOUNT}:role/personalize-deployer-state-machine",
+        )["stateMachineArn"]
+        # Manifests for the trigger's runs: one new object (one new execution) per invocation.
+        for run in range(args.runs):
+            for i in range(args.warm + 1):
+                s3.put_object(Bucket=BUCKET, Key=f"manifests/bench-{run}-{i}.json", Body=manifest(f"bench-{run}-{i}"))
+
+        def trigger_event(run, i):
+            key = f"manifests/bench-{run}-{i}.json"
+            return json.dumps({"Records": [s3_record(key, 400)]}).encode()
+
+        def env(name):
+            return lambda_env(personalize.url, moto.url, state_machine_arn, name, home)
+
+        py = sys.executable
+        subjects = [
+            (Subject("deploy-trigger", [str(release / "deploy-trigger")], trigger_event, check=started_all),
+             env("deploy-trigger")),
+            (Subject("deploy-campaign", [str(release / "deploy-campaign")], deploy_event, check=deployed),
+             env("deploy-campaign")),
+            (Subject("campaign-status", [str(release / "campaign-status")], status_event, check=final_active),
+             env("campaign-status")),
+            (Subject("campaign-status (Python, boto3, awslambdaric)",
+                     [py, "-m", "awslambdaric", "campaign_status.handler"], status_event,
+                     cwd=ROOT / "benchmarks" / "python", check=final_active),
+             dict(env("campaign-status"), LAMBDA_TASK_ROOT=str(ROOT / "benchmarks" / "python"))),
+            (Subject("harness floor (bare HTTP client)", [str(release / "examples" / "runtime-floor")],
+                     status_event),
+             env("floor")),
+        ]
+        for run in range(args.runs):
+            for subject, subject_env in subjects:
+                subject.run_once(subject_env, run, args.warm, log)
+            print(f"run {run + 1}/{args.runs} done", file=sys.stderr, flush=True)
+        same_decision(subjects[2][0].first_answer, subjects[3][0].first_answer)
+
+        panic = panic_check(release / "examples" / "panic-probe", env("panic-probe"), log)
+        tp = throughput(env("deploy-trigger"), s3, sfn, state_machine_arn, args.instances, args.burst,
+                        args.distinct, log, release / "deploy-trigger")
+    finally:
+        moto.stop()
+        personalize.stop()
+        log.close()
+
+    report = render([s for s, _ in subjects], panic, tp, args)
+    print(report)
+    (args.out / "report.md").write_text(report)
+    raw = {s.label: s.samples for s, _ in subjects}
+    (args.out / "raw.json").write_text(json.dumps({"latency_ms_rss_mib": raw, "throughput": tp,
+                                                   "panic": panic}, indent=1))
+    failures = [name for name, r in tp.items() if r["duplicates"] or r["executions"] != r["expected"]]
+    if failures or not panic["reported"]:
+        print(f"FAILED: {failures or 'panic not reported'}", file=sys.stderr)
+        sys.exit(1)
+
+
+def panic_check(binary, env, log):
+    """Whether a panicking handler is reported as an invocation error and the
+    process goes on serving."""
+    runtime = TimedRuntime()
+    process = subprocess.Popen([str(binary)], env=dict(env, AWS_LAMBDA_RUNTIME_API=runtime.address),
+                               stdout=log, stderr=log)
+    try:
+        runtime.first_next.wait(30)
+        kind, body, _ = runtime.invoke(b'{"panic": true}', timeout=10)
+        after_kind, after, _ = runtime.invoke(b'{"hello": 1}', timeout=10)
+        return {"reported": kind == "error" and after_kind == "response" and process.poll() is None,
+                "errorType": (body or {}).get("errorType"), "next invocation": after_kind}
+    except RuntimeError as e:
+        return {"reported": False, "error": str(e), "exit code": process.poll()}
+    finally:
+        process.kill()
+        process.wait()
+        runtime.close()
+
+
+def machine():
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{cpu}, {os.cpu_count()} cores, {platform.system()} {platform.release()}, Python {platform.python_version()}"
+
+
+def render(subjects, panic, tp, args):
+    out = [f"Machine: {machine()}", f"Runs: {args.runs} cold starts per Lambda, {args.warm} warm invocations each", ""]
+    out += ["| Lambda | start → first /next (ms) | first invocation (ms) | warm invocation (ms) | peak RSS (MiB) |",
+            "|---|---|---|---|---|"]
+    for s in subjects:
+        cells = []
+        for key, fmt in (("start", "{:.2f}"), ("first", "{:.2f}"), ("warm", "{:.2f}"), ("rss", "{:.1f}")):
+            lo, mid, hi = stats(s.samples[key])
+            cells.append(f"{fmt.format(lo)} / **{fmt.format(mid)}** / {fmt.format(hi)}")
+        out.append(f"| {s.label} | " + " | ".join(cells) + " |")
+    out += ["", "min / **median** / max", ""]
+    rust, python = subjects[2], subjects[3]
+
+    def med(s, k):
+        return statistics.median(s.samples[k])
+
+    cold_rust = med(rust, "start") + med(rust, "first")
+    cold_python = med(python, "start") + med(python, "first")
+    out += ["Python / Rust (campaign-status, medians):", "",
+            "| start → first /next | first invocation | start + first (cold) | warm invocation | peak RSS |",
+            "|---|---|---|---|---|",
+            f"| {med(python, 'start') / med(rust, 'start'):.1f}× | {med(python, 'first') / med(rust, 'first'):.1f}× "
+            f"| {cold_python / cold_rust:.1f}× | {med(python, 'warm') / med(rust, 'warm'):.1f}× "
+            f"| {med(python, 'rss') / med(rust, 'rss'):.1f}× |", ""]
+    out += [f"Panic in a handler (deployment profile): {'reported as an invocation error' if panic['reported'] else 'NOT reported'}"
+            f" ({json.dumps(panic)})", ""]
+    out += [f"Trigger throughput ({args.instances} deploy-trigger processes, moto Step Functions):", "",
+            "| input | time (s) | per second | STARTED | ALREADY_HANDLED | executions | expected | duplicates |",
+            "|---|---|---|---|---|---|---|---|"]
+    for name, r in tp.items():
+        count = 100 if name.startswith("s3") else args.burst
+        out.append(f"| {name} | {r['seconds']:.2f} | {count / r['seconds']:.0f} | {r['started']} | {r['already']} "
+                   f"| {r['executions']} | {r['expected']} | {r['duplicates']} |")
+    return "\n".join(out) + "\n"
+
+
+if __name__ == "__main__":
+    main()

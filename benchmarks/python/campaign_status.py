@@ -1,0 +1,230 @@
+"""campaign-status in Python 3 with boto3: the benchmark's point of comparison.
+
+The same describe-and-decide logic as the Rust handler (src/domain/status.rs):
+one DescribeCampaign, the update record read before the top-level status,
+stale failures ignored, the request compared with what the campaign serves,
+a backoff wait capped by the deadline, and a notification (subject, text
+message, EventBridge detail) once the outcome is final. The client is built
+once, at import time, as a Python Lambda should. Run it under the Lambda
+runtime interface client:
+
+    python -m awslambdaric campaign_status.handler
+
+The benchmark checks that it reports the same outcome as the Rust handler for
+the same event, so that the two do the same work.
+"""
+import json
+import os
+from datetime import datetime, timedelta, timezone
+
+import boto3
+
+personalize = boto3.client("personalize")
+
+INITIAL = int(os.environ.get("POLL_INITIAL_SECONDS", "30"))
+MAXIMUM = max(INITIAL, int(os.environ.get("POLL_MAX_SECONDS", "120")))
+RATE = float(os.environ.get("POLL_BACKOFF_RATE", "2"))
+DEADLINE = int(os.environ.get("DEPLOYMENT_DEADLINE_SECONDS", str(3 * 3600)))
+CLOCK_SKEW = timedelta(seconds=60)
+CREATING = ("CREATE PENDING", "CREATE IN_PROGRESS")
+DELETING = ("DELETE PENDING", "DELETE IN_PROGRESS")
+STATUS_OF = {"ACTIVE": "SUCCEEDED", "UNCHANGED": "UNCHANGED", "REJECTED": "REJECTED", "TIMED_OUT": "TIMED_OUT"}
+DETAIL_TYPE = {
+    "SUCCEEDED": "Campaign Deployment Succeeded", "FAILED": "Campaign Deployment Failed",
+    "REJECTED": "Campaign Deployment Rejected", "TIMED_OUT": "Campaign Deployment Timed Out",
+    "UNCHANGED": "Campaign Deployment Unchanged",
+}
+
+
+class InvalidTaskInput(Exception):
+    pass
+
+
+def parse_time(value):
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def iso(t):
+    return t.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def backoff(attempt):
+    wait = INITIAL * RATE ** max(attempt - 1, 0)
+    return MAXIMUM if wait >= MAXIMUM else max(1, round(wait))
+
+
+def human_duration(seconds):
+    total = round(seconds)
+    h, m, s = total // 3600, (total % 3600) // 60, total % 60
+    return f"{h}h {m}m {s}s" if h else f"{m}m {s}s" if m else f"{s}s"
+
+
+def serves_version(request, serving):
+    wanted = request["solutionVersionArn"]
+    if serving is None:
+        return False
+    if serving == wanted:
+        return True
+    if wanted.endswith("/$LATEST"):
+        return serving.rsplit("/", 1)[0] == wanted.rsplit("/", 1)[0]
+    return False
+
+
+def differences(request, record):
+    out = []
+    serving = record.get("solutionVersionArn")
+    if not serves_version(request, serving):
+        out.append(f"solutionVersionArn {serving or '(none)'} -> {request['solutionVersionArn']}")
+    want_tps = request.get("minProvisionedTPS")
+    if want_tps is not None and record.get("minProvisionedTPS", 1) != want_tps:
+        out.append(f"minProvisionedTPS {record.get('minProvisionedTPS', 1)} -> {want_tps}")
+    desired = request.get("campaignConfig")
+    if desired:
+        current = record.get("campaignConfig") or {}
+        defaults = {"itemExplorationConfig": {}, "enableMetadataWithRecommendations": False,
+                    "syncWithLatestSolutionVersion": False, "rankingInfluence": {}}
+        for key, default in defaults.items():
+            if key in desired and current.get(key, default) != desired[key]:
+                out.append(f"{key} {current.get(key, default)} -> {desired[key]}")
+    return out
+
+
+def observe(request, deployment, campaign):
+    """('IN_PROGRESS' | 'ACTIVE' | 'FAILED' | 'DELETED', reason)"""
+    if campaign is None:
+        return "DELETED", "the campaign no longer exists"
+    status = campaign["status"]
+    if status in DELETING:
+        return "DELETED", f"the campaign is being deleted (status {status})"
+    since = parse_time(deployment["startedAt"]) - CLOCK_SKEW
+
+    def current(at):
+        return at is None or at >= since
+
+    update = campaign.get("latestCampaignUpdate")
+    if update:
+        if update["status"] in CREATING:
+            return "IN_PROGRESS", f"campaign update status is {update['status']}"
+        if update["status"] == "CREATE FAILED" and current(update.get("creationDateTime")):
+            reason = update.get("failureReason") or "campaign update failed (no reason given)"
+            if status == "ACTIVE" and campaign.get("solutionVersionArn"):
+                reason = f"{reason}; the campaign is still ACTIVE on {campaign['solutionVersionArn']}"
+            return "FAILED", reason
+    if status == "CREATE FAILED":
+        if current(campaign.get("lastUpdatedDateTime")):
+            return "FAILED", campaign.get("failureReason") or "campaign creation failed (no reason given)"
+        return "IN_PROGRESS", ("the campaign is still CREATE FAILED from an earlier attempt; "
+                               "this deployment has not shown up yet")
+    if status != "ACTIVE":
+        return "IN_PROGRESS", f"campaign status is {status}"
+    diff = differences(request, campaign)
+    if diff:
+        return "IN_PROGRESS", f"the campaign is ACTIVE but does not serve the request yet ({', '.join(diff)})"
+    return "ACTIVE", None
+
+
+def describe(arn):
+    try:
+        return personalize.describe_campaign(campaignArn=arn)["campaign"]
+    except personalize.exceptions.ResourceNotFoundException:
+        return None
+
+
+def headline(outcome, operation):
+    op = f" ({operation})" if operation and operation != "NONE" else ""
+    return {
+        "ACTIVE": f"deployment succeeded{op}", "FAILED": f"deployment FAILED{op}",
+        "IN_PROGRESS": f"deployment FAILED{op}", "DELETED": f"deployment FAILED{op}, campaign deleted",
+        "TIMED_OUT": f"deployment TIMED OUT{op}", "UNCHANGED": "already up to date, nothing deployed",
+        "REJECTED": "deployment request REJECTED",
+    }[outcome]
+
+
+def notification(task, outcome, reason, now):
+    state = task["state"]
+    deployment = state.get("deployment") or {}
+    request = state.get("request") or {}
+    name = deployment.get("campaignName") or request.get("campaignName") or state.get("campaignName")
+    operation = deployment.get("operation")
+    started = parse_time(task.get("executionStartTime") or deployment.get("startedAt"))
+    duration = max((now - started).total_seconds(), 0) if started else None
+    status = STATUS_OF.get(outcome, "FAILED")
+    head = headline(outcome, operation)
+    subject = f"Personalize campaign {name}: {head}" if name else f"Personalize {head}"
+    subject = "".join(c if " " <= c <= "~" else "?" for c in subject)
+    if len(subject) > 99:
+        subject = subject[:96] + "..."
+    detail = {
+        "schemaVersion": "1", "status": status, "outcome": outcome, "campaignName": name,
+        "campaignArn": deployment.get("campaignArn") or state.get("campaignArn"), "operation": operation,
+        "targetSolutionVersionArn": deployment.get("targetSolutionVersionArn") or request.get("solutionVersionArn"),
+        "previousSolutionVersionArn": deployment.get("previousSolutionVersionArn"), "failureReason": reason,
+        "errors": state.get("errors", []), "startedAt": started and iso(started), "endedAt": iso(now),
+        "durationSeconds": duration, "executionArn": task.get("executionArn"), "origin": state.get("origin"),
+    }
+    lines = [f"Personalize campaign {name or '(unknown)'}: {head}.", ""]
+    for label, value in (("Status:", status), ("Campaign ARN:", detail["campaignArn"]),
+                         ("Operation:", operation), ("Solution version:", detail["targetSolutionVersionArn"]),
+                         ("Previous version:", detail["previousSolutionVersionArn"]), ("Reason:", reason),
+                         ("Started:", detail["startedAt"]),
+                         ("Ended:", f"{iso(now)} (took {human_duration(duration)})" if started else iso(now)),
+                         ("Request:", json.dumps(state.get("origin")) if state.get("origin") else None),
+                         ("Execution:", task.get("executionArn"))):
+        if value is not None:
+            lines.append(f"{label:<18}{value}")
+    if detail["errors"]:
+        lines += ["", "The request was rejected for these reasons:"]
+        lines += [f"  - {e['field']}: {e['rule']}" for e in detail["errors"]]
+    return {"subject": subject, "message": "\n".join(lines) + "\n", "detailType": DETAIL_TYPE[status],
+            "source": "personalize-deployer", "detail": detail}
+
+
+def report(task, outcome, attempt, campaign, reason, now):
+    final = outcome != "IN_PROGRESS"
+    out = {
+        "outcome": outcome, "final": final, "succeeded": outcome in ("ACTIVE", "UNCHANGED"),
+        "waitSeconds": 0, "attempt": attempt,
+    }
+    if campaign:
+        out["campaignStatus"] = campaign["status"]
+        if campaign.get("latestCampaignUpdate"):
+            out["updateStatus"] = campaign["latestCampaignUpdate"]["status"]
+    if reason:
+        out["failureReason"] = reason
+    if final:
+        out["notification"] = notification(task, outcome, reason, now)
+    return out
+
+
+def handler(event, context):
+    state = event.get("state")
+    if not isinstance(state, dict):
+        raise InvalidTaskInput("state is missing")
+    attempt = ((state.get("status") or {}).get("attempt") or 0) + 1
+    now = datetime.now(timezone.utc)
+    if state.get("rejected"):
+        return report(event, "REJECTED", attempt, None, None, now)
+    if state.get("error"):
+        error = state["error"]
+        return report(event, "FAILED", attempt, None, error.get("Error"), now)
+    request, deployment = state.get("request"), state.get("deployment")
+    if request is None or deployment is None:
+        raise InvalidTaskInput("state.request or state.deployment is missing")
+    if deployment["operation"] == "NONE":
+        return report(event, "UNCHANGED", attempt, None, None, now)
+    campaign = describe(deployment["campaignArn"])
+    now = datetime.now(timezone.utc)
+    outcome, reason = observe(request, deployment, campaign)
+    if outcome != "IN_PROGRESS":
+        return report(event, outcome, attempt, campaign, reason, now)
+    deadline = parse_time(deployment["startedAt"]) + timedelta(seconds=DEADLINE)
+    if now >= deadline:
+        reason = f"not finished {human_duration(DEADLINE)} after it started: {reason}"
+        return report(event, "TIMED_OUT", attempt, campaign, reason, now)
+    out = report(event, "IN_PROGRESS", attempt, campaign, None, now)
+    out["waitSeconds"] = min(backoff(attempt), max(int((deadline - now).total_seconds()), 1))
+    return out
