@@ -276,6 +276,10 @@ fn solution_version_arn_must_be_a_personalize_arn() {
         "arn:AWS:personalize:us-east-1:111122223333:solution/movies/1a2b3c4d",
         "arn:aws:s3:us-east-1:111122223333:solution/movies/1a2b3c4d",
         "arn:aws:personalize:us-east-1\n:111122223333:solution/movies/1a2b3c4d",
+        "arn:aws:personalize:us-east-1:111122223333:solution/movies/1a2b3c4d\n",
+        "arn:aws:personalize:us-east-1:111122223333:",
+        // \d in the model's (Java) pattern is an ASCII digit.
+        "arn:aws\u{663}:personalize:us-east-1:111122223333:solution/movies/1a2b3c4d",
     ] {
         rejects(
             with(&["solutionVersionArn"], json!(bad)),
@@ -543,8 +547,28 @@ fn tag_key_and_value_lengths() {
 
 #[test]
 fn tag_characters_follow_the_model_class() {
-    for ok in ["équipe", "cost center", "a_b.c:d/e=f+g-h@i", "数据", "٣"] {
+    // Letters, separators and numbers by general category: a no-break space
+    // (Zs), a line separator (Zl) and a Roman numeral (Nl) are allowed.
+    for ok in [
+        "équipe",
+        "cost center",
+        "a_b.c:d/e=f+g-h@i",
+        "数据",
+        "٣",
+        "a\u{a0}b",
+        "a\u{2028}b",
+        "\u{216b}",
+    ] {
         accepts(tag(ok, ok));
+    }
+    // A combining accent (Mn) and a circled letter (So) are alphabetic in
+    // Unicode but not letters; a newline is white space but a control (Cc).
+    for bad in ["e\u{301}", "\u{24b6}", "a\nb"] {
+        rejects(
+            tag("k", bad),
+            "tags[0].tagValue",
+            "may contain only letters",
+        );
     }
     rejects(
         tag("a<b", "v"),

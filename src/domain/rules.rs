@@ -2,9 +2,8 @@
 //! checked exactly, each failure naming the field and the rule.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::LazyLock;
 
-use regex::Regex;
+use unicode_properties::{GeneralCategoryGroup, UnicodeGeneralCategory};
 
 use super::arn::is_name;
 use super::request::{CampaignConfig, FieldError, Tag};
@@ -22,13 +21,49 @@ pub const RANKING_INFLUENCE_TYPES: [&str; 2] = ["POPULARITY", "FRESHNESS"];
 pub const EXPLORATION_WEIGHT: &str = "explorationWeight";
 pub const EXPLORATION_ITEM_AGE_CUT_OFF: &str = "explorationItemAgeCutOff";
 
-/// The model's `Arn` pattern, anchored at both ends and with `.*` narrowed so
-/// that region and account cannot contain `:` or a newline.
-static ARN: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"^arn:([a-z\d-]+):personalize:[^:\n]*:[^:\n]*:.+$").unwrap());
-/// The model's `TagKey`/`TagValue` pattern, exactly.
-static TAG_CHARS: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"^([\p{L}\p{Z}\p{N}_.:/=+\-@]*)$").unwrap());
+/// The model's `Arn` pattern, `arn:([a-z\d-]+):personalize:.*:.*:.+`, anchored
+/// at both ends, with `\d` an ASCII digit (the model's regexes are Java's,
+/// where it is) and the `.*` narrowed so that region and account cannot
+/// contain `:`; `.` does not match a newline.
+fn is_personalize_arn(arn: &str) -> bool {
+    let Some((partition, rest)) = arn
+        .strip_prefix("arn:")
+        .and_then(|rest| rest.split_once(':'))
+    else {
+        return false;
+    };
+    let partition_ok = !partition.is_empty()
+        && partition
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    let Some((region, rest)) = rest
+        .strip_prefix("personalize:")
+        .and_then(|rest| rest.split_once(':'))
+    else {
+        return false;
+    };
+    let Some((account, resource)) = rest.split_once(':') else {
+        return false;
+    };
+    partition_ok
+        && !resource.is_empty()
+        && ![region, account, resource].iter().any(|s| s.contains('\n'))
+}
+
+/// The model's `TagKey`/`TagValue` pattern, `^([\p{L}\p{Z}\p{N}_.:/=+\-@]*)$`:
+/// letters, separators (white space) and numbers by Unicode general category,
+/// and six ASCII symbols.
+fn is_tag_text(text: &str) -> bool {
+    text.chars().all(|c| {
+        matches!(c, '_' | '.' | ':' | '/' | '=' | '+' | '-' | '@')
+            || matches!(
+                c.general_category_group(),
+                GeneralCategoryGroup::Letter
+                    | GeneralCategoryGroup::Separator
+                    | GeneralCategoryGroup::Number
+            )
+    })
+}
 
 pub(crate) fn quote(s: &str) -> String {
     const SHOWN: usize = 80;
@@ -94,7 +129,7 @@ pub fn check_arn(field: &str, arn: &str, out: &mut Vec<FieldError>) -> Option<()
         ));
         return None;
     }
-    if !ARN.is_match(arn) {
+    if !is_personalize_arn(arn) {
         out.push(FieldError::new(
             field,
             format!(
@@ -245,7 +280,7 @@ pub fn check_tags(field: &str, tags: &[(usize, Tag)], out: &mut Vec<FieldError>)
 }
 
 fn check_tag_text(path: &str, text: &str, out: &mut Vec<FieldError>) {
-    if !TAG_CHARS.is_match(text) {
+    if !is_tag_text(text) {
         out.push(FieldError::new(
             path,
             format!(
