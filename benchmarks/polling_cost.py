@@ -13,9 +13,16 @@ before and after the loop are the same for every schedule and are left out.
 """
 import math
 
-DURATIONS_MIN = [1, 2, 5, 10, 15, 20, 30, 45, 60, 90, 120]
-TRANSITION_USD = 0.000025  # Step Functions standard, per state transition
-INVOCATION_USD = 0.0000002 + 0.0000000017 * 0.1  # arm64 request + ~100 ms at 128 MB
+DURATIONS_MIN = [0, 1, 2, 5, 10, 15, 20, 30, 45, 60, 90, 120]
+# Prices (us-east-1): Step Functions standard, per state transition; Lambda
+# arm64, per request and per GB-second, at 128 MB for 10 ms (campaign-status
+# takes a few ms warm, see the README's benchmark table; billing is per ms).
+TRANSITION_USD = 0.000025
+INVOCATION_USD = 0.0000002 + 0.0000133334 * 0.125 * 0.010
+# A deployment finishes at a uniformly random moment in the WINDOW seconds
+# after its nominal duration: 120 s covers a whole period of every fixed
+# schedule compared, so a fixed T-second schedule shows its true T/2 lag.
+WINDOW = 120
 
 
 def backoff(initial, rate, cap):
@@ -44,33 +51,37 @@ def simulate_one(wait, duration_s):
 
 
 def simulate(wait, duration_min):
-    """Mean polls and mean lag over completion times spread across the minute
-    after `duration_min` (real deployments do not end on a poll boundary)."""
-    runs = [simulate_one(wait, duration_min * 60 + k) for k in range(60)]
+    """Mean polls and mean lag over completion times spread across the WINDOW
+    seconds after `duration_min` (deployments do not end on a poll boundary)."""
+    runs = [simulate_one(wait, duration_min * 60 + k + 0.5) for k in range(WINDOW)]
     return sum(p for p, _ in runs) / len(runs), sum(lag for _, lag in runs) / len(runs)
+
+
+def transitions(polls):
+    return 3 * polls - 1
 
 
 def main():
     header = "| schedule | " + " | ".join(f"{d} min" for d in DURATIONS_MIN) + " |"
-    print("Mean polls (= Lambda invocations) / mean detection lag in seconds, per deployment duration\n")
+    print("Mean polls (= campaign-status invocations) / mean detection lag in seconds, by deployment duration\n")
+    print("(a duration of d minutes ends at a uniformly random moment within 2 minutes after d;")
+    print("0 min is a deployment that ends within its first 2 minutes, such as a fast failure)\n")
     print(header)
     print("|---|" + "---|" * len(DURATIONS_MIN))
-    totals = {}
     for name, wait in SCHEDULES.items():
-        cells, transitions, invocations = [], 0, 0
+        cells = []
         for d in DURATIONS_MIN:
             polls, lag = simulate(wait, d)
             cells.append(f"{polls:.1f} / {lag:.0f}")
-            transitions += 3 * polls - 1
-            invocations += polls
-        totals[name] = (transitions, invocations)
         print(f"| {name} | " + " | ".join(cells) + " |")
-    print("\nSummed over the durations above:\n")
-    print("| schedule | state transitions | invocations | cost (USD) |")
-    print("|---|---|---|---|")
-    for name, (transitions, invocations) in totals.items():
-        cost = transitions * TRANSITION_USD + invocations * INVOCATION_USD
-        print(f"| {name} | {transitions} | {invocations} | {cost:.5f} |")
+    for d in (20, 60):
+        print(f"\nOne {d}-minute deployment:\n")
+        print("| schedule | polls | state transitions | cost (USD) | mean lag (s) |")
+        print("|---|---|---|---|---|")
+        for name, wait in SCHEDULES.items():
+            polls, lag = simulate(wait, d)
+            cost = transitions(polls) * TRANSITION_USD + polls * INVOCATION_USD
+            print(f"| {name} | {polls:.1f} | {transitions(polls):.1f} | {cost:.5f} | {lag:.0f} |")
 
 
 if __name__ == "__main__":

@@ -500,3 +500,82 @@ async fn permanent_start_failures_are_not_worth_retrying() {
         "{err}"
     );
 }
+
+/// A Step Functions fake whose StartExecution takes a while, counting how
+/// many calls are in flight at once.
+#[derive(Default)]
+struct SlowWorkflow {
+    inner: FakeWorkflow,
+    in_flight: std::sync::atomic::AtomicUsize,
+    peak: std::sync::atomic::AtomicUsize,
+}
+
+impl personalize_deployer::ports::Workflow for SlowWorkflow {
+    async fn start_execution(
+        &self,
+        name: &str,
+        input: &str,
+    ) -> Result<personalize_deployer::ports::Started, personalize_deployer::ports::ApiError> {
+        use std::sync::atomic::Ordering::SeqCst;
+        let now = self.in_flight.fetch_add(1, SeqCst) + 1;
+        self.peak.fetch_max(now, SeqCst);
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        self.in_flight.fetch_sub(1, SeqCst);
+        self.inner.start_execution(name, input).await
+    }
+}
+
+#[tokio::test]
+async fn the_records_of_a_large_event_are_started_concurrently_and_reported_in_order() {
+    use personalize_deployer::handlers::trigger::CONCURRENT_REQUESTS;
+    let names: Vec<String> = (0..30).map(|n| format!("recs-{n:02}")).collect();
+    let manifests: Vec<(String, Vec<u8>)> = names
+        .iter()
+        .map(|name| {
+            let mut body: serde_json::Value =
+                serde_json::from_slice(&event_bytes("manifests/movie-recs.json")).unwrap();
+            body["campaignName"] = json!(name);
+            (
+                format!("manifests/{name}.json"),
+                body.to_string().into_bytes(),
+            )
+        })
+        .collect();
+    let objects: Vec<(&str, &str, &[u8])> = manifests
+        .iter()
+        .map(|(key, body)| (BUCKET, key.as_str(), body.as_slice()))
+        .collect();
+    let store = FakeStore::with(&objects);
+    let sample = event("s3-notification.json");
+    let records: Vec<serde_json::Value> = names
+        .iter()
+        .map(|name| {
+            let mut record = sample["Records"][0].clone();
+            record["s3"]["object"]["key"] = json!(format!("manifests/{name}.json"));
+            record["s3"]["object"]
+                .as_object_mut()
+                .unwrap()
+                .remove("versionId");
+            record
+        })
+        .collect();
+    let workflow = SlowWorkflow::default();
+
+    let report = handle(&store, &workflow, &json!({ "Records": records }))
+        .await
+        .unwrap();
+
+    let reported: Vec<_> = report
+        .executions
+        .iter()
+        .map(|e| e.campaign_name.clone().unwrap())
+        .collect();
+    assert_eq!(reported, names, "reported in the event's order");
+    assert!(report.executions.iter().all(|e| e.status == "STARTED"));
+    assert_eq!(workflow.inner.executions.lock().unwrap().len(), 30);
+    assert_eq!(
+        workflow.peak.load(std::sync::atomic::Ordering::SeqCst),
+        CONCURRENT_REQUESTS,
+        "at most {CONCURRENT_REQUESTS} requests in flight, and that many used"
+    );
+}

@@ -2,6 +2,7 @@
 //! events and "Campaign Deployment Requested" events into executions of the
 //! deployment state machine, one per request.
 
+use futures::stream::{self, StreamExt};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -343,7 +344,12 @@ async fn plan<S: ObjectStore>(store: &S, source: Source) -> Result<PlannedExecut
     }
 }
 
-/// Handles one deploy-trigger event: one execution per request found in it.
+/// Requests of one event handled at the same time (S3 may batch many records
+/// into one event; each costs a GetObject and a StartExecution round trip).
+pub const CONCURRENT_REQUESTS: usize = 8;
+
+/// Handles one deploy-trigger event: one execution per request found in it,
+/// up to [`CONCURRENT_REQUESTS`] at a time, reported in the event's order.
 /// A request that cannot be started does not stop the others; the error
 /// reported at the end makes Lambda retry the event, which is safe because
 /// execution names are deterministic.
@@ -358,20 +364,29 @@ pub async fn handle<S: ObjectStore, W: Workflow>(
         executions: Vec::with_capacity(total),
         ignored: classified.ignored,
     };
+    let outcomes: Vec<_> = stream::iter(classified.sources)
+        .map(|source| async move {
+            let origin = match &source {
+                Source::Manifest { origin, .. } | Source::Inline { origin, .. } => {
+                    origin.to_string()
+                }
+            };
+            let outcome = async {
+                let planned = plan(store, source).await?;
+                let started = workflow
+                    .start_execution(&planned.name, &planned.input)
+                    .await?;
+                Ok::<_, Error>((planned, started))
+            }
+            .await;
+            (origin, outcome)
+        })
+        .buffered(CONCURRENT_REQUESTS)
+        .collect()
+        .await;
     let mut failures = Vec::new();
     let mut retryable = false;
-    for source in classified.sources {
-        let origin = match &source {
-            Source::Manifest { origin, .. } | Source::Inline { origin, .. } => origin.to_string(),
-        };
-        let outcome = async {
-            let planned = plan(store, source).await?;
-            let started = workflow
-                .start_execution(&planned.name, &planned.input)
-                .await?;
-            Ok::<_, Error>((planned, started))
-        }
-        .await;
+    for (origin, outcome) in outcomes {
         match outcome {
             Ok((planned, started)) => {
                 let (status, execution_arn) = match started {
