@@ -258,8 +258,8 @@ def status_event(_run, _i):
 
 
 def deploy_event(run, i):
-    # A new campaign each invocation: DescribeCampaign (not found),
-    # DescribeSolutionVersion, CreateCampaign.
+    # A new campaign each invocation: DescribeCampaign (not found), then
+    # CreateCampaign.
     event = load("deploy-campaign-input.json")
     name = f"bench-{run}-{i}"
     state = event["state"]
