@@ -144,7 +144,6 @@ class Subject:
         self.cwd = cwd
         self.check = check  # check(kind, body) raises when the answer is wrong
         self.samples = {"start": [], "first": [], "warm": [], "rss": []}
-        self.first_answer = None
 
     def run_once(self, env, run, warm, log):
         runtime = TimedRuntime()
@@ -158,8 +157,6 @@ class Subject:
                 start = runtime.first_next_at - started
                 kind, body, first = runtime.invoke(self.events(run, 0))
                 self._verify(kind, body)
-                if self.first_answer is None:
-                    self.first_answer = body
                 warm_latencies = []
                 for i in range(1, warm + 1):
                     kind, body, latency = runtime.invoke(self.events(run, i))
@@ -306,17 +303,69 @@ def final_active(body):
         raise RuntimeError(f"campaign-status did not report ACTIVE with a notification: {body}")
 
 
-def same_decision(rust, python):
-    """The Rust and Python handlers must decide alike for the comparison to hold."""
-    keys = ("outcome", "final", "succeeded", "waitSeconds", "attempt", "campaignStatus", "updateStatus")
-    a = {k: rust.get(k) for k in keys}
-    b = {k: python.get(k) for k in keys}
-    for k in ("subject", "detailType"):
-        a[k], b[k] = rust["notification"][k], python["notification"][k]
-    for k in ("status", "campaignArn", "targetSolutionVersionArn", "previousSolutionVersionArn"):
-        a[k], b[k] = rust["notification"]["detail"][k], python["notification"]["detail"][k]
-    if a != b:
-        raise RuntimeError(f"the Python handler decides differently:\n rust   {a}\n python {b}")
+def comparable(report):
+    """A report without what depends on the moment it was made."""
+    report = json.loads(json.dumps(report))
+    notification = report.get("notification")
+    if notification:
+        notification["detail"].pop("endedAt", None)
+        notification["detail"].pop("durationSeconds", None)
+        notification["message"] = "\n".join(
+            line for line in notification["message"].splitlines() if not line.startswith("Ended:"))
+    return report
+
+
+def parity_events():
+    """Task inputs covering each decision: (name, JSON bytes)."""
+    now = time.time()
+
+    def at(seconds_ago):
+        return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now - seconds_ago))
+
+    def update(target, started_ago, attempt):
+        event = load("campaign-status-input.json")
+        state = event["state"]
+        state["request"]["solutionVersionArn"] = target
+        state["deployment"]["targetSolutionVersionArn"] = target
+        state["deployment"]["startedAt"] = at(started_ago)
+        state["status"]["attempt"] = attempt
+        return event
+
+    return [
+        ("active (final poll, notification)", load("campaign-status-input.json")),
+        ("in progress (backoff 15 s x1.5: 22.5 s rounds to 23)", update(SV1, 60, 1)),
+        ("in progress, capped by the deadline", update(SV1, 10_800 - 40, 5)),
+        ("timed out", update(SV1, 4 * 3600, 7)),
+        ("caught task error", load("campaign-status-error-input.json")),
+        ("rejected request", load("campaign-status-rejected-input.json")),
+    ]
+
+
+def parity(commands, env, log):
+    """Runs every parity event through each command (one process each) and
+    fails unless all answer alike."""
+    answers = {}
+    for label, (command, cwd, extra) in commands.items():
+        runtime = TimedRuntime()
+        process = subprocess.Popen(command, cwd=cwd, env=dict(env, **extra, AWS_LAMBDA_RUNTIME_API=runtime.address),
+                                   stdout=log, stderr=log)
+        try:
+            if not runtime.first_next.wait(60):
+                raise RuntimeError(f"{label}: no /next")
+            for name, event in parity_events():
+                kind, body, _ = runtime.invoke(json.dumps(event).encode())
+                answers.setdefault(name, {})[label] = (kind, comparable(body))
+        finally:
+            process.kill()
+            process.wait()
+            runtime.close()
+    for name, by_label in answers.items():
+        (first_label, first), *others = by_label.items()
+        for label, answer in others:
+            if answer != first:
+                raise RuntimeError(f"parity: {name}: {label} answers differently from {first_label}:\n"
+                                   f"{json.dumps(first, indent=1)}\n{json.dumps(answer, indent=1)}")
+    return list(answers)
 
 
 # ------------------------------------------------------------- throughput
@@ -407,11 +456,15 @@ def main():
     parser.add_argument("--burst", type=int, default=1000, help="EventBridge events in the burst")
     parser.add_argument("--distinct", type=int, default=800, help="distinct requests among them")
     parser.add_argument("--out", type=Path, default=target_dir() / "bench-results")
+    parser.add_argument("--lambdas", type=Path, default=None,
+                        help="directory of the three Lambda binaries to measure (default: the release build); "
+                             "to compare builds, e.g. one with another opt-level in its own target directory")
     args = parser.parse_args()
     if args.runs < 1 or args.warm < 1 or not 1 <= args.distinct <= args.burst:
         parser.error("--runs and --warm must be at least 1, and --distinct from 1 to --burst")
 
     release = target_dir() / "release"
+    lambdas = args.lambdas or release
     args.out.mkdir(parents=True, exist_ok=True)
     log = open(args.out / "lambda.log", "wb")
     home = tempfile.mkdtemp(prefix="bench-home-")
@@ -447,16 +500,16 @@ def main():
             return lambda_env(personalize.url, moto.url, state_machine_arn, name, home)
 
         py = sys.executable
-        rust = Subject("campaign-status", [str(release / "campaign-status")], status_event, check=final_active)
+        rust = Subject("campaign-status", [str(lambdas / "campaign-status")], status_event, check=final_active)
         python = Subject("campaign-status (Python, boto3, awslambdaric)",
                          [py, "-m", "awslambdaric", "campaign_status.handler"], status_event,
                          cwd=ROOT / "benchmarks" / "python", check=final_active)
         floor = Subject("harness floor (bare HTTP client)", [str(release / "examples" / "runtime-floor")],
                         status_event)
         subjects = [
-            (Subject("deploy-trigger", [str(release / "deploy-trigger")], trigger_event, check=started_all),
+            (Subject("deploy-trigger", [str(lambdas / "deploy-trigger")], trigger_event, check=started_all),
              env("deploy-trigger")),
-            (Subject("deploy-campaign", [str(release / "deploy-campaign")], deploy_event, check=deployed),
+            (Subject("deploy-campaign", [str(lambdas / "deploy-campaign")], deploy_event, check=deployed),
              env("deploy-campaign")),
             (rust, env("campaign-status")),
             (python, dict(env("campaign-status"), LAMBDA_TASK_ROOT=str(ROOT / "benchmarks" / "python"))),
@@ -468,24 +521,31 @@ def main():
             # client (at init): every file of the certificate directory the
             # system has. The same Lambda with the store given as one file
             # shows what that costs here.
-            subjects.append((Subject(f"campaign-status, SSL_CERT_FILE={bundle}", [str(release / "campaign-status")],
+            subjects.append((Subject(f"campaign-status, SSL_CERT_FILE={bundle}", [str(lambdas / "campaign-status")],
                                      status_event, check=final_active),
                              dict(env("campaign-status"), SSL_CERT_FILE=bundle)))
         for run in range(args.runs):
             for subject, subject_env in subjects:
                 subject.run_once(subject_env, run, args.warm, log)
             print(f"run {run + 1}/{args.runs} done", file=sys.stderr, flush=True)
-        same_decision(rust.first_answer, python.first_answer)
+        # The Python twin must decide and notify exactly as the Rust handler
+        # does, over every kind of decision, for the comparison to hold.
+        parity_env = dict(env("campaign-status"), POLL_INITIAL_SECONDS="15", POLL_BACKOFF_RATE="1.5")
+        parity_checked = parity({
+            "Rust": ([str(lambdas / "campaign-status")], None, {}),
+            "Python": ([py, "-m", "awslambdaric", "campaign_status.handler"], ROOT / "benchmarks" / "python",
+                       {"LAMBDA_TASK_ROOT": str(ROOT / "benchmarks" / "python")}),
+        }, parity_env, log)
 
         panic = panic_check(release / "examples" / "panic-probe", env("panic-probe"), log)
         tp = throughput(env("deploy-trigger"), s3, sfn, state_machine_arn, args.instances, args.burst,
-                        args.distinct, log, release / "deploy-trigger")
+                        args.distinct, log, lambdas / "deploy-trigger")
     finally:
         moto.stop()
         personalize.stop()
         log.close()
 
-    report = render([s for s, _ in subjects], rust, python, floor, panic, tp, args)
+    report = render([s for s, _ in subjects], rust, python, floor, panic, tp, args, parity_checked)
     print(report)
     (args.out / "report.md").write_text(report)
     raw = {s.label: s.samples for s, _ in subjects}
@@ -537,8 +597,9 @@ def machine():
     return f"{cpu}, {os.cpu_count()} cores, {platform.system()} {platform.release()}, Python {platform.python_version()}"
 
 
-def render(subjects, rust, python, floor, panic, tp, args):
-    out = [f"Machine: {machine()}", f"Runs: {args.runs} cold starts per Lambda, {args.warm} warm invocations each", ""]
+def render(subjects, rust, python, floor, panic, tp, args, parity_checked):
+    out = [f"Machine: {machine()}", f"Runs: {args.runs} cold starts per Lambda, {args.warm} warm invocations each",
+           f"Lambdas: {args.lambdas or 'the release build'}", ""]
     out += ["| Lambda | start → first /next (ms) | first invocation (ms) | warm invocation (ms) | peak RSS (MiB) |",
             "|---|---|---|---|---|"]
     for s in subjects:
@@ -557,13 +618,18 @@ def render(subjects, rust, python, floor, panic, tp, args):
             return med(s, k) - (med(floor, k) if minus else 0)
         cells = [net(python, k) / net(rust, k) for k in ("start", "first")]
         cells.append((net(python, "start") + net(python, "first")) / (net(rust, "start") + net(rust, "first")))
-        cells += [net(python, k) / net(rust, k) for k in ("warm", "rss")]
-        return f"| {label} | " + " | ".join(f"{c:.1f}×" for c in cells) + " |"
+        cells.append(net(python, "warm") / net(rust, "warm"))
+        cells = [f"{c:.1f}×" for c in cells]
+        # The floor's memory is its own process's, not part of the others'.
+        cells.append("n/a" if minus else f"{med(python, 'rss') / med(rust, 'rss'):.1f}×")
+        return f"| {label} | " + " | ".join(cells) + " |"
 
     out += ["Python / Rust, campaign-status (medians; the second row subtracts the harness floor from both):", "",
             "| | start → first /next | first invocation | start + first (cold) | warm invocation | peak RSS |",
             "|---|---|---|---|---|---|",
             ratios("as measured", False), ratios("net of the floor", True), ""]
+    out += ["Python twin: the same report as the Rust handler (notification included; the end time and "
+            "duration excepted) for: " + "; ".join(parity_checked) + ".", ""]
     out += [f"Panic in a handler (deployment profile): {'reported as an invocation error' if panic['reported'] else 'NOT reported'}"
             f" ({json.dumps(panic)})", ""]
     out += [f"Trigger throughput ({args.instances} deploy-trigger processes, moto Step Functions):", "",

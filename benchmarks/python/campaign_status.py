@@ -14,6 +14,7 @@ The benchmark checks that it reports the same outcome as the Rust handler for
 the same event, so that the two do the same work.
 """
 import json
+import math
 import os
 from datetime import datetime, timedelta, timezone
 
@@ -49,16 +50,53 @@ def parse_time(value):
 
 
 def iso(t):
+    """Whole seconds, as in the message."""
     return t.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def iso_auto(t):
+    """As chrono serializes a time: the sub-second digits only when not zero,
+    in groups of three."""
+    t = t.astimezone(timezone.utc)
+    if t.microsecond == 0:
+        return iso(t)
+    fraction = f"{t.microsecond:06d}"
+    if t.microsecond % 1000 == 0:
+        fraction = fraction[:3]
+    return t.strftime("%Y-%m-%dT%H:%M:%S.") + fraction + "Z"
 
 
 def backoff(attempt):
     wait = INITIAL * RATE ** max(attempt - 1, 0)
-    return MAXIMUM if wait >= MAXIMUM else max(1, round(wait))
+    # Halves round away from zero, as Rust's f64::round does.
+    return MAXIMUM if wait >= MAXIMUM else max(1, math.floor(wait + 0.5))
+
+
+def origin_text(origin):
+    if origin.get("type") == "s3":
+        text = f"s3://{origin['bucket']}/{origin['key']}"
+        if origin.get("versionId"):
+            text += f" (version {origin['versionId']})"
+        return f"{text} via {origin['via']}"
+    return f"EventBridge event {origin['eventId']} from {origin['source']}"
+
+
+def task_failure_reason(error):
+    """The error name and, when the cause is a Lambda error document, its errorMessage."""
+    cause = error.get("Cause")
+    message = cause
+    if cause is not None:
+        try:
+            document = json.loads(cause)
+            if isinstance(document, dict) and isinstance(document.get("errorMessage"), str):
+                message = document["errorMessage"]
+        except ValueError:
+            pass
+    return f"{error['Error']}: {message}" if message else error["Error"]
 
 
 def human_duration(seconds):
-    total = round(seconds)
+    total = math.floor(seconds + 0.5)
     h, m, s = total // 3600, (total % 3600) // 60, total % 60
     return f"{h}h {m}m {s}s" if h else f"{m}m {s}s" if m else f"{s}s"
 
@@ -151,7 +189,8 @@ def notification(task, outcome, reason, now):
     name = deployment.get("campaignName") or request.get("campaignName") or state.get("campaignName")
     operation = deployment.get("operation")
     started = parse_time(task.get("executionStartTime") or deployment.get("startedAt"))
-    duration = max((now - started).total_seconds(), 0) if started else None
+    # Whole milliseconds, as the Rust handler counts them.
+    duration = max((now - started) // timedelta(milliseconds=1), 0) / 1000 if started else None
     status = STATUS_OF.get(outcome, "FAILED")
     head = headline(outcome, operation)
     subject = f"Personalize campaign {name}: {head}" if name else f"Personalize {head}"
@@ -163,16 +202,16 @@ def notification(task, outcome, reason, now):
         "campaignArn": deployment.get("campaignArn") or state.get("campaignArn"), "operation": operation,
         "targetSolutionVersionArn": deployment.get("targetSolutionVersionArn") or request.get("solutionVersionArn"),
         "previousSolutionVersionArn": deployment.get("previousSolutionVersionArn"), "failureReason": reason,
-        "errors": state.get("errors", []), "startedAt": started and iso(started), "endedAt": iso(now),
+        "errors": state.get("errors", []), "startedAt": started and iso_auto(started), "endedAt": iso_auto(now),
         "durationSeconds": duration, "executionArn": task.get("executionArn"), "origin": state.get("origin"),
     }
     lines = [f"Personalize campaign {name or '(unknown)'}: {head}.", ""]
     for label, value in (("Status:", status), ("Campaign ARN:", detail["campaignArn"]),
                          ("Operation:", operation), ("Solution version:", detail["targetSolutionVersionArn"]),
                          ("Previous version:", detail["previousSolutionVersionArn"]), ("Reason:", reason),
-                         ("Started:", detail["startedAt"]),
+                         ("Started:", started and iso(started)),
                          ("Ended:", f"{iso(now)} (took {human_duration(duration)})" if started else iso(now)),
-                         ("Request:", json.dumps(state.get("origin")) if state.get("origin") else None),
+                         ("Request:", origin_text(state["origin"]) if state.get("origin") else None),
                          ("Execution:", task.get("executionArn"))):
         if value is not None:
             lines.append(f"{label:<18}{value}")
@@ -210,7 +249,7 @@ def handler(event, context):
         return report(event, "REJECTED", attempt, None, None, now)
     if state.get("error"):
         error = state["error"]
-        return report(event, "FAILED", attempt, None, error.get("Error"), now)
+        return report(event, "FAILED", attempt, None, task_failure_reason(error), now)
     request, deployment = state.get("request"), state.get("deployment")
     if request is None or deployment is None:
         raise InvalidTaskInput("state.request or state.deployment is missing")

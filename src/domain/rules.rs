@@ -52,7 +52,10 @@ fn is_personalize_arn(arn: &str) -> bool {
 
 /// The model's `TagKey`/`TagValue` pattern, `^([\p{L}\p{Z}\p{N}_.:/=+\-@]*)$`:
 /// letters, separators (white space) and numbers by Unicode general category,
-/// and six ASCII symbols.
+/// and eight ASCII symbols. The categories are those of Unicode 18.0
+/// (unicode-properties 0.1.5, pinned by Cargo.lock); the service validates
+/// with its own, possibly older, tables, so a character new in Unicode 17 or
+/// 18 may pass here and still be refused by CreateCampaign.
 fn is_tag_text(text: &str) -> bool {
     text.chars().all(|c| {
         matches!(c, '_' | '.' | ':' | '/' | '=' | '+' | '-' | '@')

@@ -344,6 +344,31 @@ async fn plan<S: ObjectStore>(store: &S, source: Source) -> Result<PlannedExecut
     }
 }
 
+/// Plans one request and starts its execution.
+async fn start<S: ObjectStore, W: Workflow>(
+    store: &S,
+    workflow: &W,
+    source: Source,
+    origin: String,
+) -> Result<ExecutionReport, Error> {
+    let planned = plan(store, source).await?;
+    let started = workflow
+        .start_execution(&planned.name, &planned.input)
+        .await?;
+    let (status, execution_arn) = match started {
+        Started::New { execution_arn } => ("STARTED", Some(execution_arn)),
+        Started::AlreadyExists => ("ALREADY_HANDLED", None),
+    };
+    Ok(ExecutionReport {
+        name: planned.name,
+        status: status.to_string(),
+        execution_arn,
+        rejected: planned.rejected,
+        campaign_name: planned.campaign_name,
+        origin,
+    })
+}
+
 /// Requests of one event handled at the same time (S3 may batch many records
 /// into one event; each costs a GetObject and a StartExecution round trip).
 pub const CONCURRENT_REQUESTS: usize = 8;
@@ -364,53 +389,39 @@ pub async fn handle<S: ObjectStore, W: Workflow>(
         executions: Vec::with_capacity(total),
         ignored: classified.ignored,
     };
-    let outcomes: Vec<_> = stream::iter(classified.sources)
-        .map(|source| async move {
+    // Each request logs its outcome as soon as it has one (a time-out part
+    // way through keeps the log of what was started); the report keeps the
+    // event's order.
+    let mut outcomes: Vec<_> = stream::iter(classified.sources.into_iter().enumerate())
+        .map(|(index, source)| async move {
             let origin = match &source {
                 Source::Manifest { origin, .. } | Source::Inline { origin, .. } => {
                     origin.to_string()
                 }
             };
-            let outcome = async {
-                let planned = plan(store, source).await?;
-                let started = workflow
-                    .start_execution(&planned.name, &planned.input)
-                    .await?;
-                Ok::<_, Error>((planned, started))
-            }
-            .await;
-            (origin, outcome)
-        })
-        .buffered(CONCURRENT_REQUESTS)
-        .collect()
-        .await;
-    let mut failures = Vec::new();
-    let mut retryable = false;
-    for (origin, outcome) in outcomes {
-        match outcome {
-            Ok((planned, started)) => {
-                let (status, execution_arn) = match started {
-                    Started::New { execution_arn } => ("STARTED", Some(execution_arn)),
-                    Started::AlreadyExists => ("ALREADY_HANDLED", None),
-                };
-                tracing::info!(
-                    execution = %planned.name,
-                    status,
-                    rejected = planned.rejected,
+            let outcome = start(store, workflow, source, origin.clone()).await;
+            match &outcome {
+                Ok(execution) => tracing::info!(
+                    execution = %execution.name,
+                    status = %execution.status,
+                    rejected = execution.rejected,
                     %origin,
                     "deployment request handled"
-                );
-                report.executions.push(ExecutionReport {
-                    name: planned.name,
-                    status: status.to_string(),
-                    execution_arn,
-                    rejected: planned.rejected,
-                    campaign_name: planned.campaign_name,
-                    origin,
-                });
+                ),
+                Err(e) => tracing::error!(error = %e, %origin, "could not start the deployment"),
             }
+            (index, origin, outcome)
+        })
+        .buffer_unordered(CONCURRENT_REQUESTS)
+        .collect()
+        .await;
+    outcomes.sort_by_key(|(index, _, _)| *index);
+    let mut failures = Vec::new();
+    let mut retryable = false;
+    for (_, origin, outcome) in outcomes {
+        match outcome {
+            Ok(execution) => report.executions.push(execution),
             Err(e) => {
-                tracing::error!(error = %e, %origin, "could not start the deployment");
                 retryable |= e.is_retryable();
                 failures.push(format!("{origin}: {e}"));
             }
