@@ -20,14 +20,12 @@ import concurrent.futures
 import json
 import os
 import platform
-import queue
 import random
 import socket
 import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import urllib.request
 import uuid
@@ -38,7 +36,7 @@ sys.path.insert(0, str(ROOT))
 
 import boto3  # noqa: E402
 
-from workflow.local import PersonalizeLocal, RuntimeApi, _Handler, _Server, function_arn, target_dir  # noqa: E402
+from workflow.local import PersonalizeLocal, RuntimeApi, s3_record, target_dir  # noqa: E402
 
 REGION = "us-east-1"
 ACCOUNT = "111122223333"
@@ -53,77 +51,6 @@ def load(name):
 
 
 # ---------------------------------------------------------------- harness
-
-
-class TimedRuntime:
-    """The Runtime API for one process, timing what the process does."""
-
-    def __init__(self):
-        self.first_next = threading.Event()
-        self.first_next_at = None
-        self.deliveries = queue.Queue()
-        self.results = {}
-        api = self
-
-        class Handler(_Handler):
-            def do_GET(self):
-                now = time.perf_counter()
-                if not self.path.endswith("/runtime/invocation/next"):
-                    return self._reply(404)
-                if api.first_next_at is None:
-                    api.first_next_at = now
-                    api.first_next.set()
-                item = api.deliveries.get()
-                if item is None:
-                    return self._reply(410)
-                request_id, payload, done = item
-                headers = [
-                    ("Lambda-Runtime-Aws-Request-Id", request_id),
-                    ("Lambda-Runtime-Deadline-Ms", str(int((time.time() + 60) * 1000))),
-                    ("Lambda-Runtime-Invoked-Function-Arn", function_arn("bench")),
-                    ("Lambda-Runtime-Trace-Id", f"Root=1-{uuid.uuid4().hex[:8]}-{uuid.uuid4().hex[:24]};Sampled=0"),
-                ]
-                api.results[request_id] = {"sent": time.perf_counter(), "done": done}
-                self._reply(200, payload, headers)
-
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                now = time.perf_counter()
-                parts = self.path.strip("/").split("/")
-                if parts[-2:] == ["init", "error"]:
-                    api.init_error = body
-                    api.first_next.set()
-                    return self._reply(202)
-                if len(parts) >= 5 and parts[-1] in ("response", "error"):
-                    result = api.results.get(parts[-2])
-                    if result is not None:
-                        result.update(kind=parts[-1], body=body, at=now)
-                        self._reply(202)
-                        result["done"].set()
-                        return None
-                return self._reply(404)
-
-        self.init_error = None
-        self.server = _Server(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    @property
-    def address(self):
-        return f"127.0.0.1:{self.server.server_address[1]}"
-
-    def invoke(self, payload, timeout=60):
-        """(kind, body as JSON, latency in seconds) of one invocation."""
-        request_id, done = str(uuid.uuid4()), threading.Event()
-        self.deliveries.put((request_id, payload, done))
-        if not done.wait(timeout):
-            raise RuntimeError("invocation timed out")
-        result = self.results.pop(request_id)
-        return result["kind"], json.loads(result["body"] or b"null"), result["at"] - result["sent"]
-
-    def close(self):
-        self.deliveries.put(None)
-        self.server.shutdown()
-        self.server.server_close()
 
 
 def peak_rss_kib(pid):
@@ -146,20 +73,20 @@ class Subject:
         self.samples = {"start": [], "first": [], "warm": [], "rss": []}
 
     def run_once(self, env, run, warm, log):
-        runtime = TimedRuntime()
+        runtime = RuntimeApi("bench", timeout=60)
         env = dict(env, AWS_LAMBDA_RUNTIME_API=runtime.address)
         try:
             started = time.perf_counter()
             process = subprocess.Popen(self.command, env=env, cwd=self.cwd, stdout=log, stderr=log)
             try:
-                if not runtime.first_next.wait(60) or runtime.init_error:
-                    raise RuntimeError(f"{self.label}: no /next within 60 s (init error: {runtime.init_error})")
+                if not runtime.first_next.wait(60) or runtime.init_errors:
+                    raise RuntimeError(f"{self.label}: no /next within 60 s (init errors: {runtime.init_errors})")
                 start = runtime.first_next_at - started
-                kind, body, first = runtime.invoke(self.events(run, 0))
+                kind, body, first = runtime.invoke_timed(self.events(run, 0))
                 self._verify(kind, body)
                 warm_latencies = []
                 for i in range(1, warm + 1):
-                    kind, body, latency = runtime.invoke(self.events(run, i))
+                    kind, body, latency = runtime.invoke_timed(self.events(run, i))
                     self._verify(kind, body)
                     warm_latencies.append(latency)
                 rss = peak_rss_kib(process.pid)
@@ -167,7 +94,7 @@ class Subject:
                 process.kill()
                 process.wait()
         finally:
-            runtime.close()
+            runtime.stop(1)
         self.samples["start"].append(start * 1000)
         self.samples["first"].append(first * 1000)
         self.samples["warm"].append(statistics.median(warm_latencies) * 1000)
@@ -265,12 +192,6 @@ def deploy_event(run, i):
     return json.dumps(event).encode()
 
 
-def s3_record(key, size):
-    record = load("s3-notification.json")["Records"][0]
-    record["s3"]["object"] = {"key": key, "size": size, "eTag": "0" * 32, "sequencer": f"{time.time_ns():018X}"}
-    return record
-
-
 def manifest(name):
     body = json.loads((EVENTS / "manifests" / "movie-recs.json").read_text())
     body["campaignName"] = name
@@ -346,19 +267,19 @@ def parity(commands, env, log):
     fails unless all answer alike."""
     answers = {}
     for label, (command, cwd, extra) in commands.items():
-        runtime = TimedRuntime()
+        runtime = RuntimeApi("campaign-status", timeout=60)
         process = subprocess.Popen(command, cwd=cwd, env=dict(env, **extra, AWS_LAMBDA_RUNTIME_API=runtime.address),
                                    stdout=log, stderr=log)
         try:
             if not runtime.first_next.wait(60):
                 raise RuntimeError(f"{label}: no /next")
             for name, event in parity_events():
-                kind, body, _ = runtime.invoke(json.dumps(event).encode())
+                kind, body, _ = runtime.invoke_timed(json.dumps(event).encode())
                 answers.setdefault(name, {})[label] = (kind, comparable(body))
         finally:
             process.kill()
             process.wait()
-            runtime.close()
+            runtime.stop(1)
     for name, by_label in answers.items():
         (first_label, first), *others = by_label.items()
         for label, answer in others:
@@ -393,7 +314,7 @@ def throughput(env, s3, sfn, state_machine_arn, instances, burst, distinct, log,
             key = f"manifests/tp-s3-{n:03d}.json"
             body = manifest(f"tp-s3-{n:03d}")
             s3.put_object(Bucket=BUCKET, Key=key, Body=body)
-            records.append(s3_record(key, len(body)))
+            records.append(s3_record(BUCKET, key, len(body), "0" * 32))
         payload = json.dumps({"Records": records}).encode()
         for attempt in ("first delivery", "redelivery"):
             t = time.perf_counter()
@@ -494,7 +415,7 @@ def main():
 
         def trigger_event(run, i):
             key = f"manifests/bench-{run}-{i}.json"
-            return json.dumps({"Records": [s3_record(key, 400)]}).encode()
+            return json.dumps({"Records": [s3_record(BUCKET, key, 400, "0" * 32)]}).encode()
 
         def env(name):
             return lambda_env(personalize.url, moto.url, state_machine_arn, name, home)
@@ -560,13 +481,13 @@ def main():
 def panic_check(binary, env, log):
     """Whether a panicking handler is reported as an invocation error and the
     process goes on serving."""
-    runtime = TimedRuntime()
+    runtime = RuntimeApi("panic-probe", timeout=10)
     process = subprocess.Popen([str(binary)], env=dict(env, AWS_LAMBDA_RUNTIME_API=runtime.address),
                                stdout=log, stderr=log)
     try:
         runtime.first_next.wait(30)
-        kind, body, _ = runtime.invoke(b'{"panic": true}', timeout=10)
-        after_kind, after, _ = runtime.invoke(b'{"hello": 1}', timeout=10)
+        kind, body, _ = runtime.invoke_timed(b'{"panic": true}')
+        after_kind, after, _ = runtime.invoke_timed(b'{"hello": 1}')
         return {"reported": kind == "error" and after_kind == "response" and process.poll() is None,
                 "errorType": (body or {}).get("errorType"), "next invocation": after_kind}
     except RuntimeError as e:
@@ -574,7 +495,7 @@ def panic_check(binary, env, log):
     finally:
         process.kill()
         process.wait()
-        runtime.close()
+        runtime.stop(1)
 
 
 def cert_bundle():

@@ -56,6 +56,23 @@ def function_arn(name):
     return f"arn:aws:lambda:{REGION}:{MOTO_ACCOUNT}:function:{name}"
 
 
+def s3_record(bucket, key, size, etag, version_id=None):
+    """An S3 event notification record announcing an object, shaped like
+    those of events/s3-notification.json (the key URL-encoded as S3 does)."""
+    record = json.loads((ROOT / "events" / "s3-notification.json").read_text())["Records"][0]
+    record["s3"]["bucket"]["name"] = bucket
+    record["s3"]["bucket"]["arn"] = f"arn:aws:s3:::{bucket}"
+    record["s3"]["object"] = {
+        "key": urllib.parse.quote_plus(key, safe="/"),
+        "size": size,
+        "eTag": etag,
+        "sequencer": f"{time.time_ns():018X}",
+    }
+    if version_id is not None:
+        record["s3"]["object"]["versionId"] = version_id
+    return record
+
+
 # --------------------------------------------------------------------- Lambda
 
 
@@ -91,7 +108,9 @@ class _Handler(BaseHTTPRequestHandler):
 
 class RuntimeApi:
     """The Lambda Runtime API for one function: its instances long-poll
-    /next; an invocation waits for /response or /error."""
+    /next; an invocation waits for /response or /error. It also times what
+    the benchmarks measure: when /next was first asked for, and how long each
+    invocation took from handing out the event to its answer."""
 
     def __init__(self, name, timeout):
         self.name = name
@@ -99,39 +118,52 @@ class RuntimeApi:
         self.pending = queue.Queue()
         self.results = {}
         self.done = {}
+        self.sent = {}
         self.lock = threading.Lock()
         self.init_errors = []
+        self.first_next = threading.Event()
+        self.first_next_at = None
         api = self
 
         class Handler(_Handler):
             def do_GET(self):
+                now = time.perf_counter()
                 if not self.path.endswith("/runtime/invocation/next"):
                     return self._reply(404)
+                if api.first_next_at is None:
+                    api.first_next_at = now
+                    api.first_next.set()
                 request_id, payload = api.pending.get()
                 if request_id is None:  # shutting down
                     return self._reply(410)
                 deadline = int((time.time() + api.timeout) * 1000)
-                self._reply(200, payload, [
+                headers = [
                     ("Lambda-Runtime-Aws-Request-Id", request_id),
                     ("Lambda-Runtime-Deadline-Ms", str(deadline)),
                     ("Lambda-Runtime-Invoked-Function-Arn", function_arn(api.name)),
                     ("Lambda-Runtime-Trace-Id", f"Root=1-{uuid.uuid4().hex[:8]}-{uuid.uuid4().hex[:24]};Sampled=0"),
-                ])
+                ]
+                with api.lock:
+                    api.sent[request_id] = time.perf_counter()
+                self._reply(200, payload, headers)
 
             def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                now = time.perf_counter()
                 parts = self.path.strip("/").split("/")
                 if parts[-2:] == ["init", "error"]:
                     api.init_errors.append(body)
+                    api.first_next.set()  # wake whoever waits for the start
                     return self._reply(202)
                 if len(parts) >= 5 and parts[-3] == "invocation" and parts[-1] in ("response", "error"):
                     request_id = parts[-2]
                     with api.lock:
-                        api.results[request_id] = (parts[-1], body)
+                        api.results[request_id] = (parts[-1], body, now - api.sent.pop(request_id, now))
                         event = api.done.get(request_id)
+                    self._reply(202)
                     if event:
                         event.set()
-                    return self._reply(202)
+                    return None
                 return self._reply(404)
 
         self.server = _Server(("127.0.0.1", 0), Handler)
@@ -141,26 +173,43 @@ class RuntimeApi:
     def address(self):
         return f"127.0.0.1:{self.server.server_address[1]}"
 
-    def invoke(self, payload: bytes):
-        """Runs one invocation: ('response' | 'error', body)."""
+    def _run(self, payload, timeout):
+        """(kind, body, seconds from handing out the event to the answer), or
+        None when there was no answer in time."""
         request_id = str(uuid.uuid4())
         event = threading.Event()
         with self.lock:
             self.done[request_id] = event
         self.pending.put((request_id, payload))
-        if not event.wait(self.timeout):
+        answered = event.wait(timeout)
+        with self.lock:
+            self.done.pop(request_id, None)
+            return self.results.pop(request_id) if answered else None
+
+    def invoke(self, payload: bytes):
+        """Runs one invocation: ('response' | 'error', body)."""
+        result = self._run(payload, self.timeout)
+        if result is None:
             return "error", json.dumps({
                 "errorType": "Sandbox.Timedout",
                 "errorMessage": f"Task timed out after {self.timeout:.2f} seconds",
             }).encode()
-        with self.lock:
-            self.done.pop(request_id, None)
-            return self.results.pop(request_id)
+        return result[:2]
+
+    def invoke_timed(self, payload: bytes, timeout=None):
+        """Runs one invocation: (kind, body as JSON, latency in seconds); an
+        invocation without an answer in time is a RuntimeError."""
+        result = self._run(payload, timeout or self.timeout)
+        if result is None:
+            raise RuntimeError(f"{self.name}: invocation timed out")
+        kind, body, latency = result
+        return kind, json.loads(body or b"null"), latency
 
     def stop(self, instances):
         for _ in range(instances):
             self.pending.put((None, b""))
         self.server.shutdown()
+        self.server.server_close()
 
 
 class LambdaHost:
@@ -455,18 +504,7 @@ class LocalWorkflow:
         (shaped like events/s3-notification.json, key URL-encoded)."""
         data = body if isinstance(body, bytes) else json.dumps(body).encode()
         out = self.s3.put_object(Bucket=BUCKET, Key=key, Body=data)
-        sample = json.loads((ROOT / "events" / "s3-notification.json").read_text())
-        record = sample["Records"][0]
-        record["s3"]["bucket"]["name"] = BUCKET
-        record["s3"]["bucket"]["arn"] = f"arn:aws:s3:::{BUCKET}"
-        record["s3"]["object"] = {
-            "key": urllib.parse.quote_plus(key, safe="/"),
-            "size": len(data),
-            "eTag": out["ETag"].strip('"'),
-            "versionId": out.get("VersionId"),
-            "sequencer": f"{time.time_ns():018X}",
-        }
-        return {"Records": [record]}
+        return {"Records": [s3_record(BUCKET, key, len(data), out["ETag"].strip('"'), out.get("VersionId"))]}
 
     def trigger(self, event):
         """Invokes deploy-trigger with an event: (function error, payload)."""
