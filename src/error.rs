@@ -1,7 +1,6 @@
-//! The errors the Lambda handlers return, with the stable `errorType` names
-//! that the state machine's Retry and Catch clauses match.
-
-use lambda_runtime::Diagnostic;
+//! The errors of the domain and the handlers, each with the stable `errorType`
+//! name that the state machine's Retry and Catch clauses match (the handlers
+//! report it to Lambda).
 
 use crate::ports::{ApiError, ApiErrorKind};
 
@@ -92,15 +91,6 @@ impl From<ApiError> for Error {
             ApiErrorKind::Throttled => Error::Throttled(e),
             ApiErrorKind::Unavailable => Error::ServiceUnavailable(e),
             ApiErrorKind::AlreadyExists | ApiErrorKind::Other => Error::Aws(e),
-        }
-    }
-}
-
-impl From<Error> for Diagnostic {
-    fn from(e: Error) -> Diagnostic {
-        Diagnostic {
-            error_type: e.error_type().to_string(),
-            error_message: e.to_string(),
         }
     }
 }

@@ -11,8 +11,8 @@ use personalize_deployer::Error;
 use personalize_deployer::config::DeployConfig;
 use personalize_deployer::domain::campaign::Status;
 use personalize_deployer::domain::deploy::{Plan, deploy, plan};
+use personalize_deployer::domain::outcome::Operation;
 use personalize_deployer::domain::request::{CampaignConfig, DeploymentRequest};
-use personalize_deployer::domain::workflow::Operation;
 use personalize_deployer::handlers::deploy::handle;
 use personalize_deployer::ports::ApiErrorKind;
 

@@ -9,11 +9,10 @@ use common::{CAMPAIGN_ARN, SV1, SV2, manifest};
 use personalize_deployer::Error;
 use personalize_deployer::domain::deploy::deploy;
 use personalize_deployer::domain::origin::Origin;
+use personalize_deployer::domain::outcome::{Operation, Outcome};
 use personalize_deployer::domain::request::DeploymentRequest;
 use personalize_deployer::domain::status::{PollPolicy, poll};
-use personalize_deployer::domain::workflow::{
-    Deployment, Operation, Outcome, StatusReport, TaskInput, WorkflowState,
-};
+use personalize_deployer::domain::workflow::{Deployment, StatusReport, TaskInput, WorkflowState};
 use personalize_deployer::ports::Personalize;
 use serde_json::json;
 

@@ -6,18 +6,20 @@ mod common;
 use std::collections::HashSet;
 
 use common::manifest;
-use personalize_deployer::domain::origin::{Origin, execution_name};
+use personalize_deployer::domain::origin::{ManifestObject, Origin, Via, execution_name};
 use personalize_deployer::domain::request::DeploymentRequest;
 use personalize_deployer::domain::workflow::PlannedExecution;
 
-fn s3(key: &str, version: Option<&str>, etag: &str, via: &str) -> Origin {
+fn s3(key: &str, version: Option<&str>, etag: &str, via: Via) -> Origin {
     Origin::S3 {
-        bucket: "manifests".into(),
-        key: key.into(),
-        version_id: version.map(str::to_string),
-        etag: Some(etag.into()),
-        sequencer: Some("0055AED6DCD90281E5".into()),
-        via: via.into(),
+        object: ManifestObject {
+            bucket: "manifests".into(),
+            key: key.into(),
+            version_id: version.map(str::to_string),
+            etag: Some(etag.into()),
+            sequencer: Some("0055AED6DCD90281E5".into()),
+        },
+        via,
     }
 }
 
@@ -40,7 +42,7 @@ fn valid_name(name: &str) -> bool {
 #[test]
 fn the_same_request_always_gets_the_same_name_and_input() {
     let request = manifest("movie-recs.json");
-    let origin = s3("m.json", Some("v1"), "e1", "s3-notification");
+    let origin = s3("m.json", Some("v1"), "e1", Via::S3Notification);
     let a = PlannedExecution::new(Ok(request.clone()), origin.clone(), b"");
     let b = PlannedExecution::new(Ok(request), origin, b"");
     assert_eq!(a, b);
@@ -91,27 +93,27 @@ fn distinct_requests_get_distinct_names() {
     let plans = [
         PlannedExecution::new(
             Ok(request.clone()),
-            s3("m.json", Some("v1"), "e1", "s3-notification"),
+            s3("m.json", Some("v1"), "e1", Via::S3Notification),
             b"",
         ),
         PlannedExecution::new(
             Ok(request.clone()),
-            s3("m.json", Some("v2"), "e1", "s3-notification"),
+            s3("m.json", Some("v2"), "e1", Via::S3Notification),
             b"",
         ),
         PlannedExecution::new(
             Ok(request.clone()),
-            s3("m.json", None, "e2", "s3-notification"),
+            s3("m.json", None, "e2", Via::S3Notification),
             b"",
         ),
         PlannedExecution::new(
             Ok(request.clone()),
-            s3("n.json", Some("v1"), "e1", "s3-notification"),
+            s3("n.json", Some("v1"), "e1", Via::S3Notification),
             b"",
         ),
         PlannedExecution::new(
             Ok(other_tps.clone()),
-            s3("m.json", Some("v1"), "e1", "s3-notification"),
+            s3("m.json", Some("v1"), "e1", Via::S3Notification),
             b"",
         ),
         PlannedExecution::new(Ok(request.clone()), event("id-1"), b""),
@@ -127,12 +129,12 @@ fn the_same_object_announced_by_s3_and_by_eventbridge_gets_one_name() {
     let request = manifest("movie-recs.json");
     let a = PlannedExecution::new(
         Ok(request.clone()),
-        s3("m.json", Some("v1"), "e1", "s3-notification"),
+        s3("m.json", Some("v1"), "e1", Via::S3Notification),
         b"",
     );
     let b = PlannedExecution::new(
         Ok(request),
-        s3("m.json", Some("v1"), "\"e1\"", "eventbridge"),
+        s3("m.json", Some("v1"), "\"e1\"", Via::EventBridge),
         b"",
     );
     assert_eq!(a.name, b.name);

@@ -8,9 +8,10 @@ use common::*;
 use personalize_deployer::config::StatusConfig;
 use personalize_deployer::domain::campaign::{Campaign, Status};
 use personalize_deployer::domain::notification::{DeploymentStatus, SUBJECT_MAX};
+use personalize_deployer::domain::outcome::Outcome;
 use personalize_deployer::domain::request::DeploymentRequest;
 use personalize_deployer::domain::status::{Observation, PollPolicy, observe, poll};
-use personalize_deployer::domain::workflow::{Deployment, Outcome, StatusReport, TaskInput};
+use personalize_deployer::domain::workflow::{Deployment, StatusReport, TaskInput};
 use personalize_deployer::handlers::status::handle;
 use personalize_deployer::ports::ApiErrorKind;
 use serde_json::json;
@@ -374,7 +375,7 @@ async fn a_campaign_deleted_while_waiting_is_a_failed_deployment() {
 async fn an_unchanged_deployment_is_notified_without_describing() {
     let mut input = update_input();
     input.state.deployment.as_mut().unwrap().operation =
-        personalize_deployer::domain::workflow::Operation::None;
+        personalize_deployer::domain::outcome::Operation::None;
     let fake = FakePersonalize::default();
     let report = poll(&fake, &input, &policy(), at(1)).await.unwrap();
     assert_eq!(report.outcome, Outcome::Unchanged);

@@ -5,8 +5,11 @@ mod common;
 
 use common::{FakeStore, FakeWorkflow, api_error, event, event_bytes};
 use personalize_deployer::Error;
+use personalize_deployer::domain::intake::{
+    CONCURRENT_REQUESTS, ExecutionStatus, MANIFEST_MAX_BYTES, TriggerReport, decode_s3_key,
+};
 use personalize_deployer::domain::workflow::WorkflowState;
-use personalize_deployer::handlers::trigger::{MANIFEST_MAX_BYTES, decode_s3_key, handle};
+use personalize_deployer::handlers::trigger::handle;
 use personalize_deployer::ports::ApiErrorKind;
 use serde_json::json;
 
@@ -61,7 +64,7 @@ async fn an_s3_notification_with_two_records_starts_two_executions() {
         report
             .executions
             .iter()
-            .all(|e| e.status == "STARTED" && !e.rejected)
+            .all(|e| e.status == ExecutionStatus::Started && !e.rejected)
     );
     // The decoded keys were read, at the exact version that was announced.
     let reads = store.reads.lock().unwrap().clone();
@@ -111,9 +114,9 @@ async fn the_same_event_delivered_twice_starts_one_execution_per_request() {
         second
             .executions
             .iter()
-            .all(|e| e.status == "ALREADY_HANDLED")
+            .all(|e| e.status == ExecutionStatus::AlreadyHandled)
     );
-    let names = |r: &personalize_deployer::handlers::trigger::TriggerReport| -> Vec<String> {
+    let names = |r: &TriggerReport| -> Vec<String> {
         r.executions.iter().map(|e| e.name.clone()).collect()
     };
     assert_eq!(names(&first), names(&second));
@@ -379,12 +382,11 @@ async fn a_failing_record_does_not_stop_the_others_and_the_event_fails_for_a_ret
     let report = handle(&store, &workflow, &event("s3-notification.json"))
         .await
         .unwrap();
-    let statuses: Vec<&str> = report
-        .executions
-        .iter()
-        .map(|e| e.status.as_str())
-        .collect();
-    assert_eq!(statuses, vec!["STARTED", "ALREADY_HANDLED"]);
+    let statuses: Vec<ExecutionStatus> = report.executions.iter().map(|e| e.status).collect();
+    assert_eq!(
+        statuses,
+        vec![ExecutionStatus::Started, ExecutionStatus::AlreadyHandled]
+    );
 }
 
 #[tokio::test]
@@ -467,7 +469,7 @@ async fn the_same_upload_announced_by_s3_and_by_eventbridge_is_one_execution() {
     let first = handle(&store, &workflow, &notification).await.unwrap();
     let second = handle(&store, &workflow, &bridge).await.unwrap();
     assert_eq!(first.executions[0].name, second.executions[0].name);
-    assert_eq!(second.executions[0].status, "ALREADY_HANDLED");
+    assert_eq!(second.executions[0].status, ExecutionStatus::AlreadyHandled);
 }
 
 #[tokio::test]
@@ -527,7 +529,6 @@ impl personalize_deployer::ports::Workflow for SlowWorkflow {
 
 #[tokio::test]
 async fn the_records_of_a_large_event_are_started_concurrently_and_reported_in_order() {
-    use personalize_deployer::handlers::trigger::CONCURRENT_REQUESTS;
     let names: Vec<String> = (0..30).map(|n| format!("recs-{n:02}")).collect();
     let manifests: Vec<(String, Vec<u8>)> = names
         .iter()
@@ -571,7 +572,12 @@ async fn the_records_of_a_large_event_are_started_concurrently_and_reported_in_o
         .map(|e| e.campaign_name.clone().unwrap())
         .collect();
     assert_eq!(reported, names, "reported in the event's order");
-    assert!(report.executions.iter().all(|e| e.status == "STARTED"));
+    assert!(
+        report
+            .executions
+            .iter()
+            .all(|e| e.status == ExecutionStatus::Started)
+    );
     assert_eq!(workflow.inner.executions.lock().unwrap().len(), 30);
     assert_eq!(
         workflow.peak.load(std::sync::atomic::Ordering::SeqCst),

@@ -4,8 +4,9 @@
 use chrono::{DateTime, Utc};
 
 use super::campaign::{Campaign, Status, merged_config};
+use super::outcome::Operation;
 use super::request::DeploymentRequest;
-use super::workflow::{Deployment, Operation};
+use super::workflow::Deployment;
 use crate::error::Error;
 use crate::ports::{ApiErrorKind, CampaignChange, NewCampaign, Personalize};
 

@@ -4,9 +4,10 @@
 pub mod arn;
 pub mod campaign;
 pub mod deploy;
+pub mod intake;
 pub mod notification;
 pub mod origin;
+pub mod outcome;
 pub mod request;
-pub mod rules;
 pub mod status;
 pub mod workflow;

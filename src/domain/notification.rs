@@ -8,8 +8,8 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::origin::Origin;
+use super::outcome::{Operation, Outcome};
 use super::request::FieldError;
-use super::workflow::{Operation, Outcome};
 
 /// The EventBridge `source` of every event the product publishes, and of the
 /// deployment request event it accepts.

@@ -6,25 +6,53 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-/// The source of a deployment request. Its identity (all fields but `via`)
-/// names the execution, so a redelivered event maps to the same execution.
+/// An S3 object that holds a manifest: the bucket and key it was read from,
+/// and the version, ETag and sequencer the event announced.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ManifestObject {
+    pub bucket: String,
+    pub key: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub etag: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sequencer: Option<String>,
+}
+
+/// How a manifest was announced.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Via {
+    /// An S3 event notification (keys URL-encoded).
+    #[serde(rename = "s3-notification")]
+    S3Notification,
+    /// An EventBridge "Object Created" event from S3 (keys as they are).
+    #[serde(rename = "eventbridge")]
+    EventBridge,
+}
+
+impl fmt::Display for Via {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Via::S3Notification => "s3-notification",
+            Via::EventBridge => "eventbridge",
+        })
+    }
+}
+
+/// The source of a deployment request. Its identity (all but `via`) names
+/// the execution, so a redelivered event maps to the same execution.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "camelCase")]
 pub enum Origin {
     /// A manifest object in S3, announced by an S3 event notification or by
     /// EventBridge.
-    #[serde(rename = "s3", rename_all = "camelCase")]
+    #[serde(rename = "s3")]
     S3 {
-        bucket: String,
-        key: String,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        version_id: Option<String>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        etag: Option<String>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        sequencer: Option<String>,
-        /// `s3-notification` or `eventbridge`.
-        via: String,
+        #[serde(flatten)]
+        object: ManifestObject,
+        via: Via,
     },
     /// The project's own EventBridge "Campaign Deployment Requested" event.
     #[serde(rename = "event", rename_all = "camelCase")]
@@ -42,18 +70,13 @@ impl Origin {
     /// The identity of the request, independent of how it was delivered.
     fn identity(&self) -> String {
         match self {
-            Origin::S3 {
-                bucket,
-                key,
-                version_id,
-                etag,
-                sequencer,
-                via: _,
-            } => format!(
-                "s3\n{bucket}\n{key}\n{}\n{}\n{}",
-                version_id.as_deref().unwrap_or(""),
-                etag.as_deref().unwrap_or("").trim_matches('"'),
-                sequencer.as_deref().unwrap_or("")
+            Origin::S3 { object, via: _ } => format!(
+                "s3\n{}\n{}\n{}\n{}\n{}",
+                object.bucket,
+                object.key,
+                object.version_id.as_deref().unwrap_or(""),
+                object.etag.as_deref().unwrap_or("").trim_matches('"'),
+                object.sequencer.as_deref().unwrap_or("")
             ),
             Origin::Event {
                 event_id, source, ..
@@ -65,15 +88,9 @@ impl Origin {
 impl fmt::Display for Origin {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Origin::S3 {
-                bucket,
-                key,
-                version_id,
-                via,
-                ..
-            } => {
-                write!(f, "s3://{bucket}/{key}")?;
-                if let Some(v) = version_id {
+            Origin::S3 { object, via } => {
+                write!(f, "s3://{}/{}", object.bucket, object.key)?;
+                if let Some(v) = &object.version_id {
                     write!(f, " (version {v})")?;
                 }
                 write!(f, " via {via}")

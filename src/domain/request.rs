@@ -14,7 +14,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::arn::{SolutionVersionRef, VersionRef};
-use super::rules;
+
+mod rules;
 
 /// A validated request to deploy a solution version to a campaign.
 ///

@@ -5,9 +5,10 @@
 use chrono::{DateTime, Duration, Utc};
 
 use super::campaign::{Campaign, Status};
-use super::notification::{Facts, Notification};
+use super::notification::{Facts, Notification, human_duration};
+use super::outcome::{Operation, Outcome};
 use super::request::DeploymentRequest;
-use super::workflow::{Deployment, Operation, Outcome, StatusReport, TaskInput};
+use super::workflow::{Deployment, StatusReport, TaskInput};
 use crate::error::Error;
 use crate::ports::Personalize;
 
@@ -165,10 +166,7 @@ pub async fn poll<P: Personalize>(
             now(),
         ));
     }
-    let request = state
-        .request
-        .as_ref()
-        .ok_or_else(|| Error::InvalidTaskInput("state.request is missing".into()))?;
+    let request = input.request()?;
     let deployment = state
         .deployment
         .as_ref()
@@ -206,7 +204,7 @@ pub async fn poll<P: Personalize>(
             if now >= deadline {
                 let reason = format!(
                     "not finished {} after it started: {what}",
-                    super::notification::human_duration(policy.deadline_seconds as f64)
+                    human_duration(policy.deadline_seconds as f64)
                 );
                 finish(
                     input,

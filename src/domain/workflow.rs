@@ -7,14 +7,15 @@
 //! receive a [`TaskInput`]: the whole state plus the execution's ARN and start
 //! time from the context object.
 
-use std::fmt;
-
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 use super::notification::Notification;
 use super::origin::{Origin, execution_name};
+use super::outcome::{Operation, Outcome};
 use super::request::{DeploymentRequest, FieldError, Rejection};
+use crate::error::Error;
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -192,6 +193,25 @@ pub struct TaskInput {
     pub execution_start_time: Option<DateTime<Utc>>,
 }
 
+impl TaskInput {
+    /// Reads a task Lambda's event, naming what is wrong with it.
+    pub fn from_event(event: Value) -> Result<TaskInput, Error> {
+        serde_json::from_value(event).map_err(|e| {
+            Error::InvalidTaskInput(format!(
+                "expected {{\"state\": <workflow state>, \"executionArn\", \"executionStartTime\"}}: {e}"
+            ))
+        })
+    }
+
+    /// The validated request; missing only when the execution was not started
+    /// by deploy-trigger (or the request was rejected).
+    pub fn request(&self) -> Result<&DeploymentRequest, Error> {
+        self.state.request.as_ref().ok_or_else(|| {
+            Error::InvalidTaskInput("state.request is missing (was the request rejected?)".into())
+        })
+    }
+}
+
 /// What Step Functions puts at a Catch's ResultPath.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TaskFailure {
@@ -218,24 +238,6 @@ impl TaskFailure {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "UPPERCASE")]
-pub enum Operation {
-    Create,
-    Update,
-    None,
-}
-
-impl fmt::Display for Operation {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Operation::Create => "CREATE",
-            Operation::Update => "UPDATE",
-            Operation::None => "NONE",
-        })
-    }
-}
-
 /// The output of DeployCampaign.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -253,49 +255,6 @@ pub struct Deployment {
     /// What differed, e.g. `minProvisionedTPS 1 -> 2` (empty for CREATE/NONE).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub changes: Vec<String>,
-}
-
-/// The decision of a CampaignStatus poll.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum Outcome {
-    /// Not finished: wait `waitSeconds` and poll again.
-    InProgress,
-    /// Deployed: the campaign serves the target version and configuration.
-    Active,
-    /// The create or update failed (or a task of the workflow failed).
-    Failed,
-    /// The campaign was deleted (or is being deleted) during the deployment.
-    Deleted,
-    /// The deadline passed before the deployment finished.
-    TimedOut,
-    /// Nothing to deploy: the campaign already served the request.
-    Unchanged,
-    /// The request was rejected before anything was deployed.
-    Rejected,
-}
-
-impl Outcome {
-    pub fn is_final(self) -> bool {
-        self != Outcome::InProgress
-    }
-
-    /// Whether the execution should end in Succeed.
-    pub fn is_success(self) -> bool {
-        matches!(self, Outcome::Active | Outcome::Unchanged)
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Outcome::InProgress => "IN_PROGRESS",
-            Outcome::Active => "ACTIVE",
-            Outcome::Failed => "FAILED",
-            Outcome::Deleted => "DELETED",
-            Outcome::TimedOut => "TIMED_OUT",
-            Outcome::Unchanged => "UNCHANGED",
-            Outcome::Rejected => "REJECTED",
-        }
-    }
 }
 
 /// The output of CampaignStatus. Every member the state machine's Choice

@@ -9,27 +9,15 @@ use crate::domain::workflow::{Deployment, TaskInput};
 use crate::error::Error;
 use crate::ports::Personalize;
 
-/// Parses a task input, naming what is wrong with it.
-pub fn task_input(event: Value) -> Result<TaskInput, Error> {
-    serde_json::from_value(event).map_err(|e| {
-        Error::InvalidTaskInput(format!(
-            "expected {{\"state\": <workflow state>, \"executionArn\", \"executionStartTime\"}}: {e}"
-        ))
-    })
-}
-
 pub async fn handle<P: Personalize>(
     personalize: &P,
     config: &DeployConfig,
     event: Value,
 ) -> Result<Deployment, Error> {
-    let input = task_input(event)?;
-    let request = input.state.request.as_ref().ok_or_else(|| {
-        Error::InvalidTaskInput("state.request is missing (was the request rejected?)".into())
-    })?;
+    let input = TaskInput::from_event(event)?;
     let deployment = deploy(
         personalize,
-        request,
+        input.request()?,
         config.default_min_provisioned_tps,
         Utc::now,
     )

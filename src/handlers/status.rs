@@ -3,10 +3,9 @@
 use chrono::Utc;
 use serde_json::Value;
 
-use super::deploy::task_input;
 use crate::config::StatusConfig;
 use crate::domain::status::poll;
-use crate::domain::workflow::StatusReport;
+use crate::domain::workflow::{StatusReport, TaskInput};
 use crate::error::Error;
 use crate::ports::Personalize;
 
@@ -15,7 +14,7 @@ pub async fn handle<P: Personalize>(
     config: &StatusConfig,
     event: Value,
 ) -> Result<StatusReport, Error> {
-    let input = task_input(event)?;
+    let input = TaskInput::from_event(event)?;
     let report = poll(personalize, &input, &config.poll, Utc::now).await?;
     tracing::info!(
         outcome = report.outcome.as_str(),

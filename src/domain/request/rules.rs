@@ -1,12 +1,13 @@
 //! The constraints of the Personalize API model (see the API reference, §2–§3),
-//! checked exactly, each failure naming the field and the rule.
+//! checked exactly, each failure naming the field and the rule. Private to
+//! [`super`]: requests are validated only through it.
 
 use std::collections::{BTreeMap, HashMap};
 
 use unicode_properties::{GeneralCategoryGroup, UnicodeGeneralCategory};
 
-use super::arn::is_name;
-use super::request::{CampaignConfig, FieldError, Tag};
+use super::{CampaignConfig, FieldError, Tag};
+use crate::domain::arn::is_name;
 
 pub const NAME_MAX: usize = 63;
 pub const ARN_MAX: usize = 256;

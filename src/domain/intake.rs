@@ -1,0 +1,319 @@
+//! Intake: the deployment requests an event announces, read (a manifest from
+//! S3, or a request carried in the event) and started as executions of the
+//! deployment state machine, one per request.
+//!
+//! deploy-trigger's handler turns its event into [`Source`]s; everything after
+//! that happens here, behind the [`ObjectStore`] and [`Workflow`] ports.
+
+use std::fmt;
+
+use futures::stream::{self, StreamExt};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::origin::{ManifestObject, Origin, Via};
+use super::request::{DeploymentRequest, Rejection};
+use super::workflow::PlannedExecution;
+use crate::error::Error;
+use crate::ports::{ApiError, Fetched, ObjectStore, Started, Workflow};
+
+/// Manifests larger than this are rejected without being read.
+pub const MANIFEST_MAX_BYTES: u64 = 256 * 1024;
+
+/// Requests of one event handled at the same time (S3 may batch many records
+/// into one event; each costs a GetObject and a StartExecution round trip).
+pub const CONCURRENT_REQUESTS: usize = 8;
+
+/// A request found in an event, before its body is read.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Source {
+    /// A manifest to read from S3.
+    Manifest(Manifest),
+    /// A request carried in the event itself.
+    Inline { origin: Origin, detail: Value },
+}
+
+/// A manifest announced by an event: the object it names, how it was
+/// announced, the size the event gave, and a second key to try when the
+/// object is not found under the first.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Manifest {
+    pub object: ManifestObject,
+    pub via: Via,
+    pub size: Option<u64>,
+    pub fallback_key: Option<String>,
+}
+
+/// The requests an event carries and the records it ignores (other S3 event
+/// types, test events), as its handler found them.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Intake {
+    pub sources: Vec<Source>,
+    pub ignored: Vec<String>,
+}
+
+/// What deploy-trigger did with an event (its Lambda response).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TriggerReport {
+    pub executions: Vec<ExecutionReport>,
+    /// Records that are not requests (other S3 event types, test events).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ignored: Vec<String>,
+}
+
+/// One request's execution.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ExecutionReport {
+    pub name: String,
+    pub status: ExecutionStatus,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub execution_arn: Option<String>,
+    pub rejected: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub campaign_name: Option<String>,
+    pub origin: String,
+}
+
+/// What StartExecution did with a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ExecutionStatus {
+    /// A new execution (or, for the same name and input, the running one).
+    Started,
+    /// An execution of that name exists: this request was handled already.
+    AlreadyHandled,
+}
+
+impl fmt::Display for ExecutionStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            ExecutionStatus::Started => "STARTED",
+            ExecutionStatus::AlreadyHandled => "ALREADY_HANDLED",
+        })
+    }
+}
+
+/// Decodes an S3 event notification's key: `+` is a space and `%xx` an
+/// escaped byte.
+pub fn decode_s3_key(key: &str) -> Result<String, String> {
+    let plus_decoded = key.replace('+', " ");
+    percent_encoding::percent_decode_str(&plus_decoded)
+        .decode_utf8()
+        .map(|k| k.into_owned())
+        .map_err(|_| format!("object key {key:?} does not decode to UTF-8"))
+}
+
+impl Source {
+    /// A manifest announced by an S3 event notification, whose key is
+    /// URL-encoded: the decoded key is read. A key that does not decode is
+    /// read as given (and, if it does not exist, the request is rejected like
+    /// any missing manifest).
+    pub fn notified_manifest(object: ManifestObject, size: Option<u64>) -> Source {
+        let key = decode_s3_key(&object.key).unwrap_or(object.key);
+        Source::Manifest(Manifest {
+            object: ManifestObject { key, ..object },
+            via: Via::S3Notification,
+            size,
+            fallback_key: None,
+        })
+    }
+
+    /// A manifest announced by EventBridge, which carries the key as it is
+    /// (events show raw characters such as ':'); in case it arrives
+    /// URL-encoded like a notification's, the decoded key is the fallback.
+    pub fn bridged_manifest(object: ManifestObject, size: Option<u64>) -> Source {
+        let fallback_key = decode_s3_key(&object.key)
+            .ok()
+            .filter(|decoded| *decoded != object.key);
+        Source::Manifest(Manifest {
+            object,
+            via: Via::EventBridge,
+            size,
+            fallback_key,
+        })
+    }
+
+    /// Where the request comes from, as far as is known before reading it.
+    pub fn origin(&self) -> Origin {
+        match self {
+            Source::Manifest(manifest) => Origin::S3 {
+                object: manifest.object.clone(),
+                via: manifest.via,
+            },
+            Source::Inline { origin, .. } => origin.clone(),
+        }
+    }
+}
+
+/// A manifest as read: the key it was found under (or the first key tried)
+/// and the request in it, or why there is none.
+struct Read {
+    key: String,
+    parsed: Result<DeploymentRequest, Rejection>,
+    /// The body as read, or the rejection's text: what names the execution.
+    raw: Vec<u8>,
+}
+
+impl Manifest {
+    /// Reads the manifest within [`MANIFEST_MAX_BYTES`], trying the fallback
+    /// key when the first is not found. Only transient read failures are
+    /// errors; a missing or oversized manifest is a rejected request.
+    async fn read<S: ObjectStore>(&self, store: &S) -> Result<Read, ApiError> {
+        let ManifestObject {
+            bucket,
+            key,
+            version_id,
+            ..
+        } = &self.object;
+        let rejected = |key: &String, rule: String| Read {
+            key: key.clone(),
+            parsed: Err(Rejection::single("manifest", rule.clone())),
+            raw: rule.into_bytes(),
+        };
+        if let Some(size) = self.size.filter(|size| *size > MANIFEST_MAX_BYTES) {
+            return Ok(rejected(key, too_large(size)));
+        }
+        for candidate in std::iter::once(key).chain(&self.fallback_key) {
+            let fetched = store
+                .get_object(bucket, candidate, version_id.as_deref(), MANIFEST_MAX_BYTES)
+                .await?;
+            match fetched {
+                Fetched::NotFound => continue,
+                Fetched::TooLarge(size) => return Ok(rejected(candidate, too_large(size))),
+                Fetched::Body(body) => {
+                    return Ok(Read {
+                        key: candidate.clone(),
+                        parsed: DeploymentRequest::from_slice(&body),
+                        raw: body,
+                    });
+                }
+            }
+        }
+        let tried = match &self.fallback_key {
+            Some(alt) => format!("s3://{bucket}/{key} (or {alt})"),
+            None => format!("s3://{bucket}/{key}"),
+        };
+        Ok(rejected(
+            key,
+            format!("{tried} could not be read: the object (or that version) does not exist"),
+        ))
+    }
+}
+
+fn too_large(size: u64) -> String {
+    format!("is {size} bytes; a manifest may be at most {MANIFEST_MAX_BYTES} bytes (256 KiB)")
+}
+
+/// Reads a source's request and plans its execution.
+async fn plan<S: ObjectStore>(store: &S, source: Source) -> Result<PlannedExecution, Error> {
+    match source {
+        Source::Inline { origin, detail } => {
+            let raw = serde_json::to_vec(&detail).unwrap_or_default();
+            Ok(PlannedExecution::new(
+                DeploymentRequest::from_value(&detail),
+                origin,
+                &raw,
+            ))
+        }
+        Source::Manifest(manifest) => {
+            let read = manifest.read(store).await?;
+            let Manifest { object, via, .. } = manifest;
+            let origin = Origin::S3 {
+                object: ManifestObject {
+                    key: read.key,
+                    ..object
+                },
+                via,
+            };
+            Ok(PlannedExecution::new(read.parsed, origin, &read.raw))
+        }
+    }
+}
+
+/// Plans one request and starts its execution.
+async fn start<S: ObjectStore, W: Workflow>(
+    store: &S,
+    workflow: &W,
+    source: Source,
+    origin: String,
+) -> Result<ExecutionReport, Error> {
+    let planned = plan(store, source).await?;
+    let started = workflow
+        .start_execution(&planned.name, &planned.input)
+        .await?;
+    let (status, execution_arn) = match started {
+        Started::New { execution_arn } => (ExecutionStatus::Started, Some(execution_arn)),
+        Started::AlreadyExists => (ExecutionStatus::AlreadyHandled, None),
+    };
+    Ok(ExecutionReport {
+        name: planned.name,
+        status,
+        execution_arn,
+        rejected: planned.rejected,
+        campaign_name: planned.campaign_name,
+        origin,
+    })
+}
+
+/// Starts one execution per request of an event, up to
+/// [`CONCURRENT_REQUESTS`] at a time, reported in the event's order. A request
+/// that cannot be started does not stop the others; the error reported at the
+/// end makes Lambda retry the event, which is safe because execution names
+/// are deterministic.
+pub async fn start_all<S: ObjectStore, W: Workflow>(
+    store: &S,
+    workflow: &W,
+    intake: Intake,
+) -> Result<TriggerReport, Error> {
+    let total = intake.sources.len();
+    let mut report = TriggerReport {
+        executions: Vec::with_capacity(total),
+        ignored: intake.ignored,
+    };
+    // Each request logs its outcome as soon as it has one (a time-out part
+    // way through keeps the log of what was started); the report keeps the
+    // event's order.
+    let mut outcomes: Vec<_> = stream::iter(intake.sources.into_iter().enumerate())
+        .map(|(index, source)| async move {
+            let origin = source.origin().to_string();
+            let outcome = start(store, workflow, source, origin.clone()).await;
+            match &outcome {
+                Ok(execution) => tracing::info!(
+                    execution = %execution.name,
+                    status = %execution.status,
+                    rejected = execution.rejected,
+                    %origin,
+                    "deployment request handled"
+                ),
+                Err(e) => tracing::error!(error = %e, %origin, "could not start the deployment"),
+            }
+            (index, origin, outcome)
+        })
+        .buffer_unordered(CONCURRENT_REQUESTS)
+        .collect()
+        .await;
+    outcomes.sort_by_key(|(index, _, _)| *index);
+    let mut failures = Vec::new();
+    let mut retryable = false;
+    for (_, origin, outcome) in outcomes {
+        match outcome {
+            Ok(execution) => report.executions.push(execution),
+            Err(e) => {
+                retryable |= e.is_retryable();
+                failures.push(format!("{origin}: {e}"));
+            }
+        }
+    }
+    if failures.is_empty() {
+        Ok(report)
+    } else {
+        Err(Error::TriggerFailed {
+            failed: failures.len(),
+            total,
+            details: failures.join("; "),
+            retryable,
+        })
+    }
+}
