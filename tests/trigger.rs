@@ -6,7 +6,7 @@ mod common;
 use common::{FakeStore, FakeWorkflow, api_error, event, event_bytes};
 use personalize_deployer::Error;
 use personalize_deployer::domain::intake::{
-    CONCURRENT_REQUESTS, ExecutionStatus, MANIFEST_MAX_BYTES, TriggerReport, decode_s3_key,
+    CONCURRENT_REQUESTS, ExecutionStatus, MANIFEST_MAX_BYTES, TriggerReport,
 };
 use personalize_deployer::domain::workflow::WorkflowState;
 use personalize_deployer::handlers::trigger::handle;
@@ -37,18 +37,6 @@ fn notification_store() -> FakeStore {
             &event_bytes("manifests/news-feed-latest.json"),
         ),
     ])
-}
-
-#[test]
-fn s3_keys_are_url_decoded() {
-    assert_eq!(
-        decode_s3_key("manifests/movie+recs%3Dv2.json").unwrap(),
-        "manifests/movie recs=v2.json"
-    );
-    assert_eq!(decode_s3_key("a%2Bb+c").unwrap(), "a+b c");
-    assert_eq!(decode_s3_key("caf%C3%A9.json").unwrap(), "café.json");
-    assert_eq!(decode_s3_key("plain/key.json").unwrap(), "plain/key.json");
-    assert!(decode_s3_key("bad%FF.json").is_err());
 }
 
 #[tokio::test]

@@ -317,3 +317,20 @@ pub async fn start_all<S: ObjectStore, W: Workflow>(
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn s3_keys_are_url_decoded() {
+        assert_eq!(
+            decode_s3_key("manifests/movie+recs%3Dv2.json").unwrap(),
+            "manifests/movie recs=v2.json"
+        );
+        assert_eq!(decode_s3_key("a%2Bb+c").unwrap(), "a+b c");
+        assert_eq!(decode_s3_key("caf%C3%A9.json").unwrap(), "café.json");
+        assert_eq!(decode_s3_key("plain/key.json").unwrap(), "plain/key.json");
+        assert!(decode_s3_key("bad%FF.json").is_err());
+    }
+}

@@ -288,3 +288,35 @@ fn finish(
     }));
     report
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_exponentially_up_to_the_cap() {
+        let p = PollPolicy::default();
+        let waits: Vec<u64> = (1..=6).map(|a| p.backoff(a)).collect();
+        assert_eq!(waits, vec![30, 60, 120, 120, 120, 120]);
+        let fixed = PollPolicy {
+            backoff_rate: 1.0,
+            ..p
+        };
+        assert_eq!(fixed.backoff(9), 30);
+        let gentle = PollPolicy {
+            initial_seconds: 10,
+            max_seconds: 300,
+            backoff_rate: 1.5,
+            ..p
+        };
+        assert_eq!(
+            (1..=4).map(|a| gentle.backoff(a)).collect::<Vec<_>>(),
+            vec![10, 15, 23, 34]
+        );
+        assert_eq!(
+            p.backoff(10_000),
+            120,
+            "no overflow on very long deployments"
+        );
+    }
+}
