@@ -14,7 +14,9 @@ use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
-use crate::{ADMIN_PREFIX, Config, Emulator, Reply};
+use crate::config::Config;
+use crate::emulator::{ADMIN_PREFIX, Emulator, Reply, error_reply};
+use crate::error::ApiError;
 
 /// Requests larger than this are refused.
 const MAX_BODY: usize = 16 * 1024 * 1024;
@@ -93,10 +95,10 @@ async fn handle(emulator: &Emulator, req: Request<Incoming>) -> Response<Full<By
     let body = match Limited::new(req.into_body(), MAX_BODY).collect().await {
         Ok(b) => b.to_bytes(),
         Err(_) => {
-            let e = crate::api::ApiError::serialization(format!(
+            let e = ApiError::serialization(format!(
                 "the request body could not be read or is larger than {MAX_BODY} bytes"
             ));
-            return to_response(crate::error_reply(&e, "0".into()));
+            return to_response(error_reply(&e, "0".into()));
         }
     };
     let reply = if path.starts_with(ADMIN_PREFIX) {
@@ -104,11 +106,11 @@ async fn handle(emulator: &Emulator, req: Request<Incoming>) -> Response<Full<By
     } else if method == "POST" && path == "/" {
         emulator.api(target.as_deref(), &body)
     } else {
-        let e = crate::api::ApiError::new(
+        let e = ApiError::new(
             "UnknownOperationException",
             format!("personalize-local serves POST / (got {method} {path})"),
         );
-        let mut reply = crate::error_reply(&e, "0".into());
+        let mut reply = error_reply(&e, "0".into());
         reply.status = 404;
         reply
     };
