@@ -15,6 +15,7 @@ mod emulator;
 pub mod error;
 pub mod faults;
 pub mod model;
+pub mod sample;
 pub mod seed;
 mod server;
 mod validate;
