@@ -6,41 +6,10 @@ use std::collections::BTreeMap;
 use serde_json::{Map, Value, json};
 
 use crate::config::Config;
+use crate::error::ApiError;
+use crate::faults::Rng;
 use crate::model::*;
 use crate::validate;
-
-/// An error answered on the wire: HTTP status, `__type` and `message`.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ApiError {
-    pub status: u16,
-    pub code: String,
-    pub message: String,
-}
-
-impl ApiError {
-    pub fn new(code: &str, message: impl Into<String>) -> Self {
-        ApiError {
-            status: 400,
-            code: code.to_string(),
-            message: message.into(),
-        }
-    }
-    pub fn invalid(message: impl Into<String>) -> Self {
-        Self::new("InvalidInputException", message)
-    }
-    pub fn serialization(message: impl Into<String>) -> Self {
-        Self::new("SerializationException", message)
-    }
-    pub fn not_found(message: impl Into<String>) -> Self {
-        Self::new("ResourceNotFoundException", message)
-    }
-    pub fn in_use(message: impl Into<String>) -> Self {
-        Self::new("ResourceInUseException", message)
-    }
-    pub fn already_exists(message: impl Into<String>) -> Self {
-        Self::new("ResourceAlreadyExistsException", message)
-    }
-}
 
 type Result<T> = std::result::Result<T, ApiError>;
 
@@ -121,7 +90,7 @@ impl<'a> Input<'a> {
 pub struct World {
     pub state: State,
     pub now: f64,
-    pub rng: crate::faults::Rng,
+    pub rng: Rng,
 }
 
 impl World {

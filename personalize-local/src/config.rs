@@ -2,42 +2,8 @@
 
 use std::path::PathBuf;
 
-use crate::faults::Faults;
-use crate::model::FailRule;
-
-/// How long each lifecycle phase lasts, in seconds.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Timings {
-    /// CREATE PENDING of a campaign or an update, and DELETE PENDING.
-    pub campaign_pending: f64,
-    /// CREATE IN_PROGRESS of a new campaign.
-    pub campaign_create: f64,
-    /// CREATE IN_PROGRESS of a campaign update.
-    pub campaign_update: f64,
-    /// DELETE IN_PROGRESS.
-    pub campaign_delete: f64,
-    /// CREATE PENDING of a solution.
-    pub solution_create: f64,
-    /// CREATE PENDING of a solution version.
-    pub solution_version_pending: f64,
-    /// CREATE IN_PROGRESS (training) of a solution version.
-    pub solution_version_training: f64,
-}
-
-impl Default for Timings {
-    /// Durations of the same order as the real service's.
-    fn default() -> Self {
-        Timings {
-            campaign_pending: 5.0,
-            campaign_create: 600.0,
-            campaign_update: 300.0,
-            campaign_delete: 60.0,
-            solution_create: 5.0,
-            solution_version_pending: 5.0,
-            solution_version_training: 3600.0,
-        }
-    }
-}
+use crate::faults::{FailRule, Faults};
+use crate::model::Timings;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Config {

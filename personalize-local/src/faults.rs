@@ -1,9 +1,10 @@
 //! Fault injection: throttling and server errors at a rate or for the next N
-//! requests, and a small deterministic random generator.
+//! requests, deployments and trainings that fail, and a small deterministic
+//! random generator.
 
 use serde::{Deserialize, Serialize};
 
-use crate::api::ApiError;
+use crate::error::ApiError;
 
 /// A xorshift64* generator: deterministic for a given seed.
 #[derive(Debug, Clone)]
@@ -39,6 +40,26 @@ impl Rng {
             (b >> 48) & 0x3fff | 0x8000,
             b & 0xffff_ffff_ffff
         )
+    }
+}
+
+/// A failure rule: deployments (creates and updates), or trainings, of a
+/// matching solution version end CREATE FAILED with `reason`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FailRule {
+    /// A solution version ARN, a solution ARN (any of its versions), or `*`.
+    pub solution_version_arn: String,
+    pub reason: String,
+}
+
+impl FailRule {
+    pub fn matches(&self, version_arn: &str) -> bool {
+        self.solution_version_arn == "*"
+            || self.solution_version_arn == version_arn
+            || version_arn
+                .strip_prefix(self.solution_version_arn.as_str())
+                .is_some_and(|rest| rest.starts_with('/'))
     }
 }
 

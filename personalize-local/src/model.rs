@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
-use crate::config::Timings;
+use crate::faults::FailRule;
 
 pub const CREATE_PENDING: &str = "CREATE PENDING";
 pub const CREATE_IN_PROGRESS: &str = "CREATE IN_PROGRESS";
@@ -21,6 +21,40 @@ pub const DELETE_PENDING: &str = "DELETE PENDING";
 pub const DELETE_IN_PROGRESS: &str = "DELETE IN_PROGRESS";
 pub const CREATE_STOPPING: &str = "CREATE STOPPING";
 pub const CREATE_STOPPED: &str = "CREATE STOPPED";
+
+/// How long each lifecycle phase lasts, in seconds.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Timings {
+    /// CREATE PENDING of a campaign or an update, and DELETE PENDING.
+    pub campaign_pending: f64,
+    /// CREATE IN_PROGRESS of a new campaign.
+    pub campaign_create: f64,
+    /// CREATE IN_PROGRESS of a campaign update.
+    pub campaign_update: f64,
+    /// DELETE IN_PROGRESS.
+    pub campaign_delete: f64,
+    /// CREATE PENDING of a solution.
+    pub solution_create: f64,
+    /// CREATE PENDING of a solution version.
+    pub solution_version_pending: f64,
+    /// CREATE IN_PROGRESS (training) of a solution version.
+    pub solution_version_training: f64,
+}
+
+impl Default for Timings {
+    /// Durations of the same order as the real service's.
+    fn default() -> Self {
+        Timings {
+            campaign_pending: 5.0,
+            campaign_create: 600.0,
+            campaign_update: 300.0,
+            campaign_delete: 60.0,
+            solution_create: 5.0,
+            solution_version_pending: 5.0,
+            solution_version_training: 3600.0,
+        }
+    }
+}
 
 /// `CampaignConfig`, kept as given so that it is echoed exactly.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -112,26 +146,6 @@ impl Campaign {
         self.latest_update
             .as_ref()
             .is_some_and(|u| u.status == CREATE_PENDING || u.status == CREATE_IN_PROGRESS)
-    }
-}
-
-/// A deployment failure rule: deployments (creates and updates) of a matching
-/// solution version end CREATE FAILED with `reason`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct FailRule {
-    /// A solution version ARN, a solution ARN (any of its versions), or `*`.
-    pub solution_version_arn: String,
-    pub reason: String,
-}
-
-impl FailRule {
-    pub fn matches(&self, version_arn: &str) -> bool {
-        self.solution_version_arn == "*"
-            || self.solution_version_arn == version_arn
-            || version_arn
-                .strip_prefix(self.solution_version_arn.as_str())
-                .is_some_and(|rest| rest.starts_with('/'))
     }
 }
 

@@ -6,6 +6,7 @@ use serde_json::Value;
 
 use crate::api::World;
 use crate::config::Config;
+use crate::faults::FailRule;
 use crate::model::*;
 
 #[derive(Debug, Default, Deserialize)]

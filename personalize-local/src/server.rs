@@ -1,4 +1,4 @@
-//! The HTTP/1.1 server.
+//! The HTTP/1.1 server, and in-process calls of the admin endpoints.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -11,10 +11,13 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
+use serde_json::{Value, json};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
-use crate::{ADMIN_PREFIX, Config, Emulator, Reply};
+use crate::config::Config;
+use crate::emulator::{ADMIN_PREFIX, Emulator, Reply, error_reply};
+use crate::error::ApiError;
 
 /// Requests larger than this are refused.
 const MAX_BODY: usize = 16 * 1024 * 1024;
@@ -31,6 +34,37 @@ impl Server {
     /// `http://<addr>`: the endpoint URL to give clients.
     pub fn url(&self) -> String {
         format!("http://{}", self.addr)
+    }
+
+    /// POSTs `body` to the admin endpoint `path` (below [`ADMIN_PREFIX`],
+    /// e.g. `/seed`), in process, and returns the answer. Anything but a 200
+    /// is an error that names the endpoint, the status and the answer.
+    pub fn admin(&self, path: &str, body: Value) -> Result<Value, String> {
+        let reply = self.emulator.admin(
+            "POST",
+            &format!("{ADMIN_PREFIX}{path}"),
+            body.to_string().as_bytes(),
+        );
+        let answer = String::from_utf8_lossy(&reply.body);
+        if reply.status != 200 {
+            return Err(format!("POST {path}: HTTP {}: {answer}", reply.status));
+        }
+        serde_json::from_str(&answer).map_err(|e| format!("POST {path}: {e}: {answer}"))
+    }
+
+    /// Moves the emulator's clock forward (`POST /clock`).
+    pub fn advance_clock(&self, seconds: f64) -> Result<Value, String> {
+        self.admin("/clock", json!({"advanceSeconds": seconds}))
+    }
+
+    /// Changes the injected faults (`POST /faults`); answers all of them.
+    pub fn set_faults(&self, faults: Value) -> Result<Value, String> {
+        self.admin("/faults", faults)
+    }
+
+    /// Adds resources from a seed document (`POST /seed`).
+    pub fn seed(&self, seed: Value) -> Result<Value, String> {
+        self.admin("/seed", seed)
     }
 
     /// Stops accepting connections.
@@ -93,10 +127,10 @@ async fn handle(emulator: &Emulator, req: Request<Incoming>) -> Response<Full<By
     let body = match Limited::new(req.into_body(), MAX_BODY).collect().await {
         Ok(b) => b.to_bytes(),
         Err(_) => {
-            let e = crate::api::ApiError::serialization(format!(
+            let e = ApiError::serialization(format!(
                 "the request body could not be read or is larger than {MAX_BODY} bytes"
             ));
-            return to_response(crate::error_reply(&e, "0".into()));
+            return to_response(error_reply(&e, "0".into()));
         }
     };
     let reply = if path.starts_with(ADMIN_PREFIX) {
@@ -104,11 +138,11 @@ async fn handle(emulator: &Emulator, req: Request<Incoming>) -> Response<Full<By
     } else if method == "POST" && path == "/" {
         emulator.api(target.as_deref(), &body)
     } else {
-        let e = crate::api::ApiError::new(
+        let e = ApiError::new(
             "UnknownOperationException",
             format!("personalize-local serves POST / (got {method} {path})"),
         );
-        let mut reply = crate::error_reply(&e, "0".into());
+        let mut reply = error_reply(&e, "0".into());
         reply.status = 404;
         reply
     };

@@ -1,7 +1,7 @@
 //! personalize-local's own contract: the wire protocol, validation, the
 //! documented errors, pagination, tagging, lifecycles, faults and robustness.
 
-mod common;
+mod sdk;
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -9,12 +9,38 @@ use std::time::Duration;
 
 use aws_sdk_personalize::error::ProvideErrorMetadata;
 use aws_sdk_personalize::types::{CampaignConfig, RankingInfluenceType, Tag};
-use common::local::{Local, SOLUTION, client};
-use common::{SV1, SV2};
-use personalize_local::Config;
+use personalize_local::sample::{LATEST_VERSION as SV2, OLDER_VERSION as SV1, SOLUTION};
+use personalize_local::{Config, Server, sample};
+use sdk::client;
 use serde_json::{Value, json};
 
 const CAMPAIGN: &str = "arn:aws:personalize:us-east-1:111122223333:campaign/movie-recs";
+
+/// An emulator seeded with the `movies` sample, and an SDK client of it.
+struct Local {
+    server: Server,
+    sdk: aws_sdk_personalize::Client,
+}
+
+impl Local {
+    /// With realistic durations: time moves with `advance_clock`.
+    async fn start() -> Local {
+        Self::with(Config {
+            port: 0,
+            ..Config::default()
+        })
+        .await
+    }
+
+    async fn with(config: Config) -> Local {
+        let server = personalize_local::start(config)
+            .await
+            .expect("emulator starts");
+        server.seed(sample::seed()).unwrap();
+        let sdk = client(&server.url());
+        Local { server, sdk }
+    }
+}
 
 /// One raw HTTP/1.1 exchange: status, headers (lower-case names), body.
 fn raw(
@@ -505,14 +531,12 @@ async fn strict_mode_anchors_the_patterns() {
 async fn create_campaign_errors_in_their_documented_conditions() {
     let local = Local::start().await;
     local
-        .admin(
-            "/seed",
-            json!({"solutionVersions": [
-                {"solution": "movies", "id": "training1", "status": "CREATE IN_PROGRESS"},
-                {"solution": "movies", "id": "failed01", "status": "CREATE FAILED"}
-            ]}),
-        )
-        .await;
+        .server
+        .seed(json!({"solutionVersions": [
+            {"solution": "movies", "id": "training1", "status": "CREATE IN_PROGRESS"},
+            {"solution": "movies", "id": "failed01", "status": "CREATE FAILED"}
+        ]}))
+        .unwrap();
     assert_eq!(
         create(&local, "x", &format!("{SOLUTION}/deadbeef")).await,
         Err("ResourceNotFoundException".into())
@@ -611,7 +635,7 @@ async fn update_and_delete_respect_the_campaign_state() {
         "ResourceInUseException",
         "cannot be deleted",
     );
-    local.advance(605.0).await;
+    local.server.advance_clock(605.0).unwrap();
     update().send().await.unwrap();
     code(
         update().send().await,
@@ -659,7 +683,7 @@ async fn update_and_delete_respect_the_campaign_state() {
 async fn deletion_goes_through_its_states_and_frees_the_name() {
     let local = Local::start().await;
     create(&local, "movie-recs", SV1).await.unwrap();
-    local.advance(605.0).await;
+    local.server.advance_clock(605.0).unwrap();
     local
         .sdk
         .delete_campaign()
@@ -681,9 +705,9 @@ async fn deletion_goes_through_its_states_and_frees_the_name() {
         create(&local, "movie-recs", SV1).await,
         Err("ResourceAlreadyExistsException".into())
     );
-    local.advance(5.0).await;
+    local.server.advance_clock(5.0).unwrap();
     assert_eq!(status().await.unwrap(), "DELETE IN_PROGRESS");
-    local.advance(60.0).await;
+    local.server.advance_clock(60.0).unwrap();
     code(status().await, "ResourceNotFoundException", "");
     create(&local, "movie-recs", SV1).await.unwrap();
 }
@@ -696,10 +720,10 @@ async fn list_campaigns_pages_newest_first_and_filters_by_solution() {
         ..Config::default()
     })
     .await;
-    local.admin("/seed", json!({"solutions": [{"name": "news"}], "solutionVersions": [{"solution": "news", "id": "00000001"}]})).await;
+    local.server.seed(json!({"solutions": [{"name": "news"}], "solutionVersions": [{"solution": "news", "id": "00000001"}]})).unwrap();
     for i in 0..7 {
         create(&local, &format!("c{i}"), SV1).await.unwrap();
-        local.advance(1.0).await;
+        local.server.advance_clock(1.0).unwrap();
     }
     create(
         &local,
@@ -799,9 +823,9 @@ async fn solution_versions_train_and_are_listed() {
             .unwrap()
     };
     assert_eq!(status().await.status(), Some("CREATE PENDING"));
-    local.advance(5.0).await;
+    local.server.advance_clock(5.0).unwrap();
     assert_eq!(status().await.status(), Some("CREATE IN_PROGRESS"));
-    local.advance(3600.0).await;
+    local.server.advance_clock(3600.0).unwrap();
     let v = status().await;
     assert_eq!(v.status(), Some("ACTIVE"));
     assert!(v.training_hours().unwrap() > 0.9);
@@ -881,7 +905,7 @@ async fn solution_versions_train_and_are_listed() {
 #[tokio::test]
 async fn training_failures_can_be_injected() {
     let local = Local::start().await;
-    local.faults(json!({"trainingFailures": [{"solutionVersionArn": SOLUTION, "reason": "Not enough interactions"}]})).await;
+    local.server.set_faults(json!({"trainingFailures": [{"solutionVersionArn": SOLUTION, "reason": "Not enough interactions"}]})).unwrap();
     let arn = local
         .sdk
         .create_solution_version()
@@ -891,7 +915,7 @@ async fn training_failures_can_be_injected() {
         .unwrap()
         .solution_version_arn
         .unwrap();
-    local.advance(3605.0).await;
+    local.server.advance_clock(3605.0).unwrap();
     let v = local
         .sdk
         .describe_solution_version()
@@ -1087,7 +1111,10 @@ async fn concurrent_creates_of_one_name_make_one_campaign() {
 #[tokio::test]
 async fn faults_are_injected_and_reported_by_the_admin_endpoint() {
     let local = Local::start().await;
-    let faults = local.admin("/faults", json!({"throttleRate": 1.0})).await;
+    let faults = local
+        .server
+        .set_faults(json!({"throttleRate": 1.0}))
+        .unwrap();
     assert_eq!(faults["throttleRate"], 1.0);
     code(
         local.sdk.list_campaigns().send().await,
@@ -1095,11 +1122,12 @@ async fn faults_are_injected_and_reported_by_the_admin_endpoint() {
         "Rate exceeded",
     );
     local
-        .faults(json!({"throttleRate": 0.0, "errorRate": 1.0, "errorStatus": 503}))
-        .await;
+        .server
+        .set_faults(json!({"throttleRate": 0.0, "errorRate": 1.0, "errorStatus": 503}))
+        .unwrap();
     let err = local.sdk.list_campaigns().send().await.unwrap_err();
     assert_eq!(err.raw_response().unwrap().status().as_u16(), 503);
-    local.faults(json!({"errorRate": 0.0})).await;
+    local.server.set_faults(json!({"errorRate": 0.0})).unwrap();
     local.sdk.list_campaigns().send().await.unwrap();
     // Bad settings are refused and change nothing.
     let reply = local.server.emulator.admin(
@@ -1120,11 +1148,11 @@ async fn faults_are_injected_and_reported_by_the_admin_endpoint() {
 #[tokio::test]
 async fn seeding_accepts_any_state_and_refuses_nonsense() {
     let local = Local::start().await;
-    local.admin("/seed", json!({"campaigns": [
+    local.server.seed(json!({"campaigns": [
         {"name": "failed", "solutionVersionArn": SV1, "status": "CREATE FAILED", "failureReason": "capacity"},
         {"name": "creating", "solutionVersionArn": SV2, "status": "CREATE IN_PROGRESS", "minProvisionedTPS": 3,
          "tags": [{"tagKey": "team", "tagValue": "recs"}]}
-    ]})).await;
+    ]})).unwrap();
     let d = |name: &str| {
         local
             .sdk
@@ -1146,7 +1174,7 @@ async fn seeding_accepts_any_state_and_refuses_nonsense() {
             .min_provisioned_tps(),
         Some(3)
     );
-    local.advance(600.0).await;
+    local.server.advance_clock(600.0).unwrap();
     assert_eq!(
         d("creating").await.unwrap().campaign.unwrap().status(),
         Some("ACTIVE")

@@ -1,0 +1,21 @@
+//! An SDK client of a personalize-local endpoint, for these tests and the
+//! workspace root's (its `tests/common/local.rs` includes this file).
+
+use std::time::Duration;
+
+use aws_sdk_personalize::config::{Credentials, Region};
+use aws_smithy_types::retry::RetryConfig;
+
+/// The SDK's standard retry mode (as deployed), with a short backoff so that
+/// tests of retries stay fast.
+pub fn client(url: &str) -> aws_sdk_personalize::Client {
+    let retry = RetryConfig::standard().with_max_attempts(3);
+    let config = aws_sdk_personalize::Config::builder()
+        .behavior_version_latest()
+        .region(Region::new("us-east-1"))
+        .credentials_provider(Credentials::new("test", "test", None, None, "tests"))
+        .endpoint_url(url)
+        .retry_config(retry.with_initial_backoff(Duration::from_millis(5)))
+        .build();
+    aws_sdk_personalize::Client::from_conf(config)
+}
