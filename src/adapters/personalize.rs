@@ -4,7 +4,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use aws_sdk_personalize::types as sdk;
 
-use super::{api_error, to_chrono};
+use super::sdk::{api_error, to_chrono};
 use crate::domain::campaign::{Campaign, CampaignUpdate, Status};
 use crate::domain::request::{CampaignConfig, Tag};
 use crate::ports::{ApiError, ApiErrorKind, CampaignChange, NewCampaign, Personalize};

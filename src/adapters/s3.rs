@@ -1,6 +1,6 @@
 //! [`ObjectStore`] with `aws-sdk-s3`.
 
-use super::api_error;
+use super::sdk::api_error;
 use crate::ports::{ApiError, ApiErrorKind, Fetched, ObjectStore};
 
 #[derive(Debug, Clone)]

@@ -1,6 +1,6 @@
 //! [`Workflow`] with `aws-sdk-sfn`.
 
-use super::api_error;
+use super::sdk::api_error;
 use crate::ports::{ApiError, ApiErrorKind, Started, Workflow};
 
 #[derive(Debug, Clone)]

@@ -1,0 +1,112 @@
+//! What the adapters share about the SDK: the configuration loaded at
+//! start-up, the classification of its errors into [`ApiError`]s, and its
+//! timestamps.
+
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+
+use crate::ports::{ApiError, ApiErrorKind};
+
+/// The shared SDK configuration (region, credentials, endpoint overrides such
+/// as `AWS_ENDPOINT_URL_PERSONALIZE`), loaded once at start-up.
+pub async fn load_aws_config() -> aws_config::SdkConfig {
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .load()
+        .await
+}
+
+fn kind_of_code(code: &str) -> Option<ApiErrorKind> {
+    Some(match code {
+        "ResourceNotFoundException"
+        | "NoSuchKey"
+        | "NoSuchVersion"
+        | "NoSuchBucket"
+        | "NotFound"
+        | "StateMachineDoesNotExist" => ApiErrorKind::NotFound,
+        "ResourceAlreadyExistsException" | "ExecutionAlreadyExists" => ApiErrorKind::AlreadyExists,
+        "ResourceInUseException" => ApiErrorKind::InUse,
+        "InvalidInputException"
+        | "ValidationException"
+        | "ValidationError"
+        | "InvalidName"
+        | "InvalidArn"
+        | "InvalidExecutionInput"
+        | "InvalidParameterValue"
+        | "SerializationException"
+        | "InvalidArgument" => ApiErrorKind::InvalidInput,
+        "LimitExceededException"
+        | "TooManyTagsException"
+        | "TooManyTagKeysException"
+        | "ExecutionLimitExceeded" => ApiErrorKind::LimitExceeded,
+        "Throttling"
+        | "ThrottlingException"
+        | "ThrottledException"
+        | "RequestThrottledException"
+        | "TooManyRequestsException"
+        | "SlowDown"
+        | "RequestLimitExceeded" => ApiErrorKind::Throttled,
+        "InternalFailure" | "InternalServerError" | "InternalError" | "ServiceUnavailable" => {
+            ApiErrorKind::Unavailable
+        }
+        _ => return None,
+    })
+}
+
+/// Classifies an SDK error.
+pub(crate) fn api_error<E>(err: SdkError<E, HttpResponse>) -> ApiError
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    let status = err.raw_response().map(|r| r.status().as_u16());
+    match &err {
+        SdkError::ServiceError(service) => {
+            let e = service.err();
+            let code = e.code().unwrap_or("").to_string();
+            let message = e.message().unwrap_or("").to_string();
+            let kind = kind_of_code(&code).unwrap_or(match status {
+                Some(404) => ApiErrorKind::NotFound,
+                Some(429) => ApiErrorKind::Throttled,
+                Some(s) if s >= 500 => ApiErrorKind::Unavailable,
+                _ => ApiErrorKind::Other,
+            });
+            let code = if code.is_empty() {
+                format!("HTTP {}", status.unwrap_or(0))
+            } else {
+                code
+            };
+            ApiError::new(kind, code, message)
+        }
+        SdkError::TimeoutError(_) => {
+            ApiError::new(ApiErrorKind::Unavailable, "Timeout", display_chain(&err))
+        }
+        SdkError::DispatchFailure(_) => ApiError::new(
+            ApiErrorKind::Unavailable,
+            "DispatchFailure",
+            display_chain(&err),
+        ),
+        SdkError::ResponseError(_) => ApiError::new(
+            ApiErrorKind::Unavailable,
+            "ResponseError",
+            display_chain(&err),
+        ),
+        _ => ApiError::new(ApiErrorKind::Other, "SdkError", display_chain(&err)),
+    }
+}
+
+/// An error and its sources on one line (SDK errors put the useful part in
+/// the sources).
+fn display_chain(err: &dyn std::error::Error) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
+}
+
+pub(crate) fn to_chrono(t: &aws_smithy_types::DateTime) -> Option<chrono::DateTime<chrono::Utc>> {
+    chrono::DateTime::from_timestamp(t.secs(), t.subsec_nanos())
+}
