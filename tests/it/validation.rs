@@ -1,8 +1,6 @@
 //! Every validation rule of a deployment request, with valid and invalid cases.
 
-mod common;
-
-use common::{event_bytes, manifest};
+use crate::support::{event_bytes, manifest};
 use personalize_deployer::domain::request::{DeploymentRequest, FieldError};
 use serde_json::{Value, json};
 

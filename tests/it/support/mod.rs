@@ -1,5 +1,4 @@
 //! Test support: in-memory implementations of the ports, and the sample events.
-#![allow(dead_code)]
 
 use std::collections::HashMap;
 use std::path::PathBuf;

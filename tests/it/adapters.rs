@@ -3,11 +3,10 @@
 //! SDK's standard retry absorbs throttling and 5xx while permanent errors are
 //! not retried.
 
-mod common;
-
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
+use crate::support::{CAMPAIGN_ARN, SV1, SV2, manifest};
 use aws_sdk_personalize::operation::create_campaign::CreateCampaignOutput;
 use aws_sdk_personalize::operation::describe_campaign::DescribeCampaignOutput;
 use aws_sdk_personalize::operation::update_campaign::UpdateCampaignOutput;
@@ -18,7 +17,6 @@ use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_sfn::operation::start_execution::StartExecutionOutput;
 use aws_smithy_mocks::{Rule, RuleMode, mock, mock_client};
 use aws_smithy_types::retry::RetryConfig;
-use common::{CAMPAIGN_ARN, SV1, SV2, manifest};
 use personalize_deployer::adapters::{PersonalizeClient, S3Client, StepFunctionsClient};
 use personalize_deployer::domain::campaign::Status;
 use personalize_deployer::domain::request::CampaignConfig;

@@ -7,7 +7,7 @@
 //! `benchmarks/run` checks that on a built probe.
 
 fn release_profile() -> Vec<(String, String)> {
-    let manifest = include_str!("../Cargo.toml");
+    let manifest = include_str!("../../Cargo.toml");
     let mut in_section = false;
     let mut settings = Vec::new();
     for line in manifest.lines().map(str::trim) {

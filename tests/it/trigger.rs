@@ -1,9 +1,7 @@
 //! deploy-trigger: every accepted event shape from `events/`, rejections that
 //! are still started (and so notified), idempotent redelivery, unknown shapes.
 
-mod common;
-
-use common::{FakeStore, FakeWorkflow, api_error, event, event_bytes};
+use crate::support::{FakeStore, FakeWorkflow, api_error, event, event_bytes};
 use personalize_deployer::Error;
 use personalize_deployer::domain::intake::{
     CONCURRENT_REQUESTS, ExecutionStatus, MANIFEST_MAX_BYTES, TriggerReport,
@@ -183,7 +181,7 @@ async fn a_deployment_requested_event_carries_its_request() {
     assert_eq!(report.executions.len(), 1);
     let state = &states(&workflow)[0];
     let request = state.request.as_ref().unwrap();
-    assert_eq!(request.solution_version_arn, common::SV2);
+    assert_eq!(request.solution_version_arn, crate::support::SV2);
     let origin = serde_json::to_value(state.origin.as_ref().unwrap()).unwrap();
     assert_eq!(
         origin,

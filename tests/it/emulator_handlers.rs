@@ -1,11 +1,9 @@
 //! The project's handlers (library functions, through the real SDK over
 //! HTTP) against personalize-local: every deployment path end to end.
 
-mod common;
-
+use crate::support::local::{Local, SOLUTION};
+use crate::support::{CAMPAIGN_ARN, SV1, SV2, manifest};
 use chrono::Utc;
-use common::local::{Local, SOLUTION};
-use common::{CAMPAIGN_ARN, SV1, SV2, manifest};
 use personalize_deployer::Error;
 use personalize_deployer::domain::deploy::deploy;
 use personalize_deployer::domain::origin::Origin;

@@ -8,7 +8,7 @@ use serde_json::Value;
 
 pub const SOLUTION: &str = sample::SOLUTION;
 
-#[path = "../../personalize-local/tests/sdk/mod.rs"]
+#[path = "../../../personalize-local/tests/sdk/mod.rs"]
 mod sdk;
 
 pub struct Local {

@@ -1,11 +1,9 @@
 //! deploy-campaign: the create / update / unchanged / busy decisions, and the
 //! calls they lead to.
 
-mod common;
-
 use std::collections::BTreeMap;
 
-use common::*;
+use crate::support::*;
 use lambda_runtime::Diagnostic;
 use personalize_deployer::Error;
 use personalize_deployer::config::DeployConfig;

@@ -1,11 +1,9 @@
 //! Execution names and inputs: deterministic, within Step Functions' rules,
 //! distinct for distinct requests.
 
-mod common;
-
 use std::collections::HashSet;
 
-use common::manifest;
+use crate::support::manifest;
 use personalize_deployer::domain::origin::{ManifestObject, Origin, Via, execution_name};
 use personalize_deployer::domain::request::DeploymentRequest;
 use personalize_deployer::domain::workflow::PlannedExecution;

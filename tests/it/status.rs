@@ -1,10 +1,8 @@
 //! campaign-status: the status decisions (create, update in progress, failed
 //! update, deleted, timed out) and the notifications of final outcomes.
 
-mod common;
-
+use crate::support::*;
 use chrono::{DateTime, Utc};
-use common::*;
 use personalize_deployer::config::StatusConfig;
 use personalize_deployer::domain::campaign::{Campaign, Status};
 use personalize_deployer::domain::notification::{DeploymentStatus, SUBJECT_MAX};

@@ -1,0 +1,15 @@
+//! The product's tests, in one binary (one link of the SDK): each module
+//! covers one part, `support` holds the in-memory ports and the sample events
+//! they share. Tests of pure functions live next to their code in `src/`;
+//! personalize-local's own tests are in `personalize-local/tests/`.
+
+mod adapters;
+mod binaries;
+mod deploy;
+mod deployment_profile;
+mod emulator_handlers;
+mod naming;
+mod status;
+mod support;
+mod trigger;
+mod validation;
