@@ -112,9 +112,18 @@ fn s3_notification(event: &Value) -> Result<Intake, Error> {
                 event_source(record)
             ));
         }
+        let path = e.path().to_string();
+        let member = path
+            .strip_prefix(&format!("Records[{i}]"))
+            .unwrap_or(&path)
+            .trim_start_matches('.');
+        let at = if member.is_empty() {
+            String::new()
+        } else {
+            format!("{member}: ")
+        };
         unsupported(format!(
-            "Records[{i}] is not an S3 event record ({}: {})",
-            e.path(),
+            "Records[{i}] is not an S3 event record ({at}{})",
             e.inner()
         ))
     })?;

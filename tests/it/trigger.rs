@@ -343,6 +343,55 @@ async fn unknown_event_shapes_are_clear_errors() {
 }
 
 #[tokio::test]
+async fn a_record_without_what_s3_always_sends_is_refused_naming_it() {
+    for (member, named) in [
+        ("eventTime", "missing field `eventTime`"),
+        ("userIdentity", "missing field `userIdentity`"),
+        ("requestParameters", "missing field `requestParameters`"),
+        ("s3", "missing field `s3`"),
+    ] {
+        let mut e = event("s3-notification.json");
+        e["Records"][1].as_object_mut().unwrap().remove(member);
+        let err = handle(&notification_store(), &FakeWorkflow::default(), &e)
+            .await
+            .unwrap_err();
+        assert_eq!(err.error_type(), "UnsupportedEvent");
+        let text = err.to_string();
+        assert!(
+            text.contains(&format!("Records[1] is not an S3 event record ({named})")),
+            "{text}"
+        );
+    }
+    // Deeper down, the member is named by its path in the record.
+    let mut e = event("s3-notification.json");
+    e["Records"][0]["s3"]
+        .as_object_mut()
+        .unwrap()
+        .remove("bucket");
+    let err = handle(&notification_store(), &FakeWorkflow::default(), &e)
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("Records[0] is not an S3 event record (s3: missing field `bucket`)"),
+        "{err}"
+    );
+    // The types leave the object key optional; a request needs it.
+    let mut e = event("s3-notification.json");
+    e["Records"][0]["s3"]["object"]
+        .as_object_mut()
+        .unwrap()
+        .remove("key");
+    let err = handle(&notification_store(), &FakeWorkflow::default(), &e)
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("Records[0] names no object"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
 async fn a_failing_record_does_not_stop_the_others_and_the_event_fails_for_a_retry() {
     let store = notification_store();
     let workflow = FakeWorkflow::default();
