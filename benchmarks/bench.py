@@ -14,40 +14,40 @@ Every Lambda process runs under a fake of the Lambda Runtime API that times:
 The Lambdas talk to personalize-local (Personalize) and to a moto server
 (S3 and Step Functions) over HTTP on this machine, as in AWS they would talk
 to the services. Each run is a new process (a cold start).
+
+The fake Runtime API, personalize-local, the moto server and the Lambda
+environment come from the local workflow's harness (workflow/harness/);
+report.py renders the report, twin_parity.py checks that the Python twin
+answers as the Rust handler does.
 """
 import argparse
 import concurrent.futures
 import json
 import os
-import platform
 import random
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import boto3  # noqa: E402
+from workflow.harness.events import EVENTS, s3_notification, s3_record, sample  # noqa: E402
+from workflow.harness.lambda_host import function_env  # noqa: E402
+from workflow.harness.names import BUCKET, REGION, target_dir  # noqa: E402
+from workflow.harness.runtime_api import RuntimeApi  # noqa: E402
+from workflow.harness.services import (  # noqa: E402
+    OFFLINE_AWS_ENV, MotoServer, PersonalizeLocal, create_state_machine, service_env,
+)
 
-from workflow.local import PersonalizeLocal, RuntimeApi, s3_record, target_dir  # noqa: E402
+from report import render  # noqa: E402
+from twin_parity import parity  # noqa: E402
 
-REGION = "us-east-1"
 ACCOUNT = "111122223333"
-BUCKET = "personalize-deployer-manifests"
-SV1 = f"arn:aws:personalize:{REGION}:{ACCOUNT}:solution/movies/1a2b3c4d"
 SV2 = f"arn:aws:personalize:{REGION}:{ACCOUNT}:solution/movies/5e6f7a8b"
-EVENTS = ROOT / "events"
-
-
-def load(name):
-    return json.loads((EVENTS / name).read_text())
 
 
 # ---------------------------------------------------------------- harness
@@ -74,27 +74,22 @@ class Subject:
 
     def run_once(self, env, run, warm, log):
         runtime = RuntimeApi("bench", timeout=60)
-        env = dict(env, AWS_LAMBDA_RUNTIME_API=runtime.address)
         try:
             started = time.perf_counter()
-            process = subprocess.Popen(self.command, env=env, cwd=self.cwd, stdout=log, stderr=log)
-            try:
-                if not runtime.first_next.wait(60) or runtime.init_errors:
-                    raise RuntimeError(f"{self.label}: no /next within 60 s (init errors: {runtime.init_errors})")
-                start = runtime.first_next_at - started
-                kind, body, first = runtime.invoke_timed(self.events(run, 0))
+            process = runtime.spawn(self.command, env, cwd=self.cwd, log=log)
+            if not runtime.first_next.wait(60) or runtime.init_errors:
+                raise RuntimeError(f"{self.label}: no /next within 60 s (init errors: {runtime.init_errors})")
+            start = runtime.first_next_at - started
+            kind, body, first = runtime.invoke_timed(self.events(run, 0))
+            self._verify(kind, body)
+            warm_latencies = []
+            for i in range(1, warm + 1):
+                kind, body, latency = runtime.invoke_timed(self.events(run, i))
                 self._verify(kind, body)
-                warm_latencies = []
-                for i in range(1, warm + 1):
-                    kind, body, latency = runtime.invoke_timed(self.events(run, i))
-                    self._verify(kind, body)
-                    warm_latencies.append(latency)
-                rss = peak_rss_kib(process.pid)
-            finally:
-                process.kill()
-                process.wait()
+                warm_latencies.append(latency)
+            rss = peak_rss_kib(process.pid)
         finally:
-            runtime.stop(1)
+            runtime.stop()
         self.samples["start"].append(start * 1000)
         self.samples["first"].append(first * 1000)
         self.samples["warm"].append(statistics.median(warm_latencies) * 1000)
@@ -107,65 +102,19 @@ class Subject:
             self.check(body)
 
 
-def stats(values):
-    return min(values), statistics.median(values), max(values)
-
-
 # ------------------------------------------------------------- services
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class MotoServer:
-    """moto as its own process (S3 and Step Functions for the Lambdas)."""
-
-    def start(self):
-        port = free_port()
-        self.url = f"http://127.0.0.1:{port}"
-        self.process = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.time() + 30
-        while time.time() < deadline:
-            try:
-                urllib.request.urlopen(f"{self.url}/moto-api/data.json", timeout=1).read()
-                return self
-            except OSError:
-                time.sleep(0.1)
-        raise RuntimeError("moto server did not start")
-
-    def client(self, service):
-        return boto3.client(service, endpoint_url=self.url, region_name=REGION,
-                            aws_access_key_id="test", aws_secret_access_key="test")
-
-    def stop(self):
-        self.process.kill()
-        self.process.wait()
-
-
 def lambda_env(personalize_url, moto_url, state_machine_arn, name, home):
+    """A Lambda's whole environment, nothing inherited but PATH."""
     return {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "HOME": home,
         "LANG": "C.UTF-8",
-        "AWS_REGION": REGION,
-        "AWS_DEFAULT_REGION": REGION,
-        "AWS_ACCESS_KEY_ID": "test",
-        "AWS_SECRET_ACCESS_KEY": "test",
+        **OFFLINE_AWS_ENV,
         "AWS_SESSION_TOKEN": "test",
-        "AWS_EC2_METADATA_DISABLED": "true",
-        "AWS_ENDPOINT_URL_PERSONALIZE": personalize_url,
-        "AWS_ENDPOINT_URL_S3": moto_url,
-        "AWS_ENDPOINT_URL_SFN": moto_url,
-        "S3_FORCE_PATH_STYLE": "true",
-        "STATE_MACHINE_ARN": state_machine_arn,
-        "AWS_LAMBDA_FUNCTION_NAME": name,
-        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "128",
-        "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
-        "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{name}",
+        **service_env(personalize_url, moto_url, state_machine_arn),
+        **function_env(name),
         "AWS_LAMBDA_LOG_STREAM_NAME": "2026/11/22/[$LATEST]bench",
         "AWS_LAMBDA_LOG_FORMAT": "JSON",
         "AWS_LAMBDA_LOG_LEVEL": "INFO",
@@ -184,7 +133,7 @@ def status_event(_run, _i):
 def deploy_event(run, i):
     # A new campaign each invocation: DescribeCampaign (not found), then
     # CreateCampaign.
-    event = load("deploy-campaign-input.json")
+    event = sample("deploy-campaign-input.json")
     name = f"bench-{run}-{i}"
     state = event["state"]
     state["campaignName"] = state["request"]["campaignName"] = name
@@ -193,13 +142,13 @@ def deploy_event(run, i):
 
 
 def manifest(name):
-    body = json.loads((EVENTS / "manifests" / "movie-recs.json").read_text())
+    body = sample("manifests/movie-recs.json")
     body["campaignName"] = name
     return json.dumps(body).encode()
 
 
 def requested_event(name, event_id=None):
-    event = load("deployment-requested.json")
+    event = sample("deployment-requested.json")
     event["id"] = event_id or str(uuid.uuid4())
     event["detail"]["campaignName"] = name
     return event
@@ -224,71 +173,6 @@ def final_active(body):
         raise RuntimeError(f"campaign-status did not report ACTIVE with a notification: {body}")
 
 
-def comparable(report):
-    """A report without what depends on the moment it was made."""
-    report = json.loads(json.dumps(report))
-    notification = report.get("notification")
-    if notification:
-        notification["detail"].pop("endedAt", None)
-        notification["detail"].pop("durationSeconds", None)
-        notification["message"] = "\n".join(
-            line for line in notification["message"].splitlines() if not line.startswith("Ended:"))
-    return report
-
-
-def parity_events():
-    """Task inputs covering each decision: (name, JSON bytes)."""
-    now = time.time()
-
-    def at(seconds_ago):
-        return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now - seconds_ago))
-
-    def update(target, started_ago, attempt):
-        event = load("campaign-status-input.json")
-        state = event["state"]
-        state["request"]["solutionVersionArn"] = target
-        state["deployment"]["targetSolutionVersionArn"] = target
-        state["deployment"]["startedAt"] = at(started_ago)
-        state["status"]["attempt"] = attempt
-        return event
-
-    return [
-        ("active (final poll, notification)", load("campaign-status-input.json")),
-        ("in progress (backoff 15 s x1.5: 22.5 s rounds to 23)", update(SV1, 60, 1)),
-        ("in progress, capped by the deadline", update(SV1, 10_800 - 40, 5)),
-        ("timed out", update(SV1, 4 * 3600, 7)),
-        ("caught task error", load("campaign-status-error-input.json")),
-        ("rejected request", load("campaign-status-rejected-input.json")),
-    ]
-
-
-def parity(commands, env, log):
-    """Runs every parity event through each command (one process each) and
-    fails unless all answer alike."""
-    answers = {}
-    for label, (command, cwd, extra) in commands.items():
-        runtime = RuntimeApi("campaign-status", timeout=60)
-        process = subprocess.Popen(command, cwd=cwd, env=dict(env, **extra, AWS_LAMBDA_RUNTIME_API=runtime.address),
-                                   stdout=log, stderr=log)
-        try:
-            if not runtime.first_next.wait(60):
-                raise RuntimeError(f"{label}: no /next")
-            for name, event in parity_events():
-                kind, body, _ = runtime.invoke_timed(json.dumps(event).encode())
-                answers.setdefault(name, {})[label] = (kind, comparable(body))
-        finally:
-            process.kill()
-            process.wait()
-            runtime.stop(1)
-    for name, by_label in answers.items():
-        (first_label, first), *others = by_label.items()
-        for label, answer in others:
-            if answer != first:
-                raise RuntimeError(f"parity: {name}: {label} answers differently from {first_label}:\n"
-                                   f"{json.dumps(first, indent=1)}\n{json.dumps(answer, indent=1)}")
-    return list(answers)
-
-
 # ------------------------------------------------------------- throughput
 
 
@@ -304,10 +188,10 @@ def executions_by_campaign(sfn, state_machine_arn, prefix):
 
 def throughput(env, s3, sfn, state_machine_arn, instances, burst, distinct, log, trigger_binary):
     runtime = RuntimeApi("deploy-trigger", timeout=120)
-    env = dict(env, AWS_LAMBDA_RUNTIME_API=runtime.address)
-    processes = [subprocess.Popen([str(trigger_binary)], env=env, stdout=log, stderr=log) for _ in range(instances)]
     results = {}
     try:
+        for _ in range(instances):
+            runtime.spawn([str(trigger_binary)], env, log=log)
         # One S3 event with 100 records (100 manifests), then the same event again.
         records = []
         for n in range(100):
@@ -358,11 +242,7 @@ def throughput(env, s3, sfn, state_machine_arn, instances, burst, distinct, log,
             "expected": distinct,
         }
     finally:
-        for p in processes:
-            p.kill()
-        for p in processes:
-            p.wait()
-        runtime.stop(0)
+        runtime.stop()
     return results
 
 
@@ -391,7 +271,7 @@ def main():
     home = tempfile.mkdtemp(prefix="bench-home-")
 
     personalize = PersonalizeLocal("--max-active-campaigns", "1000000", profile="release").start()
-    moto = MotoServer().start()
+    moto = MotoServer(own_process=True).start()
     try:
         personalize.admin("/seed", {
             "solutions": [{"name": "movies"}],
@@ -403,11 +283,8 @@ def main():
         })
         s3, sfn = moto.client("s3"), moto.client("stepfunctions")
         s3.create_bucket(Bucket=BUCKET)
-        state_machine_arn = sfn.create_state_machine(
-            name="personalize-deployer-deployment",
-            definition=json.dumps({"StartAt": "Done", "States": {"Done": {"Type": "Succeed"}}}),
-            roleArn=f"arn:aws:iam::{ACCOUNT}:role/personalize-deployer-state-machine",
-        )["stateMachineArn"]
+        state_machine_arn = create_state_machine(
+            sfn, json.dumps({"StartAt": "Done", "States": {"Done": {"Type": "Succeed"}}}))
         # Manifests for the trigger's runs: one new object (one new execution) per invocation.
         for run in range(args.runs):
             for i in range(args.warm + 1):
@@ -415,7 +292,7 @@ def main():
 
         def trigger_event(run, i):
             key = f"manifests/bench-{run}-{i}.json"
-            return json.dumps({"Records": [s3_record(BUCKET, key, 400, "0" * 32)]}).encode()
+            return json.dumps(s3_notification(BUCKET, key, 400, "0" * 32)).encode()
 
         def env(name):
             return lambda_env(personalize.url, moto.url, state_machine_arn, name, home)
@@ -482,8 +359,7 @@ def panic_check(binary, env, log):
     """Whether a panicking handler is reported as an invocation error and the
     process goes on serving."""
     runtime = RuntimeApi("panic-probe", timeout=10)
-    process = subprocess.Popen([str(binary)], env=dict(env, AWS_LAMBDA_RUNTIME_API=runtime.address),
-                               stdout=log, stderr=log)
+    process = runtime.spawn([str(binary)], env, log=log)
     try:
         runtime.first_next.wait(30)
         kind, body, _ = runtime.invoke_timed(b'{"panic": true}')
@@ -493,9 +369,7 @@ def panic_check(binary, env, log):
     except RuntimeError as e:
         return {"reported": False, "error": str(e), "exit code": process.poll()}
     finally:
-        process.kill()
-        process.wait()
-        runtime.stop(1)
+        runtime.stop()
 
 
 def cert_bundle():
@@ -504,63 +378,6 @@ def cert_bundle():
         if os.path.isfile(path):
             return path
     return None
-
-
-def machine():
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in open("/proc/cpuinfo"):
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"{cpu}, {os.cpu_count()} cores, {platform.system()} {platform.release()}, Python {platform.python_version()}"
-
-
-def render(subjects, rust, python, floor, panic, tp, args, parity_checked):
-    out = [f"Machine: {machine()}", f"Runs: {args.runs} cold starts per Lambda, {args.warm} warm invocations each",
-           f"Lambdas: {args.lambdas or 'the release build'}", ""]
-    out += ["| Lambda | start → first /next (ms) | first invocation (ms) | warm invocation (ms) | peak RSS (MiB) |",
-            "|---|---|---|---|---|"]
-    for s in subjects:
-        cells = []
-        for key, fmt in (("start", "{:.2f}"), ("first", "{:.2f}"), ("warm", "{:.2f}"), ("rss", "{:.1f}")):
-            lo, mid, hi = stats(s.samples[key])
-            cells.append(f"{fmt.format(lo)} / **{fmt.format(mid)}** / {fmt.format(hi)}")
-        out.append(f"| {s.label} | " + " | ".join(cells) + " |")
-    out += ["", "min / **median** / max", ""]
-
-    def med(s, k):
-        return statistics.median(s.samples[k])
-
-    def ratios(label, minus):
-        def net(s, k):
-            return med(s, k) - (med(floor, k) if minus else 0)
-        cells = [net(python, k) / net(rust, k) for k in ("start", "first")]
-        cells.append((net(python, "start") + net(python, "first")) / (net(rust, "start") + net(rust, "first")))
-        cells.append(net(python, "warm") / net(rust, "warm"))
-        cells = [f"{c:.1f}×" for c in cells]
-        # The floor's memory is its own process's, not part of the others'.
-        cells.append("n/a" if minus else f"{med(python, 'rss') / med(rust, 'rss'):.1f}×")
-        return f"| {label} | " + " | ".join(cells) + " |"
-
-    out += ["Python / Rust, campaign-status (medians; the second row subtracts the harness floor from both):", "",
-            "| | start → first /next | first invocation | start + first (cold) | warm invocation | peak RSS |",
-            "|---|---|---|---|---|---|",
-            ratios("as measured", False), ratios("net of the floor", True), ""]
-    out += ["Python twin: the same report as the Rust handler (notification included; the end time and "
-            "duration excepted) for: " + "; ".join(parity_checked) + ".", ""]
-    out += [f"Panic in a handler (deployment profile): {'reported as an invocation error' if panic['reported'] else 'NOT reported'}"
-            f" ({json.dumps(panic)})", ""]
-    out += [f"Trigger throughput ({args.instances} deploy-trigger processes, moto Step Functions):", "",
-            "| input | time (s) | per second | STARTED | ALREADY_HANDLED | executions | expected | duplicates |",
-            "|---|---|---|---|---|---|---|---|"]
-    for name, r in tp.items():
-        count = 100 if name.startswith("s3") else args.burst
-        out.append(f"| {name} | {r['seconds']:.2f} | {count / r['seconds']:.0f} | {r['started']} | {r['already']} "
-                   f"| {r['executions']} | {r['expected']} | {r['duplicates']} |")
-    return "\n".join(out) + "\n"
 
 
 if __name__ == "__main__":

@@ -14,11 +14,11 @@ import signal
 import sys
 import threading
 import time
-from pathlib import Path
 
-from workflow.local import BUCKET, LocalWorkflow
+from workflow.harness.events import manifest, sample
+from workflow.harness.local_workflow import LocalWorkflow
+from workflow.harness.names import BUCKET
 
-ROOT = Path(__file__).resolve().parent.parent
 SOLUTION = "arn:aws:personalize:us-east-1:111122223333:solution/movies"
 SV1, SV2 = SOLUTION + "/1a2b3c4d", SOLUTION + "/5e6f7a8b"
 VERSIONS = [
@@ -27,12 +27,8 @@ VERSIONS = [
 ]
 
 
-def manifest(name):
-    return (ROOT / "events" / "manifests" / name).read_bytes()
-
-
 def requested():
-    return json.loads((ROOT / "events" / "deployment-requested.json").read_text())
+    return sample("deployment-requested.json")
 
 
 def serving(version):

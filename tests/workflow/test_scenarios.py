@@ -5,13 +5,13 @@ exact notifications."""
 import copy
 import json
 import threading
-from pathlib import Path
 
 import pytest
 
-from workflow.local import BUCKET, LocalWorkflow
+from workflow.harness.events import manifest as manifest_bytes, sample
+from workflow.harness.local_workflow import LocalWorkflow
+from workflow.harness.names import BUCKET
 
-ROOT = Path(__file__).resolve().parents[2]
 SOLUTION = "arn:aws:personalize:us-east-1:111122223333:solution/movies"
 SV1 = SOLUTION + "/1a2b3c4d"
 SV2 = SOLUTION + "/5e6f7a8b"
@@ -25,14 +25,6 @@ VERSIONS = {
 }
 POLL_LOOP = ["PollCampaign", "CheckCampaign", "WaitForCampaign"]
 NOTIFY = ["NotifyTopic", "PublishEvent", "Finish"]
-
-
-def sample(name):
-    return json.loads((ROOT / "events" / name).read_text())
-
-
-def manifest_bytes(name):
-    return (ROOT / "events" / "manifests" / name).read_bytes()
 
 
 def seed(*campaigns):

@@ -1,0 +1,73 @@
+"""The Python twin's parity with the Rust campaign-status: the same task
+inputs, one for each kind of decision, through both, and the same reports
+back (but for the moment each was made), or the benchmark stops."""
+import json
+import time
+
+from workflow.harness.events import sample
+from workflow.harness.names import REGION
+from workflow.harness.runtime_api import RuntimeApi
+
+SV1 = f"arn:aws:personalize:{REGION}:111122223333:solution/movies/1a2b3c4d"
+
+
+def comparable(report):
+    """A report without what depends on the moment it was made."""
+    report = json.loads(json.dumps(report))
+    notification = report.get("notification")
+    if notification:
+        notification["detail"].pop("endedAt", None)
+        notification["detail"].pop("durationSeconds", None)
+        notification["message"] = "\n".join(
+            line for line in notification["message"].splitlines() if not line.startswith("Ended:"))
+    return report
+
+
+def parity_events():
+    """Task inputs covering each decision: (name, JSON bytes)."""
+    now = time.time()
+
+    def at(seconds_ago):
+        return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now - seconds_ago))
+
+    def update(target, started_ago, attempt):
+        event = sample("campaign-status-input.json")
+        state = event["state"]
+        state["request"]["solutionVersionArn"] = target
+        state["deployment"]["targetSolutionVersionArn"] = target
+        state["deployment"]["startedAt"] = at(started_ago)
+        state["status"]["attempt"] = attempt
+        return event
+
+    return [
+        ("active (final poll, notification)", sample("campaign-status-input.json")),
+        ("in progress (backoff 15 s x1.5: 22.5 s rounds to 23)", update(SV1, 60, 1)),
+        ("in progress, capped by the deadline", update(SV1, 10_800 - 40, 5)),
+        ("timed out", update(SV1, 4 * 3600, 7)),
+        ("caught task error", sample("campaign-status-error-input.json")),
+        ("rejected request", sample("campaign-status-rejected-input.json")),
+    ]
+
+
+def parity(commands, env, log):
+    """Runs every parity event through each command (one process each) and
+    fails unless all answer alike."""
+    answers = {}
+    for label, (command, cwd, extra) in commands.items():
+        runtime = RuntimeApi("campaign-status", timeout=60)
+        try:
+            runtime.spawn(command, dict(env, **extra), cwd=cwd, log=log)
+            if not runtime.first_next.wait(60):
+                raise RuntimeError(f"{label}: no /next")
+            for name, event in parity_events():
+                kind, body, _ = runtime.invoke_timed(json.dumps(event).encode())
+                answers.setdefault(name, {})[label] = (kind, comparable(body))
+        finally:
+            runtime.stop()
+    for name, by_label in answers.items():
+        (first_label, first), *others = by_label.items()
+        for label, answer in others:
+            if answer != first:
+                raise RuntimeError(f"parity: {name}: {label} answers differently from {first_label}:\n"
+                                   f"{json.dumps(first, indent=1)}\n{json.dumps(answer, indent=1)}")
+    return list(answers)

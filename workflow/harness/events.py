@@ -1,0 +1,41 @@
+"""The inputs the pipeline is fed: the sample events and manifests of
+events/, and S3 event notifications announcing an uploaded object."""
+import json
+import time
+import urllib.parse
+
+from workflow.harness.names import ROOT
+
+EVENTS = ROOT / "events"
+
+
+def sample(name):
+    """A sample event of events/, parsed."""
+    return json.loads((EVENTS / name).read_text())
+
+
+def manifest(name):
+    """A sample manifest of events/manifests/, as bytes."""
+    return (EVENTS / "manifests" / name).read_bytes()
+
+
+def s3_record(bucket, key, size, etag, version_id=None):
+    """An S3 event notification record announcing an object, shaped like
+    those of events/s3-notification.json (the key URL-encoded as S3 does)."""
+    record = sample("s3-notification.json")["Records"][0]
+    record["s3"]["bucket"]["name"] = bucket
+    record["s3"]["bucket"]["arn"] = f"arn:aws:s3:::{bucket}"
+    record["s3"]["object"] = {
+        "key": urllib.parse.quote_plus(key, safe="/"),
+        "size": size,
+        "eTag": etag,
+        "sequencer": f"{time.time_ns():018X}",
+    }
+    if version_id is not None:
+        record["s3"]["object"]["versionId"] = version_id
+    return record
+
+
+def s3_notification(bucket, key, size, etag, version_id=None):
+    """An S3 event notification with the one record of `s3_record`."""
+    return {"Records": [s3_record(bucket, key, size, etag, version_id)]}
