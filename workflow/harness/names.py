@@ -20,7 +20,7 @@ def target_dir():
 def binary(name, profile="debug"):
     path = target_dir() / profile / name
     if not path.exists():
-        raise FileNotFoundError(f"{path} is missing: build it with `cargo build --bins --workspace`")
+        raise FileNotFoundError(f"{path} is missing: build it with `cargo build --workspace --tests` (what ./scripts/test and ./scripts/local-run build)")
     return path
 
 
