@@ -87,14 +87,11 @@ fn record_index(path: &Path) -> Option<usize> {
     }
 }
 
-fn event_source(record: &Value) -> String {
-    format!(
-        "{:?}",
-        record
-            .get("eventSource")
-            .and_then(Value::as_str)
-            .unwrap_or("(none)")
-    )
+fn not_from_s3(i: usize, event_source: Option<&str>) -> Error {
+    unsupported(format!(
+        "Records[{i}] has eventSource {:?}, not \"aws:s3\"",
+        event_source.unwrap_or("(none)")
+    ))
 }
 
 fn s3_notification(event: &Value) -> Result<Intake, Error> {
@@ -105,12 +102,11 @@ fn s3_notification(event: &Value) -> Result<Intake, Error> {
                 e.inner()
             ));
         };
-        let record = &event["Records"][i];
-        if record.get("eventSource").and_then(Value::as_str) != Some("aws:s3") {
-            return unsupported(format!(
-                "Records[{i}] has eventSource {}, not \"aws:s3\"",
-                event_source(record)
-            ));
+        let event_source = event["Records"][i]
+            .get("eventSource")
+            .and_then(Value::as_str);
+        if event_source != Some("aws:s3") {
+            return not_from_s3(i, event_source);
         }
         let path = e.path().to_string();
         let member = path
@@ -130,10 +126,7 @@ fn s3_notification(event: &Value) -> Result<Intake, Error> {
     let mut out = Intake::default();
     for (i, record) in notification.records.into_iter().enumerate() {
         if record.event_source.as_deref() != Some("aws:s3") {
-            return Err(unsupported(format!(
-                "Records[{i}] has eventSource {:?}, not \"aws:s3\"",
-                record.event_source.as_deref().unwrap_or("(none)")
-            )));
+            return Err(not_from_s3(i, record.event_source.as_deref()));
         }
         let (Some(bucket), Some(key)) = (record.s3.bucket.name, record.s3.object.key) else {
             return Err(unsupported(format!(
