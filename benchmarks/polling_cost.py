@@ -16,7 +16,7 @@ import math
 DURATIONS_MIN = [0, 1, 2, 5, 10, 15, 20, 30, 45, 60, 90, 120]
 # Prices (us-east-1): Step Functions standard, per state transition; Lambda
 # arm64, per request and per GB-second, at 128 MB for 10 ms (campaign-status
-# takes a few ms warm, see the README's benchmark table; billing is per ms).
+# takes a few ms warm, see docs/benchmarks.md; billing is per ms).
 TRANSITION_USD = 0.000025
 INVOCATION_USD = 0.0000002 + 0.0000133334 * 0.125 * 0.010
 # A deployment finishes at a uniformly random moment in the WINDOW seconds

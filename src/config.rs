@@ -1,5 +1,5 @@
 //! Configuration, read once at start-up from environment variables. Each
-//! variable is documented in the README; a missing or malformed value is an
+//! variable is documented in docs/configuration.md; a missing or malformed value is an
 //! error that names the variable and the rule. An empty value counts as unset.
 
 use std::ops::RangeInclusive;

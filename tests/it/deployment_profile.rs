@@ -35,7 +35,7 @@ fn release_profile_keeps_unwinding_so_handler_panics_are_reported() {
 #[test]
 fn release_profile_is_set_explicitly_not_left_to_the_build_tool() {
     // cargo-lambda's defaults apply to what the profile leaves out; the
-    // measured profile (README, "Benchmarks") is the one in Cargo.toml.
+    // measured profile (docs/benchmarks.md) is the one in Cargo.toml.
     for key in ["lto", "codegen-units", "strip", "opt-level", "panic"] {
         assert!(
             setting(key).is_some(),
