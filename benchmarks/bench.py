@@ -37,8 +37,9 @@ sys.path.insert(0, str(ROOT))
 
 from workflow.harness.events import EVENTS, s3_notification, s3_record, sample  # noqa: E402
 from workflow.harness.lambda_host import function_env  # noqa: E402
-from workflow.harness.names import BUCKET, REGION, target_dir  # noqa: E402
+from workflow.harness.names import BUCKET, target_dir  # noqa: E402
 from workflow.harness.runtime_api import RuntimeApi  # noqa: E402
+from workflow.harness.sample import SV2, campaign_arn, seed  # noqa: E402
 from workflow.harness.services import (  # noqa: E402
     OFFLINE_AWS_ENV, MotoServer, PersonalizeLocal, create_state_machine, service_env,
 )
@@ -46,8 +47,6 @@ from workflow.harness.services import (  # noqa: E402
 from report import render  # noqa: E402
 from twin_parity import parity  # noqa: E402
 
-ACCOUNT = "111122223333"
-SV2 = f"arn:aws:personalize:{REGION}:{ACCOUNT}:solution/movies/5e6f7a8b"
 
 
 # ---------------------------------------------------------------- harness
@@ -137,7 +136,7 @@ def deploy_event(run, i):
     name = f"bench-{run}-{i}"
     state = event["state"]
     state["campaignName"] = state["request"]["campaignName"] = name
-    state["campaignArn"] = f"arn:aws:personalize:{REGION}:{ACCOUNT}:campaign/{name}"
+    state["campaignArn"] = campaign_arn(name)
     return json.dumps(event).encode()
 
 
@@ -273,14 +272,10 @@ def main():
     personalize = PersonalizeLocal("--max-active-campaigns", "1000000", profile="release").start()
     moto = MotoServer(own_process=True).start()
     try:
-        personalize.admin("/seed", {
-            "solutions": [{"name": "movies"}],
-            "solutionVersions": [{"solution": "movies", "id": "1a2b3c4d", "ageSeconds": 60},
-                                 {"solution": "movies", "id": "5e6f7a8b"}],
-            "campaigns": [{"name": "movie-recs", "solutionVersionArn": SV2, "minProvisionedTPS": 2,
-                           "campaignConfig": {"itemExplorationConfig": {"explorationItemAgeCutOff": "30",
-                                                                        "explorationWeight": "0.3"}}}],
-        })
+        personalize.admin("/seed", seed(
+            {"name": "movie-recs", "solutionVersionArn": SV2, "minProvisionedTPS": 2,
+             "campaignConfig": {"itemExplorationConfig": {"explorationItemAgeCutOff": "30",
+                                                          "explorationWeight": "0.3"}}}))
         s3, sfn = moto.client("s3"), moto.client("stepfunctions")
         s3.create_bucket(Bucket=BUCKET)
         state_machine_arn = create_state_machine(

@@ -5,10 +5,8 @@ import json
 import time
 
 from workflow.harness.events import sample
-from workflow.harness.names import REGION
 from workflow.harness.runtime_api import RuntimeApi
-
-SV1 = f"arn:aws:personalize:{REGION}:111122223333:solution/movies/1a2b3c4d"
+from workflow.harness.sample import SV1
 
 
 def comparable(report):

@@ -18,13 +18,7 @@ import time
 from workflow.harness.events import manifest, sample
 from workflow.harness.local_workflow import LocalWorkflow
 from workflow.harness.names import BUCKET
-
-SOLUTION = "arn:aws:personalize:us-east-1:111122223333:solution/movies"
-SV1, SV2 = SOLUTION + "/1a2b3c4d", SOLUTION + "/5e6f7a8b"
-VERSIONS = [
-    {"solution": "movies", "id": "1a2b3c4d", "ageSeconds": 7200},
-    {"solution": "movies", "id": "5e6f7a8b", "ageSeconds": 60},
-]
+from workflow.harness.sample import SV1, SV2, seed
 
 
 def requested():
@@ -111,10 +105,10 @@ def main(argv=None):
     # A SIGTERM unwinds like Ctrl-C, so that everything started is stopped.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     description, campaigns, personalize_args, env, (kind, name) = SAMPLES[args.sample]
-    seed = {"solutions": [{"name": "movies"}], "solutionVersions": VERSIONS, "campaigns": campaigns}
+    seed_document = seed(*campaigns)
 
     print(f"Sample '{args.sample}': {description}.")
-    with LocalWorkflow(speed=args.speed, seed=seed, personalize_args=personalize_args, env=env) as wf:
+    with LocalWorkflow(speed=args.speed, seed=seed_document, personalize_args=personalize_args, env=env) as wf:
         print(f"personalize-local: {wf.personalize.url} (x{args.speed:g});  moto: {wf.moto_url};  "
               f"Lambda Invoke API: {wf.lambdas.url}")
         if campaigns:

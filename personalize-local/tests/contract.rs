@@ -10,7 +10,7 @@ use std::time::Duration;
 use aws_sdk_personalize::error::ProvideErrorMetadata;
 use aws_sdk_personalize::types::{CampaignConfig, RankingInfluenceType, Tag};
 use personalize_local::sample::{LATEST_VERSION as SV2, OLDER_VERSION as SV1, SOLUTION};
-use personalize_local::{Config, Server, sample};
+use personalize_local::{Config, Server};
 use sdk::client;
 use serde_json::{Value, json};
 
@@ -33,11 +33,7 @@ impl Local {
     }
 
     async fn with(config: Config) -> Local {
-        let server = personalize_local::start(config)
-            .await
-            .expect("emulator starts");
-        server.seed(sample::seed()).unwrap();
-        let sdk = client(&server.url());
+        let (server, sdk) = sdk::seeded(config).await;
         Local { server, sdk }
     }
 }

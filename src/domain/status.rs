@@ -166,7 +166,10 @@ pub async fn poll<P: Personalize>(
             now(),
         ));
     }
-    let request = input.request()?;
+    let request = state
+        .request
+        .as_ref()
+        .ok_or_else(|| Error::InvalidTaskInput("state.request is missing".into()))?;
     let deployment = state
         .deployment
         .as_ref()
@@ -295,7 +298,12 @@ mod tests {
 
     #[test]
     fn backoff_grows_exponentially_up_to_the_cap() {
-        let p = PollPolicy::default();
+        let p = PollPolicy {
+            initial_seconds: 30,
+            max_seconds: 120,
+            backoff_rate: 2.0,
+            deadline_seconds: 3600,
+        };
         let waits: Vec<u64> = (1..=6).map(|a| p.backoff(a)).collect();
         assert_eq!(waits, vec![30, 60, 120, 120, 120, 120]);
         let fixed = PollPolicy {

@@ -202,14 +202,6 @@ impl TaskInput {
             ))
         })
     }
-
-    /// The validated request; missing only when the execution was not started
-    /// by deploy-trigger (or the request was rejected).
-    pub fn request(&self) -> Result<&DeploymentRequest, Error> {
-        self.state.request.as_ref().ok_or_else(|| {
-            Error::InvalidTaskInput("state.request is missing (was the request rejected?)".into())
-        })
-    }
 }
 
 /// What Step Functions puts at a Catch's ResultPath.

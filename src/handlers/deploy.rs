@@ -15,9 +15,12 @@ pub async fn handle<P: Personalize>(
     event: Value,
 ) -> Result<Deployment, Error> {
     let input = TaskInput::from_event(event)?;
+    let request = input.state.request.as_ref().ok_or_else(|| {
+        Error::InvalidTaskInput("state.request is missing (was the request rejected?)".into())
+    })?;
     let deployment = deploy(
         personalize,
-        input.request()?,
+        request,
         config.default_min_provisioned_tps,
         Utc::now,
     )

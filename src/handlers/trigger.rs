@@ -87,14 +87,28 @@ fn record_index(path: &Path) -> Option<usize> {
     }
 }
 
-fn not_from_s3(i: usize, event_source: Option<&str>) -> Error {
+fn not_from_s3(i: usize, event_source: Option<&Value>) -> Error {
+    let source = event_source.map_or("(none)".to_string(), Value::to_string);
     unsupported(format!(
-        "Records[{i}] has eventSource {:?}, not \"aws:s3\"",
-        event_source.unwrap_or("(none)")
+        "Records[{i}] has eventSource {source}, not \"aws:s3\""
     ))
 }
 
 fn s3_notification(event: &Value) -> Result<Intake, Error> {
+    // A record of another service is named as such before its shape is read.
+    for (i, record) in event["Records"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .enumerate()
+    {
+        if let Some(record) = record.as_object() {
+            let source = record.get("eventSource");
+            if source.and_then(Value::as_str) != Some("aws:s3") {
+                return Err(not_from_s3(i, source));
+            }
+        }
+    }
     let notification: S3Event = serde_path_to_error::deserialize(event).map_err(|e| {
         let Some(i) = record_index(e.path()) else {
             return unsupported(format!(
@@ -102,12 +116,6 @@ fn s3_notification(event: &Value) -> Result<Intake, Error> {
                 e.inner()
             ));
         };
-        let event_source = event["Records"][i]
-            .get("eventSource")
-            .and_then(Value::as_str);
-        if event_source != Some("aws:s3") {
-            return not_from_s3(i, event_source);
-        }
         let path = e.path().to_string();
         let member = path
             .strip_prefix(&format!("Records[{i}]"))
@@ -125,9 +133,6 @@ fn s3_notification(event: &Value) -> Result<Intake, Error> {
     })?;
     let mut out = Intake::default();
     for (i, record) in notification.records.into_iter().enumerate() {
-        if record.event_source.as_deref() != Some("aws:s3") {
-            return Err(not_from_s3(i, record.event_source.as_deref()));
-        }
         let (Some(bucket), Some(key)) = (record.s3.bucket.name, record.s3.object.key) else {
             return Err(unsupported(format!(
                 "Records[{i}] names no object (s3.bucket.name and s3.object.key are required)"

@@ -322,6 +322,14 @@ async fn unknown_event_shapes_are_clear_errors() {
             "Records[0] is not an S3 event record",
         ),
         (
+            json!({"Records": [null]}),
+            "Records[0] is not an S3 event record (invalid type: null",
+        ),
+        (
+            json!({"Records": [{"eventSource": 7}]}),
+            "Records[0] has eventSource 7, not \"aws:s3\"",
+        ),
+        (
             json!({"id": "1", "detail-type": "Object Deleted", "source": "aws.s3", "detail": {}}),
             "from \"aws.s3\" with detail-type \"Object Deleted\" are not handled",
         ),

@@ -2,7 +2,6 @@
 its tasks served by the real Lambda binaries, Personalize by personalize-local.
 Each scenario asserts the execution's path, the campaign's final state and the
 exact notifications."""
-import copy
 import json
 import threading
 
@@ -11,26 +10,11 @@ import pytest
 from workflow.harness.events import manifest as manifest_bytes, sample
 from workflow.harness.local_workflow import LocalWorkflow
 from workflow.harness.names import BUCKET
+from workflow.harness.sample import SOLUTION, SV1, SV2, campaign_arn, seed
 
-SOLUTION = "arn:aws:personalize:us-east-1:111122223333:solution/movies"
-SV1 = SOLUTION + "/1a2b3c4d"
-SV2 = SOLUTION + "/5e6f7a8b"
-CAMPAIGN = "arn:aws:personalize:us-east-1:111122223333:campaign/movie-recs"
-VERSIONS = {
-    "solutions": [{"name": "movies"}],
-    "solutionVersions": [
-        {"solution": "movies", "id": "1a2b3c4d", "ageSeconds": 7200},
-        {"solution": "movies", "id": "5e6f7a8b", "ageSeconds": 60},
-    ],
-}
+CAMPAIGN = campaign_arn("movie-recs")
 POLL_LOOP = ["PollCampaign", "CheckCampaign", "WaitForCampaign"]
 NOTIFY = ["NotifyTopic", "PublishEvent", "Finish"]
-
-
-def seed(*campaigns):
-    data = copy.deepcopy(VERSIONS)
-    data["campaigns"] = list(campaigns)
-    return data
 
 
 def requested():

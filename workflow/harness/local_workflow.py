@@ -16,6 +16,7 @@ from moto import mock_aws
 from workflow.harness.events import s3_notification
 from workflow.harness.lambda_host import LambdaHost
 from workflow.harness.names import BUCKET
+from workflow.harness.sample import campaign_arn
 from workflow.harness.services import OFFLINE_AWS_ENV, MotoServer, PersonalizeLocal, StackResources, service_env
 from workflow.harness.time_scaling import ShortWaits
 
@@ -140,7 +141,7 @@ class LocalWorkflow:
         return self.resources.notifications()
 
     def campaign(self, name):
-        arn = f"arn:aws:personalize:us-east-1:111122223333:campaign/{name}"
+        arn = campaign_arn(name)
         try:
             return self.personalize.client().describe_campaign(campaignArn=arn)["campaign"]
         except self.personalize.client().exceptions.ResourceNotFoundException:

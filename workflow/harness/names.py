@@ -20,7 +20,9 @@ def target_dir():
 def binary(name, profile="debug"):
     path = target_dir() / profile / name
     if not path.exists():
-        raise FileNotFoundError(f"{path} is missing: build it with `cargo build --workspace --tests` (what ./scripts/test and ./scripts/local-run build)")
+        how = ("`cargo build --workspace --tests` (what ./scripts/test and ./scripts/local-run build)"
+               if profile == "debug" else "./benchmarks/run")
+        raise FileNotFoundError(f"{path} is missing: build it with {how}")
     return path
 
 

@@ -1,10 +1,23 @@
-//! An SDK client of a personalize-local endpoint, for these tests and the
-//! workspace root's (its `tests/common/local.rs` includes this file).
+//! An emulator seeded with the `movies` sample and an SDK client of it, for
+//! these tests and the product's (its `tests/it/support/local.rs` includes
+//! this file).
 
 use std::time::Duration;
 
 use aws_sdk_personalize::config::{Credentials, Region};
 use aws_smithy_types::retry::RetryConfig;
+use personalize_local::{Config, Server, sample};
+
+/// An emulator started in this process with `config` (on the port it gives;
+/// 0 for a free one), seeded with the `movies` sample, and a client of it.
+pub async fn seeded(config: Config) -> (Server, aws_sdk_personalize::Client) {
+    let server = personalize_local::start(config)
+        .await
+        .expect("emulator starts");
+    server.seed(sample::seed()).unwrap();
+    let sdk = client(&server.url());
+    (server, sdk)
+}
 
 /// The SDK's standard retry mode (as deployed), with a short backoff so that
 /// tests of retries stay fast.

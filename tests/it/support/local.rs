@@ -3,7 +3,7 @@
 
 use personalize_deployer::adapters::PersonalizeClient;
 use personalize_local::{Config, Server, sample};
-use sdk::client;
+use sdk::seeded;
 use serde_json::Value;
 
 pub const SOLUTION: &str = sample::SOLUTION;
@@ -21,14 +21,11 @@ impl Local {
     /// An emulator with realistic durations (time moves with `advance`), the
     /// `movies` solution and its versions 1a2b3c4d (older) and 5e6f7a8b.
     pub async fn start() -> Local {
-        let server = personalize_local::start(Config {
+        let (server, sdk) = seeded(Config {
             port: 0,
             ..Config::default()
         })
-        .await
-        .expect("emulator starts");
-        server.seed(sample::seed()).unwrap();
-        let sdk = client(&server.url());
+        .await;
         Local {
             personalize: PersonalizeClient::new(sdk.clone()),
             sdk,
