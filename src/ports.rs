@@ -15,8 +15,10 @@ pub enum ApiErrorKind {
     AlreadyExists,
     InUse,
     InvalidInput,
+    /// A resource quota (e.g. active campaigns per dataset group).
     LimitExceeded,
-    /// Request-rate throttling that outlasted the SDK's retries.
+    /// Request-rate throttling that outlasted the SDK's retries, including
+    /// `LimitExceededException` that speaks of the request rate.
     Throttled,
     /// 5xx, time-outs and connection failures that outlasted the SDK's retries.
     Unavailable,
@@ -40,6 +42,18 @@ impl ApiError {
             code: code.into(),
             message: message.into(),
         }
+    }
+}
+
+impl ApiError {
+    /// Whether a read that failed this way may succeed later: throttling
+    /// (`LimitExceeded` included, since a read counts against no resource
+    /// quota), 5xx, time-outs and connection failures.
+    pub fn is_transient_for_a_read(&self) -> bool {
+        matches!(
+            self.kind,
+            ApiErrorKind::Throttled | ApiErrorKind::LimitExceeded | ApiErrorKind::Unavailable
+        )
     }
 }
 
@@ -118,8 +132,9 @@ pub trait Workflow: Send + Sync {
 pub enum Fetched {
     Body(Vec<u8>),
     NotFound,
-    /// Larger than the limit; its size in bytes. The body was not read.
-    TooLarge(u64),
+    /// Larger than the limit: its size in bytes when the object's length was
+    /// announced (the body was not read), none when reading passed the limit.
+    TooLarge(Option<u64>),
 }
 
 /// Reading manifest objects.

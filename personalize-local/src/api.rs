@@ -313,7 +313,7 @@ fn create_campaign(w: &mut World, config: &Config, input: &Input) -> Result<Valu
             fail_with: w.state.deploy_failure(&resolved),
             solution_version_arn: resolved,
             min_provisioned_tps: tps.unwrap_or(1),
-            config: campaign_config,
+            config: reported(config, campaign_config),
             status: CREATE_PENDING.into(),
             failure_reason: None,
             created: now,
@@ -326,6 +326,16 @@ fn create_campaign(w: &mut World, config: &Config, input: &Input) -> Result<Valu
         w.state.tags.insert(arn.clone(), tags.into_iter().collect());
     }
     Ok(json!({"campaignArn": arn}))
+}
+
+/// A configuration as the emulator keeps and reports it: as given, or as the
+/// service may normalize it (`--normalize-config`).
+fn reported(config: &Config, campaign_config: Option<CampaignConfig>) -> Option<CampaignConfig> {
+    if config.normalize_config {
+        campaign_config.map(CampaignConfig::normalized)
+    } else {
+        campaign_config
+    }
 }
 
 fn campaign_arn_input<'a>(input: &Input<'a>, config: &Config) -> Result<&'a str> {
@@ -355,7 +365,7 @@ fn update_campaign(w: &mut World, config: &Config, input: &Input) -> Result<Valu
     let Some(campaign) = w.state.campaigns.get(arn) else {
         return Err(missing_campaign(arn));
     };
-    let effective_config = new_config.clone().or_else(|| campaign.config.clone());
+    let effective_config = reported(config, new_config.clone()).or_else(|| campaign.config.clone());
     let sync = CampaignConfig::sync(effective_config.as_ref());
     let already_syncing = CampaignConfig::sync(campaign.config.as_ref());
     if version_arn.is_some() || !already_syncing {

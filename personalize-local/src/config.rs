@@ -22,6 +22,9 @@ pub struct Config {
     /// Anchor the model's patterns at both ends (the model's own are search
     /// patterns and accept e.g. `a.b` as a name).
     pub strict: bool,
+    /// Report campaign configurations as the service may (exploration
+    /// defaults filled in, numbers reformatted) instead of echoing them.
+    pub normalize_config: bool,
     pub faults: Faults,
     pub deploy_failures: Vec<FailRule>,
     pub seed_file: Option<PathBuf>,
@@ -41,6 +44,7 @@ impl Default for Config {
             max_active_campaigns: 5,
             max_tags: 50,
             strict: false,
+            normalize_config: false,
             faults: Faults::default(),
             deploy_failures: Vec::new(),
             seed_file: None,
@@ -98,6 +102,9 @@ Time
 Rules
   --max-active-campaigns N           ACTIVE campaigns per dataset group (default 5)
   --strict                           anchor name and ARN patterns at both ends
+  --normalize-config                 report campaignConfig as the service may: fill in
+                                     the itemExplorationConfig defaults, write numbers
+                                     in their shortest form (0.30 as 0.3)
 Faults
   --throttle-rate P                  answer this share of requests with throttling (0-1)
   --throttle-error NAME              ThrottlingException (default) or LimitExceededException
@@ -140,6 +147,10 @@ impl Config {
             }
             if flag == "--strict" {
                 c.strict = true;
+                continue;
+            }
+            if flag == "--normalize-config" {
+                c.normalize_config = true;
                 continue;
             }
             let value = args

@@ -76,7 +76,32 @@ impl CampaignConfig {
             .and_then(|c| c.sync_with_latest_solution_version)
             .unwrap_or(false)
     }
+
+    /// The configuration as the service may report it back (the API
+    /// reference leaves it open; `--normalize-config`): the exploration
+    /// defaults filled in and numbers in their shortest form (`"0.30"` as
+    /// `"0.3"`, `"30.0"` as `"30"`).
+    pub fn normalized(mut self) -> CampaignConfig {
+        let exploration = self.item_exploration_config.get_or_insert_with(BTreeMap::new);
+        for (key, default) in EXPLORATION_DEFAULTS {
+            exploration
+                .entry(key.to_string())
+                .or_insert_with(|| default.to_string());
+        }
+        for value in exploration.values_mut() {
+            if let Ok(number) = value.trim().parse::<f64>()
+                && number.is_finite()
+            {
+                *value = number.to_string();
+            }
+        }
+        self
+    }
 }
+
+/// The documented defaults of `itemExplorationConfig`.
+pub const EXPLORATION_DEFAULTS: [(&str, &str); 2] =
+    [("explorationWeight", "0.3"), ("explorationItemAgeCutOff", "30")];
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Solution {

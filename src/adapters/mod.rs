@@ -10,5 +10,5 @@ pub mod sfn;
 
 pub use personalize::PersonalizeClient;
 pub use s3::S3Client;
-pub use sdk::load_aws_config;
+pub use sdk::{ATTEMPT_TIMEOUT, CONNECT_TIMEOUT, OPERATION_TIMEOUT, load_aws_config};
 pub use sfn::StepFunctionsClient;

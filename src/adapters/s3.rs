@@ -1,6 +1,8 @@
 //! [`ObjectStore`] with `aws-sdk-s3`.
 
-use super::sdk::api_error;
+use aws_sdk_s3::primitives::ByteStream;
+
+use super::sdk::{OPERATION_TIMEOUT, api_error};
 use crate::ports::{ApiError, ApiErrorKind, Fetched, ObjectStore};
 
 #[derive(Debug, Clone)]
@@ -51,19 +53,43 @@ impl ObjectStore for S3Client {
         if let Some(length) = out.content_length.and_then(|l| u64::try_from(l).ok())
             && length > max_bytes
         {
-            return Ok(Fetched::TooLarge(length));
+            return Ok(Fetched::TooLarge(Some(length)));
         }
-        let body = out.body.collect().await.map_err(|e| {
-            ApiError::new(
+        // The announced length may be missing (or wrong): read at most one
+        // byte past the limit, and not for longer than a call may take.
+        let read = tokio::time::timeout(OPERATION_TIMEOUT, read_at_most(out.body, max_bytes));
+        match read.await {
+            Ok(Ok(fetched)) => Ok(fetched),
+            Ok(Err(e)) => Err(ApiError::new(
                 ApiErrorKind::Unavailable,
                 "BodyReadFailed",
                 format!("reading s3://{bucket}/{key} failed: {e}"),
-            )
-        })?;
-        let bytes = body.into_bytes();
-        if bytes.len() as u64 > max_bytes {
-            return Ok(Fetched::TooLarge(bytes.len() as u64));
+            )),
+            Err(_) => Err(ApiError::new(
+                ApiErrorKind::Unavailable,
+                "Timeout",
+                format!(
+                    "reading s3://{bucket}/{key} took longer than {} s",
+                    OPERATION_TIMEOUT.as_secs()
+                ),
+            )),
         }
-        Ok(Fetched::Body(bytes.to_vec()))
     }
+}
+
+/// Reads a body up to `max_bytes`; a body longer than that is `TooLarge`
+/// after at most `max_bytes + 1` bytes (rounded up to the chunk that brings
+/// them).
+async fn read_at_most(
+    mut body: ByteStream,
+    max_bytes: u64,
+) -> Result<Fetched, aws_sdk_s3::primitives::ByteStreamError> {
+    let mut bytes = Vec::new();
+    while let Some(chunk) = body.next().await {
+        bytes.extend_from_slice(&chunk?);
+        if bytes.len() as u64 > max_bytes {
+            return Ok(Fetched::TooLarge(None));
+        }
+    }
+    Ok(Fetched::Body(bytes))
 }

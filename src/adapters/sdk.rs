@@ -2,22 +2,58 @@
 //! start-up, the classification of its errors into [`ApiError`]s, and its
 //! timestamps.
 
+use std::time::Duration;
+
+use aws_config::timeout::TimeoutConfig;
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
 use crate::ports::{ApiError, ApiErrorKind};
 
+/// Time limits of every SDK call, well under the functions' own (30 s for the
+/// tasks, 60 s for deploy-trigger, which makes at most two calls per request,
+/// eight requests at a time): a stalled connection becomes a retryable
+/// `ServiceUnavailable` ("Timeout"), never a function time-out. A task makes
+/// at most three calls in a row (describe, create or update, describe).
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
+/// One attempt of a call.
+pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(4);
+/// A call with all its retries.
+pub const OPERATION_TIMEOUT: Duration = Duration::from_secs(8);
+
 /// The shared SDK configuration (region, credentials, endpoint overrides such
-/// as `AWS_ENDPOINT_URL_PERSONALIZE`), loaded once at start-up.
+/// as `AWS_ENDPOINT_URL_PERSONALIZE`, the time limits above), loaded once at
+/// start-up.
 pub async fn load_aws_config() -> aws_config::SdkConfig {
     aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .timeout_config(timeouts())
         .load()
         .await
 }
 
-fn kind_of_code(code: &str) -> Option<ApiErrorKind> {
+pub(crate) fn timeouts() -> TimeoutConfig {
+    TimeoutConfig::builder()
+        .connect_timeout(CONNECT_TIMEOUT)
+        .operation_attempt_timeout(ATTEMPT_TIMEOUT)
+        .operation_timeout(OPERATION_TIMEOUT)
+        .build()
+}
+
+/// Whether an error message speaks of the request rate rather than of a
+/// resource quota. Personalize answers both with `LimitExceededException`:
+/// "The limit on the number of requests per second has been exceeded." for
+/// the first, "More than 5 resources in ACTIVE state..." for the second.
+fn speaks_of_request_rate(message: &str) -> bool {
+    let message = message.to_ascii_lowercase();
+    ["per second", "rate exceeded", "request rate", "throttl", "too many requests"]
+        .iter()
+        .any(|words| message.contains(words))
+}
+
+fn kind_of_code(code: &str, message: &str) -> Option<ApiErrorKind> {
     Some(match code {
+        "LimitExceededException" if speaks_of_request_rate(message) => ApiErrorKind::Throttled,
         "ResourceNotFoundException"
         | "NoSuchKey"
         | "NoSuchVersion"
@@ -64,7 +100,7 @@ where
             let e = service.err();
             let code = e.code().unwrap_or("").to_string();
             let message = e.message().unwrap_or("").to_string();
-            let kind = kind_of_code(&code).unwrap_or(match status {
+            let kind = kind_of_code(&code, &message).unwrap_or(match status {
                 Some(404) => ApiErrorKind::NotFound,
                 Some(429) => ApiErrorKind::Throttled,
                 Some(s) if s >= 500 => ApiErrorKind::Unavailable,

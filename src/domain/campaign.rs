@@ -1,6 +1,7 @@
 //! What Personalize reports about a campaign (DescribeCampaign), without SDK
 //! types, and how it compares with a deployment request.
 
+use std::collections::BTreeMap;
 use std::fmt;
 
 use chrono::{DateTime, Utc};
@@ -174,10 +175,13 @@ fn serves_version(request: &DeploymentRequest, serving: Option<&str>) -> bool {
 
 fn config_differences(desired: &CampaignConfig, current: &CampaignConfig, out: &mut Vec<String>) {
     if let Some(want) = &desired.item_exploration_config {
-        let have = current.item_exploration_config.clone().unwrap_or_default();
-        if &have != want {
-            out.push(format!("itemExplorationConfig {have:?} -> {want:?}"));
-        }
+        map_differences(
+            "itemExplorationConfig",
+            want,
+            current.item_exploration_config.as_ref(),
+            |want, have| same_number_or_text(want, have),
+            out,
+        );
     }
     if let Some(want) = desired.enable_metadata_with_recommendations {
         let have = current
@@ -196,15 +200,50 @@ fn config_differences(desired: &CampaignConfig, current: &CampaignConfig, out: &
         }
     }
     if let Some(want) = &desired.ranking_influence {
-        let have = current.ranking_influence.clone().unwrap_or_default();
-        if &have != want {
-            out.push(format!("rankingInfluence {have:?} -> {want:?}"));
+        map_differences(
+            "rankingInfluence",
+            want,
+            current.ranking_influence.as_ref(),
+            |want, have| want == have,
+            out,
+        );
+    }
+}
+
+/// The members of a map the request gives that the campaign does not have
+/// with an equal value. Members the request leaves out are not compared: the
+/// service may fill in defaults of its own.
+fn map_differences<V: PartialEq + fmt::Debug>(
+    name: &str,
+    want: &BTreeMap<String, V>,
+    have: Option<&BTreeMap<String, V>>,
+    equal: impl Fn(&V, &V) -> bool,
+    out: &mut Vec<String>,
+) {
+    for (key, want) in want {
+        match have.and_then(|have| have.get(key)) {
+            Some(have) if equal(want, have) => {}
+            Some(have) => out.push(format!("{name}.{key} {have:?} -> {want:?}")),
+            None => out.push(format!("{name}.{key} (none) -> {want:?}")),
         }
     }
 }
 
+/// Whether two configuration values are the same: equal text, or numbers
+/// that are equal as numbers (the service may write `"0.30"` as `"0.3"`).
+pub fn same_number_or_text(a: &str, b: &str) -> bool {
+    if a == b {
+        return true;
+    }
+    match (a.trim().parse::<f64>(), b.trim().parse::<f64>()) {
+        (Ok(x), Ok(y)) => x.is_finite() && x == y,
+        _ => false,
+    }
+}
+
 /// The full configuration to send with UpdateCampaign: what the campaign has,
-/// with every member the request gives replacing the current one. Sending the
+/// with every member the request gives replacing the current one (for the
+/// two maps, every key it gives; the others keep their values). Sending the
 /// full configuration avoids depending on the service's undocumented
 /// merge-or-replace behaviour for a partial one. `None` when the request gives
 /// no configuration (the campaign keeps its own).
@@ -214,8 +253,11 @@ pub fn merged_config(
 ) -> Option<CampaignConfig> {
     let desired = desired?;
     let mut merged = current.cloned().unwrap_or_default();
-    if desired.item_exploration_config.is_some() {
-        merged.item_exploration_config = desired.item_exploration_config.clone();
+    if let Some(want) = &desired.item_exploration_config {
+        merged
+            .item_exploration_config
+            .get_or_insert_with(BTreeMap::new)
+            .extend(want.clone());
     }
     if desired.enable_metadata_with_recommendations.is_some() {
         merged.enable_metadata_with_recommendations = desired.enable_metadata_with_recommendations;
@@ -223,8 +265,11 @@ pub fn merged_config(
     if desired.sync_with_latest_solution_version.is_some() {
         merged.sync_with_latest_solution_version = desired.sync_with_latest_solution_version;
     }
-    if desired.ranking_influence.is_some() {
-        merged.ranking_influence = desired.ranking_influence.clone();
+    if let Some(want) = &desired.ranking_influence {
+        merged
+            .ranking_influence
+            .get_or_insert_with(BTreeMap::new)
+            .extend(want.clone());
     }
     Some(merged)
 }

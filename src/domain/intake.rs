@@ -173,7 +173,7 @@ impl Manifest {
             raw: rule.into_bytes(),
         };
         if let Some(size) = self.size.filter(|size| *size > MANIFEST_MAX_BYTES) {
-            return Ok(rejected(key, too_large(size)));
+            return Ok(rejected(key, too_large(Some(size))));
         }
         for candidate in std::iter::once(key).chain(&self.fallback_key) {
             let fetched = store
@@ -202,8 +202,12 @@ impl Manifest {
     }
 }
 
-fn too_large(size: u64) -> String {
-    format!("is {size} bytes; a manifest may be at most {MANIFEST_MAX_BYTES} bytes (256 KiB)")
+fn too_large(size: Option<u64>) -> String {
+    let size = match size {
+        Some(size) => format!("is {size} bytes"),
+        None => format!("is more than {MANIFEST_MAX_BYTES} bytes"),
+    };
+    format!("{size}; a manifest may be at most {MANIFEST_MAX_BYTES} bytes (256 KiB)")
 }
 
 /// Reads a source's request and plans its execution.

@@ -45,6 +45,10 @@ pub enum DeploymentStatus {
     Rejected,
     TimedOut,
     Unchanged,
+    Superseded,
+    Aborted,
+    ExecutionTimedOut,
+    ExecutionFailed,
 }
 
 impl DeploymentStatus {
@@ -54,6 +58,10 @@ impl DeploymentStatus {
             Outcome::Unchanged => DeploymentStatus::Unchanged,
             Outcome::Rejected => DeploymentStatus::Rejected,
             Outcome::TimedOut => DeploymentStatus::TimedOut,
+            Outcome::Superseded => DeploymentStatus::Superseded,
+            Outcome::Aborted => DeploymentStatus::Aborted,
+            Outcome::ExecutionTimedOut => DeploymentStatus::ExecutionTimedOut,
+            Outcome::ExecutionFailed => DeploymentStatus::ExecutionFailed,
             Outcome::Failed | Outcome::Deleted | Outcome::InProgress => DeploymentStatus::Failed,
         }
     }
@@ -65,6 +73,10 @@ impl DeploymentStatus {
             DeploymentStatus::Rejected => "REJECTED",
             DeploymentStatus::TimedOut => "TIMED_OUT",
             DeploymentStatus::Unchanged => "UNCHANGED",
+            DeploymentStatus::Superseded => "SUPERSEDED",
+            DeploymentStatus::Aborted => "ABORTED",
+            DeploymentStatus::ExecutionTimedOut => "EXECUTION_TIMED_OUT",
+            DeploymentStatus::ExecutionFailed => "EXECUTION_FAILED",
         }
     }
 
@@ -75,6 +87,10 @@ impl DeploymentStatus {
             DeploymentStatus::Rejected => "Campaign Deployment Rejected",
             DeploymentStatus::TimedOut => "Campaign Deployment Timed Out",
             DeploymentStatus::Unchanged => "Campaign Deployment Unchanged",
+            DeploymentStatus::Superseded => "Campaign Deployment Superseded",
+            DeploymentStatus::Aborted => "Campaign Deployment Aborted",
+            DeploymentStatus::ExecutionTimedOut => "Campaign Deployment Execution Timed Out",
+            DeploymentStatus::ExecutionFailed => "Campaign Deployment Execution Failed",
         }
     }
 }
@@ -85,6 +101,10 @@ impl DeploymentStatus {
 #[serde(rename_all = "camelCase")]
 pub struct NotificationDetail {
     pub schema_version: String,
+    /// The same for every delivery of this notification, and for no other:
+    /// `<executionArn>#<status>`. SNS and EventBridge deliver at least once;
+    /// consumers deduplicate on it.
+    pub notification_id: String,
     pub status: DeploymentStatus,
     /// The status handler's finer outcome (`ACTIVE`, `FAILED`, `DELETED`, ...).
     pub outcome: Outcome,
@@ -94,6 +114,9 @@ pub struct NotificationDetail {
     pub target_solution_version_arn: Option<String>,
     pub previous_solution_version_arn: Option<String>,
     pub failure_reason: Option<String>,
+    /// For a superseded deployment: the solution version the newer one
+    /// deploys.
+    pub superseded_by: Option<String>,
     /// For a rejected request: every rule it broke.
     pub errors: Vec<FieldError>,
     pub started_at: Option<DateTime<Utc>>,
@@ -113,6 +136,7 @@ pub struct Facts {
     pub target_solution_version_arn: Option<String>,
     pub previous_solution_version_arn: Option<String>,
     pub failure_reason: Option<String>,
+    pub superseded_by: Option<String>,
     pub errors: Vec<FieldError>,
     pub started_at: Option<DateTime<Utc>>,
     pub ended_at: DateTime<Utc>,
@@ -134,6 +158,7 @@ impl Notification {
             source: EVENT_SOURCE.to_string(),
             detail: NotificationDetail {
                 schema_version: SCHEMA_VERSION.to_string(),
+                notification_id: notification_id(facts.execution_arn.as_deref(), status),
                 status,
                 outcome: facts.outcome,
                 campaign_name: facts.campaign_name,
@@ -142,6 +167,7 @@ impl Notification {
                 target_solution_version_arn: facts.target_solution_version_arn,
                 previous_solution_version_arn: facts.previous_solution_version_arn,
                 failure_reason: facts.failure_reason,
+                superseded_by: facts.superseded_by,
                 errors: facts.errors,
                 started_at: facts.started_at,
                 ended_at: facts.ended_at,
@@ -151,6 +177,13 @@ impl Notification {
             },
         }
     }
+}
+
+/// `<executionArn>#<status>`: one id per notification, the same on every
+/// delivery (the fallback notification of the state machine builds it the
+/// same way).
+pub fn notification_id(execution_arn: Option<&str>, status: DeploymentStatus) -> String {
+    format!("{}#{}", execution_arn.unwrap_or("(no execution)"), status.as_str())
 }
 
 fn headline(facts: &Facts) -> String {
@@ -166,6 +199,10 @@ fn headline(facts: &Facts) -> String {
         Outcome::TimedOut => format!("deployment TIMED OUT{op}"),
         Outcome::Unchanged => "already up to date, nothing deployed".to_string(),
         Outcome::Rejected => "deployment request REJECTED".to_string(),
+        Outcome::Superseded => format!("deployment SUPERSEDED{op} by a newer one"),
+        Outcome::Aborted => "deployment ABORTED, execution stopped".to_string(),
+        Outcome::ExecutionTimedOut => "deployment execution TIMED OUT (backstop)".to_string(),
+        Outcome::ExecutionFailed => "deployment execution FAILED before it reported".to_string(),
     }
 }
 
@@ -233,6 +270,9 @@ fn message(facts: &Facts, duration_seconds: Option<f64>) -> String {
     if let Some(reason) = &facts.failure_reason {
         line("Reason:", reason);
     }
+    if let Some(newer) = &facts.superseded_by {
+        line("Superseded by:", newer);
+    }
     if let Some(start) = &facts.started_at {
         line("Started:", &time(start));
     }
@@ -247,6 +287,10 @@ fn message(facts: &Facts, duration_seconds: Option<f64>) -> String {
     if let Some(arn) = &facts.execution_arn {
         line("Execution:", arn);
     }
+    line(
+        "Notification id:",
+        &notification_id(facts.execution_arn.as_deref(), DeploymentStatus::of(facts.outcome)),
+    );
     if !facts.errors.is_empty() {
         let _ = writeln!(out);
         let _ = writeln!(out, "The request was rejected for these reasons:");

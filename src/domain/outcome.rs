@@ -43,6 +43,17 @@ pub enum Outcome {
     Unchanged,
     /// The request was rejected before anything was deployed.
     Rejected,
+    /// A newer deployment of the campaign, toward another target, started
+    /// after this one: it decides what the campaign serves.
+    Superseded,
+    /// The execution was stopped (StopExecution) before it reported.
+    Aborted,
+    /// The execution reached its own time limit (the backstop) before it
+    /// reported.
+    ExecutionTimedOut,
+    /// The execution failed with an error no Catch sees (such as the history
+    /// limit) before it reported.
+    ExecutionFailed,
 }
 
 impl Outcome {
@@ -64,6 +75,10 @@ impl Outcome {
             Outcome::TimedOut => "TIMED_OUT",
             Outcome::Unchanged => "UNCHANGED",
             Outcome::Rejected => "REJECTED",
+            Outcome::Superseded => "SUPERSEDED",
+            Outcome::Aborted => "ABORTED",
+            Outcome::ExecutionTimedOut => "EXECUTION_TIMED_OUT",
+            Outcome::ExecutionFailed => "EXECUTION_FAILED",
         }
     }
 }

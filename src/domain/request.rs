@@ -108,6 +108,8 @@ impl Rejection {
     }
 }
 
+const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
+
 const TOP_FIELDS: &[&str] = &[
     "campaignName",
     "solutionVersionArn",
@@ -125,7 +127,9 @@ const TAG_FIELDS: &[&str] = &["tagKey", "tagValue"];
 
 impl DeploymentRequest {
     /// Parses and validates a request from raw JSON bytes (an S3 manifest).
+    /// A UTF-8 byte order mark, which several editors write, is skipped.
     pub fn from_slice(body: &[u8]) -> Result<Self, Rejection> {
+        let body = body.strip_prefix(UTF8_BOM).unwrap_or(body);
         match serde_json::from_slice::<Value>(body) {
             Ok(value) => Self::from_value(&value),
             Err(e) => Err(Rejection::single(

@@ -8,7 +8,7 @@ use super::campaign::{Campaign, Status};
 use super::notification::{Facts, Notification, human_duration};
 use super::outcome::{Operation, Outcome};
 use super::request::DeploymentRequest;
-use super::workflow::{Deployment, StatusReport, TaskInput};
+use super::workflow::{Deployment, EndedExecution, StatusReport, TaskInput, WorkflowState};
 use crate::error::Error;
 use crate::ports::Personalize;
 
@@ -49,10 +49,31 @@ impl PollPolicy {
         }
     }
 
+    /// The wait after poll number `attempt`: the backoff, but never so short
+    /// that the polls until the deadline would exceed [`MAX_POLLS`].
+    pub fn wait(&self, attempt: u32) -> u64 {
+        self.backoff(attempt).max(self.shortest_wait())
+    }
+
+    /// The shortest wait that keeps the polls within [`MAX_POLLS`] until the
+    /// deadline (with two to spare: the first poll and the one after it).
+    pub fn shortest_wait(&self) -> u64 {
+        self.deadline_seconds.div_ceil(u64::from(MAX_POLLS - 2)).max(1)
+    }
+
     pub fn deadline(&self, started_at: DateTime<Utc>) -> DateTime<Utc> {
         started_at + Duration::seconds(self.deadline_seconds.min(i64::MAX as u64) as i64)
     }
 }
+
+/// The most status polls an execution makes. A Standard execution fails,
+/// uncatchably and unannounced, at 25,000 history events; a poll costs 9 (Task,
+/// Choice and Wait) plus 3 per retried attempt of its task, so this many polls
+/// stay under the limit even if every poll used all of its retries (the
+/// test of the state machine definition computes it). Waits are lengthened so
+/// that a deadline is reached first ([`PollPolicy::wait`]); the budget is the
+/// guarantee.
+pub const MAX_POLLS: u32 = 720;
 
 /// What DescribeCampaign says about a deployment.
 #[derive(Debug, Clone, PartialEq)]
@@ -61,6 +82,9 @@ pub enum Observation {
     Done,
     Failed(String),
     Deleted(String),
+    /// A newer deployment of the campaign heads to another target: the
+    /// solution version it deploys.
+    Superseded(String),
 }
 
 /// How much older than the deployment's start a record may look and still be
@@ -90,6 +114,9 @@ pub fn observe(
             "the campaign is being deleted (status {})",
             campaign.status
         ));
+    }
+    if let Some(target) = newer_target(request, deployment, campaign) {
+        return Observation::Superseded(target);
     }
     let since = deployment.started_at - Duration::seconds(CLOCK_SKEW_SECONDS);
     let current = |at: Option<DateTime<Utc>>| at.is_none_or(|at| at >= since);
@@ -142,9 +169,66 @@ pub fn observe(
     }
 }
 
+/// The target of a newer create or update of the campaign that heads
+/// elsewhere than the request, if its latest record is one: a record in
+/// progress toward another target (ours, when it runs, goes to the request; an
+/// earlier one had ended before ours was planned), or one started after ours.
+fn newer_target(
+    request: &DeploymentRequest,
+    deployment: &Deployment,
+    campaign: &Campaign,
+) -> Option<String> {
+    let (in_progress, created_at, target, differs) = match &campaign.latest_update {
+        Some(update) => (
+            update.status.is_creating(),
+            update.created_at,
+            update.solution_version_arn.as_deref(),
+            !update.differences(request).is_empty(),
+        ),
+        None => (
+            campaign.status.is_creating(),
+            campaign.created_at,
+            campaign.solution_version_arn.as_deref(),
+            !campaign.differences(request).is_empty(),
+        ),
+    };
+    let newer = in_progress || created_at.is_some_and(|at| at > deployment.started_at);
+    (differs && newer).then(|| target.unwrap_or("(not reported)").to_string())
+}
+
+/// How a deployment ended: its outcome, why, and (when superseded) the
+/// target of the newer deployment.
+#[derive(Debug, Clone, PartialEq)]
+struct End {
+    outcome: Outcome,
+    reason: Option<String>,
+    superseded_by: Option<String>,
+}
+
+impl End {
+    fn new(outcome: Outcome) -> End {
+        End {
+            outcome,
+            reason: None,
+            superseded_by: None,
+        }
+    }
+
+    fn because(outcome: Outcome, reason: String) -> End {
+        End {
+            reason: Some(reason),
+            ..End::new(outcome)
+        }
+    }
+}
+
 /// One CampaignStatus poll: decides from the state (rejected, failed task,
 /// unchanged) or from DescribeCampaign, and builds the notification when the
 /// outcome is final.
+///
+/// The poll only reads, so an answer that says nothing about the deployment
+/// (throttling of any kind, a 5xx, a time-out) is not its end: it polls again,
+/// until the deadline.
 pub async fn poll<P: Personalize>(
     personalize: &P,
     input: &TaskInput,
@@ -153,18 +237,15 @@ pub async fn poll<P: Personalize>(
 ) -> Result<StatusReport, Error> {
     let state = &input.state;
     let attempt = state.status.as_ref().map_or(0, |s| s.attempt) + 1;
+    if let Some(ended) = &state.ended {
+        return Ok(announce(ended, now()));
+    }
     if state.rejected {
-        return Ok(finish(input, Outcome::Rejected, None, attempt, None, now()));
+        return Ok(finish(input, End::new(Outcome::Rejected), attempt, None, now()));
     }
     if let Some(failure) = &state.error {
-        return Ok(finish(
-            input,
-            Outcome::Failed,
-            Some(failure.reason()),
-            attempt,
-            None,
-            now(),
-        ));
+        let end = End::because(Outcome::Failed, failure.reason());
+        return Ok(finish(input, end, attempt, None, now()));
     }
     let request = state
         .request
@@ -175,59 +256,117 @@ pub async fn poll<P: Personalize>(
         .as_ref()
         .ok_or_else(|| Error::InvalidTaskInput("state.deployment is missing".into()))?;
     if deployment.operation == Operation::None {
-        return Ok(finish(
-            input,
-            Outcome::Unchanged,
-            None,
-            attempt,
-            None,
-            now(),
-        ));
+        return Ok(finish(input, End::new(Outcome::Unchanged), attempt, None, now()));
     }
-    let campaign = personalize
+    let described = personalize
         .describe_campaign(&deployment.campaign_arn)
-        .await?;
+        .await;
     let now = now();
-    let observed = Some(campaign.as_ref());
-    let report = match observe(request, deployment, campaign.as_ref()) {
-        Observation::Done => finish(input, Outcome::Active, None, attempt, observed, now),
-        Observation::Failed(reason) => {
-            finish(input, Outcome::Failed, Some(reason), attempt, observed, now)
+    let campaign = match described {
+        Ok(campaign) => campaign,
+        Err(e) if e.is_transient_for_a_read() => {
+            let what = format!("DescribeCampaign did not answer ({e})");
+            return Ok(not_yet(input, policy, deployment, attempt, None, what, now));
         }
-        Observation::Deleted(reason) => finish(
-            input,
-            Outcome::Deleted,
-            Some(reason),
-            attempt,
-            observed,
-            now,
-        ),
-        Observation::InProgress(what) => {
-            let deadline = policy.deadline(deployment.started_at);
-            if now >= deadline {
-                let reason = format!(
-                    "not finished {} after it started: {what}",
-                    human_duration(policy.deadline_seconds as f64)
-                );
-                finish(
-                    input,
-                    Outcome::TimedOut,
-                    Some(reason),
-                    attempt,
-                    observed,
-                    now,
-                )
-            } else {
-                // Never sleep far past the deadline: the poll after it reports
-                // the time-out promptly.
-                let remaining = (deadline - now).num_seconds().max(1) as u64;
-                let mut report = report(Outcome::InProgress, attempt, observed, None);
-                report.wait_seconds = policy.backoff(attempt).min(remaining);
-                report
-            }
-        }
+        Err(e) => return Err(e.into()),
     };
-    Ok(report)
+    let observed = Some(campaign.as_ref());
+    let end = match observe(request, deployment, campaign.as_ref()) {
+        Observation::InProgress(what) => {
+            return Ok(not_yet(input, policy, deployment, attempt, observed, what, now));
+        }
+        Observation::Done => End::new(Outcome::Active),
+        Observation::Failed(reason) => End::because(Outcome::Failed, reason),
+        Observation::Deleted(reason) => End::because(Outcome::Deleted, reason),
+        Observation::Superseded(target) => End {
+            reason: Some(format!(
+                "a newer deployment of the campaign, to {target}, started after this one"
+            )),
+            superseded_by: Some(target),
+            ..End::new(Outcome::Superseded)
+        },
+    };
+    Ok(finish(input, end, attempt, observed, now))
+}
+
+/// The report of a poll that found the deployment unfinished: wait and poll
+/// again, or, once the deadline has passed (or the poll budget is spent),
+/// TIMED_OUT.
+fn not_yet(
+    input: &TaskInput,
+    policy: &PollPolicy,
+    deployment: &Deployment,
+    attempt: u32,
+    campaign: Option<Option<&Campaign>>,
+    what: String,
+    now: DateTime<Utc>,
+) -> StatusReport {
+    let deadline = policy.deadline(deployment.started_at);
+    if now >= deadline || attempt >= MAX_POLLS {
+        let reason = if now >= deadline {
+            format!(
+                "not finished {} after it started: {what}",
+                human_duration(policy.deadline_seconds as f64)
+            )
+        } else {
+            format!("not finished after {attempt} polls, the most an execution makes: {what}")
+        };
+        return finish(
+            input,
+            End::because(Outcome::TimedOut, reason),
+            attempt,
+            campaign,
+            now,
+        );
+    }
+    // Never sleep far past the deadline: the poll after it reports the
+    // time-out promptly.
+    let remaining = (deadline - now).num_seconds().max(1) as u64;
+    let mut report = report(Outcome::InProgress, attempt, campaign, None);
+    report.wait_seconds = policy.wait(attempt).min(remaining);
+    report
+}
+
+/// The notification of an execution that ended without sending its own (a
+/// stop, the backstop time-out, an error no Catch sees), built from its status
+/// change event and its input, as if that execution had sent it.
+fn announce(ended: &EndedExecution, now: DateTime<Utc>) -> StatusReport {
+    let outcome = match ended.status.as_str() {
+        "ABORTED" => Outcome::Aborted,
+        "TIMED_OUT" => Outcome::ExecutionTimedOut,
+        _ => Outcome::ExecutionFailed,
+    };
+    let what = match outcome {
+        Outcome::Aborted => "the execution was stopped before it reported",
+        Outcome::ExecutionTimedOut => {
+            "the execution reached its time limit (the backstop) before it reported"
+        }
+        _ => "the execution failed with an error no step of it could catch",
+    };
+    let error = [ended.error.as_deref(), ended.cause.as_deref()]
+        .into_iter()
+        .flatten()
+        .filter(|s| !s.is_empty())
+        .collect::<Vec<_>>()
+        .join(": ");
+    let reason = if error.is_empty() {
+        format!("{what}; the campaign may still be changing")
+    } else {
+        format!("{what} ({error}); the campaign may still be changing")
+    };
+    let state = ended
+        .input
+        .as_deref()
+        .and_then(|input| serde_json::from_str::<WorkflowState>(input).ok())
+        .unwrap_or_default();
+    let millis = |ms: Option<i64>| ms.and_then(DateTime::<Utc>::from_timestamp_millis);
+    let ended_input = TaskInput {
+        state,
+        execution_arn: Some(ended.execution_arn.clone()),
+        execution_start_time: millis(ended.start_date),
+    };
+    let ended_at = millis(ended.stop_date).unwrap_or(now);
+    finish(&ended_input, End::because(outcome, reason), 0, None, ended_at)
 }
 
 fn report(
@@ -255,8 +394,7 @@ fn report(
 /// A final report with its notification.
 fn finish(
     input: &TaskInput,
-    outcome: Outcome,
-    failure_reason: Option<String>,
+    end: End,
     attempt: u32,
     campaign: Option<Option<&Campaign>>,
     now: DateTime<Utc>,
@@ -264,6 +402,11 @@ fn finish(
     let state = &input.state;
     let deployment: Option<&Deployment> = state.deployment.as_ref();
     let request = state.request.as_ref();
+    let End {
+        outcome,
+        reason: failure_reason,
+        superseded_by,
+    } = end;
     let mut report = report(outcome, attempt, campaign, failure_reason.clone());
     report.notification = Some(Notification::build(Facts {
         outcome,
@@ -281,6 +424,7 @@ fn finish(
         previous_solution_version_arn: deployment
             .and_then(|d| d.previous_solution_version_arn.clone()),
         failure_reason,
+        superseded_by,
         errors: state.errors.clone(),
         started_at: input
             .execution_start_time

@@ -43,6 +43,34 @@ pub struct WorkflowState {
     /// A task error caught by the state machine (`Catch` with `ResultPath: $.error`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<TaskFailure>,
+    /// Set only in an announcement: the execution that ended without
+    /// reporting (the `detail` of its "Step Functions Execution Status Change"
+    /// event).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ended: Option<EndedExecution>,
+}
+
+/// The `detail` of a "Step Functions Execution Status Change" event, as far as
+/// the announcement of an execution that ended without reporting needs it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EndedExecution {
+    pub execution_arn: String,
+    /// `ABORTED`, `TIMED_OUT` or `FAILED`.
+    pub status: String,
+    /// Epoch milliseconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start_date: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stop_date: Option<i64>,
+    /// The execution's input, as a JSON string (the [`WorkflowState`] that
+    /// deploy-trigger made).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cause: Option<String>,
 }
 
 impl WorkflowState {

@@ -422,7 +422,7 @@ async fn get_object_refuses_a_large_object_and_reports_a_missing_one() {
     let s3 = S3Client::new(mock_client!(aws_sdk_s3, [&rule]));
     assert_eq!(
         s3.get_object("b", "k", None, 1024).await.unwrap(),
-        Fetched::TooLarge(5000)
+        Fetched::TooLarge(Some(5000))
     );
 
     let rule = mock!(aws_sdk_s3::Client::get_object)
@@ -474,4 +474,115 @@ async fn limit_exceeded_is_retried_as_throttling_then_reported_as_a_limit() {
     assert_eq!(rule.num_calls(), 3);
     assert_eq!(e.kind, ApiErrorKind::LimitExceeded);
     assert!(!personalize_deployer::Error::from(e).is_retryable());
+}
+
+#[tokio::test]
+async fn a_rate_limit_is_throttling_and_only_a_quota_is_a_limit() {
+    // Personalize answers both with LimitExceededException; the message tells
+    // them apart.
+    let answer = |message: &str| {
+        Some(format!(
+            r#"{{"__type":"LimitExceededException","message":"{message}"}}"#
+        ))
+    };
+    for (message, kind, error_type) in [
+        (
+            "The limit on the number of requests per second has been exceeded.",
+            ApiErrorKind::Throttled,
+            "Throttled",
+        ),
+        (
+            "Cannot create a campaign. More than 5 resources in ACTIVE state. Please delete some and try again.",
+            ApiErrorKind::LimitExceeded,
+            "LimitExceeded",
+        ),
+    ] {
+        let rule = mock!(aws_sdk_personalize::Client::create_campaign)
+            .sequence()
+            .http_status(400, answer(message))
+            .times(3)
+            .build();
+        let e = retrying_client(&rule)
+            .create_campaign(&NewCampaign {
+                name: "c".into(),
+                solution_version_arn: SV1.into(),
+                min_provisioned_tps: 1,
+                config: None,
+                tags: Vec::new(),
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(e.kind, kind, "{message}");
+        let error = personalize_deployer::Error::from(e);
+        assert_eq!(error.error_type(), error_type);
+        assert_eq!(error.is_retryable(), kind == ApiErrorKind::Throttled);
+    }
+}
+
+#[tokio::test]
+async fn get_object_stops_past_the_limit_when_no_length_is_announced() {
+    let rule = mock!(aws_sdk_s3::Client::get_object).then_output(|| {
+        GetObjectOutput::builder()
+            .body(ByteStream::from(vec![b' '; 5000]))
+            .build()
+    });
+    let s3 = S3Client::new(mock_client!(aws_sdk_s3, [&rule]));
+    assert_eq!(
+        s3.get_object("b", "k", None, 1024).await.unwrap(),
+        Fetched::TooLarge(None)
+    );
+    let rule = mock!(aws_sdk_s3::Client::get_object).then_output(|| {
+        GetObjectOutput::builder()
+            .body(ByteStream::from_static(b"{}"))
+            .build()
+    });
+    let s3 = S3Client::new(mock_client!(aws_sdk_s3, [&rule]));
+    assert_eq!(
+        s3.get_object("b", "k", None, 1024).await.unwrap(),
+        Fetched::Body(b"{}".to_vec())
+    );
+}
+
+#[tokio::test]
+async fn every_call_has_time_limits_well_under_the_functions_timeout() {
+    use personalize_deployer::adapters::{ATTEMPT_TIMEOUT, OPERATION_TIMEOUT};
+    let config = personalize_deployer::adapters::load_aws_config().await;
+    let timeouts = config.timeout_config().expect("time limits");
+    assert_eq!(timeouts.operation_timeout(), Some(OPERATION_TIMEOUT));
+    assert_eq!(timeouts.operation_attempt_timeout(), Some(ATTEMPT_TIMEOUT));
+    assert!(timeouts.connect_timeout().is_some());
+    // A task makes at most three calls in a row within its 30 s.
+    assert!(OPERATION_TIMEOUT * 3 < Duration::from_secs(30));
+}
+
+#[tokio::test]
+async fn a_stalled_connection_is_a_retryable_time_out_not_a_hang() {
+    // A server that accepts and never answers.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let held = tokio::spawn(async move {
+        let mut open = Vec::new();
+        while let Ok((socket, _)) = listener.accept().await {
+            open.push(socket);
+        }
+    });
+    let config = aws_sdk_personalize::Config::builder()
+        .behavior_version(aws_sdk_personalize::config::BehaviorVersion::latest())
+        .region(aws_sdk_personalize::config::Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_personalize::config::Credentials::for_tests())
+        .endpoint_url(format!("http://{address}"))
+        .timeout_config(
+            aws_smithy_types::timeout::TimeoutConfig::builder()
+                .operation_attempt_timeout(Duration::from_millis(200))
+                .operation_timeout(Duration::from_millis(500))
+                .build(),
+        )
+        .build();
+    let client = PersonalizeClient::new(aws_sdk_personalize::Client::from_conf(config));
+    let e = client.describe_campaign(CAMPAIGN_ARN).await.unwrap_err();
+    assert_eq!((e.kind, e.code.as_str()), (ApiErrorKind::Unavailable, "Timeout"));
+    let error = personalize_deployer::Error::from(e);
+    assert_eq!(error.error_type(), "ServiceUnavailable");
+    assert!(error.is_retryable());
+    held.abort();
 }

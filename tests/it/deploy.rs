@@ -117,6 +117,32 @@ fn fields_the_request_leaves_out_are_kept_not_compared() {
         config.item_exploration_config.unwrap()["explorationWeight"],
         "0.3"
     );
+
+    // Within the two maps too: the keys the request gives replace the
+    // campaign's, the others keep their values.
+    let mut r = request_for(SV2);
+    r.campaign_config = Some(CampaignConfig {
+        item_exploration_config: Some(BTreeMap::from([(
+            "explorationWeight".to_string(),
+            "0.5".to_string(),
+        )])),
+        ..CampaignConfig::default()
+    });
+    let Plan::Update { change, changes, .. } = plan(&r, Some(&current)).unwrap() else {
+        panic!()
+    };
+    assert!(
+        changes.contains(&"itemExplorationConfig.explorationWeight \"0.3\" -> \"0.5\"".to_string()),
+        "{changes:?}"
+    );
+    let exploration = change.config.unwrap().item_exploration_config.unwrap();
+    assert_eq!(
+        exploration,
+        BTreeMap::from([
+            ("explorationItemAgeCutOff".to_string(), "30".to_string()),
+            ("explorationWeight".to_string(), "0.5".to_string()),
+        ])
+    );
 }
 
 #[test]

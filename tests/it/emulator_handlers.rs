@@ -318,31 +318,28 @@ async fn throttling_and_server_errors_are_absorbed_by_the_sdk_retries() {
         .faults(json!({"throttleNext": 2, "throttleError": "LimitExceededException"}))
         .await;
     assert_eq!(flow.poll().await.outcome, Outcome::InProgress);
-    // Beyond the retries, the error keeps its retryable name.
-    local
-        .faults(json!({"throttleNext": 3, "throttleError": "ThrottlingException"}))
-        .await;
-    let err = poll(
-        &local.personalize,
-        &flow.input,
-        &PollPolicy::default(),
-        Utc::now,
-    )
-    .await
-    .unwrap_err();
-    assert_eq!(err.error_type(), "Throttled");
-    local
-        .faults(json!({"errorNext": 3, "errorStatus": 503}))
-        .await;
-    let err = poll(
-        &local.personalize,
-        &flow.input,
-        &PollPolicy::default(),
-        Utc::now,
-    )
-    .await
-    .unwrap_err();
-    assert_eq!(err.error_type(), "ServiceUnavailable");
+    // Beyond the SDK's retries a poll still does not end the deployment: it
+    // polls again (the deployment goes on meanwhile).
+    for faults in [
+        json!({"throttleNext": 3, "throttleError": "ThrottlingException"}),
+        json!({"throttleNext": 3, "throttleError": "LimitExceededException"}),
+        json!({"errorNext": 3, "errorStatus": 503}),
+    ] {
+        local.faults(faults.clone()).await;
+        let report = poll(
+            &local.personalize,
+            &flow.input,
+            &PollPolicy::default(),
+            Utc::now,
+        )
+        .await
+        .unwrap();
+        assert_eq!(report.outcome, Outcome::InProgress, "{faults}");
+        assert!(report.wait_seconds > 0);
+    }
+    // The next poll reads the campaign again and sees it deployed.
+    local.advance(700.0).await;
+    assert_eq!(flow.poll().await.outcome, Outcome::Active);
 }
 
 #[tokio::test]

@@ -274,6 +274,7 @@ async fn a_successful_update_is_notified_with_every_fact() {
         detail,
         json!({
             "schemaVersion": "1",
+            "notificationId": "arn:aws:states:us-east-1:111122223333:execution:personalize-deployer:movie-recs-9b1c0c1f2a3d4e5f60718293a4b5c6d7#SUCCEEDED",
             "status": "SUCCEEDED",
             "outcome": "ACTIVE",
             "campaignName": "movie-recs",
@@ -282,6 +283,7 @@ async fn a_successful_update_is_notified_with_every_fact() {
             "targetSolutionVersionArn": SV2,
             "previousSolutionVersionArn": SV1,
             "failureReason": null,
+            "supersededBy": null,
             "errors": [],
             "startedAt": "2026-11-22T10:30:01.250Z",
             "endedAt": "2026-11-22T10:42:36Z",
@@ -432,16 +434,45 @@ async fn subjects_fit_sns_rules_whatever_the_input() {
 }
 
 #[tokio::test]
-async fn describe_failures_are_errors_the_workflow_can_retry() {
-    let fake = FakePersonalize::describing(vec![Err(api_error(
-        ApiErrorKind::Throttled,
-        "ThrottlingException",
-    ))]);
-    let err = poll(&fake, &update_input(), &policy(), at(1))
+async fn a_poll_that_cannot_read_the_campaign_polls_again_until_the_deadline() {
+    // The poll only reads: throttling of either kind, a 5xx or a time-out says
+    // nothing about the deployment, which may well be succeeding.
+    for (kind, code) in [
+        (ApiErrorKind::Throttled, "ThrottlingException"),
+        (ApiErrorKind::Throttled, "LimitExceededException"),
+        (ApiErrorKind::LimitExceeded, "LimitExceededException"),
+        (ApiErrorKind::Unavailable, "ServiceUnavailable"),
+        (ApiErrorKind::Unavailable, "Timeout"),
+    ] {
+        let fake = FakePersonalize::describing(vec![Err(api_error(kind, code))]);
+        let report = poll(&fake, &update_input(), &policy(), at(600))
+            .await
+            .unwrap();
+        assert_eq!(report.outcome, Outcome::InProgress, "{code}");
+        assert!(!report.is_final && report.notification.is_none());
+        // The sample input has made two polls: this is the third.
+        assert_eq!((report.attempt, report.wait_seconds), (3, 120), "{code}");
+
+        let fake = FakePersonalize::describing(vec![Err(api_error(kind, code))]);
+        let report = poll(&fake, &update_input(), &policy(), at(3600))
+            .await
+            .unwrap();
+        assert_eq!(report.outcome, Outcome::TimedOut, "{code}");
+        let reason = report.failure_reason.unwrap();
+        assert!(
+            reason.contains("not finished 1h 0m 0s after it started: DescribeCampaign did not answer"),
+            "{reason}"
+        );
+        assert!(reason.contains(code), "{reason}");
+    }
+    // An error that will not go away (access denied) is the task's error.
+    let fake =
+        FakePersonalize::describing(vec![Err(api_error(ApiErrorKind::Other, "AccessDeniedException"))]);
+    let err = poll(&fake, &update_input(), &policy(), at(600))
         .await
         .unwrap_err();
-    assert_eq!(err.error_type(), "Throttled");
-    assert!(err.is_retryable());
+    assert_eq!(err.error_type(), "AwsError");
+    assert!(!err.is_retryable());
 }
 
 #[tokio::test]
@@ -453,4 +484,195 @@ async fn the_handler_reads_the_sample_input() {
         .unwrap();
     assert_eq!(report.outcome, Outcome::Active);
     assert_eq!(fake.calls(), vec![format!("describe {CAMPAIGN_ARN}")]);
+}
+
+/// The campaign as a newer deployment to `version` leaves it: its update
+/// record in `status`, created `seconds` after ours started.
+fn overtaken(version: &str, status: Status, seconds: i64) -> Campaign {
+    let mut c = promoted();
+    let mut u = update_record(version, 2, status);
+    u.config = target().campaign_config;
+    u.created_at = Some(started() + chrono::Duration::seconds(seconds));
+    c.latest_update = Some(u);
+    if c.latest_update.as_ref().unwrap().status == Status::Active {
+        c.solution_version_arn = Some(version.into());
+    }
+    c
+}
+
+const SV3: &str = "arn:aws:personalize:us-east-1:111122223333:solution/movies/9c0d1e2f";
+
+#[test]
+fn a_newer_deployment_to_another_version_supersedes_this_one() {
+    // The newer update runs (it started while ours ran, or just after ours
+    // finished), or has already finished: either way ours is over.
+    for (status, seconds) in [
+        (Status::CreatePending, 400),
+        (Status::CreateInProgress, 900),
+        (Status::Active, 900),
+        (Status::CreateFailed, 900),
+    ] {
+        assert_eq!(
+            observe(&target(), &deployment(), Some(&overtaken(SV3, status.clone(), seconds))),
+            Observation::Superseded(SV3.into()),
+            "{status}"
+        );
+    }
+}
+
+#[test]
+fn an_earlier_or_identical_deployment_does_not_supersede_this_one() {
+    // An update to SV3 that ended before ours started is earlier work (ours
+    // has not shown up yet).
+    let earlier = overtaken(SV3, Status::Active, -600);
+    assert!(matches!(
+        observe(&target(), &deployment(), Some(&earlier)),
+        Observation::InProgress(_)
+    ));
+    // A newer request for the same target is not another target.
+    let same = overtaken(SV2, Status::CreateInProgress, 900);
+    assert!(matches!(
+        observe(&target(), &deployment(), Some(&same)),
+        Observation::InProgress(_)
+    ));
+}
+
+#[tokio::test]
+async fn a_superseded_deployment_ends_at_once_naming_the_newer_target() {
+    let report = poll_with(Some(overtaken(SV3, Status::CreateInProgress, 400)), at(420)).await;
+    assert_eq!(report.outcome, Outcome::Superseded);
+    assert!(report.is_final && !report.succeeded);
+    let n = report.notification.unwrap();
+    assert_eq!(n.detail_type, "Campaign Deployment Superseded");
+    assert_eq!(n.detail.status, DeploymentStatus::Superseded);
+    assert_eq!(n.detail.superseded_by.as_deref(), Some(SV3));
+    assert_eq!(
+        n.subject,
+        "Personalize campaign movie-recs: deployment SUPERSEDED (UPDATE) by a newer one"
+    );
+    assert!(n.message.contains(&format!("Superseded by:    {SV3}")), "{}", n.message);
+}
+
+#[test]
+fn served_means_the_members_the_request_gives_equal_as_the_service_reports_them() {
+    // The request gives explorationWeight "0.3" and explorationItemAgeCutOff "30".
+    let mut c = active_campaign(&target());
+    let reported = |pairs: &[(&str, &str)]| {
+        Some(
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        )
+    };
+    c.config.as_mut().unwrap().item_exploration_config = reported(&[
+        ("explorationWeight", "0.30"),
+        ("explorationItemAgeCutOff", "30.0"),
+        ("aDefaultTheServiceAdds", "1"),
+    ]);
+    assert_eq!(observe(&target(), &deployment(), Some(&c)), Observation::Done);
+    c.config.as_mut().unwrap().item_exploration_config =
+        reported(&[("explorationWeight", "0.35"), ("explorationItemAgeCutOff", "30")]);
+    assert_eq!(
+        observe(&target(), &deployment(), Some(&c)),
+        Observation::InProgress(
+            "the campaign is ACTIVE but does not serve the request yet \
+             (itemExplorationConfig.explorationWeight \"0.35\" -> \"0.3\")"
+                .into()
+        )
+    );
+    c.config.as_mut().unwrap().item_exploration_config = reported(&[("explorationWeight", "0.3")]);
+    assert!(matches!(
+        observe(&target(), &deployment(), Some(&c)),
+        Observation::InProgress(what) if what.contains("itemExplorationConfig.explorationItemAgeCutOff (none) -> \"30\"")
+    ));
+}
+
+#[test]
+fn no_allowed_parameters_let_an_execution_poll_more_than_its_budget() {
+    use personalize_deployer::domain::status::MAX_POLLS;
+    // The densest schedule the parameters allow, with the longest deadline:
+    // the waits are lengthened so that the deadline comes first.
+    for deadline_seconds in [60, 3600, 10_800, 43_200] {
+        let policy = PollPolicy {
+            initial_seconds: 1,
+            max_seconds: 1,
+            backoff_rate: 1.0,
+            deadline_seconds,
+        };
+        let (mut elapsed, mut polls) = (0u64, 0u32);
+        while elapsed < deadline_seconds {
+            polls += 1;
+            elapsed += policy.wait(polls);
+        }
+        polls += 1; // the poll at the deadline, which times out
+        assert!(polls <= MAX_POLLS, "{deadline_seconds} s: {polls} polls");
+    }
+    // The default schedule is not touched.
+    let default = PollPolicy::default();
+    assert_eq!((1..=4).map(|a| default.wait(a)).collect::<Vec<_>>(), vec![30, 60, 120, 120]);
+}
+
+#[tokio::test]
+async fn the_poll_budget_ends_a_deployment_as_timed_out_even_before_its_deadline() {
+    use personalize_deployer::domain::status::MAX_POLLS;
+    let mut input = update_input();
+    input.state.status.as_mut().unwrap().attempt = MAX_POLLS - 1;
+    let fake = FakePersonalize::describing(vec![Ok(Some(updating(Status::CreateInProgress)))]);
+    let report = poll(&fake, &input, &policy(), at(600)).await.unwrap();
+    assert_eq!(report.outcome, Outcome::TimedOut);
+    assert!(
+        report
+            .failure_reason
+            .unwrap()
+            .contains(&format!("not finished after {MAX_POLLS} polls")),
+    );
+}
+
+#[tokio::test]
+async fn an_execution_that_ended_without_reporting_is_announced_from_its_event() {
+    // What the AnnounceUnreportedEnds rule starts: {"ended": <the event's detail>}.
+    let event = event("execution-aborted.json");
+    let announcer = "arn:aws:states:us-east-1:111122223333:execution:personalize-deployer:0b3c";
+    let announcement = |status: &str, error: serde_json::Value| {
+        let mut ended = event["detail"].clone();
+        ended["status"] = json!(status);
+        ended["error"] = error;
+        serde_json::from_value::<TaskInput>(json!({
+            "state": {"ended": ended},
+            "executionArn": announcer,
+            "executionStartTime": "2026-11-22T11:02:41Z",
+        }))
+        .unwrap()
+    };
+    let fake = FakePersonalize::default();
+    for (status, error, outcome, detail_type) in [
+        ("ABORTED", json!(null), Outcome::Aborted, "Campaign Deployment Aborted"),
+        ("TIMED_OUT", json!(null), Outcome::ExecutionTimedOut, "Campaign Deployment Execution Timed Out"),
+        ("FAILED", json!("States.Runtime"), Outcome::ExecutionFailed, "Campaign Deployment Execution Failed"),
+    ] {
+        let report = poll(&fake, &announcement(status, error), &policy(), Utc::now)
+            .await
+            .unwrap();
+        assert_eq!(report.outcome, outcome);
+        assert!(report.is_final && !report.succeeded);
+        let n = report.notification.unwrap();
+        assert_eq!(n.detail_type, detail_type);
+        let d = &n.detail;
+        // As if the ended execution had sent it.
+        let ended = event["detail"]["executionArn"].as_str().unwrap();
+        assert_eq!(d.execution_arn.as_deref(), Some(ended));
+        assert_eq!(d.notification_id, format!("{ended}#{}", d.status.as_str()));
+        assert_eq!(d.campaign_name.as_deref(), Some("movie-recs"));
+        assert_eq!(d.target_solution_version_arn.as_deref(), Some(SV2));
+        assert_eq!(d.started_at.unwrap().to_rfc3339(), "2026-11-22T10:30:01.250+00:00");
+        assert_eq!(d.ended_at.to_rfc3339(), "2026-11-22T11:02:40+00:00");
+        assert!(d.origin.is_some());
+        let reason = d.failure_reason.as_deref().unwrap();
+        assert!(reason.ends_with("the campaign may still be changing"), "{reason}");
+        if status == "FAILED" {
+            assert!(reason.contains("(States.Runtime)"), "{reason}");
+        }
+    }
+    assert!(fake.calls().is_empty(), "an announcement calls no AWS API");
 }

@@ -640,6 +640,20 @@ fn canonical_json_ignores_key_order_and_whitespace() {
 }
 
 #[test]
+fn a_manifest_with_a_byte_order_mark_is_read_as_the_json_after_it() {
+    let json = br#"{"campaignName": "movie-recs", "solutionVersionArn": "arn:aws:personalize:us-east-1:111122223333:solution/movies/1a2b3c4d"}"#;
+    let with_bom = [b"\xEF\xBB\xBF".as_slice(), json].concat();
+    assert_eq!(
+        DeploymentRequest::from_slice(&with_bom).unwrap(),
+        DeploymentRequest::from_slice(json).unwrap()
+    );
+    // Only at the start: anywhere else it is not JSON.
+    let inside = [b"{\xEF\xBB\xBF".as_slice(), &json[1..]].concat();
+    let rejection = DeploymentRequest::from_slice(&inside).unwrap_err();
+    assert!(rejection.errors[0].rule.contains("not valid JSON"), "{rejection}");
+}
+
+#[test]
 fn tag_errors_name_the_original_index_even_after_an_unreadable_tag() {
     let errs = errors(&with(
         &["tags"],
