@@ -82,7 +82,9 @@ impl CampaignConfig {
     /// defaults filled in and numbers in their shortest form (`"0.30"` as
     /// `"0.3"`, `"30.0"` as `"30"`).
     pub fn normalized(mut self) -> CampaignConfig {
-        let exploration = self.item_exploration_config.get_or_insert_with(BTreeMap::new);
+        let exploration = self
+            .item_exploration_config
+            .get_or_insert_with(BTreeMap::new);
         for (key, default) in EXPLORATION_DEFAULTS {
             exploration
                 .entry(key.to_string())
@@ -100,8 +102,10 @@ impl CampaignConfig {
 }
 
 /// The documented defaults of `itemExplorationConfig`.
-pub const EXPLORATION_DEFAULTS: [(&str, &str); 2] =
-    [("explorationWeight", "0.3"), ("explorationItemAgeCutOff", "30")];
+pub const EXPLORATION_DEFAULTS: [(&str, &str); 2] = [
+    ("explorationWeight", "0.3"),
+    ("explorationItemAgeCutOff", "30"),
+];
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Solution {

@@ -46,9 +46,15 @@ pub(crate) fn timeouts() -> TimeoutConfig {
 /// the first, "More than 5 resources in ACTIVE state..." for the second.
 fn speaks_of_request_rate(message: &str) -> bool {
     let message = message.to_ascii_lowercase();
-    ["per second", "rate exceeded", "request rate", "throttl", "too many requests"]
-        .iter()
-        .any(|words| message.contains(words))
+    [
+        "per second",
+        "rate exceeded",
+        "request rate",
+        "throttl",
+        "too many requests",
+    ]
+    .iter()
+    .any(|words| message.contains(words))
 }
 
 fn kind_of_code(code: &str, message: &str) -> Option<ApiErrorKind> {

@@ -183,7 +183,11 @@ impl Notification {
 /// delivery (the fallback notification of the state machine builds it the
 /// same way).
 pub fn notification_id(execution_arn: Option<&str>, status: DeploymentStatus) -> String {
-    format!("{}#{}", execution_arn.unwrap_or("(no execution)"), status.as_str())
+    format!(
+        "{}#{}",
+        execution_arn.unwrap_or("(no execution)"),
+        status.as_str()
+    )
 }
 
 fn headline(facts: &Facts) -> String {
@@ -289,7 +293,10 @@ fn message(facts: &Facts, duration_seconds: Option<f64>) -> String {
     }
     line(
         "Notification id:",
-        &notification_id(facts.execution_arn.as_deref(), DeploymentStatus::of(facts.outcome)),
+        &notification_id(
+            facts.execution_arn.as_deref(),
+            DeploymentStatus::of(facts.outcome),
+        ),
     );
     if !facts.errors.is_empty() {
         let _ = writeln!(out);

@@ -58,7 +58,9 @@ impl PollPolicy {
     /// The shortest wait that keeps the polls within [`MAX_POLLS`] until the
     /// deadline (with two to spare: the first poll and the one after it).
     pub fn shortest_wait(&self) -> u64 {
-        self.deadline_seconds.div_ceil(u64::from(MAX_POLLS - 2)).max(1)
+        self.deadline_seconds
+            .div_ceil(u64::from(MAX_POLLS - 2))
+            .max(1)
     }
 
     pub fn deadline(&self, started_at: DateTime<Utc>) -> DateTime<Utc> {
@@ -241,7 +243,13 @@ pub async fn poll<P: Personalize>(
         return Ok(announce(ended, now()));
     }
     if state.rejected {
-        return Ok(finish(input, End::new(Outcome::Rejected), attempt, None, now()));
+        return Ok(finish(
+            input,
+            End::new(Outcome::Rejected),
+            attempt,
+            None,
+            now(),
+        ));
     }
     if let Some(failure) = &state.error {
         let end = End::because(Outcome::Failed, failure.reason());
@@ -256,7 +264,13 @@ pub async fn poll<P: Personalize>(
         .as_ref()
         .ok_or_else(|| Error::InvalidTaskInput("state.deployment is missing".into()))?;
     if deployment.operation == Operation::None {
-        return Ok(finish(input, End::new(Outcome::Unchanged), attempt, None, now()));
+        return Ok(finish(
+            input,
+            End::new(Outcome::Unchanged),
+            attempt,
+            None,
+            now(),
+        ));
     }
     let described = personalize
         .describe_campaign(&deployment.campaign_arn)
@@ -273,7 +287,9 @@ pub async fn poll<P: Personalize>(
     let observed = Some(campaign.as_ref());
     let end = match observe(request, deployment, campaign.as_ref()) {
         Observation::InProgress(what) => {
-            return Ok(not_yet(input, policy, deployment, attempt, observed, what, now));
+            return Ok(not_yet(
+                input, policy, deployment, attempt, observed, what, now,
+            ));
         }
         Observation::Done => End::new(Outcome::Active),
         Observation::Failed(reason) => End::because(Outcome::Failed, reason),
@@ -366,7 +382,13 @@ fn announce(ended: &EndedExecution, now: DateTime<Utc>) -> StatusReport {
         execution_start_time: millis(ended.start_date),
     };
     let ended_at = millis(ended.stop_date).unwrap_or(now);
-    finish(&ended_input, End::because(outcome, reason), 0, None, ended_at)
+    finish(
+        &ended_input,
+        End::because(outcome, reason),
+        0,
+        None,
+        ended_at,
+    )
 }
 
 fn report(

@@ -580,7 +580,10 @@ async fn a_stalled_connection_is_a_retryable_time_out_not_a_hang() {
         .build();
     let client = PersonalizeClient::new(aws_sdk_personalize::Client::from_conf(config));
     let e = client.describe_campaign(CAMPAIGN_ARN).await.unwrap_err();
-    assert_eq!((e.kind, e.code.as_str()), (ApiErrorKind::Unavailable, "Timeout"));
+    assert_eq!(
+        (e.kind, e.code.as_str()),
+        (ApiErrorKind::Unavailable, "Timeout")
+    );
     let error = personalize_deployer::Error::from(e);
     assert_eq!(error.error_type(), "ServiceUnavailable");
     assert!(error.is_retryable());

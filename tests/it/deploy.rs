@@ -128,7 +128,10 @@ fn fields_the_request_leaves_out_are_kept_not_compared() {
         )])),
         ..CampaignConfig::default()
     });
-    let Plan::Update { change, changes, .. } = plan(&r, Some(&current)).unwrap() else {
+    let Plan::Update {
+        change, changes, ..
+    } = plan(&r, Some(&current)).unwrap()
+    else {
         panic!()
     };
     assert!(

@@ -460,14 +460,18 @@ async fn a_poll_that_cannot_read_the_campaign_polls_again_until_the_deadline() {
         assert_eq!(report.outcome, Outcome::TimedOut, "{code}");
         let reason = report.failure_reason.unwrap();
         assert!(
-            reason.contains("not finished 1h 0m 0s after it started: DescribeCampaign did not answer"),
+            reason.contains(
+                "not finished 1h 0m 0s after it started: DescribeCampaign did not answer"
+            ),
             "{reason}"
         );
         assert!(reason.contains(code), "{reason}");
     }
     // An error that will not go away (access denied) is the task's error.
-    let fake =
-        FakePersonalize::describing(vec![Err(api_error(ApiErrorKind::Other, "AccessDeniedException"))]);
+    let fake = FakePersonalize::describing(vec![Err(api_error(
+        ApiErrorKind::Other,
+        "AccessDeniedException",
+    ))]);
     let err = poll(&fake, &update_input(), &policy(), at(600))
         .await
         .unwrap_err();
@@ -513,7 +517,11 @@ fn a_newer_deployment_to_another_version_supersedes_this_one() {
         (Status::CreateFailed, 900),
     ] {
         assert_eq!(
-            observe(&target(), &deployment(), Some(&overtaken(SV3, status.clone(), seconds))),
+            observe(
+                &target(),
+                &deployment(),
+                Some(&overtaken(SV3, status.clone(), seconds))
+            ),
             Observation::Superseded(SV3.into()),
             "{status}"
         );
@@ -550,7 +558,11 @@ async fn a_superseded_deployment_ends_at_once_naming_the_newer_target() {
         n.subject,
         "Personalize campaign movie-recs: deployment SUPERSEDED (UPDATE) by a newer one"
     );
-    assert!(n.message.contains(&format!("Superseded by:    {SV3}")), "{}", n.message);
+    assert!(
+        n.message.contains(&format!("Superseded by:    {SV3}")),
+        "{}",
+        n.message
+    );
 }
 
 #[test]
@@ -570,9 +582,14 @@ fn served_means_the_members_the_request_gives_equal_as_the_service_reports_them(
         ("explorationItemAgeCutOff", "30.0"),
         ("aDefaultTheServiceAdds", "1"),
     ]);
-    assert_eq!(observe(&target(), &deployment(), Some(&c)), Observation::Done);
-    c.config.as_mut().unwrap().item_exploration_config =
-        reported(&[("explorationWeight", "0.35"), ("explorationItemAgeCutOff", "30")]);
+    assert_eq!(
+        observe(&target(), &deployment(), Some(&c)),
+        Observation::Done
+    );
+    c.config.as_mut().unwrap().item_exploration_config = reported(&[
+        ("explorationWeight", "0.35"),
+        ("explorationItemAgeCutOff", "30"),
+    ]);
     assert_eq!(
         observe(&target(), &deployment(), Some(&c)),
         Observation::InProgress(
@@ -610,7 +627,10 @@ fn no_allowed_parameters_let_an_execution_poll_more_than_its_budget() {
     }
     // The default schedule is not touched.
     let default = PollPolicy::default();
-    assert_eq!((1..=4).map(|a| default.wait(a)).collect::<Vec<_>>(), vec![30, 60, 120, 120]);
+    assert_eq!(
+        (1..=4).map(|a| default.wait(a)).collect::<Vec<_>>(),
+        vec![30, 60, 120, 120]
+    );
 }
 
 #[tokio::test]
@@ -647,9 +667,24 @@ async fn an_execution_that_ended_without_reporting_is_announced_from_its_event()
     };
     let fake = FakePersonalize::default();
     for (status, error, outcome, detail_type) in [
-        ("ABORTED", json!(null), Outcome::Aborted, "Campaign Deployment Aborted"),
-        ("TIMED_OUT", json!(null), Outcome::ExecutionTimedOut, "Campaign Deployment Execution Timed Out"),
-        ("FAILED", json!("States.Runtime"), Outcome::ExecutionFailed, "Campaign Deployment Execution Failed"),
+        (
+            "ABORTED",
+            json!(null),
+            Outcome::Aborted,
+            "Campaign Deployment Aborted",
+        ),
+        (
+            "TIMED_OUT",
+            json!(null),
+            Outcome::ExecutionTimedOut,
+            "Campaign Deployment Execution Timed Out",
+        ),
+        (
+            "FAILED",
+            json!("States.Runtime"),
+            Outcome::ExecutionFailed,
+            "Campaign Deployment Execution Failed",
+        ),
     ] {
         let report = poll(&fake, &announcement(status, error), &policy(), Utc::now)
             .await
@@ -665,11 +700,17 @@ async fn an_execution_that_ended_without_reporting_is_announced_from_its_event()
         assert_eq!(d.notification_id, format!("{ended}#{}", d.status.as_str()));
         assert_eq!(d.campaign_name.as_deref(), Some("movie-recs"));
         assert_eq!(d.target_solution_version_arn.as_deref(), Some(SV2));
-        assert_eq!(d.started_at.unwrap().to_rfc3339(), "2026-11-22T10:30:01.250+00:00");
+        assert_eq!(
+            d.started_at.unwrap().to_rfc3339(),
+            "2026-11-22T10:30:01.250+00:00"
+        );
         assert_eq!(d.ended_at.to_rfc3339(), "2026-11-22T11:02:40+00:00");
         assert!(d.origin.is_some());
         let reason = d.failure_reason.as_deref().unwrap();
-        assert!(reason.ends_with("the campaign may still be changing"), "{reason}");
+        assert!(
+            reason.ends_with("the campaign may still be changing"),
+            "{reason}"
+        );
         if status == "FAILED" {
             assert!(reason.contains("(States.Runtime)"), "{reason}");
         }

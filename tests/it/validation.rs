@@ -650,7 +650,10 @@ fn a_manifest_with_a_byte_order_mark_is_read_as_the_json_after_it() {
     // Only at the start: anywhere else it is not JSON.
     let inside = [b"{\xEF\xBB\xBF".as_slice(), &json[1..]].concat();
     let rejection = DeploymentRequest::from_slice(&inside).unwrap_err();
-    assert!(rejection.errors[0].rule.contains("not valid JSON"), "{rejection}");
+    assert!(
+        rejection.errors[0].rule.contains("not valid JSON"),
+        "{rejection}"
+    );
 }
 
 #[test]

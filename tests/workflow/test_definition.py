@@ -4,7 +4,7 @@ import json
 import re
 from pathlib import Path
 
-from workflow.definition import definition, state_machine
+from workflow.definition import definition, load_template, state_machine
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -24,9 +24,24 @@ def handler_error_types():
 SERVICE_ERRORS = {
     "States.ALL", "States.TaskFailed", "States.Timeout",
     "Lambda.ServiceException", "Lambda.AWSLambdaException", "Lambda.SdkClientException",
-    "Lambda.TooManyRequestsException",
+    "Lambda.TooManyRequestsException", "Lambda.ClientExecutionTimeoutException", "Lambda.Unknown",
+    "Sandbox.Timedout",
     "SNS.ThrottledException", "SNS.InternalErrorException", "SNS.KMSThrottlingException",
+    "EventBridge.FailedEntry",
 }
+# How a Lambda task that timed out or crashed fails.
+CRASHES = {"Sandbox.Timedout", "Lambda.Unknown", "Lambda.ClientExecutionTimeoutException", "States.Timeout"}
+# A Standard execution fails, uncatchably, at this many history events.
+HISTORY_LIMIT = 25_000
+
+
+def lambda_tasks():
+    return {n: s for n, s in states().items() if s["Type"] == "Task" and ":function:" in s["Resource"]}
+
+
+def retries(state):
+    """How many times a state's task may be attempted again, at most."""
+    return sum(r.get("MaxAttempts", 3) for r in state.get("Retry", []))
 
 
 def test_retry_and_catch_only_name_errors_that_exist():
@@ -107,3 +122,97 @@ def test_waits_come_from_the_handler_and_the_backstop_exceeds_the_deadline():
     max_deadline = int(re.search(r"DeploymentDeadlineSeconds:.*?MaxValue: (\d+)", template, re.S).group(1))
     assert json.loads(definition())["TimeoutSeconds"] > max_deadline + 3600
     assert parameters["Type"] == "STANDARD"
+
+
+def test_a_task_that_times_out_or_dies_is_retried_a_bounded_number_of_times():
+    """A function time-out or crash is retried (the tasks are safe to repeat),
+    a bounded number of times, and a task waits for its function only so
+    long."""
+    function_timeout = load_template()["Globals"]["Function"]["Timeout"]
+    tasks = lambda_tasks()
+    assert set(tasks) == {"DeployCampaign", "PollCampaign", "DescribeOutcome"}
+    for name, state in tasks.items():
+        [crash] = [r for r in state["Retry"] if CRASHES <= set(r["ErrorEquals"])]
+        assert 1 <= crash["MaxAttempts"] <= 3, name
+        assert function_timeout < state["TimeoutSeconds"] <= 2 * function_timeout + 30, name
+
+
+def test_notifications_are_retried_only_when_they_were_certainly_not_accepted():
+    """A retried Publish or PutEvents whose first attempt was accepted (an
+    internal error, a lost answer) would notify twice."""
+    s = states()
+    for name, allowed in (("NotifyTopic", {"SNS.ThrottledException", "SNS.KMSThrottlingException"}),
+                          ("PublishEvent", {"EventBridge.FailedEntry"})):
+        retried = {e for r in s[name]["Retry"] for e in r["ErrorEquals"]}
+        assert retried and retried <= allowed, (name, retried)
+
+
+def max_polls():
+    source = (ROOT / "src" / "domain" / "status.rs").read_text()
+    return int(re.search(r"pub const MAX_POLLS: u32 = ([0-9_]+);", source).group(1).replace("_", ""))
+
+
+def test_no_execution_can_reach_the_history_limit():
+    """The worst case: every state visited (the others at most once), the poll
+    loop MAX_POLLS times, and every task using all of its retries. A Task adds
+    5 events and 3 per retried attempt, any other state 2, the execution 2."""
+    s = states()
+    loop = {"PollCampaign", "CheckCampaign", "WaitForCampaign"}
+    assert s["WaitForCampaign"]["Next"] == "PollCampaign" and s["PollCampaign"]["Next"] == "CheckCampaign"
+
+    def events(name):
+        return 5 + 3 * retries(s[name]) if s[name]["Type"] == "Task" else 2
+
+    per_poll = sum(events(n) for n in loop)
+    once = sum(events(n) for n in s if n not in loop)
+    worst = 2 + once + max_polls() * per_poll
+    assert per_poll >= 9 and max_polls() >= 100
+    assert worst < HISTORY_LIMIT, f"{worst} events in the worst case"
+
+
+def test_rejected_and_superseded_executions_do_not_count_as_failed_deployments():
+    """The alarm counts failed executions; a rejected request is told to its
+    requester and a superseded deployment is decided by the newer one."""
+    s = states()
+    finish = {c.get("StringEquals"): c["Next"] for c in s["Finish"]["Choices"] if "StringEquals" in c}
+    assert s[finish["REJECTED"]]["Type"] == "Succeed"
+    assert s[finish["SUPERSEDED"]]["Type"] == "Succeed"
+    assert s[finish["TIMED_OUT"]]["Type"] == "Fail"
+    assert s[s["Finish"]["Default"]]["Type"] == "Fail"
+
+
+def test_executions_that_end_without_reporting_are_announced():
+    """The rule matches every end the definition does not report itself (the
+    errors of its own Fail states are exactly those that did), and starts an
+    execution that the definition routes to the notification only."""
+    template = load_template()
+    rule = template["Resources"]["AnnounceUnreportedEnds"]["Properties"]
+    pattern = rule["EventPattern"]
+    assert pattern["source"] == ["aws.states"]
+    assert pattern["detail-type"] == ["Step Functions Execution Status Change"]
+    detail = pattern["detail"]
+    assert detail["stateMachineArn"] == [{"Ref": "DeploymentStateMachine"}]
+    [aborted_or_timed_out, failed] = detail["$or"]
+    assert sorted(aborted_or_timed_out["status"]) == ["ABORTED", "TIMED_OUT"]
+    assert failed["status"] == ["FAILED"]
+    own_failures = {st["Error"] for st in states().values() if st["Type"] == "Fail"}
+    assert set(failed["error"][0]["anything-but"]) == own_failures
+    [target] = rule["Targets"]
+    assert target["Arn"] == {"Ref": "DeploymentStateMachine"}
+    transformer = target["InputTransformer"]
+    assert transformer["InputPathsMap"] == {"detail": "$.detail"}
+    template_text = transformer["InputTemplate"]
+    assert json.loads(template_text.replace("<detail>", '{"status": "ABORTED"}')) == {"ended": {"status": "ABORTED"}}
+    # An announcement that itself ended unreported is not announced again.
+    assert detail["input"] == [{"anything-but": {"prefix": template_text.split(":")[0]}}]
+    assert states()["CheckRequest"]["Choices"][0] == {
+        "Variable": "$.ended", "IsPresent": True, "Next": "DescribeOutcome"}
+
+
+def test_the_backstop_alarm_counts_a_period_where_only_one_metric_has_data():
+    alarm = load_template()["Resources"]["ExecutionBackstopAlarm"]["Properties"]
+    [expression] = [m["Expression"] for m in alarm["Metrics"] if m.get("ReturnData")]
+    ids = {m["Id"] for m in alarm["Metrics"] if "MetricStat" in m}
+    assert ids == {"timedOut", "aborted"}
+    for metric in ids:
+        assert f"FILL({metric}, 0)" in expression, expression

@@ -4,10 +4,12 @@ Each scenario asserts the execution's path, the campaign's final state and the
 exact notifications."""
 import json
 import threading
+import time
 
 import pytest
 
 from workflow.harness.events import manifest as manifest_bytes, sample
+from workflow.definition import load_template
 from workflow.harness.local_workflow import LocalWorkflow
 from workflow.harness.names import BUCKET
 from workflow.harness.sample import SOLUTION, SV1, SV2, campaign_arn, seed
@@ -177,7 +179,8 @@ def test_a_rejected_manifest_is_notified_with_every_reason():
     with LocalWorkflow(seed=seed()) as wf:
         event = wf.put_manifest("manifests/invalid.json", manifest_bytes("invalid.json"))
         execution, path = run(wf, event)
-        assert (execution["status"], execution.get("error")) == ("FAILED", "RequestRejected")
+        # Told to the requester, not a failed deployment for the operator's alarm.
+        assert (execution["status"], execution.get("error")) == ("SUCCEEDED", None)
         assert path == ["CheckRequest", "DescribeOutcome", *NOTIFY, "Rejected"]
         assert wf.personalize.client().list_campaigns()["campaigns"] == []
         subject, message, notification = one_notification(wf)
@@ -293,3 +296,203 @@ def test_an_execution_not_started_by_the_trigger_is_still_notified():
         subject, _, notification = one_notification(wf)
         assert subject == "Personalize deployment FAILED"
         assert notification["detail"]["failureReason"].startswith("InvalidTaskInput: invalid task input: state.request is missing")
+
+
+SV3 = SOLUTION + "/9c0d1e2f"
+
+
+def with_sv3(data):
+    """The sample seed and a third version of movies, trained just now."""
+    data["solutionVersions"].append({"solution": "movies", "id": "9c0d1e2f", "ageSeconds": 10})
+    return data
+
+
+def request_for(version, event_id):
+    event = requested()
+    event["id"] = event_id
+    event["detail"]["solutionVersionArn"] = version
+    return event
+
+
+def by_target(wf, executions):
+    """Each execution by the solution version its request asked for."""
+    out = {}
+    for execution in executions:
+        request = json.loads(execution["input"])["request"]
+        out[request["solutionVersionArn"]] = execution
+    return out
+
+
+# Polls 30 min (3 s here) apart: the second deployment starts between two polls
+# of the first.
+SLOW_POLLS = {"POLL_INITIAL_SECONDS": "1800", "POLL_MAX_SECONDS": "1800"}
+
+
+def update_status(wf):
+    return wf.campaign("movie-recs").get("latestCampaignUpdate", {}).get("status")
+
+
+def wait_until(condition, timeout=20.0):
+    deadline = time.time() + timeout
+    while not condition():
+        assert time.time() < deadline, "timed out"
+        time.sleep(0.02)
+
+
+def assert_superseded(wf, first, second):
+    assert (first["status"], second["status"]) == ("SUCCEEDED", "SUCCEEDED")
+    assert wf.path(first["executionArn"])[-1] == "Superseded"
+    assert wf.path(second["executionArn"])[-1] == "Deployed"
+    assert wf.campaign("movie-recs")["solutionVersionArn"] == SV3
+    sns, events = wf.notifications()
+    assert len(sns) == 2 and len(events) == 2, (sns, events)
+    by_execution = {e["detail"]["executionArn"]: e for e in events}
+    superseded = by_execution[first["executionArn"]]
+    assert superseded["detail-type"] == "Campaign Deployment Superseded"
+    detail = superseded["detail"]
+    assert (detail["status"], detail["supersededBy"], detail["targetSolutionVersionArn"]) == (
+        "SUPERSEDED", SV3, SV2)
+    # At its next poll, not at its deadline (3 h).
+    assert detail["durationSeconds"] < 3600
+    assert by_execution[second["executionArn"]]["detail-type"] == "Campaign Deployment Succeeded"
+    subjects = sorted(subject for subject, _ in sns)
+    assert "Personalize campaign movie-recs: deployment SUPERSEDED (UPDATE) by a newer one" in subjects
+
+
+def test_a_deployment_overtaken_while_it_runs_ends_superseded_at_its_next_poll():
+    with LocalWorkflow(seed=with_sv3(seed(serving(SV1))), env=SLOW_POLLS) as wf:
+        error, _ = wf.trigger(request_for(SV2, "11111111-0000-4000-8000-000000000001"))
+        assert error is None
+        # While the first update runs: the second waits (CampaignBusy), then
+        # updates once the first has finished.
+        wait_until(lambda: update_status(wf) in ("CREATE PENDING", "CREATE IN_PROGRESS"))
+        error, _ = wf.trigger(request_for(SV3, "11111111-0000-4000-8000-000000000002"))
+        assert error is None
+        executions = by_target(wf, wf.wait_for_executions(2))
+        assert_superseded(wf, executions[SV2], executions[SV3])
+
+
+def test_a_deployment_overtaken_after_it_finished_but_before_its_next_poll_ends_superseded():
+    with LocalWorkflow(seed=with_sv3(seed(serving(SV1))), env=SLOW_POLLS) as wf:
+        error, _ = wf.trigger(request_for(SV2, "11111111-0000-4000-8000-000000000003"))
+        assert error is None
+        wait_until(lambda: update_status(wf) == "ACTIVE")
+        assert wf.campaign("movie-recs")["solutionVersionArn"] == SV2
+        [first] = wf.executions()
+        assert first["status"] == "RUNNING", "the first execution has not polled again yet"
+        error, _ = wf.trigger(request_for(SV3, "11111111-0000-4000-8000-000000000004"))
+        assert error is None
+        executions = by_target(wf, wf.wait_for_executions(2))
+        assert_superseded(wf, executions[SV2], executions[SV3])
+
+
+def test_an_update_is_served_when_the_service_normalizes_the_configuration():
+    """The service may fill in exploration defaults and write "0.30" as "0.3":
+    what the request gives still counts as served."""
+    with LocalWorkflow(seed=seed(serving(SV1)), personalize_args=["--normalize-config"]) as wf:
+        event = requested()
+        event["detail"]["campaignConfig"] = {"itemExplorationConfig": {"explorationWeight": "0.30"}}
+        execution, path = run(wf, event)
+        assert execution["status"] == "SUCCEEDED"
+        assert collapse(path)[0] == ["CheckRequest", "DeployCampaign", *POLL_LOOP, *NOTIFY, "Deployed"]
+        campaign = wf.campaign("movie-recs")
+        assert campaign["campaignConfig"]["itemExplorationConfig"] == {
+            "explorationWeight": "0.3", "explorationItemAgeCutOff": "30"}
+        assert campaign["solutionVersionArn"] == SV2
+        _, _, notification = one_notification(wf)
+        assert notification["detail-type"] == "Campaign Deployment Succeeded"
+
+
+def test_a_task_that_times_out_or_crashes_after_acting_is_retried_and_the_deployment_reported_once():
+    with LocalWorkflow(seed=seed()) as wf:
+        # deploy-campaign creates the campaign, then "times out"; campaign-status
+        # crashes once too.
+        wf.lambdas.lose_next("deploy-campaign", "Sandbox.Timedout")
+        wf.lambdas.lose_next("campaign-status", "Lambda.Unknown")
+        event = wf.put_manifest("manifests/movie-recs.json", manifest_bytes("movie-recs.json"))
+        execution, path = run(wf, event)
+        assert execution["status"] == "SUCCEEDED"
+        assert collapse(path)[0] == ["CheckRequest", "DeployCampaign", *POLL_LOOP, *NOTIFY, "Deployed"]
+        failures = [
+            e.get("lambdaFunctionFailedEventDetails", {}).get("error")
+            for e in wf.history(execution["executionArn"])
+            if "lambdaFunctionFailedEventDetails" in e
+        ]
+        assert failures == ["Sandbox.Timedout", "Lambda.Unknown"], failures
+        # The retry adopted the creation the lost attempt had started.
+        [deployment] = [o["deployment"] for o in outputs(wf, execution, "DeployCampaign")]
+        assert deployment["operation"] == "CREATE"
+        assert wf.campaign("movie-recs")["status"] == "ACTIVE"
+        subject, _, _ = one_notification(wf)
+        assert subject == "Personalize campaign movie-recs: deployment succeeded (CREATE)"
+
+
+def status_change(execution):
+    """The "Step Functions Execution Status Change" event of an ended
+    execution, shaped like the real one (events/execution-aborted.json)."""
+    event = sample("execution-aborted.json")
+    millis = lambda t: int(t.timestamp() * 1000) if t else None
+    event["detail"].update(
+        executionArn=execution["executionArn"], stateMachineArn=execution["stateMachineArn"],
+        name=execution["name"], status=execution["status"], startDate=millis(execution["startDate"]),
+        stopDate=millis(execution.get("stopDate")), input=execution["input"],
+        error=execution.get("error"), cause=execution.get("cause"))
+    event["resources"] = [execution["executionArn"]]
+    return event
+
+
+def announce_rule(state_machine_arn):
+    """The AnnounceUnreportedEnds rule of template.yaml: whether it matches an
+    event (EventBridge's matching, as moto implements it) and the input it
+    gives its target."""
+    from moto.events.models import EventPattern
+
+    rule = load_template()["Resources"]["AnnounceUnreportedEnds"]["Properties"]
+    pattern = json.loads(json.dumps(rule["EventPattern"]).replace(
+        json.dumps({"Ref": "DeploymentStateMachine"}), json.dumps(state_machine_arn)))
+    matches = EventPattern.load(json.dumps(pattern)).matches_event
+    template = rule["Targets"][0]["InputTransformer"]["InputTemplate"]
+    return matches, lambda event: template.replace("<detail>", json.dumps(event["detail"]))
+
+
+def test_an_execution_stopped_before_it_reported_is_announced_once():
+    with LocalWorkflow(seed=seed(serving(SV1)), env=SLOW_POLLS) as wf:
+        error, _ = wf.trigger(requested())
+        assert error is None
+        wait_until(lambda: update_status(wf) is not None)
+        [running] = wf.executions()
+        wf.sfn.stop_execution(executionArn=running["executionArn"], cause="stopped by an operator")
+        [stopped] = wf.wait_for_executions(1)
+        assert stopped["status"] == "ABORTED"
+        assert wf.notifications() == ([], []), "a stopped execution sends nothing itself"
+
+        matches, target_input = announce_rule(wf.state_machine_arn)
+        event = status_change(stopped)
+        assert matches(event)
+        wf.sfn.start_execution(stateMachineArn=wf.state_machine_arn, name="announce-1",
+                               input=target_input(event))
+        executions = wf.wait_for_executions(2)
+        [announcement] = [e for e in executions if e["name"] == "announce-1"]
+        assert announcement["status"] == "SUCCEEDED"
+        assert wf.path(announcement["executionArn"]) == ["CheckRequest", "DescribeOutcome", *NOTIFY, "Announced"]
+        subject, message, notification = one_notification(wf)
+        assert subject == "Personalize campaign movie-recs: deployment ABORTED, execution stopped"
+        assert notification["detail-type"] == "Campaign Deployment Aborted"
+        detail = notification["detail"]
+        assert detail["executionArn"] == stopped["executionArn"]
+        assert detail["notificationId"] == stopped["executionArn"] + "#ABORTED"
+        assert detail["targetSolutionVersionArn"] == SV2
+        assert "the campaign may still be changing" in detail["failureReason"]
+
+        # The announcement's own end, and ends the execution reported itself,
+        # are not announced.
+        assert not matches(status_change(announcement))
+        for status, error in (("FAILED", "DeploymentFailed"), ("FAILED", "DeploymentTimedOut"),
+                              ("FAILED", "NotificationFailed"), ("SUCCEEDED", None)):
+            ended = status_change(stopped)
+            ended["detail"].update(status=status, error=error)
+            assert not matches(ended), (status, error)
+        for status, error in (("TIMED_OUT", None), ("FAILED", "States.Runtime")):
+            ended = status_change(stopped)
+            ended["detail"].update(status=status, error=error)
+            assert matches(ended), (status, error)

@@ -33,6 +33,9 @@ class LambdaHost:
         self.log_dir = Path(log_dir or target_dir() / "workflow-logs")
         self.runtimes = {}
         self.invocations = []
+        # Per function, the errors with which its next invocations end after
+        # running (a time-out or crash after the handler's side effects).
+        self.lost = {}
         self.serving = False
         host = self
 
@@ -63,8 +66,22 @@ class LambdaHost:
     def url(self):
         return f"http://127.0.0.1:{self.server.server_address[1]}"
 
+    def lose_next(self, name, *error_types):
+        """The next invocations of `name` run, then end as if the function had
+        timed out or crashed before answering, with these error types
+        (`Sandbox.Timedout`, `Lambda.Unknown`), as Lambda reports them."""
+        self.lost.setdefault(name, []).extend(error_types)
+
     def _invoke(self, name, payload):
         kind, result = self.runtimes[name].invoke(payload)
+        lost = self.lost.get(name)
+        if lost:
+            error_type = lost.pop(0)
+            kind = "error"
+            result = json.dumps({
+                "errorType": error_type,
+                "errorMessage": f"{error_type}: the function ended before it answered (injected)",
+            }).encode()
         self.invocations.append((name, json.loads(payload or b"null"), kind, json.loads(result or b"null")))
         return kind, result
 

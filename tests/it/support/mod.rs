@@ -199,7 +199,9 @@ impl ObjectStore for FakeStore {
                 .get(&(bucket.to_string(), key.to_string()))
             {
                 None => Fetched::NotFound,
-                Some(body) if body.len() as u64 > max_bytes => Fetched::TooLarge(Some(body.len() as u64)),
+                Some(body) if body.len() as u64 > max_bytes => {
+                    Fetched::TooLarge(Some(body.len() as u64))
+                }
                 Some(body) => Fetched::Body(body.clone()),
             },
         )
