@@ -5,6 +5,7 @@
 use std::ops::RangeInclusive;
 
 use crate::domain::arn::check_state_machine_arn;
+use crate::domain::request::Scope;
 use crate::domain::status::PollPolicy;
 
 #[derive(Clone, PartialEq, Eq, thiserror::Error)]
@@ -30,6 +31,10 @@ pub struct TriggerConfig {
     /// `S3_FORCE_PATH_STYLE` (default false): path-style S3 addressing, for
     /// S3-compatible local endpoints.
     pub s3_force_path_style: bool,
+    /// `ACCOUNT_ID` and `AWS_REGION` (each unchecked when unset) and
+    /// `CAMPAIGN_NAME_PREFIX` (default empty: every campaign): the requests
+    /// this stack admits.
+    pub scope: Scope,
 }
 
 /// deploy-campaign.
@@ -111,6 +116,36 @@ fn boolean(env: &impl Env, variable: &'static str, default: bool) -> Result<bool
     }
 }
 
+fn scope(env: &impl Env) -> Result<Scope, ConfigError> {
+    let variable = "ACCOUNT_ID";
+    let account = value(env, variable);
+    if let Some(account) = &account
+        && !(account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit()))
+    {
+        return Err(ConfigError {
+            variable,
+            rule: format!("must be a 12-digit AWS account id, got {account:?}"),
+        });
+    }
+    let variable = "CAMPAIGN_NAME_PREFIX";
+    let prefix = value(env, variable).unwrap_or_default();
+    let allowed = |(i, c): (usize, char)| c.is_ascii_alphanumeric() || (i > 0 && "-_".contains(c));
+    if prefix.len() > 63 || !prefix.chars().enumerate().all(allowed) {
+        return Err(ConfigError {
+            variable,
+            rule: format!(
+                "must be the start of a campaign name (at most 63 letters, digits, - and _, \
+                 starting with a letter or digit), got {prefix:?}"
+            ),
+        });
+    }
+    Ok(Scope {
+        account,
+        region: value(env, "AWS_REGION"),
+        campaign_name_prefix: prefix,
+    })
+}
+
 impl TriggerConfig {
     pub fn from_env(env: &impl Env) -> Result<Self, ConfigError> {
         let variable = "STATE_MACHINE_ARN";
@@ -125,6 +160,7 @@ impl TriggerConfig {
         Ok(TriggerConfig {
             state_machine_arn: arn,
             s3_force_path_style: boolean(env, "S3_FORCE_PATH_STYLE", false)?,
+            scope: scope(env)?,
         })
     }
 }
@@ -268,6 +304,37 @@ mod tests {
             e.to_string(),
             "configuration error: S3_FORCE_PATH_STYLE must be true or false, got \"maybe\""
         );
+    }
+
+    #[test]
+    fn trigger_scope_is_the_account_region_and_campaign_name_prefix() {
+        let c = TriggerConfig::from_env(&env(&[("STATE_MACHINE_ARN", ARN)])).unwrap();
+        assert_eq!(c.scope, Scope::default(), "unset: every request");
+        let c = TriggerConfig::from_env(&env(&[
+            ("STATE_MACHINE_ARN", ARN),
+            ("ACCOUNT_ID", "111122223333"),
+            ("AWS_REGION", "us-east-1"),
+            ("CAMPAIGN_NAME_PREFIX", "team-a-"),
+        ]))
+        .unwrap();
+        assert_eq!(
+            c.scope,
+            Scope {
+                account: Some("111122223333".into()),
+                region: Some("us-east-1".into()),
+                campaign_name_prefix: "team-a-".into(),
+            }
+        );
+        for (variable, value, rule) in [
+            ("ACCOUNT_ID", "12345", "12-digit"),
+            ("CAMPAIGN_NAME_PREFIX", "-team", "start of a campaign name"),
+            ("CAMPAIGN_NAME_PREFIX", "team a", "start of a campaign name"),
+        ] {
+            let e = TriggerConfig::from_env(&env(&[("STATE_MACHINE_ARN", ARN), (variable, value)]))
+                .unwrap_err();
+            assert_eq!(e.variable, variable);
+            assert!(e.rule.contains(rule), "{}", e.rule);
+        }
     }
 
     #[test]

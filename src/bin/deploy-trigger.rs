@@ -12,11 +12,13 @@ async fn main() -> Result<(), Error> {
     let config = TriggerConfig::from_env(&ProcessEnv)?;
     let aws = load_aws_config().await;
     let store = S3Client::from_conf(&aws, config.s3_force_path_style);
-    let workflow =
-        StepFunctionsClient::new(aws_sdk_sfn::Client::new(&aws), config.state_machine_arn);
-    let (store, workflow) = (&store, &workflow);
+    let workflow = StepFunctionsClient::new(
+        aws_sdk_sfn::Client::new(&aws),
+        config.state_machine_arn.clone(),
+    );
+    let (store, workflow, scope) = (&store, &workflow, &config.scope);
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
-        trigger::handle(store, workflow, &event.payload).await
+        trigger::handle(store, workflow, scope, &event.payload).await
     }))
     .await
 }

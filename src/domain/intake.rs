@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::origin::{ManifestObject, Origin, Via};
-use super::request::{DeploymentRequest, Rejection};
+use super::request::{DeploymentRequest, Rejection, Scope};
 use super::workflow::PlannedExecution;
 use crate::error::Error;
 use crate::ports::{ApiError, Fetched, ObjectStore, Started, Workflow};
@@ -160,7 +160,7 @@ impl Manifest {
     /// Reads the manifest within [`MANIFEST_MAX_BYTES`], trying the fallback
     /// key when the first is not found. Only transient read failures are
     /// errors; a missing or oversized manifest is a rejected request.
-    async fn read<S: ObjectStore>(&self, store: &S) -> Result<Read, ApiError> {
+    async fn read<S: ObjectStore>(&self, store: &S, scope: &Scope) -> Result<Read, ApiError> {
         let ManifestObject {
             bucket,
             key,
@@ -185,7 +185,7 @@ impl Manifest {
                 Fetched::Body(body) => {
                     return Ok(Read {
                         key: candidate.clone(),
-                        parsed: DeploymentRequest::from_slice(&body),
+                        parsed: DeploymentRequest::from_slice_within(&body, scope),
                         raw: body,
                     });
                 }
@@ -211,18 +211,33 @@ fn too_large(size: Option<u64>) -> String {
 }
 
 /// Reads a source's request and plans its execution.
-async fn plan<S: ObjectStore>(store: &S, source: Source) -> Result<PlannedExecution, Error> {
+async fn plan<S: ObjectStore>(
+    store: &S,
+    scope: &Scope,
+    source: Source,
+) -> Result<PlannedExecution, Error> {
     match source {
         Source::Inline { origin, detail } => {
             let raw = serde_json::to_vec(&detail).unwrap_or_default();
-            Ok(PlannedExecution::new(
-                DeploymentRequest::from_value(&detail),
-                origin,
-                &raw,
-            ))
+            let mut parsed = DeploymentRequest::from_value_within(&detail, scope);
+            if let Origin::Event { account, .. } = &origin
+                && let Some(refusal) = scope.refuses_event_from(account.as_deref())
+            {
+                parsed = Err(match parsed {
+                    Ok(request) => Rejection {
+                        campaign_name: Some(request.campaign_name),
+                        errors: vec![refusal],
+                    },
+                    Err(mut rejection) => {
+                        rejection.errors.insert(0, refusal);
+                        rejection
+                    }
+                });
+            }
+            Ok(PlannedExecution::new(parsed, origin, &raw))
         }
         Source::Manifest(manifest) => {
-            let read = manifest.read(store).await?;
+            let read = manifest.read(store, scope).await?;
             let Manifest { object, via, .. } = manifest;
             let origin = Origin::S3 {
                 object: ManifestObject {
@@ -240,10 +255,11 @@ async fn plan<S: ObjectStore>(store: &S, source: Source) -> Result<PlannedExecut
 async fn start<S: ObjectStore, W: Workflow>(
     store: &S,
     workflow: &W,
+    scope: &Scope,
     source: Source,
     origin: String,
 ) -> Result<ExecutionReport, Error> {
-    let planned = plan(store, source).await?;
+    let planned = plan(store, scope, source).await?;
     let started = workflow
         .start_execution(&planned.name, &planned.input)
         .await?;
@@ -261,7 +277,8 @@ async fn start<S: ObjectStore, W: Workflow>(
     })
 }
 
-/// Starts one execution per request of an event, up to
+/// Starts one execution per request of an event (a request outside `scope`
+/// is rejected, and notified like any other), up to
 /// [`CONCURRENT_REQUESTS`] at a time, reported in the event's order. A request
 /// that cannot be started does not stop the others; the error reported at the
 /// end makes Lambda retry the event, which is safe because execution names
@@ -269,6 +286,7 @@ async fn start<S: ObjectStore, W: Workflow>(
 pub async fn start_all<S: ObjectStore, W: Workflow>(
     store: &S,
     workflow: &W,
+    scope: &Scope,
     intake: Intake,
 ) -> Result<TriggerReport, Error> {
     let total = intake.sources.len();
@@ -282,7 +300,7 @@ pub async fn start_all<S: ObjectStore, W: Workflow>(
     let mut outcomes: Vec<_> = stream::iter(intake.sources.into_iter().enumerate())
         .map(|(index, source)| async move {
             let origin = source.origin().to_string();
-            let outcome = start(store, workflow, source, origin.clone()).await;
+            let outcome = start(store, workflow, scope, source, origin.clone()).await;
             match &outcome {
                 Ok(execution) => tracing::info!(
                     execution = %execution.name,

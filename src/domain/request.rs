@@ -110,6 +110,72 @@ impl Rejection {
 
 const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
 
+/// Where a stack deploys: its account and region, and the prefix its
+/// campaigns' names start with. A request outside it is rejected up front,
+/// instead of running and failing late with access denied. The default
+/// admits everything.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Scope {
+    pub account: Option<String>,
+    pub region: Option<String>,
+    /// Empty for every campaign.
+    pub campaign_name_prefix: String,
+}
+
+impl Scope {
+    fn check(
+        &self,
+        campaign_name: Option<&str>,
+        version: Option<&SolutionVersionRef>,
+        out: &mut Vec<FieldError>,
+    ) {
+        if let Some(name) = campaign_name
+            && !name.starts_with(&self.campaign_name_prefix)
+        {
+            out.push(FieldError::new(
+                "campaignName",
+                format!(
+                    "must start with {:?}: this stack deploys only the campaigns whose names \
+                     start with it",
+                    self.campaign_name_prefix
+                ),
+            ));
+        }
+        let Some(version) = version else { return };
+        let account_differs = self.account.as_ref().is_some_and(|a| *a != version.account);
+        let region_differs = self.region.as_ref().is_some_and(|r| *r != version.region);
+        if account_differs || region_differs {
+            out.push(FieldError::new(
+                "solutionVersionArn",
+                format!(
+                    "is in region {} of account {}; this stack deploys only in region {} of \
+                     account {}",
+                    version.region,
+                    version.account,
+                    self.region.as_deref().unwrap_or(&version.region),
+                    self.account.as_deref().unwrap_or(&version.account),
+                ),
+            ));
+        }
+    }
+
+    /// Why an event from `account` is not accepted, if it is not: requests
+    /// come only from the stack's own account.
+    pub fn refuses_event_from(&self, account: Option<&str>) -> Option<FieldError> {
+        let own = self.account.as_deref()?;
+        match account {
+            Some(account) if account == own => None,
+            other => Some(FieldError::new(
+                "(event).account",
+                format!(
+                    "is {}; this stack accepts deployment requests only from its own account {own}",
+                    other.unwrap_or("(none)")
+                ),
+            )),
+        }
+    }
+}
+
 const TOP_FIELDS: &[&str] = &[
     "campaignName",
     "solutionVersionArn",
@@ -129,9 +195,14 @@ impl DeploymentRequest {
     /// Parses and validates a request from raw JSON bytes (an S3 manifest).
     /// A UTF-8 byte order mark, which several editors write, is skipped.
     pub fn from_slice(body: &[u8]) -> Result<Self, Rejection> {
+        Self::from_slice_within(body, &Scope::default())
+    }
+
+    /// [`Self::from_slice`], admitting only requests within `scope`.
+    pub fn from_slice_within(body: &[u8], scope: &Scope) -> Result<Self, Rejection> {
         let body = body.strip_prefix(UTF8_BOM).unwrap_or(body);
         match serde_json::from_slice::<Value>(body) {
-            Ok(value) => Self::from_value(&value),
+            Ok(value) => Self::from_value_within(&value, scope),
             Err(e) => Err(Rejection::single(
                 "(request)",
                 format!("must be a JSON object; the body is not valid JSON ({e})"),
@@ -141,6 +212,11 @@ impl DeploymentRequest {
 
     /// Parses and validates a request from a JSON value (an event `detail`).
     pub fn from_value(value: &Value) -> Result<Self, Rejection> {
+        Self::from_value_within(value, &Scope::default())
+    }
+
+    /// [`Self::from_value`], admitting only requests within `scope`.
+    pub fn from_value_within(value: &Value, scope: &Scope) -> Result<Self, Rejection> {
         let Some(obj) = value.as_object() else {
             return Err(Rejection::single(
                 "(request)",
@@ -150,7 +226,7 @@ impl DeploymentRequest {
         let mut reader = Reader::default();
         let draft = reader.draft(obj);
         let mut errors = reader.errors;
-        errors.extend(draft.validate());
+        errors.extend(draft.validate(scope));
         let campaign_name = draft.campaign_name.clone();
         match draft.into_request() {
             Some(request) if errors.is_empty() => Ok(request),
@@ -163,7 +239,7 @@ impl DeploymentRequest {
 
     /// Every rule this request breaks (empty when it is valid).
     pub fn validate(&self) -> Vec<FieldError> {
-        Draft::from(self).validate()
+        Draft::from(self).validate(&Scope::default())
     }
 
     /// The parsed solution version ARN. Only valid requests are constructed by
@@ -243,7 +319,7 @@ impl Draft {
         })
     }
 
-    fn validate(&self) -> Vec<FieldError> {
+    fn validate(&self, scope: &Scope) -> Vec<FieldError> {
         let mut out = Vec::new();
         if let Some(name) = &self.campaign_name {
             rules::check_name("campaignName", name, &mut out);
@@ -289,6 +365,13 @@ impl Draft {
         if let Some(tags) = &self.tags {
             rules::check_tags("tags", tags, &mut out);
         }
+        // Only a well-formed name is held to the prefix (a malformed one has
+        // its own reason).
+        let named = self
+            .campaign_name
+            .as_deref()
+            .filter(|_| !out.iter().any(|e| e.field == "campaignName"));
+        scope.check(named, version.as_ref(), &mut out);
         out
     }
 }

@@ -12,6 +12,7 @@ use serde_path_to_error::{Path, Segment};
 use crate::domain::intake::{self, Intake, Source, TriggerReport};
 use crate::domain::notification::REQUEST_DETAIL_TYPE;
 use crate::domain::origin::{ManifestObject, Origin};
+use crate::domain::request::Scope;
 use crate::error::Error;
 use crate::ports::{ObjectStore, Workflow};
 
@@ -50,9 +51,10 @@ fn unsupported(what: impl Into<String>) -> Error {
 pub async fn handle<S: ObjectStore, W: Workflow>(
     store: &S,
     workflow: &W,
+    scope: &Scope,
     event: &Value,
 ) -> Result<TriggerReport, Error> {
-    intake::start_all(store, workflow, intake_of(event)?).await
+    intake::start_all(store, workflow, scope, intake_of(event)?).await
 }
 
 /// The requests an event announces.

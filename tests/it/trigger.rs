@@ -6,12 +6,35 @@ use personalize_deployer::Error;
 use personalize_deployer::domain::intake::{
     CONCURRENT_REQUESTS, ExecutionStatus, MANIFEST_MAX_BYTES, TriggerReport,
 };
+use personalize_deployer::domain::request::Scope;
 use personalize_deployer::domain::workflow::WorkflowState;
-use personalize_deployer::handlers::trigger::handle;
-use personalize_deployer::ports::ApiErrorKind;
-use serde_json::json;
+use personalize_deployer::handlers::trigger;
+use personalize_deployer::ports::{ApiErrorKind, ObjectStore, Workflow};
+use serde_json::{Value, json};
 
 const BUCKET: &str = "personalize-deployer-manifests";
+
+/// deploy-trigger of a stack that admits every request.
+async fn handle<S: ObjectStore, W: Workflow>(
+    store: &S,
+    workflow: &W,
+    event: &Value,
+) -> Result<TriggerReport, Error> {
+    trigger::handle(store, workflow, &Scope::default(), event).await
+}
+
+/// deploy-trigger of a stack in account 111122223333 and us-east-1 that
+/// deploys only the campaigns named `movie-*`.
+async fn handle_scoped(workflow: &FakeWorkflow, event: &Value) -> TriggerReport {
+    let scope = Scope {
+        account: Some("111122223333".into()),
+        region: Some("us-east-1".into()),
+        campaign_name_prefix: "movie-".into(),
+    };
+    trigger::handle(&FakeStore::default(), workflow, &scope, event)
+        .await
+        .unwrap()
+}
 
 fn states(workflow: &FakeWorkflow) -> Vec<WorkflowState> {
     workflow
@@ -626,5 +649,54 @@ async fn the_records_of_a_large_event_are_started_concurrently_and_reported_in_o
         workflow.peak.load(std::sync::atomic::Ordering::SeqCst),
         CONCURRENT_REQUESTS,
         "at most {CONCURRENT_REQUESTS} requests in flight, and that many used"
+    );
+}
+
+#[tokio::test]
+async fn requests_outside_the_stack_are_rejected_up_front_naming_why() {
+    let workflow = FakeWorkflow::default();
+    // Within the scope: started as a deployment.
+    let report = handle_scoped(&workflow, &event("deployment-requested.json")).await;
+    assert!(!report.executions[0].rejected);
+
+    let mut other = event("deployment-requested.json");
+    other["id"] = json!("b0b0b0b0-0000-4000-8000-000000000001");
+    other["detail"]["campaignName"] = json!("news-feed");
+    other["detail"]["solutionVersionArn"] =
+        json!("arn:aws:personalize:eu-west-1:444455556666:solution/movies/5e6f7a8b");
+    let report = handle_scoped(&workflow, &other).await;
+    assert!(report.executions[0].rejected);
+
+    let mut foreign = event("deployment-requested.json");
+    foreign["id"] = json!("b0b0b0b0-0000-4000-8000-000000000002");
+    foreign["account"] = json!("999988887777");
+    let report = handle_scoped(&workflow, &foreign).await;
+    assert!(report.executions[0].rejected);
+
+    let states = states(&workflow);
+    let reasons = |state: &WorkflowState| {
+        state
+            .errors
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        reasons(&states[1]),
+        vec![
+            "campaignName: must start with \"movie-\": this stack deploys only the campaigns \
+             whose names start with it",
+            "solutionVersionArn: is in region eu-west-1 of account 444455556666; this stack \
+             deploys only in region us-east-1 of account 111122223333",
+        ]
+    );
+    // Still attributed, so that the rejection is notified for the campaign.
+    assert_eq!(states[1].campaign_name.as_deref(), Some("news-feed"));
+    assert_eq!(
+        reasons(&states[2]),
+        vec![
+            "(event).account: is 999988887777; this stack accepts deployment requests only \
+             from its own account 111122223333"
+        ]
     );
 }
