@@ -222,6 +222,22 @@ pub struct TaskInput {
 }
 
 impl TaskInput {
+    /// The campaign this task is about, for its log lines: the request's, a
+    /// rejected request's, or that of an execution being announced.
+    pub fn campaign_name(&self) -> Option<String> {
+        let state = &self.state;
+        state
+            .campaign_name
+            .clone()
+            .or_else(|| state.request.as_ref().map(|r| r.campaign_name.clone()))
+            .or_else(|| {
+                let input = state.ended.as_ref()?.input.as_deref()?;
+                serde_json::from_str::<WorkflowState>(input)
+                    .ok()?
+                    .campaign_name
+            })
+    }
+
     /// Reads a task Lambda's event, naming what is wrong with it.
     pub fn from_event(event: Value) -> Result<TaskInput, Error> {
         serde_json::from_value(event).map_err(|e| {

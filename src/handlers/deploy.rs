@@ -2,10 +2,12 @@
 
 use chrono::Utc;
 use serde_json::Value;
+use tracing::Instrument;
 
+use super::task::{TaskError, task_input};
 use crate::config::DeployConfig;
 use crate::domain::deploy::deploy;
-use crate::domain::workflow::{Deployment, TaskInput};
+use crate::domain::workflow::Deployment;
 use crate::error::Error;
 use crate::ports::Personalize;
 
@@ -13,10 +15,12 @@ pub async fn handle<P: Personalize>(
     personalize: &P,
     config: &DeployConfig,
     event: Value,
-) -> Result<Deployment, Error> {
-    let input = TaskInput::from_event(event)?;
+) -> Result<Deployment, TaskError> {
+    let (input, task) = task_input(event)?;
     let request = input.state.request.as_ref().ok_or_else(|| {
-        Error::InvalidTaskInput("state.request is missing (was the request rejected?)".into())
+        let e =
+            Error::InvalidTaskInput("state.request is missing (was the request rejected?)".into());
+        TaskError::new(e, &task)
     })?;
     let deployment = deploy(
         personalize,
@@ -24,14 +28,17 @@ pub async fn handle<P: Personalize>(
         config.default_min_provisioned_tps,
         Utc::now,
     )
-    .await?;
-    tracing::info!(
-        campaign = %deployment.campaign_arn,
-        operation = %deployment.operation,
-        target = %deployment.target_solution_version_arn,
-        previous = deployment.previous_solution_version_arn.as_deref().unwrap_or("-"),
-        changes = ?deployment.changes,
-        "deployment started"
-    );
+    .instrument(task.span())
+    .await
+    .map_err(|e| TaskError::new(e, &task))?;
+    task.span().in_scope(|| {
+        tracing::info!(
+            operation = %deployment.operation,
+            target = %deployment.target_solution_version_arn,
+            previous = deployment.previous_solution_version_arn.as_deref().unwrap_or("-"),
+            changes = ?deployment.changes,
+            "deployment started"
+        )
+    });
     Ok(deployment)
 }

@@ -3,11 +3,14 @@
 
 pub mod deploy;
 pub mod status;
+mod task;
 pub mod trigger;
 
 use lambda_runtime::Diagnostic;
 
 use crate::error::Error;
+
+pub use task::TaskError;
 
 /// A handler's error as Lambda reports it: `errorType` is the stable name
 /// Step Functions matches, `errorMessage` the text.

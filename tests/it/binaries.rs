@@ -141,6 +141,16 @@ mod runtime_api {
 /// Runs a binary under the fake Runtime API with one event; returns the path
 /// it posted to (`.../response` or `.../error`) and the body.
 fn invoke(binary: &str, vars: &[(&str, &str)], event: &str) -> (String, serde_json::Value) {
+    let (path, body, _) = invoke_logged(binary, vars, event);
+    (path, body)
+}
+
+/// [`invoke`], and the lines the function logged.
+fn invoke_logged(
+    binary: &str,
+    vars: &[(&str, &str)],
+    event: &str,
+) -> (String, serde_json::Value, Vec<String>) {
     let (address, posted) = runtime_api::serve(event.to_string());
     let mut cmd = Command::new(binary);
     cmd.env_clear()
@@ -152,17 +162,37 @@ fn invoke(binary: &str, vars: &[(&str, &str)], event: &str) -> (String, serde_js
         .env("AWS_ACCESS_KEY_ID", "test")
         .env("AWS_SECRET_ACCESS_KEY", "test")
         .env("AWS_EC2_METADATA_DISABLED", "true")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null());
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
     for (k, v) in vars {
         cmd.env(k, v);
     }
-    let mut child = cmd.spawn().unwrap();
+    let child = cmd.spawn().unwrap();
     let result = posted.recv_timeout(std::time::Duration::from_secs(20));
-    let _ = child.kill();
-    let _ = child.wait();
+    // The function has answered (or is stuck): stop it and read what it said.
+    let _ = nix_kill(child.id());
+    let out = child.wait_with_output().unwrap();
     let posted = result.expect("the function answered");
-    (posted.path, serde_json::from_str(&posted.body).unwrap())
+    let lines = [out.stdout, out.stderr]
+        .iter()
+        .flat_map(|bytes| {
+            String::from_utf8_lossy(bytes)
+                .lines()
+                .map(str::to_string)
+                .collect::<Vec<_>>()
+        })
+        .filter(|line| !line.trim().is_empty())
+        .collect();
+    (
+        posted.path,
+        serde_json::from_str(&posted.body).unwrap(),
+        lines,
+    )
+}
+
+/// Stops a process (SIGKILL) by id.
+fn nix_kill(pid: u32) -> std::io::Result<std::process::ExitStatus> {
+    Command::new("kill").args(["-9", &pid.to_string()]).status()
 }
 
 fn sample(name: &str) -> String {
@@ -215,4 +245,55 @@ fn deploy_campaign_reports_a_bad_task_input_with_a_stable_error_type() {
     );
     assert!(path.ends_with("/error"), "{path}");
     assert_eq!(body["errorType"], "InvalidTaskInput");
+}
+
+#[test]
+fn every_line_a_task_logs_names_its_campaign_and_execution() {
+    // Lambda's JSON log format and level, as the template sets them.
+    let vars = [
+        ("AWS_LAMBDA_LOG_FORMAT", "JSON"),
+        ("AWS_LAMBDA_LOG_LEVEL", "INFO"),
+        // Nothing answers there: the calls fail after their retries.
+        ("AWS_ENDPOINT_URL_PERSONALIZE", "http://127.0.0.1:9"),
+    ];
+    for (binary, input) in [
+        (
+            env!("CARGO_BIN_EXE_deploy-campaign"),
+            "deploy-campaign-input.json",
+        ),
+        (
+            env!("CARGO_BIN_EXE_campaign-status"),
+            "campaign-status-input.json",
+        ),
+        (
+            env!("CARGO_BIN_EXE_campaign-status"),
+            "campaign-status-rejected-input.json",
+        ),
+    ] {
+        let event: serde_json::Value = serde_json::from_str(&sample(input)).unwrap();
+        let (campaign, execution) = (&event["state"]["campaignName"], &event["executionArn"]);
+        let (_, _, lines) = invoke_logged(binary, &vars, &sample(input));
+        assert!(!lines.is_empty(), "{input}: no log lines");
+        for line in &lines {
+            let record: serde_json::Value = serde_json::from_str(line)
+                .unwrap_or_else(|e| panic!("{input}: not a JSON log line ({e}): {line}"));
+            // In the task's span, or, for the runtime's line of a handler
+            // error (logged after the span closed), in the error itself.
+            let spans = record["spans"].as_array().cloned().unwrap_or_default();
+            let in_span = spans
+                .iter()
+                .any(|span| span["campaign"] == *campaign && span["execution"] == *execution);
+            let in_error = record["fields"]["message"].as_str().is_some_and(|m| {
+                m.starts_with(&format!(
+                    "deployment{{campaign={} execution={}}}: ",
+                    campaign.as_str().unwrap(),
+                    execution.as_str().unwrap()
+                ))
+            });
+            assert!(
+                in_span || in_error,
+                "{input}: a line that does not name them: {line}"
+            );
+        }
+    }
 }
