@@ -496,3 +496,23 @@ def test_an_execution_stopped_before_it_reported_is_announced_once():
             ended = status_change(stopped)
             ended["detail"].update(status=status, error=error)
             assert matches(ended), (status, error)
+
+
+def test_a_rate_limit_outlasting_the_sdk_retries_is_retried_not_failed():
+    # LimitExceededException "on the number of requests per second", twelve
+    # times in a row: four attempts of DeployCampaign, each after the SDK's
+    # own three.
+    with LocalWorkflow(seed=seed()) as wf:
+        wf.personalize.admin("/faults", {"throttleNext": 12, "throttleError": "LimitExceededException"})
+        event = wf.put_manifest("manifests/movie-recs.json", manifest_bytes("movie-recs.json"))
+        execution, path = run(wf, event)
+        assert execution["status"] == "SUCCEEDED"
+        failures = [
+            e["lambdaFunctionFailedEventDetails"]["error"]
+            for e in wf.history(execution["executionArn"])
+            if "lambdaFunctionFailedEventDetails" in e
+        ]
+        assert failures == ["Throttled"] * 4, failures
+        assert wf.campaign("movie-recs")["status"] == "ACTIVE"
+        subject, _, _ = one_notification(wf)
+        assert subject == "Personalize campaign movie-recs: deployment succeeded (CREATE)"
