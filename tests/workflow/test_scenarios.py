@@ -108,8 +108,10 @@ def test_an_eventbridge_object_created_event_deploys_too():
         assert wf.campaign("movie-recs")["status"] == "ACTIVE"
 
 
-def test_an_update_succeeds_only_once_latest_campaign_update_is_active():
-    with LocalWorkflow(seed=seed(serving(SV1))) as wf:
+@pytest.mark.parametrize("personalize_args", [[], ["--normalize-config"]], ids=["echoed", "normalized"])
+def test_an_update_succeeds_only_once_latest_campaign_update_is_active(personalize_args):
+    # Also with a service that reports the configuration normalized.
+    with LocalWorkflow(seed=seed(serving(SV1)), personalize_args=personalize_args) as wf:
         execution, path = run(wf, requested())
         assert execution["status"] == "SUCCEEDED"
         assert collapse(path)[0] == ["CheckRequest", "DeployCampaign", *POLL_LOOP, *NOTIFY, "Deployed"]
