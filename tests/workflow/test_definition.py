@@ -216,3 +216,48 @@ def test_the_backstop_alarm_counts_a_period_where_only_one_metric_has_data():
     assert ids == {"timedOut", "aborted"}
     for metric in ids:
         assert f"FILL({metric}, 0)" in expression, expression
+
+
+def statements(resource):
+    """The policy statements of a template resource, by Sid."""
+    properties = load_template()["Resources"][resource]["Properties"]
+    document = properties.get("PolicyDocument") or properties.get("KeyPolicy")
+    if document is None:
+        document = {"Statement": [s for p in properties["Policies"] for s in p["Statement"]]}
+    return {s.get("Sid"): s for s in document["Statement"]}
+
+
+def test_only_this_accounts_requests_and_this_stacks_campaigns_and_resources():
+    resources = load_template()["Resources"]
+    trigger = resources["DeployTriggerFunction"]["Properties"]
+    # Requests only from the stack's own account, checked by the rule and by
+    # deploy-trigger, which also knows the prefix.
+    assert trigger["Events"]["DeploymentRequested"]["Properties"]["Pattern"]["account"] == [
+        {"Ref": "AWS::AccountId"}]
+    variables = trigger["Environment"]["Variables"]
+    assert variables["ACCOUNT_ID"] == {"Ref": "AWS::AccountId"}
+    assert variables["CAMPAIGN_NAME_PREFIX"] == {"Ref": "CampaignNamePrefix"}
+    # The campaigns the Lambdas may touch start with the prefix.
+    for function in ("DeployCampaignFunction", "CampaignStatusFunction"):
+        for statement in statements(function).values():
+            assert statement["Resource"]["Sub"].endswith(":campaign/${CampaignNamePrefix}*"), function
+    # Manifests are read under the manifest prefix only.
+    assert statements("DeployTriggerFunction")["ReadManifests"]["Resource"] == {
+        "Sub": "${ManifestBucket.Arn}/${ManifestPrefix}*"}
+    # Dead letters only from this stack's rules.
+    [dead_letters] = statements("TriggerDeadLetterQueuePolicy").values()
+    assert dead_letters["Condition"]["ArnEquals"]["aws:SourceArn"] == [
+        {"GetAtt": "DeployTriggerFunctionManifestCreated.Arn"},
+        {"GetAtt": "DeployTriggerFunctionDeploymentRequested.Arn"},
+        {"GetAtt": "AnnounceUnreportedEnds.Arn"},
+    ]
+    # The alarm topic and its key serve only this stack's alarms, all named
+    # after it.
+    own_alarms = ("arn:${AWS::Partition}:cloudwatch:${AWS::Region}:${AWS::AccountId}"
+                  ":alarm:${AWS::StackName}-*")
+    for resource, sid in (("AlarmTopicPolicy", "CloudWatchAlarms"), ("NotificationKey", "CloudWatchAlarmsPublish")):
+        condition = statements(resource)[sid]["Condition"]
+        assert condition == {"ArnLike": {"aws:SourceArn": {"Sub": own_alarms}}}, resource
+    for name, resource in resources.items():
+        if resource["Type"] == "AWS::CloudWatch::Alarm":
+            assert resource["Properties"]["AlarmName"]["Sub"].startswith("${AWS::StackName}-"), name
