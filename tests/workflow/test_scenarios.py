@@ -498,6 +498,10 @@ def test_an_execution_stopped_before_it_reported_is_announced_once():
             ended = status_change(stopped)
             ended["detail"].update(status=status, error=error)
             assert matches(ended), (status, error)
+        # An input too large for the event is left out of it: still announced.
+        ended = status_change(stopped)
+        ended["detail"].update(input=None, inputDetails={"included": False})
+        assert matches(ended)
 
 
 def test_a_rate_limit_outlasting_the_sdk_retries_is_retried_not_failed():
