@@ -1225,3 +1225,73 @@ async fn a_seed_file_is_loaded_at_start_up() {
         "{err}"
     );
 }
+
+#[tokio::test]
+async fn normalize_config_reports_the_configuration_as_the_service_may() {
+    let exploration = |pairs: &[(&str, &str)]| {
+        CampaignConfig::builder()
+            .set_item_exploration_config(Some(
+                pairs
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect(),
+            ))
+            .build()
+    };
+    let reported = |local: Local, arn: String| async move {
+        let campaign = local
+            .sdk
+            .describe_campaign()
+            .campaign_arn(arn)
+            .send()
+            .await
+            .unwrap()
+            .campaign
+            .unwrap();
+        let mut pairs: Vec<(String, String)> = campaign
+            .campaign_config
+            .unwrap()
+            .item_exploration_config
+            .unwrap()
+            .into_iter()
+            .collect();
+        pairs.sort();
+        pairs
+    };
+    for (normalize, expected) in [
+        (false, vec![("explorationWeight", "0.30")]),
+        (
+            true,
+            vec![("explorationItemAgeCutOff", "30"), ("explorationWeight", "0.3")],
+        ),
+    ] {
+        let local = Local::with(Config {
+            port: 0,
+            normalize_config: normalize,
+            ..Config::default()
+        })
+        .await;
+        let arn = local
+            .sdk
+            .create_campaign()
+            .name("normalized")
+            .solution_version_arn(SV1)
+            .campaign_config(exploration(&[("explorationWeight", "0.30")]))
+            .send()
+            .await
+            .unwrap()
+            .campaign_arn
+            .unwrap();
+        let expected: Vec<(String, String)> = expected
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        assert_eq!(reported(local, arn).await, expected, "normalize {normalize}");
+    }
+    assert!(
+        Config::from_args(["--normalize-config".to_string()])
+            .unwrap()
+            .unwrap()
+            .normalize_config
+    );
+}
