@@ -1262,7 +1262,10 @@ async fn normalize_config_reports_the_configuration_as_the_service_may() {
         (false, vec![("explorationWeight", "0.30")]),
         (
             true,
-            vec![("explorationItemAgeCutOff", "30"), ("explorationWeight", "0.3")],
+            vec![
+                ("explorationItemAgeCutOff", "30"),
+                ("explorationWeight", "0.3"),
+            ],
         ),
     ] {
         let local = Local::with(Config {
@@ -1286,7 +1289,11 @@ async fn normalize_config_reports_the_configuration_as_the_service_may() {
             .into_iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
-        assert_eq!(reported(local, arn).await, expected, "normalize {normalize}");
+        assert_eq!(
+            reported(local, arn).await,
+            expected,
+            "normalize {normalize}"
+        );
     }
     assert!(
         Config::from_args(["--normalize-config".to_string()])
