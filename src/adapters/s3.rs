@@ -77,17 +77,20 @@ impl ObjectStore for S3Client {
     }
 }
 
-/// Reads a body up to `max_bytes`; a body longer than that is `TooLarge`
-/// after at most `max_bytes + 1` bytes (rounded up to the chunk that brings
-/// them).
+/// Reads a body up to `max_bytes`; a body longer than that is `TooLarge`.
+/// It keeps at most `max_bytes + 1` bytes and asks for no chunk after the one
+/// that passes the limit.
 async fn read_at_most(
     mut body: ByteStream,
     max_bytes: u64,
 ) -> Result<Fetched, aws_sdk_s3::primitives::ByteStreamError> {
+    let limit = usize::try_from(max_bytes).unwrap_or(usize::MAX);
     let mut bytes = Vec::new();
     while let Some(chunk) = body.next().await {
-        bytes.extend_from_slice(&chunk?);
-        if bytes.len() as u64 > max_bytes {
+        let chunk = chunk?;
+        let room = (limit + 1).saturating_sub(bytes.len());
+        bytes.extend_from_slice(&chunk[..chunk.len().min(room)]);
+        if bytes.len() > limit {
             return Ok(Fetched::TooLarge(None));
         }
     }

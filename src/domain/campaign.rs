@@ -111,6 +111,19 @@ impl Campaign {
             self.solution_version_arn.as_deref(),
             self.min_provisioned_tps,
             self.config.as_ref(),
+            Unreported::AsDefault,
+        )
+    }
+
+    /// [`Self::differences`] in the members the campaign reports only: what
+    /// certainly heads elsewhere.
+    pub fn reported_differences(&self, request: &DeploymentRequest) -> Vec<String> {
+        differences(
+            request,
+            self.solution_version_arn.as_deref(),
+            self.min_provisioned_tps,
+            self.config.as_ref(),
+            Unreported::Skipped,
         )
     }
 }
@@ -123,8 +136,31 @@ impl CampaignUpdate {
             self.solution_version_arn.as_deref(),
             self.min_provisioned_tps,
             self.config.as_ref(),
+            Unreported::AsDefault,
         )
     }
+
+    /// [`Self::differences`] in the members the record reports only.
+    pub fn reported_differences(&self, request: &DeploymentRequest) -> Vec<String> {
+        differences(
+            request,
+            self.solution_version_arn.as_deref(),
+            self.min_provisioned_tps,
+            self.config.as_ref(),
+            Unreported::Skipped,
+        )
+    }
+}
+
+/// What a member the service does not report counts as. Every member of a
+/// described campaign or update record is optional.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Unreported {
+    /// Its default (TPS 1, no configuration): to decide whether a campaign
+    /// serves the request.
+    AsDefault,
+    /// Not compared: to decide whether a record certainly heads elsewhere.
+    Skipped,
 }
 
 /// How a solution version, TPS and configuration differ from a request. Fields
@@ -135,24 +171,30 @@ fn differences(
     version: Option<&str>,
     tps: Option<i32>,
     config: Option<&CampaignConfig>,
+    unreported: Unreported,
 ) -> Vec<String> {
+    let skip = unreported == Unreported::Skipped;
     let mut out = Vec::new();
-    if !serves_version(request, version) {
+    if !(skip && version.is_none()) && !serves_version(request, version) {
         out.push(format!(
             "solutionVersionArn {} -> {}",
             version.unwrap_or("(none)"),
             request.solution_version_arn
         ));
     }
-    if let Some(want) = request.min_provisioned_tps {
+    if let Some(want) = request.min_provisioned_tps
+        && !(skip && tps.is_none())
+    {
         let have = tps.unwrap_or(1);
         if have != want {
             out.push(format!("minProvisionedTPS {have} -> {want}"));
         }
     }
-    if let Some(desired) = &request.campaign_config {
+    if let Some(desired) = &request.campaign_config
+        && !(skip && config.is_none())
+    {
         let current = config.cloned().unwrap_or_default();
-        config_differences(desired, &current, &mut out);
+        config_differences(desired, &current, unreported, &mut out);
     }
     out
 }
@@ -173,17 +215,26 @@ fn serves_version(request: &DeploymentRequest, serving: Option<&str>) -> bool {
     }
 }
 
-fn config_differences(desired: &CampaignConfig, current: &CampaignConfig, out: &mut Vec<String>) {
+fn config_differences(
+    desired: &CampaignConfig,
+    current: &CampaignConfig,
+    unreported: Unreported,
+    out: &mut Vec<String>,
+) {
+    let skip = unreported == Unreported::Skipped;
     if let Some(want) = &desired.item_exploration_config {
         map_differences(
             "itemExplorationConfig",
             want,
             current.item_exploration_config.as_ref(),
             |want, have| same_number_or_text(want, have),
+            unreported,
             out,
         );
     }
-    if let Some(want) = desired.enable_metadata_with_recommendations {
+    if let Some(want) = desired.enable_metadata_with_recommendations
+        && !(skip && current.enable_metadata_with_recommendations.is_none())
+    {
         let have = current
             .enable_metadata_with_recommendations
             .unwrap_or(false);
@@ -193,7 +244,9 @@ fn config_differences(desired: &CampaignConfig, current: &CampaignConfig, out: &
             ));
         }
     }
-    if let Some(want) = desired.sync_with_latest_solution_version {
+    if let Some(want) = desired.sync_with_latest_solution_version
+        && !(skip && current.sync_with_latest_solution_version.is_none())
+    {
         let have = current.sync_with_latest_solution_version.unwrap_or(false);
         if have != want {
             out.push(format!("syncWithLatestSolutionVersion {have} -> {want}"));
@@ -205,6 +258,7 @@ fn config_differences(desired: &CampaignConfig, current: &CampaignConfig, out: &
             want,
             current.ranking_influence.as_ref(),
             |want, have| want == have,
+            unreported,
             out,
         );
     }
@@ -218,12 +272,14 @@ fn map_differences<V: PartialEq + fmt::Debug>(
     want: &BTreeMap<String, V>,
     have: Option<&BTreeMap<String, V>>,
     equal: impl Fn(&V, &V) -> bool,
+    unreported: Unreported,
     out: &mut Vec<String>,
 ) {
     for (key, want) in want {
         match have.and_then(|have| have.get(key)) {
             Some(have) if equal(want, have) => {}
             Some(have) => out.push(format!("{name}.{key} {have:?} -> {want:?}")),
+            None if unreported == Unreported::Skipped => {}
             None => out.push(format!("{name}.{key} (none) -> {want:?}")),
         }
     }

@@ -84,9 +84,16 @@ pub enum Observation {
     Done,
     Failed(String),
     Deleted(String),
-    /// A newer deployment of the campaign heads to another target: the
-    /// solution version it deploys.
-    Superseded(String),
+    /// A newer deployment of the campaign heads to another target.
+    Superseded(Newer),
+}
+
+/// A newer deployment of the campaign: the solution version it deploys and
+/// how it differs from the request (e.g. `minProvisionedTPS 3 -> 2`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Newer {
+    pub solution_version_arn: String,
+    pub differences: Vec<String>,
 }
 
 /// How much older than the deployment's start a record may look and still be
@@ -126,7 +133,11 @@ pub fn observe(
         if update.status.is_creating() {
             return Observation::InProgress(format!("campaign update status is {}", update.status));
         }
-        if update.status == Status::CreateFailed && current(update.created_at) {
+        // A failure heading elsewhere is another deployment's.
+        if update.status == Status::CreateFailed
+            && current(update.created_at)
+            && update.reported_differences(request).is_empty()
+        {
             let reason = update
                 .failure_reason
                 .clone()
@@ -171,31 +182,35 @@ pub fn observe(
     }
 }
 
-/// The target of a newer create or update of the campaign that heads
-/// elsewhere than the request, if its latest record is one: a record in
-/// progress toward another target (ours, when it runs, goes to the request; an
-/// earlier one had ended before ours was planned), or one started after ours.
+/// A newer create or update of the campaign that heads elsewhere than the
+/// request, if its latest record is one: a record in progress toward another
+/// target (ours, when it runs, goes to the request; an earlier one had ended
+/// before ours was planned), or one started after ours. Only the members the
+/// record reports count: a member the service leaves out is not a difference.
 fn newer_target(
     request: &DeploymentRequest,
     deployment: &Deployment,
     campaign: &Campaign,
-) -> Option<String> {
-    let (in_progress, created_at, target, differs) = match &campaign.latest_update {
+) -> Option<Newer> {
+    let (in_progress, created_at, target, differences) = match &campaign.latest_update {
         Some(update) => (
             update.status.is_creating(),
             update.created_at,
             update.solution_version_arn.as_deref(),
-            !update.differences(request).is_empty(),
+            update.reported_differences(request),
         ),
         None => (
             campaign.status.is_creating(),
             campaign.created_at,
             campaign.solution_version_arn.as_deref(),
-            !campaign.differences(request).is_empty(),
+            campaign.reported_differences(request),
         ),
     };
     let newer = in_progress || created_at.is_some_and(|at| at > deployment.started_at);
-    (differs && newer).then(|| target.unwrap_or("(not reported)").to_string())
+    (newer && !differences.is_empty()).then(|| Newer {
+        solution_version_arn: target.unwrap_or("(not reported)").to_string(),
+        differences,
+    })
 }
 
 /// How a deployment ended: its outcome, why, and (when superseded) the
@@ -294,11 +309,13 @@ pub async fn poll<P: Personalize>(
         Observation::Done => End::new(Outcome::Active),
         Observation::Failed(reason) => End::because(Outcome::Failed, reason),
         Observation::Deleted(reason) => End::because(Outcome::Deleted, reason),
-        Observation::Superseded(target) => End {
+        Observation::Superseded(newer) => End {
             reason: Some(format!(
-                "a newer deployment of the campaign, to {target}, started after this one"
+                "a newer deployment of the campaign, to {}, started after this one ({})",
+                newer.solution_version_arn,
+                newer.differences.join(", ")
             )),
-            superseded_by: Some(target),
+            superseded_by: Some(newer.solution_version_arn),
             ..End::new(Outcome::Superseded)
         },
     };

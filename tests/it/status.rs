@@ -8,7 +8,7 @@ use personalize_deployer::domain::campaign::{Campaign, Status};
 use personalize_deployer::domain::notification::{DeploymentStatus, SUBJECT_MAX};
 use personalize_deployer::domain::outcome::Outcome;
 use personalize_deployer::domain::request::DeploymentRequest;
-use personalize_deployer::domain::status::{Observation, PollPolicy, observe, poll};
+use personalize_deployer::domain::status::{Newer, Observation, PollPolicy, observe, poll};
 use personalize_deployer::domain::workflow::{Deployment, StatusReport, TaskInput};
 use personalize_deployer::handlers::status::handle;
 use personalize_deployer::ports::ApiErrorKind;
@@ -522,7 +522,10 @@ fn a_newer_deployment_to_another_version_supersedes_this_one() {
                 &deployment(),
                 Some(&overtaken(SV3, status.clone(), seconds))
             ),
-            Observation::Superseded(SV3.into()),
+            Observation::Superseded(Newer {
+                solution_version_arn: SV3.into(),
+                differences: vec![format!("solutionVersionArn {SV3} -> {SV2}")],
+            }),
             "{status}"
         );
     }
@@ -542,6 +545,65 @@ fn an_earlier_or_identical_deployment_does_not_supersede_this_one() {
     assert!(matches!(
         observe(&target(), &deployment(), Some(&same)),
         Observation::InProgress(_)
+    ));
+}
+
+#[test]
+fn our_own_record_leaving_members_out_does_not_supersede_us() {
+    // Every member of a described campaign and update record is optional: one
+    // the service does not report is no sign of another deployment.
+    let mut own = updating(Status::CreateInProgress);
+    let record = own.latest_update.as_mut().unwrap();
+    record.config = None;
+    record.min_provisioned_tps = None;
+    assert_eq!(
+        observe(&target(), &deployment(), Some(&own)),
+        Observation::InProgress("campaign update status is CREATE IN_PROGRESS".into())
+    );
+    // A campaign being created (by us) that reports no configuration yet.
+    let mut creating = active_campaign(&target());
+    creating.status = Status::CreateInProgress;
+    creating.config = None;
+    creating.min_provisioned_tps = None;
+    creating.created_at = Some(started() + chrono::Duration::seconds(1));
+    assert!(matches!(
+        observe(&target(), &deployment(), Some(&creating)),
+        Observation::InProgress(_)
+    ));
+    // Only a member it reports differently counts: another TPS is another
+    // deployment, even to our version.
+    let mut tps = updating(Status::CreateInProgress);
+    tps.latest_update.as_mut().unwrap().min_provisioned_tps = Some(7);
+    assert_eq!(
+        observe(&target(), &deployment(), Some(&tps)),
+        Observation::Superseded(Newer {
+            solution_version_arn: SV2.into(),
+            differences: vec!["minProvisionedTPS 7 -> 2".into()],
+        })
+    );
+}
+
+#[test]
+fn a_recent_failure_heading_elsewhere_is_not_ours() {
+    // Another deployment's update to SV3 failed 30 s before ours started (and
+    // ours is not visible yet): not our failure.
+    let mut c = before();
+    let mut failed = update_record(SV3, 2, Status::CreateFailed);
+    failed.created_at = Some(started() - chrono::Duration::seconds(30));
+    failed.failure_reason = Some("someone else's failure".into());
+    c.latest_update = Some(failed);
+    assert!(matches!(
+        observe(&target(), &deployment(), Some(&c)),
+        Observation::InProgress(_)
+    ));
+    // Our own failure, reported without its configuration, is ours.
+    let mut own = updating(Status::CreateFailed);
+    let record = own.latest_update.as_mut().unwrap();
+    record.config = None;
+    record.failure_reason = Some("Insufficient capacity".into());
+    assert!(matches!(
+        observe(&target(), &deployment(), Some(&own)),
+        Observation::Failed(reason) if reason.starts_with("Insufficient capacity")
     ));
 }
 

@@ -1,7 +1,7 @@
 """The short chaos run (benchmarks/chaos --short): creates, updates, duplicate
 deliveries, competing requests and injected faults, all at once; nothing is
 lost, duplicated, wrongly reported or left running."""
-from benchmarks.chaos import COLUMNS, run, table
+from benchmarks.chaos import run, table
 
 
 def test_the_short_chaos_run_loses_duplicates_misreports_and_hangs_nothing():
@@ -13,7 +13,6 @@ def test_the_short_chaos_run_loses_duplicates_misreports_and_hangs_nothing():
         assert row["duplicates"] == 0 and row["still running"] == 0, name
         done, total = row["right version"].split("/")
         assert done == total, name
-        assert set(row) >= set(COLUMNS)
     # Each scenario did what it is for.
     assert "SUPERSEDED" in results["competing requests for busy campaigns"]["outcomes"]
     assert "FAILED" in results["throttling, 5xx and failed deployments"]["outcomes"]

@@ -135,6 +135,11 @@ def test_a_task_that_times_out_or_dies_is_retried_a_bounded_number_of_times():
         [crash] = [r for r in state["Retry"] if CRASHES <= set(r["ErrorEquals"])]
         assert 1 <= crash["MaxAttempts"] <= 3, name
         assert function_timeout < state["TimeoutSeconds"] <= 2 * function_timeout + 30, name
+    # Every task waits only so long; the notifications' time-outs are not
+    # retried (the message may have been accepted).
+    for name, state in states().items():
+        if state["Type"] == "Task":
+            assert 0 < state["TimeoutSeconds"] <= 120, name
 
 
 def test_notifications_are_retried_only_when_they_were_certainly_not_accepted():
@@ -253,11 +258,11 @@ def test_only_this_accounts_requests_and_this_stacks_campaigns_and_resources():
     ]
     # The alarm topic and its key serve only this stack's alarms, all named
     # after it.
-    own_alarms = ("arn:${AWS::Partition}:cloudwatch:${AWS::Region}:${AWS::AccountId}"
-                  ":alarm:${AWS::StackName}-*")
+    alarm_names = sorted(r["Properties"]["AlarmName"]["Sub"] for r in resources.values()
+                         if r["Type"] == "AWS::CloudWatch::Alarm")
+    assert len(alarm_names) == 3 and all(n.startswith("${AWS::StackName}-") for n in alarm_names)
+    prefix = "arn:${AWS::Partition}:cloudwatch:${AWS::Region}:${AWS::AccountId}:alarm:"
     for resource, sid in (("AlarmTopicPolicy", "CloudWatchAlarms"), ("NotificationKey", "CloudWatchAlarmsPublish")):
         condition = statements(resource)[sid]["Condition"]
-        assert condition == {"ArnLike": {"aws:SourceArn": {"Sub": own_alarms}}}, resource
-    for name, resource in resources.items():
-        if resource["Type"] == "AWS::CloudWatch::Alarm":
-            assert resource["Properties"]["AlarmName"]["Sub"].startswith("${AWS::StackName}-"), name
+        allowed = sorted(a["Sub"] for a in condition["ArnEquals"]["aws:SourceArn"])
+        assert allowed == [prefix + n for n in alarm_names], resource

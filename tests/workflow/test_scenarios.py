@@ -325,9 +325,9 @@ def by_target(wf, executions):
     return out
 
 
-# Polls 30 min (3 s here) apart: the second deployment starts between two polls
-# of the first.
-SLOW_POLLS = {"POLL_INITIAL_SECONDS": "1800", "POLL_MAX_SECONDS": "1800"}
+# Polls an hour (6 s here) apart: the second deployment starts between two
+# polls of the first.
+SLOW_POLLS = {"POLL_INITIAL_SECONDS": "3600", "POLL_MAX_SECONDS": "3600"}
 
 
 def update_status(wf):
