@@ -12,10 +12,9 @@ use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use crate::ports::{ApiError, ApiErrorKind};
 
 /// Time limits of every SDK call, well under the functions' own (30 s for the
-/// tasks, 60 s for deploy-trigger, which makes at most two calls per request,
-/// eight requests at a time): a stalled connection becomes a retryable
-/// `ServiceUnavailable` ("Timeout"), never a function time-out. A task makes
-/// at most three calls in a row (describe, create or update, describe).
+/// tasks, 60 s for deploy-trigger): a stalled connection becomes a retryable
+/// `ServiceUnavailable` ("Timeout"), never a function time-out, in the usual
+/// case of three calls in a row (describe, create or update, describe).
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 /// One attempt of a call.
 pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(4);

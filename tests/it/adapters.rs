@@ -551,7 +551,7 @@ async fn every_call_has_time_limits_well_under_the_functions_timeout() {
     assert_eq!(timeouts.operation_timeout(), Some(OPERATION_TIMEOUT));
     assert_eq!(timeouts.operation_attempt_timeout(), Some(ATTEMPT_TIMEOUT));
     assert!(timeouts.connect_timeout().is_some());
-    // A task makes at most three calls in a row within its 30 s.
+    // DeployCampaign's usual three calls in a row fit in its 30 s.
     assert!(OPERATION_TIMEOUT * 3 < Duration::from_secs(30));
 }
 
