@@ -173,9 +173,9 @@ fn differences(
     config: Option<&CampaignConfig>,
     unreported: Unreported,
 ) -> Vec<String> {
-    let skip = unreported == Unreported::Skipped;
+    let compared = |reported: bool| reported || unreported == Unreported::AsDefault;
     let mut out = Vec::new();
-    if !(skip && version.is_none()) && !serves_version(request, version) {
+    if compared(version.is_some()) && !serves_version(request, version) {
         out.push(format!(
             "solutionVersionArn {} -> {}",
             version.unwrap_or("(none)"),
@@ -183,7 +183,7 @@ fn differences(
         ));
     }
     if let Some(want) = request.min_provisioned_tps
-        && !(skip && tps.is_none())
+        && compared(tps.is_some())
     {
         let have = tps.unwrap_or(1);
         if have != want {
@@ -191,7 +191,7 @@ fn differences(
         }
     }
     if let Some(desired) = &request.campaign_config
-        && !(skip && config.is_none())
+        && compared(config.is_some())
     {
         let current = config.cloned().unwrap_or_default();
         config_differences(desired, &current, unreported, &mut out);
@@ -221,7 +221,7 @@ fn config_differences(
     unreported: Unreported,
     out: &mut Vec<String>,
 ) {
-    let skip = unreported == Unreported::Skipped;
+    let compared = |reported: bool| reported || unreported == Unreported::AsDefault;
     if let Some(want) = &desired.item_exploration_config {
         map_differences(
             "itemExplorationConfig",
@@ -233,7 +233,7 @@ fn config_differences(
         );
     }
     if let Some(want) = desired.enable_metadata_with_recommendations
-        && !(skip && current.enable_metadata_with_recommendations.is_none())
+        && compared(current.enable_metadata_with_recommendations.is_some())
     {
         let have = current
             .enable_metadata_with_recommendations
@@ -245,7 +245,7 @@ fn config_differences(
         }
     }
     if let Some(want) = desired.sync_with_latest_solution_version
-        && !(skip && current.sync_with_latest_solution_version.is_none())
+        && compared(current.sync_with_latest_solution_version.is_some())
     {
         let have = current.sync_with_latest_solution_version.unwrap_or(false);
         if have != want {
