@@ -106,49 +106,54 @@ impl Campaign {
     /// How the configuration the campaign serves (the top-level fields) differs
     /// from what the request asks for; empty when it serves exactly that.
     pub fn differences(&self, request: &DeploymentRequest) -> Vec<String> {
-        differences(
-            request,
-            self.solution_version_arn.as_deref(),
-            self.min_provisioned_tps,
-            self.config.as_ref(),
-            Unreported::AsDefault,
-        )
+        self.deploys().differences(request, Unreported::AsDefault)
     }
 
     /// [`Self::differences`] in the members the campaign reports only: what
     /// certainly heads elsewhere.
     pub fn reported_differences(&self, request: &DeploymentRequest) -> Vec<String> {
-        differences(
-            request,
-            self.solution_version_arn.as_deref(),
-            self.min_provisioned_tps,
-            self.config.as_ref(),
-            Unreported::Skipped,
-        )
+        self.deploys().differences(request, Unreported::Skipped)
+    }
+
+    fn deploys(&self) -> Deploys<'_> {
+        Deploys {
+            version: self.solution_version_arn.as_deref(),
+            tps: self.min_provisioned_tps,
+            config: self.config.as_ref(),
+        }
     }
 }
 
 impl CampaignUpdate {
     /// How what this update deploys differs from what the request asks for.
     pub fn differences(&self, request: &DeploymentRequest) -> Vec<String> {
-        differences(
-            request,
-            self.solution_version_arn.as_deref(),
-            self.min_provisioned_tps,
-            self.config.as_ref(),
-            Unreported::AsDefault,
-        )
+        self.deploys().differences(request, Unreported::AsDefault)
     }
 
     /// [`Self::differences`] in the members the record reports only.
     pub fn reported_differences(&self, request: &DeploymentRequest) -> Vec<String> {
-        differences(
-            request,
-            self.solution_version_arn.as_deref(),
-            self.min_provisioned_tps,
-            self.config.as_ref(),
-            Unreported::Skipped,
-        )
+        self.deploys().differences(request, Unreported::Skipped)
+    }
+
+    fn deploys(&self) -> Deploys<'_> {
+        Deploys {
+            version: self.solution_version_arn.as_deref(),
+            tps: self.min_provisioned_tps,
+            config: self.config.as_ref(),
+        }
+    }
+}
+
+/// What a campaign serves, or an update record deploys, as described.
+struct Deploys<'a> {
+    version: Option<&'a str>,
+    tps: Option<i32>,
+    config: Option<&'a CampaignConfig>,
+}
+
+impl Deploys<'_> {
+    fn differences(&self, request: &DeploymentRequest, unreported: Unreported) -> Vec<String> {
+        differences(request, self.version, self.tps, self.config, unreported)
     }
 }
 
