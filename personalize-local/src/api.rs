@@ -231,6 +231,8 @@ pub fn dispatch(
         "DescribeSolution" => describe_solution(world, config, &input),
         "DescribeSolutionVersion" => describe_solution_version(world, config, &input),
         "ListSolutionVersions" => list_solution_versions(world, config, &input),
+        "GetSolutionMetrics" => get_solution_metrics(world, config, &input),
+        "StopSolutionVersionCreation" => stop_solution_version_creation(world, config, &input),
         "CreateSolution" => create_solution(world, config, &input),
         "CreateSolutionVersion" => create_solution_version(world, config, &input),
         "TagResource" => tag_resource(world, config, &input),
@@ -511,6 +513,55 @@ fn describe_solution_version(w: &mut World, config: &Config, input: &Input) -> R
     Ok(json!({"solutionVersion": version.to_json(solution)}))
 }
 
+fn solution_version_input<'a>(
+    w: &'a mut World,
+    config: &Config,
+    input: &Input,
+) -> Result<&'a mut SolutionVersion> {
+    let arn = input.required_string("solutionVersionArn")?;
+    validate::arn(arn, "solutionVersionArn", config.strict)?;
+    w.state
+        .versions
+        .get_mut(arn)
+        .ok_or_else(|| ApiError::not_found(format!("Could not find solution version: {arn}")))
+}
+
+/// GetSolutionMetrics. For a version that is not ACTIVE (undocumented) it
+/// answers ResourceInUseException: there are no metrics before training ends.
+fn get_solution_metrics(w: &mut World, config: &Config, input: &Input) -> Result<Value> {
+    let version = solution_version_input(w, config, input)?;
+    if version.status != ACTIVE {
+        return Err(ApiError::in_use(format!(
+            "Solution version {} is in {} state. Metrics are available once it is ACTIVE.",
+            version.arn, version.status
+        )));
+    }
+    let metrics = version
+        .metrics
+        .clone()
+        .unwrap_or_else(|| default_metrics(&version.arn));
+    Ok(json!({"solutionVersionArn": version.arn, "metrics": metrics}))
+}
+
+/// StopSolutionVersionCreation: CREATE PENDING or CREATE IN_PROGRESS becomes
+/// CREATE STOPPING, then CREATE STOPPED; any other state is in use.
+fn stop_solution_version_creation(w: &mut World, config: &Config, input: &Input) -> Result<Value> {
+    let now = w.now;
+    let stopping = config.timings().solution_version_pending;
+    let version = solution_version_input(w, config, input)?;
+    if version.status != CREATE_PENDING && version.status != CREATE_IN_PROGRESS {
+        return Err(ApiError::in_use(format!(
+            "Solution version {} is in {} state. Only a version in CREATE PENDING or CREATE IN_PROGRESS can be stopped.",
+            version.arn, version.status
+        )));
+    }
+    version.status = CREATE_STOPPING.into();
+    version.updated = now;
+    version.next = Some(now + stopping);
+    version.fail_with = None;
+    Ok(json!({}))
+}
+
 fn list_solution_versions(w: &mut World, config: &Config, input: &Input) -> Result<Value> {
     let solution = input.string("solutionArn")?;
     if let Some(s) = solution {
@@ -645,6 +696,7 @@ fn create_solution_version(w: &mut World, config: &Config, input: &Input) -> Res
             updated: now,
             next: Some(now + t.solution_version_pending),
             fail_with: w.state.training_failure(&arn),
+            metrics: None,
         },
     );
     if !tags.is_empty() {

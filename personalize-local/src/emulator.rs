@@ -239,6 +239,34 @@ impl Emulator {
                     seed::apply(&mut i.world, config, seed).map_err(ApiError::invalid)
                 })?
             }),
+            ("POST", "/metrics") => input().and_then(|v| {
+                #[derive(serde::Deserialize)]
+                #[serde(rename_all = "camelCase", deny_unknown_fields)]
+                struct SetMetrics {
+                    solution_version_arn: String,
+                    metrics: std::collections::BTreeMap<String, f64>,
+                }
+                let set: SetMetrics = serde_json::from_value(v).map_err(|e| {
+                    ApiError::invalid(format!(
+                        "expected {{\"solutionVersionArn\": ..., \"metrics\": {{name: number}}}}: {e}"
+                    ))
+                })?;
+                self.with_world(|i, _| {
+                    let version = i
+                        .world
+                        .state
+                        .versions
+                        .get_mut(&set.solution_version_arn)
+                        .ok_or_else(|| {
+                            ApiError::not_found(format!(
+                                "no solution version {}",
+                                set.solution_version_arn
+                            ))
+                        })?;
+                    version.metrics = Some(set.metrics);
+                    Ok(json!({"solutionVersionArn": version.arn, "metrics": version.metrics}))
+                })?
+            }),
             ("POST", "/reset") => self.with_world(|i, config| {
                 i.world.state = State::default();
                 i.world.state.deploy_failures = config.deploy_failures.clone();

@@ -137,6 +137,56 @@ pub struct SolutionVersion {
     pub next: Option<f64>,
     /// Why training will fail, decided when it starts.
     pub fail_with: Option<String>,
+    /// What GetSolutionMetrics answers once it is ACTIVE; when none were
+    /// given, [`default_metrics`] of its id.
+    pub metrics: Option<BTreeMap<String, f64>>,
+}
+
+/// The metrics GetSolutionMetrics reports for User-Personalization and
+/// similar recipes (API reference 10.1).
+pub const METRIC_NAMES: [&str; 8] = [
+    "coverage",
+    "mean_reciprocal_rank_at_25",
+    "normalized_discounted_cumulative_gain_at_5",
+    "normalized_discounted_cumulative_gain_at_10",
+    "normalized_discounted_cumulative_gain_at_25",
+    "precision_at_5",
+    "precision_at_10",
+    "precision_at_25",
+];
+
+/// Plausible metrics for a version that was given none, the same for the
+/// same version id every time: coverage 0.3-0.8, MRR 0.05-0.25, NDCG growing
+/// with k from about 0.1 to 0.45, precision falling with k from about 0.1 to
+/// 0.02. Rounded to four decimals, as the console shows them.
+pub fn default_metrics(version_arn: &str) -> BTreeMap<String, f64> {
+    let id = version_arn.rsplit('/').next().unwrap_or(version_arn);
+    // FNV-1a of the id seeds the generator.
+    let seed = id.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    });
+    let mut rng = crate::faults::Rng::new(seed);
+    let mut draw = |low: f64, high: f64| {
+        let v = low + (high - low) * rng.unit();
+        (v * 10_000.0).round() / 10_000.0
+    };
+    let ndcg_5 = draw(0.10, 0.30);
+    let precision_5 = draw(0.05, 0.10);
+    let values = [
+        draw(0.30, 0.80),
+        draw(0.05, 0.25),
+        ndcg_5,
+        ((ndcg_5 + draw(0.01, 0.06)) * 10_000.0).round() / 10_000.0,
+        ((ndcg_5 + draw(0.06, 0.15)) * 10_000.0).round() / 10_000.0,
+        precision_5,
+        ((precision_5 * draw(0.6, 0.8)) * 10_000.0).round() / 10_000.0,
+        ((precision_5 * draw(0.3, 0.5)) * 10_000.0).round() / 10_000.0,
+    ];
+    METRIC_NAMES
+        .iter()
+        .zip(values)
+        .map(|(name, value)| (name.to_string(), value))
+        .collect()
 }
 
 /// A campaign update record (`latestCampaignUpdate`).

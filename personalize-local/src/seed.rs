@@ -1,6 +1,8 @@
 //! Seeding: solutions, solution versions (in any state) and campaigns to
 //! start with, from JSON (a file at start-up, or the admin endpoint).
 
+use std::collections::BTreeMap;
+
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -51,6 +53,9 @@ pub struct SeedVersion {
     /// Seconds before now it was created (orders `$LATEST`); default 0.
     #[serde(default)]
     pub age_seconds: f64,
+    /// What GetSolutionMetrics answers for it (default: plausible metrics
+    /// derived from its id).
+    pub metrics: Option<BTreeMap<String, f64>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -163,6 +168,7 @@ pub fn apply(world: &mut World, config: &Config, seed: Seed) -> Result<Value, St
             updated: created,
             next,
             fail_with: None,
+            metrics: v.metrics.clone(),
         });
     }
     let mut campaigns = Vec::new();

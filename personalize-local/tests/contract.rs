@@ -1302,3 +1302,157 @@ async fn normalize_config_reports_the_configuration_as_the_service_may() {
             .normalize_config
     );
 }
+
+#[tokio::test]
+async fn solution_metrics_are_given_or_derived_from_the_version_id() {
+    let local = Local::start().await;
+    let metrics = |arn: &str| {
+        let sdk = local.sdk.clone();
+        let arn = arn.to_string();
+        async move {
+            sdk.get_solution_metrics()
+                .solution_version_arn(arn)
+                .send()
+                .await
+                .map(|out| {
+                    let mut m: Vec<(String, f64)> =
+                        out.metrics.unwrap_or_default().into_iter().collect();
+                    m.sort_by(|a, b| a.0.cmp(&b.0));
+                    m
+                })
+        }
+    };
+    // Derived: the documented names, plausible values, the same every time
+    // (and in another emulator), different for another version.
+    let sv1 = metrics(SV1).await.unwrap();
+    let names: Vec<&str> = sv1.iter().map(|(k, _)| k.as_str()).collect();
+    let mut documented = personalize_local::model::METRIC_NAMES.to_vec();
+    documented.sort();
+    assert_eq!(names, documented);
+    let value = |name: &str| sv1.iter().find(|(k, _)| k == name).unwrap().1;
+    assert!((0.0..=1.0).contains(&value("coverage")));
+    assert!(
+        value("normalized_discounted_cumulative_gain_at_5")
+            <= value("normalized_discounted_cumulative_gain_at_10")
+    );
+    assert!(value("precision_at_25") <= value("precision_at_5"));
+    assert_eq!(metrics(SV1).await.unwrap(), sv1);
+    assert_eq!(
+        Local::start()
+            .await
+            .sdk
+            .get_solution_metrics()
+            .solution_version_arn(SV1)
+            .send()
+            .await
+            .unwrap()
+            .metrics
+            .unwrap()
+            .len(),
+        8
+    );
+    assert_ne!(metrics(SV2).await.unwrap(), sv1);
+    // Given, by the seed document and by the admin endpoint.
+    local
+        .server
+        .seed(
+            json!({"solutionVersions": [{"solution": "movies", "id": "0000feed",
+                     "metrics": {"normalized_discounted_cumulative_gain_at_10": 0.3125}}]}),
+        )
+        .unwrap();
+    let seeded = format!("{SOLUTION}/0000feed");
+    assert_eq!(
+        metrics(&seeded).await.unwrap(),
+        vec![(
+            "normalized_discounted_cumulative_gain_at_10".to_string(),
+            0.3125
+        )]
+    );
+    local
+        .server
+        .admin(
+            "/metrics",
+            json!({"solutionVersionArn": SV1, "metrics": {"coverage": 0.5}}),
+        )
+        .unwrap();
+    assert_eq!(
+        metrics(SV1).await.unwrap(),
+        vec![("coverage".to_string(), 0.5)]
+    );
+    // Unknown version; a version still training has none yet (ResourceInUse,
+    // the emulator's choice: the API reference leaves it open).
+    code(
+        metrics(&format!("{SOLUTION}/ffffffff")).await,
+        "ResourceNotFoundException",
+        "Could not find solution version",
+    );
+    let training = local
+        .sdk
+        .create_solution_version()
+        .solution_arn(SOLUTION)
+        .send()
+        .await
+        .unwrap()
+        .solution_version_arn
+        .unwrap();
+    code(
+        metrics(&training).await,
+        "ResourceInUseException",
+        "CREATE PENDING",
+    );
+}
+
+#[tokio::test]
+async fn training_can_be_stopped() {
+    let local = Local::start().await;
+    let status = |arn: String| {
+        let sdk = local.sdk.clone();
+        async move {
+            sdk.describe_solution_version()
+                .solution_version_arn(arn)
+                .send()
+                .await
+                .unwrap()
+                .solution_version
+                .unwrap()
+                .status
+                .unwrap()
+        }
+    };
+    let stop = |arn: String| {
+        let sdk = local.sdk.clone();
+        async move {
+            sdk.stop_solution_version_creation()
+                .solution_version_arn(arn)
+                .send()
+                .await
+        }
+    };
+    let arn = local
+        .sdk
+        .create_solution_version()
+        .solution_arn(SOLUTION)
+        .send()
+        .await
+        .unwrap()
+        .solution_version_arn
+        .unwrap();
+    local.server.advance_clock(10.0).unwrap();
+    assert_eq!(status(arn.clone()).await, "CREATE IN_PROGRESS");
+    stop(arn.clone()).await.unwrap();
+    assert_eq!(status(arn.clone()).await, "CREATE STOPPING");
+    local.server.advance_clock(10.0).unwrap();
+    assert_eq!(status(arn.clone()).await, "CREATE STOPPED");
+    // Only while it trains; an unknown version is not found.
+    code(stop(arn).await, "ResourceInUseException", "CREATE STOPPED");
+    code(
+        stop(SV1.to_string()).await,
+        "ResourceInUseException",
+        "ACTIVE",
+    );
+    code(
+        stop(format!("{SOLUTION}/ffffffff")).await,
+        "ResourceNotFoundException",
+        "",
+    );
+}
