@@ -99,3 +99,22 @@ def test_a_harness_that_fails_to_start_puts_back_all_it_started(monkeypatch, tmp
     assert WaitFunction._wait_interval is wait
     with pytest.raises(OSError):  # moto's server, started before the failure, is stopped
         urllib.request.urlopen(f"{wf.moto_url}/moto-api/data.json", timeout=2)
+
+
+def test_the_harness_makes_the_cloudtrail_event_of_a_version_it_trains():
+    from workflow.harness.sample import SOLUTION, seed
+
+    with LocalWorkflow(seed=seed()) as wf:
+        arn, event = wf.train(SOLUTION)
+        version = wf.personalize.client().describe_solution_version(solutionVersionArn=arn)["solutionVersion"]
+        assert version["status"] in ("CREATE PENDING", "CREATE IN_PROGRESS")
+    # Shaped like the sample: the same members, with this call's facts.
+    reference = sample("cloudtrail-create-solution-version.json")
+    assert set(event) == set(reference) and set(event["detail"]) == set(reference["detail"])
+    assert (event["source"], event["detail-type"]) == ("aws.personalize", "AWS API Call via CloudTrail")
+    detail = event["detail"]
+    assert (detail["eventSource"], detail["eventName"]) == ("personalize.amazonaws.com", "CreateSolutionVersion")
+    assert detail["requestParameters"] == {"solutionArn": SOLUTION, "trainingMode": "FULL"}
+    assert detail["responseElements"] == {"solutionVersionArn": arn}
+    assert "errorCode" not in detail and event["id"] != reference["id"]
+    assert event["time"] == detail["eventTime"]

@@ -3,6 +3,8 @@ events/, and S3 event notifications announcing an uploaded object."""
 import json
 import time
 import urllib.parse
+import uuid
+from datetime import datetime, timezone
 
 from workflow.harness.names import ROOT
 
@@ -39,3 +41,24 @@ def s3_record(bucket, key, size, etag, version_id=None):
 def s3_notification(bucket, key, size, etag, version_id=None):
     """An S3 event notification with the one record of `s3_record`."""
     return {"Records": [s3_record(bucket, key, size, etag, version_id)]}
+
+
+def create_solution_version_call(solution_arn, version_arn, training_mode="FULL", at=None):
+    """The "AWS API Call via CloudTrail" event that EventBridge delivers for a
+    successful CreateSolutionVersion, shaped like
+    events/cloudtrail-create-solution-version.json (the API reference's
+    sample): new event and request ids, the call's time, its parameters and the
+    new version's ARN."""
+    event = sample("cloudtrail-create-solution-version.json")
+    when = (at or datetime.now(timezone.utc)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    account, region = solution_arn.split(":")[4], solution_arn.split(":")[3]
+    event.update(id=str(uuid.uuid4()), time=when, account=account, region=region)
+    detail = event["detail"]
+    detail.update(
+        eventTime=when, awsRegion=region, recipientAccountId=account,
+        requestID=str(uuid.uuid4()), eventID=str(uuid.uuid4()),
+        requestParameters={"solutionArn": solution_arn, "trainingMode": training_mode},
+        responseElements={"solutionVersionArn": version_arn},
+    )
+    detail["userIdentity"]["accountId"] = account
+    return event

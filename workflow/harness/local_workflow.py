@@ -13,7 +13,7 @@ from contextlib import ExitStack, contextmanager
 
 from moto import mock_aws
 
-from workflow.harness.events import s3_notification
+from workflow.harness.events import create_solution_version_call, s3_notification
 from workflow.harness.lambda_host import LambdaHost
 from workflow.harness.names import BUCKET
 from workflow.harness.sample import campaign_arn
@@ -105,6 +105,14 @@ class LocalWorkflow:
         data = body if isinstance(body, bytes) else json.dumps(body).encode()
         out = self.s3.put_object(Bucket=BUCKET, Key=key, Body=data)
         return s3_notification(BUCKET, key, len(data), out["ETag"].strip('"'), out.get("VersionId"))
+
+    def train(self, solution_arn, training_mode="FULL"):
+        """Starts training a new version of a solution in personalize-local;
+        returns its ARN and the CloudTrail event of the call, as EventBridge
+        would deliver it."""
+        arn = self.personalize.client().create_solution_version(
+            solutionArn=solution_arn, trainingMode=training_mode)["solutionVersionArn"]
+        return arn, create_solution_version_call(solution_arn, arn, training_mode)
 
     def trigger(self, event):
         """Invokes deploy-trigger with an event: (function error, payload)."""
