@@ -7,6 +7,7 @@ use std::future::Future;
 
 use crate::domain::campaign::Campaign;
 use crate::domain::request::{CampaignConfig, Tag};
+use crate::domain::training::SolutionVersion;
 
 /// How an AWS call failed, classified for the decisions the domain makes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -107,6 +108,15 @@ pub trait Personalize: Send + Sync {
         &self,
         change: &CampaignChange,
     ) -> impl Future<Output = Result<(), ApiError>> + Send;
+}
+
+/// Reading solution versions' training.
+pub trait SolutionVersions: Send + Sync {
+    /// DescribeSolutionVersion; `Ok(None)` when the version does not exist.
+    fn describe_solution_version(
+        &self,
+        solution_version_arn: &str,
+    ) -> impl Future<Output = Result<Option<SolutionVersion>, ApiError>> + Send;
 }
 
 /// The outcome of StartExecution.

@@ -7,7 +7,10 @@ use aws_sdk_personalize::types as sdk;
 use super::sdk::{api_error, to_chrono};
 use crate::domain::campaign::{Campaign, CampaignUpdate, Status};
 use crate::domain::request::{CampaignConfig, Tag};
-use crate::ports::{ApiError, ApiErrorKind, CampaignChange, NewCampaign, Personalize};
+use crate::domain::training::{SolutionVersion, TrainingStatus};
+use crate::ports::{
+    ApiError, ApiErrorKind, CampaignChange, NewCampaign, Personalize, SolutionVersions,
+};
 
 #[derive(Debug, Clone)]
 pub struct PersonalizeClient {
@@ -76,6 +79,38 @@ impl Personalize for PersonalizeClient {
             .await
             .map_err(api_error)?;
         Ok(())
+    }
+}
+
+impl SolutionVersions for PersonalizeClient {
+    async fn describe_solution_version(
+        &self,
+        solution_version_arn: &str,
+    ) -> Result<Option<SolutionVersion>, ApiError> {
+        let result = self
+            .client
+            .describe_solution_version()
+            .solution_version_arn(solution_version_arn)
+            .send()
+            .await;
+        match result {
+            Ok(out) => Ok(out.solution_version.map(|v| SolutionVersion {
+                arn: v.solution_version_arn.unwrap_or_default(),
+                status: TrainingStatus::parse(v.status.as_deref().unwrap_or("")),
+                failure_reason: v.failure_reason,
+                created_at: v.creation_date_time.as_ref().and_then(to_chrono),
+                updated_at: v.last_updated_date_time.as_ref().and_then(to_chrono),
+                training_hours: v.training_hours,
+            })),
+            Err(e) => {
+                let e = api_error(e);
+                if e.kind == ApiErrorKind::NotFound {
+                    Ok(None)
+                } else {
+                    Err(e)
+                }
+            }
+        }
     }
 }
 

@@ -10,4 +10,5 @@ pub mod origin;
 pub mod outcome;
 pub mod request;
 pub mod status;
+pub mod training;
 pub mod workflow;

@@ -414,3 +414,83 @@ async fn a_latest_request_deploys_the_newest_active_version_and_follows_retraini
     let (_, d) = Flow::deploy(&local, latest).await.unwrap();
     assert_eq!(d.operation, Operation::None);
 }
+
+#[tokio::test]
+async fn a_versions_training_is_read_through_the_real_api() {
+    use personalize_deployer::domain::training::{Training, observe};
+    use personalize_deployer::ports::SolutionVersions;
+
+    let local = Local::start().await;
+    let training = |arn: String| {
+        let personalize = local.personalize.clone();
+        async move {
+            observe(
+                personalize
+                    .describe_solution_version(&arn)
+                    .await
+                    .unwrap()
+                    .as_ref(),
+            )
+        }
+    };
+    let new_version = || async {
+        local
+            .sdk
+            .create_solution_version()
+            .solution_arn(SOLUTION)
+            .send()
+            .await
+            .unwrap()
+            .solution_version_arn
+            .unwrap()
+    };
+    assert_eq!(training(SV1.into()).await, Training::Ready);
+    assert_eq!(
+        training(format!("{SOLUTION}/ffffffff")).await,
+        Training::Missing
+    );
+    // Trains, then is ready, with its training hours.
+    let trained = new_version().await;
+    assert_eq!(
+        training(trained.clone()).await,
+        Training::InProgress("CREATE PENDING".into())
+    );
+    local.advance(10.0).await;
+    assert_eq!(
+        training(trained.clone()).await,
+        Training::InProgress("CREATE IN_PROGRESS".into())
+    );
+    local.advance(3600.0).await;
+    assert_eq!(training(trained.clone()).await, Training::Ready);
+    let described = local
+        .personalize
+        .describe_solution_version(&trained)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(described.training_hours.is_some_and(|h| h > 0.0));
+    assert!(described.created_at.is_some());
+    // Stopped.
+    let stopped = new_version().await;
+    local
+        .sdk
+        .stop_solution_version_creation()
+        .solution_version_arn(&stopped)
+        .send()
+        .await
+        .unwrap();
+    assert!(matches!(
+        training(stopped.clone()).await,
+        Training::Stopped(_)
+    ));
+    // Failed, with the service's reason.
+    local
+        .faults(json!({"trainingFailures": [{"solutionVersionArn": SOLUTION, "reason": "Not enough interactions"}]}))
+        .await;
+    let failed = new_version().await;
+    local.advance(3700.0).await;
+    assert_eq!(
+        training(failed).await,
+        Training::Failed("Not enough interactions".into())
+    );
+}

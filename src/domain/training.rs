@@ -1,0 +1,152 @@
+//! What Personalize reports about a solution version's training
+//! (DescribeSolutionVersion), without SDK types, and what it means for a
+//! deployment that waits for it.
+
+use std::fmt;
+
+use chrono::{DateTime, Utc};
+
+/// A solution version's status (API reference §5.3, §10.2).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TrainingStatus {
+    CreatePending,
+    CreateInProgress,
+    Active,
+    CreateFailed,
+    CreateStopping,
+    CreateStopped,
+    Other(String),
+}
+
+impl TrainingStatus {
+    pub fn parse(s: &str) -> TrainingStatus {
+        match s {
+            "CREATE PENDING" => TrainingStatus::CreatePending,
+            "CREATE IN_PROGRESS" => TrainingStatus::CreateInProgress,
+            "ACTIVE" => TrainingStatus::Active,
+            "CREATE FAILED" => TrainingStatus::CreateFailed,
+            "CREATE STOPPING" => TrainingStatus::CreateStopping,
+            "CREATE STOPPED" => TrainingStatus::CreateStopped,
+            other => TrainingStatus::Other(other.to_string()),
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        match self {
+            TrainingStatus::CreatePending => "CREATE PENDING",
+            TrainingStatus::CreateInProgress => "CREATE IN_PROGRESS",
+            TrainingStatus::Active => "ACTIVE",
+            TrainingStatus::CreateFailed => "CREATE FAILED",
+            TrainingStatus::CreateStopping => "CREATE STOPPING",
+            TrainingStatus::CreateStopped => "CREATE STOPPED",
+            TrainingStatus::Other(s) => s,
+        }
+    }
+}
+
+impl fmt::Display for TrainingStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// `SolutionVersion` of DescribeSolutionVersion, as far as a deployment needs
+/// it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SolutionVersion {
+    pub arn: String,
+    pub status: TrainingStatus,
+    pub failure_reason: Option<String>,
+    pub created_at: Option<DateTime<Utc>>,
+    pub updated_at: Option<DateTime<Utc>>,
+    /// Billed training hours, once trained.
+    pub training_hours: Option<f64>,
+}
+
+/// What a version's training means for a deployment of it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Training {
+    /// Trained: it can be deployed.
+    Ready,
+    /// Still training (its status).
+    InProgress(String),
+    /// Training failed, with the service's reason.
+    Failed(String),
+    /// Training was stopped (or is stopping): it will never be deployable.
+    Stopped(String),
+    /// No such version.
+    Missing,
+}
+
+/// Reads a described version.
+pub fn observe(version: Option<&SolutionVersion>) -> Training {
+    let Some(version) = version else {
+        return Training::Missing;
+    };
+    match &version.status {
+        TrainingStatus::Active => Training::Ready,
+        TrainingStatus::CreatePending | TrainingStatus::CreateInProgress => {
+            Training::InProgress(version.status.to_string())
+        }
+        TrainingStatus::CreateFailed => Training::Failed(
+            version
+                .failure_reason
+                .clone()
+                .unwrap_or_else(|| "training failed (no reason given)".to_string()),
+        ),
+        TrainingStatus::CreateStopping | TrainingStatus::CreateStopped => {
+            Training::Stopped(format!("training was stopped (status {})", version.status))
+        }
+        TrainingStatus::Other(status) => Training::InProgress(status.clone()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn version(status: &str, reason: Option<&str>) -> SolutionVersion {
+        SolutionVersion {
+            arn: "arn:aws:personalize:us-east-1:111122223333:solution/movies/9f8e7d6c".into(),
+            status: TrainingStatus::parse(status),
+            failure_reason: reason.map(str::to_string),
+            created_at: None,
+            updated_at: None,
+            training_hours: None,
+        }
+    }
+
+    #[test]
+    fn each_status_means_ready_training_failed_or_stopped() {
+        assert_eq!(observe(Some(&version("ACTIVE", None))), Training::Ready);
+        for status in ["CREATE PENDING", "CREATE IN_PROGRESS"] {
+            assert_eq!(
+                observe(Some(&version(status, None))),
+                Training::InProgress(status.into())
+            );
+        }
+        assert_eq!(
+            observe(Some(&version(
+                "CREATE FAILED",
+                Some("Not enough interactions")
+            ))),
+            Training::Failed("Not enough interactions".into())
+        );
+        assert!(matches!(
+            observe(Some(&version("CREATE FAILED", None))),
+            Training::Failed(reason) if reason.contains("no reason given")
+        ));
+        for status in ["CREATE STOPPING", "CREATE STOPPED"] {
+            assert_eq!(
+                observe(Some(&version(status, None))),
+                Training::Stopped(format!("training was stopped (status {status})"))
+            );
+        }
+        assert_eq!(observe(None), Training::Missing);
+        // A status this code does not know yet is waited for, not taken as an end.
+        assert_eq!(
+            observe(Some(&version("CREATE QUEUED", None))),
+            Training::InProgress("CREATE QUEUED".into())
+        );
+    }
+}
