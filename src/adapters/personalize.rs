@@ -4,7 +4,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use aws_sdk_personalize::types as sdk;
 
-use super::sdk::{api_error, to_chrono};
+use super::sdk::{api_error, found, to_chrono};
 use crate::domain::campaign::{Campaign, CampaignUpdate, Status};
 use crate::domain::request::{CampaignConfig, Tag};
 use crate::domain::training::{SolutionVersion, TrainingStatus};
@@ -35,17 +35,7 @@ impl Personalize for PersonalizeClient {
             .campaign_arn(campaign_arn)
             .send()
             .await;
-        match result {
-            Ok(out) => Ok(out.campaign.map(campaign_from_sdk)),
-            Err(e) => {
-                let e = api_error(e);
-                if e.kind == ApiErrorKind::NotFound {
-                    Ok(None)
-                } else {
-                    Err(e)
-                }
-            }
-        }
+        Ok(found(result.map_err(api_error))?.and_then(|out| out.campaign.map(campaign_from_sdk)))
     }
 
     async fn create_campaign(&self, campaign: &NewCampaign) -> Result<String, ApiError> {
@@ -93,24 +83,15 @@ impl SolutionVersions for PersonalizeClient {
             .solution_version_arn(solution_version_arn)
             .send()
             .await;
-        match result {
-            Ok(out) => Ok(out.solution_version.map(|v| SolutionVersion {
-                arn: v.solution_version_arn.unwrap_or_default(),
-                status: TrainingStatus::parse(v.status.as_deref().unwrap_or("")),
-                failure_reason: v.failure_reason,
-                created_at: v.creation_date_time.as_ref().and_then(to_chrono),
-                updated_at: v.last_updated_date_time.as_ref().and_then(to_chrono),
-                training_hours: v.training_hours,
-            })),
-            Err(e) => {
-                let e = api_error(e);
-                if e.kind == ApiErrorKind::NotFound {
-                    Ok(None)
-                } else {
-                    Err(e)
-                }
-            }
-        }
+        let described = found(result.map_err(api_error))?.and_then(|out| out.solution_version);
+        Ok(described.map(|v| SolutionVersion {
+            arn: v.solution_version_arn.unwrap_or_default(),
+            status: TrainingStatus::parse(v.status.as_deref().unwrap_or("")),
+            failure_reason: v.failure_reason,
+            created_at: v.creation_date_time.as_ref().and_then(to_chrono),
+            updated_at: v.last_updated_date_time.as_ref().and_then(to_chrono),
+            training_hours: v.training_hours,
+        }))
     }
 }
 

@@ -135,6 +135,15 @@ where
     }
 }
 
+/// A describe call's answer: `None` when the resource does not exist.
+pub(crate) fn found<T>(result: Result<T, ApiError>) -> Result<Option<T>, ApiError> {
+    match result {
+        Ok(answer) => Ok(Some(answer)),
+        Err(e) if e.kind == ApiErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
 /// An error and its sources on one line (SDK errors put the useful part in
 /// the sources).
 fn display_chain(err: &dyn std::error::Error) -> String {

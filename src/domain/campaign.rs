@@ -102,19 +102,27 @@ impl Campaign {
             _ => None,
         }
     }
+}
 
-    /// How the configuration the campaign serves (the top-level fields) differs
-    /// from what the request asks for; empty when it serves exactly that.
-    pub fn differences(&self, request: &DeploymentRequest) -> Vec<String> {
+/// A campaign (what it serves) or an update record (what it deploys),
+/// compared with a request.
+pub trait Deploying {
+    fn deploys(&self) -> Deploys<'_>;
+
+    /// How it differs from what the request asks for; empty when it is
+    /// exactly that.
+    fn differences(&self, request: &DeploymentRequest) -> Vec<String> {
         self.deploys().differences(request, Unreported::AsDefault)
     }
 
-    /// [`Self::differences`] in the members the campaign reports only: what
+    /// [`Self::differences`] in the members the service reports only: what
     /// certainly heads elsewhere.
-    pub fn reported_differences(&self, request: &DeploymentRequest) -> Vec<String> {
+    fn reported_differences(&self, request: &DeploymentRequest) -> Vec<String> {
         self.deploys().differences(request, Unreported::Skipped)
     }
+}
 
+impl Deploying for Campaign {
     fn deploys(&self) -> Deploys<'_> {
         Deploys {
             version: self.solution_version_arn.as_deref(),
@@ -124,17 +132,7 @@ impl Campaign {
     }
 }
 
-impl CampaignUpdate {
-    /// How what this update deploys differs from what the request asks for.
-    pub fn differences(&self, request: &DeploymentRequest) -> Vec<String> {
-        self.deploys().differences(request, Unreported::AsDefault)
-    }
-
-    /// [`Self::differences`] in the members the record reports only.
-    pub fn reported_differences(&self, request: &DeploymentRequest) -> Vec<String> {
-        self.deploys().differences(request, Unreported::Skipped)
-    }
-
+impl Deploying for CampaignUpdate {
     fn deploys(&self) -> Deploys<'_> {
         Deploys {
             version: self.solution_version_arn.as_deref(),
@@ -145,7 +143,7 @@ impl CampaignUpdate {
 }
 
 /// What a campaign serves, or an update record deploys, as described.
-struct Deploys<'a> {
+pub struct Deploys<'a> {
     version: Option<&'a str>,
     tps: Option<i32>,
     config: Option<&'a CampaignConfig>,

@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::campaign::{Campaign, Status, merged_config};
+use super::campaign::{Campaign, Deploying, Status, merged_config};
 use super::outcome::Operation;
 use super::request::DeploymentRequest;
 use super::workflow::Deployment;

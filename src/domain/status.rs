@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 
-use super::campaign::{Campaign, Status};
+use super::campaign::{Campaign, Deploying, Status};
 use super::notification::{Facts, Notification, human_duration};
 use super::outcome::{Operation, Outcome};
 use super::request::DeploymentRequest;
