@@ -2,6 +2,7 @@
 //! [`crate::adapters`] implement them with the SDK; tests implement them in
 //! memory. Nothing here mentions an SDK type.
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::future::Future;
 
@@ -117,6 +118,15 @@ pub trait SolutionVersions: Send + Sync {
         &self,
         solution_version_arn: &str,
     ) -> impl Future<Output = Result<Option<SolutionVersion>, ApiError>> + Send;
+}
+
+/// Reading a solution version's offline metrics.
+pub trait SolutionMetrics: Send + Sync {
+    /// GetSolutionMetrics: metric name to value.
+    fn get_solution_metrics(
+        &self,
+        solution_version_arn: &str,
+    ) -> impl Future<Output = Result<BTreeMap<String, f64>, ApiError>> + Send;
 }
 
 /// The outcome of StartExecution.

@@ -9,7 +9,8 @@ use crate::domain::campaign::{Campaign, CampaignUpdate, Status};
 use crate::domain::request::{CampaignConfig, Tag};
 use crate::domain::training::{SolutionVersion, TrainingStatus};
 use crate::ports::{
-    ApiError, ApiErrorKind, CampaignChange, NewCampaign, Personalize, SolutionVersions,
+    ApiError, ApiErrorKind, CampaignChange, NewCampaign, Personalize, SolutionMetrics,
+    SolutionVersions,
 };
 
 #[derive(Debug, Clone)]
@@ -92,6 +93,22 @@ impl SolutionVersions for PersonalizeClient {
             updated_at: v.last_updated_date_time.as_ref().and_then(to_chrono),
             training_hours: v.training_hours,
         }))
+    }
+}
+
+impl SolutionMetrics for PersonalizeClient {
+    async fn get_solution_metrics(
+        &self,
+        solution_version_arn: &str,
+    ) -> Result<BTreeMap<String, f64>, ApiError> {
+        let out = self
+            .client
+            .get_solution_metrics()
+            .solution_version_arn(solution_version_arn)
+            .send()
+            .await
+            .map_err(api_error)?;
+        Ok(out.metrics.unwrap_or_default().into_iter().collect())
     }
 }
 

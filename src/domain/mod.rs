@@ -4,6 +4,7 @@
 pub mod arn;
 pub mod campaign;
 pub mod deploy;
+pub mod gate;
 pub mod intake;
 pub mod notification;
 pub mod origin;

@@ -494,3 +494,62 @@ async fn a_versions_training_is_read_through_the_real_api() {
         Training::Failed("Not enough interactions".into())
     );
 }
+
+#[tokio::test]
+async fn the_gate_judges_metrics_read_through_the_real_api() {
+    use personalize_deployer::domain::gate::{Gate, judge};
+    use personalize_deployer::ports::{ApiErrorKind, SolutionMetrics};
+
+    let local = Local::start().await;
+    local
+        .server
+        .admin(
+            "/metrics",
+            json!({"solutionVersionArn": SV1, "metrics": {"normalized_discounted_cumulative_gain_at_10": 0.30, "coverage": 0.6}}),
+        )
+        .unwrap();
+    local
+        .server
+        .admin(
+            "/metrics",
+            json!({"solutionVersionArn": SV2, "metrics": {"normalized_discounted_cumulative_gain_at_10": 0.27, "coverage": 0.7}}),
+        )
+        .unwrap();
+    let served = local.personalize.get_solution_metrics(SV1).await.unwrap();
+    let candidate = local.personalize.get_solution_metrics(SV2).await.unwrap();
+    assert_eq!(served["normalized_discounted_cumulative_gain_at_10"], 0.30);
+    let gate = Gate {
+        metric: "normalized_discounted_cumulative_gain_at_10".into(),
+        max_drop: Some(0.02),
+        max_relative_drop: None,
+        min_value: None,
+    };
+    let verdict = judge(&gate, &candidate, Some(&served)).unwrap();
+    assert!(!verdict.passed());
+    assert_eq!((verdict.candidate, verdict.current), (0.27, Some(0.30)));
+    let coverage = Gate {
+        metric: "coverage".into(),
+        ..gate
+    };
+    assert!(
+        judge(&coverage, &candidate, Some(&served))
+            .unwrap()
+            .passed()
+    );
+    // A version still training has no metrics yet.
+    let training = local
+        .sdk
+        .create_solution_version()
+        .solution_arn(SOLUTION)
+        .send()
+        .await
+        .unwrap()
+        .solution_version_arn
+        .unwrap();
+    let e = local
+        .personalize
+        .get_solution_metrics(&training)
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind, ApiErrorKind::InUse);
+}

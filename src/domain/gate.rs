@@ -1,0 +1,222 @@
+//! The metric gate: whether a newly trained solution version is good enough
+//! to replace the one a campaign serves, judged on one offline metric as
+//! GetSolutionMetrics reports it (higher is better for every documented
+//! metric, API reference §10.1).
+
+use std::collections::BTreeMap;
+
+/// The thresholds on one metric. Every threshold given must hold.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Gate {
+    /// A metric name as GetSolutionMetrics reports it.
+    pub metric: String,
+    /// The largest allowed drop against the served version, in the metric's
+    /// units (0.02: from 0.30 to 0.28 passes, to 0.279 does not).
+    pub max_drop: Option<f64>,
+    /// The largest allowed drop as a fraction of the served version's value
+    /// (0.05: 5 %).
+    pub max_relative_drop: Option<f64>,
+    /// The lowest allowed value.
+    pub min_value: Option<f64>,
+}
+
+/// What the gate found: both values, and every threshold that failed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Verdict {
+    pub metric: String,
+    pub candidate: f64,
+    /// The served version's value; none for a new campaign.
+    pub current: Option<f64>,
+    /// Why it failed (empty when it passed).
+    pub failures: Vec<String>,
+}
+
+impl Verdict {
+    pub fn passed(&self) -> bool {
+        self.failures.is_empty()
+    }
+}
+
+/// A metric that one of the versions does not report: the gate cannot judge,
+/// and that is a failure naming the metrics that exist.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MissingMetric {
+    pub metric: String,
+    /// `candidate` or `current`.
+    pub version: &'static str,
+    pub available: Vec<String>,
+}
+
+impl std::fmt::Display for MissingMetric {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "the {} version reports no metric {:?}; it reports: {}",
+            self.version,
+            self.metric,
+            if self.available.is_empty() {
+                "none".to_string()
+            } else {
+                self.available.join(", ")
+            }
+        )
+    }
+}
+
+/// Judges a candidate version's metrics against the served version's (none
+/// for a new campaign, which is held to the minimum only).
+pub fn judge(
+    gate: &Gate,
+    candidate: &BTreeMap<String, f64>,
+    current: Option<&BTreeMap<String, f64>>,
+) -> Result<Verdict, MissingMetric> {
+    let value = |metrics: &BTreeMap<String, f64>, version| {
+        metrics
+            .get(&gate.metric)
+            .copied()
+            .ok_or_else(|| MissingMetric {
+                metric: gate.metric.clone(),
+                version,
+                available: metrics.keys().cloned().collect(),
+            })
+    };
+    let candidate = value(candidate, "candidate")?;
+    let current = current.map(|m| value(m, "current")).transpose()?;
+    let mut failures = Vec::new();
+    if let Some(min) = gate.min_value
+        && candidate < min
+    {
+        failures.push(format!("{candidate} is below the minimum {min}"));
+    }
+    if let Some(current) = current {
+        let drop = current - candidate;
+        if let Some(max) = gate.max_drop
+            && drop > max + f64::EPSILON
+        {
+            failures.push(format!(
+                "it dropped by {} from {current}, more than the allowed {max}",
+                round(drop)
+            ));
+        }
+        if let Some(max) = gate.max_relative_drop
+            && current > 0.0
+            && drop / current > max + f64::EPSILON
+        {
+            failures.push(format!(
+                "it dropped by {} % from {current}, more than the allowed {} %",
+                round(drop / current * 100.0),
+                round(max * 100.0)
+            ));
+        }
+    }
+    Ok(Verdict {
+        metric: gate.metric.clone(),
+        candidate,
+        current,
+        failures,
+    })
+}
+
+/// Six significant decimals, for messages.
+fn round(x: f64) -> f64 {
+    (x * 1e6).round() / 1e6
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NDCG: &str = "normalized_discounted_cumulative_gain_at_10";
+
+    fn metrics(pairs: &[(&str, f64)]) -> BTreeMap<String, f64> {
+        pairs.iter().map(|(k, v)| (k.to_string(), *v)).collect()
+    }
+
+    fn gate() -> Gate {
+        Gate {
+            metric: NDCG.into(),
+            max_drop: None,
+            max_relative_drop: None,
+            min_value: None,
+        }
+    }
+
+    #[test]
+    fn an_absolute_drop_within_the_allowance_passes_and_beyond_it_fails() {
+        let g = Gate {
+            max_drop: Some(0.02),
+            ..gate()
+        };
+        let served = metrics(&[(NDCG, 0.30)]);
+        let v = judge(&g, &metrics(&[(NDCG, 0.28)]), Some(&served)).unwrap();
+        assert!(v.passed(), "{v:?}");
+        assert_eq!((v.candidate, v.current), (0.28, Some(0.30)));
+        let v = judge(&g, &metrics(&[(NDCG, 0.279)]), Some(&served)).unwrap();
+        assert_eq!(
+            v.failures,
+            vec!["it dropped by 0.021 from 0.3, more than the allowed 0.02"]
+        );
+        // A better model always passes a drop threshold.
+        assert!(
+            judge(&g, &metrics(&[(NDCG, 0.35)]), Some(&served))
+                .unwrap()
+                .passed()
+        );
+    }
+
+    #[test]
+    fn a_relative_drop_and_a_minimum_are_checked_too_and_every_failure_named() {
+        let g = Gate {
+            max_relative_drop: Some(0.05),
+            min_value: Some(0.25),
+            ..gate()
+        };
+        let served = metrics(&[(NDCG, 0.30)]);
+        assert!(
+            judge(&g, &metrics(&[(NDCG, 0.286)]), Some(&served))
+                .unwrap()
+                .passed()
+        );
+        let v = judge(&g, &metrics(&[(NDCG, 0.24)]), Some(&served)).unwrap();
+        assert_eq!(
+            v.failures,
+            vec![
+                "0.24 is below the minimum 0.25",
+                "it dropped by 20 % from 0.3, more than the allowed 5 %",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_new_campaign_is_held_to_the_minimum_only() {
+        let g = Gate {
+            max_drop: Some(0.0),
+            min_value: Some(0.2),
+            ..gate()
+        };
+        let v = judge(&g, &metrics(&[(NDCG, 0.21)]), None).unwrap();
+        assert!(v.passed() && v.current.is_none());
+        assert!(!judge(&g, &metrics(&[(NDCG, 0.19)]), None).unwrap().passed());
+    }
+
+    #[test]
+    fn a_metric_either_version_lacks_is_a_failure_naming_those_that_exist() {
+        let g = gate();
+        let e = judge(
+            &g,
+            &metrics(&[("coverage", 0.5), ("precision_at_5", 0.1)]),
+            None,
+        )
+        .unwrap_err();
+        assert_eq!(e.version, "candidate");
+        assert_eq!(
+            e.to_string(),
+            format!(
+                "the candidate version reports no metric {NDCG:?}; it reports: coverage, precision_at_5"
+            )
+        );
+        let e = judge(&g, &metrics(&[(NDCG, 0.3)]), Some(&metrics(&[]))).unwrap_err();
+        assert_eq!(e.version, "current");
+        assert!(e.to_string().ends_with("it reports: none"));
+    }
+}
