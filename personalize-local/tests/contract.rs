@@ -11,7 +11,7 @@ use aws_sdk_personalize::error::ProvideErrorMetadata;
 use aws_sdk_personalize::types::{CampaignConfig, RankingInfluenceType, Tag};
 use personalize_local::sample::{LATEST_VERSION as SV2, OLDER_VERSION as SV1, SOLUTION};
 use personalize_local::{Config, Server};
-use sdk::client;
+use sdk::{client, train};
 use serde_json::{Value, json};
 
 const CAMPAIGN: &str = "arn:aws:personalize:us-east-1:111122223333:campaign/movie-recs";
@@ -902,15 +902,7 @@ async fn solution_versions_train_and_are_listed() {
 async fn training_failures_can_be_injected() {
     let local = Local::start().await;
     local.server.set_faults(json!({"trainingFailures": [{"solutionVersionArn": SOLUTION, "reason": "Not enough interactions"}]})).unwrap();
-    let arn = local
-        .sdk
-        .create_solution_version()
-        .solution_arn(SOLUTION)
-        .send()
-        .await
-        .unwrap()
-        .solution_version_arn
-        .unwrap();
+    let arn = train(&local.sdk, SOLUTION).await;
     local.server.advance_clock(3605.0).unwrap();
     let v = local
         .sdk
@@ -1386,15 +1378,7 @@ async fn solution_metrics_are_given_or_derived_from_the_version_id() {
         "ResourceNotFoundException",
         "Could not find solution version",
     );
-    let training = local
-        .sdk
-        .create_solution_version()
-        .solution_arn(SOLUTION)
-        .send()
-        .await
-        .unwrap()
-        .solution_version_arn
-        .unwrap();
+    let training = train(&local.sdk, SOLUTION).await;
     code(
         metrics(&training).await,
         "ResourceInUseException",
@@ -1428,15 +1412,7 @@ async fn training_can_be_stopped() {
                 .await
         }
     };
-    let arn = local
-        .sdk
-        .create_solution_version()
-        .solution_arn(SOLUTION)
-        .send()
-        .await
-        .unwrap()
-        .solution_version_arn
-        .unwrap();
+    let arn = train(&local.sdk, SOLUTION).await;
     local.server.advance_clock(10.0).unwrap();
     assert_eq!(status(arn.clone()).await, "CREATE IN_PROGRESS");
     stop(arn.clone()).await.unwrap();

@@ -2,7 +2,7 @@
 
 use aws_sdk_s3::primitives::ByteStream;
 
-use super::sdk::{OPERATION_TIMEOUT, api_error};
+use super::sdk::{OPERATION_TIMEOUT, api_error, found};
 use crate::ports::{ApiError, ApiErrorKind, Fetched, ObjectStore};
 
 #[derive(Debug, Clone)]
@@ -39,16 +39,8 @@ impl ObjectStore for S3Client {
             .set_version_id(version_id.map(str::to_string))
             .send()
             .await;
-        let out = match result {
-            Ok(out) => out,
-            Err(e) => {
-                let e = api_error(e);
-                return if e.kind == ApiErrorKind::NotFound {
-                    Ok(Fetched::NotFound)
-                } else {
-                    Err(e)
-                };
-            }
+        let Some(out) = found(result.map_err(api_error))? else {
+            return Ok(Fetched::NotFound);
         };
         if let Some(length) = out.content_length.and_then(|l| u64::try_from(l).ok())
             && length > max_bytes

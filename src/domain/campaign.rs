@@ -166,6 +166,13 @@ enum Unreported {
     Skipped,
 }
 
+impl Unreported {
+    /// Whether a member is compared, given whether the service reported it.
+    fn compares(self, reported: bool) -> bool {
+        reported || self == Unreported::AsDefault
+    }
+}
+
 /// How a solution version, TPS and configuration differ from a request. Fields
 /// the request leaves out are not compared: they mean "keep what the campaign
 /// has".
@@ -176,7 +183,7 @@ fn differences(
     config: Option<&CampaignConfig>,
     unreported: Unreported,
 ) -> Vec<String> {
-    let compared = |reported: bool| reported || unreported == Unreported::AsDefault;
+    let compared = |reported| unreported.compares(reported);
     let mut out = Vec::new();
     if compared(version.is_some()) && !serves_version(request, version) {
         out.push(format!(
@@ -224,7 +231,7 @@ fn config_differences(
     unreported: Unreported,
     out: &mut Vec<String>,
 ) {
-    let compared = |reported: bool| reported || unreported == Unreported::AsDefault;
+    let compared = |reported| unreported.compares(reported);
     if let Some(want) = &desired.item_exploration_config {
         map_differences(
             "itemExplorationConfig",
@@ -282,7 +289,7 @@ fn map_differences<V: PartialEq + fmt::Debug>(
         match have.and_then(|have| have.get(key)) {
             Some(have) if equal(want, have) => {}
             Some(have) => out.push(format!("{name}.{key} {have:?} -> {want:?}")),
-            None if unreported == Unreported::Skipped => {}
+            None if !unreported.compares(false) => {}
             None => out.push(format!("{name}.{key} (none) -> {want:?}")),
         }
     }

@@ -8,7 +8,7 @@ use super::campaign::{Campaign, Deploying, Status};
 use super::notification::{Facts, Notification, human_duration};
 use super::outcome::{Operation, Outcome};
 use super::request::DeploymentRequest;
-use super::workflow::{Deployment, EndedExecution, StatusReport, TaskInput, WorkflowState};
+use super::workflow::{Deployment, EndedExecution, StatusReport, TaskInput};
 use crate::error::Error;
 use crate::ports::Personalize;
 
@@ -387,11 +387,7 @@ fn announce(ended: &EndedExecution, now: DateTime<Utc>) -> StatusReport {
     } else {
         format!("{what} ({error}); the campaign may still be changing")
     };
-    let state = ended
-        .input
-        .as_deref()
-        .and_then(|input| serde_json::from_str::<WorkflowState>(input).ok())
-        .unwrap_or_default();
+    let state = ended.state().unwrap_or_default();
     let millis = |ms: Option<i64>| ms.and_then(DateTime::<Utc>::from_timestamp_millis);
     let ended_input = TaskInput {
         state,

@@ -73,6 +73,14 @@ pub struct EndedExecution {
     pub cause: Option<String>,
 }
 
+impl EndedExecution {
+    /// The ended execution's input, read back (none when the event left it
+    /// out or it is not a workflow state).
+    pub fn state(&self) -> Option<WorkflowState> {
+        serde_json::from_str(self.input.as_deref()?).ok()
+    }
+}
+
 impl WorkflowState {
     /// The execution input for a valid request.
     pub fn accepted(request: DeploymentRequest, origin: Origin) -> WorkflowState {
@@ -230,12 +238,7 @@ impl TaskInput {
             .campaign_name
             .clone()
             .or_else(|| state.request.as_ref().map(|r| r.campaign_name.clone()))
-            .or_else(|| {
-                let input = state.ended.as_ref()?.input.as_deref()?;
-                serde_json::from_str::<WorkflowState>(input)
-                    .ok()?
-                    .campaign_name
-            })
+            .or_else(|| state.ended.as_ref()?.state()?.campaign_name)
     }
 
     /// Reads a task Lambda's event, naming what is wrong with it.

@@ -51,6 +51,17 @@ fn retrying_client(rule: &Rule) -> PersonalizeClient {
     ))
 }
 
+/// A campaign with nothing optional, for tests of errors.
+fn bare_campaign() -> NewCampaign {
+    NewCampaign {
+        name: "c".into(),
+        solution_version_arn: SV1.into(),
+        min_provisioned_tps: 1,
+        config: None,
+        tags: Vec::new(),
+    }
+}
+
 fn sdk_config(config: &CampaignConfig) -> sdk::CampaignConfig {
     let mut b = sdk::CampaignConfig::builder();
     if let Some(m) = &config.item_exploration_config {
@@ -251,16 +262,7 @@ async fn wire_errors_are_classified_by_their_type() {
             .http_status(400, wire_error(code))
             .build();
         let client = PersonalizeClient::new(mock_client!(aws_sdk_personalize, [&rule]));
-        let e = client
-            .create_campaign(&NewCampaign {
-                name: "c".into(),
-                solution_version_arn: SV1.into(),
-                min_provisioned_tps: 1,
-                config: None,
-                tags: Vec::new(),
-            })
-            .await
-            .unwrap_err();
+        let e = client.create_campaign(&bare_campaign()).await.unwrap_err();
         assert_eq!((e.kind, e.code.as_str()), (kind, code));
         assert_eq!(e.message, format!("{code} on the wire"));
     }
@@ -478,13 +480,7 @@ async fn a_rate_limit_is_throttling_and_only_a_quota_is_a_limit() {
             .times(3)
             .build();
         let e = retrying_client(&rule)
-            .create_campaign(&NewCampaign {
-                name: "c".into(),
-                solution_version_arn: SV1.into(),
-                min_provisioned_tps: 1,
-                config: None,
-                tags: Vec::new(),
-            })
+            .create_campaign(&bare_campaign())
             .await
             .unwrap_err();
         // The SDK retries both (it cannot tell them apart) ...

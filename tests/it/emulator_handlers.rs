@@ -1,7 +1,7 @@
 //! The project's handlers (library functions, through the real SDK over
 //! HTTP) against personalize-local: every deployment path end to end.
 
-use crate::support::local::{Local, SOLUTION};
+use crate::support::local::{Local, SOLUTION, train};
 use crate::support::{CAMPAIGN_ARN, SV1, SV2, manifest};
 use chrono::Utc;
 use personalize_deployer::Error;
@@ -354,14 +354,8 @@ async fn permanent_service_errors_reach_the_handler_with_their_names() {
     );
 
     // A version still training cannot be deployed yet.
-    let training = local
-        .sdk
-        .create_solution_version()
-        .solution_arn(SOLUTION)
-        .send()
-        .await
-        .unwrap();
-    let err = Flow::deploy(&local, request(training.solution_version_arn().unwrap()))
+    let training = train(&local.sdk, SOLUTION).await;
+    let err = Flow::deploy(&local, request(&training))
         .await
         .err()
         .unwrap();
@@ -387,14 +381,7 @@ async fn a_latest_request_deploys_the_newest_active_version_and_follows_retraini
     );
 
     // A retraining: the synced campaign redeploys the new version by itself.
-    let new = local
-        .sdk
-        .create_solution_version()
-        .solution_arn(SOLUTION)
-        .send()
-        .await
-        .unwrap();
-    let new = new.solution_version_arn().unwrap().to_string();
+    let new = train(&local.sdk, SOLUTION).await;
     local.advance(3605.0).await;
     let c = describe(&local).await;
     assert_eq!(
@@ -433,24 +420,13 @@ async fn a_versions_training_is_read_through_the_real_api() {
             )
         }
     };
-    let new_version = || async {
-        local
-            .sdk
-            .create_solution_version()
-            .solution_arn(SOLUTION)
-            .send()
-            .await
-            .unwrap()
-            .solution_version_arn
-            .unwrap()
-    };
     assert_eq!(training(SV1.into()).await, Training::Ready);
     assert_eq!(
         training(format!("{SOLUTION}/ffffffff")).await,
         Training::Missing
     );
     // Trains, then is ready, with its training hours.
-    let trained = new_version().await;
+    let trained = train(&local.sdk, SOLUTION).await;
     assert_eq!(
         training(trained.clone()).await,
         Training::InProgress("CREATE PENDING".into())
@@ -471,7 +447,7 @@ async fn a_versions_training_is_read_through_the_real_api() {
     assert!(described.training_hours.is_some_and(|h| h > 0.0));
     assert!(described.created_at.is_some());
     // Stopped.
-    let stopped = new_version().await;
+    let stopped = train(&local.sdk, SOLUTION).await;
     local
         .sdk
         .stop_solution_version_creation()
@@ -487,7 +463,7 @@ async fn a_versions_training_is_read_through_the_real_api() {
     local
         .faults(json!({"trainingFailures": [{"solutionVersionArn": SOLUTION, "reason": "Not enough interactions"}]}))
         .await;
-    let failed = new_version().await;
+    let failed = train(&local.sdk, SOLUTION).await;
     local.advance(3700.0).await;
     assert_eq!(
         training(failed).await,
@@ -537,15 +513,7 @@ async fn the_gate_judges_metrics_read_through_the_real_api() {
             .passed()
     );
     // A version still training has no metrics yet.
-    let training = local
-        .sdk
-        .create_solution_version()
-        .solution_arn(SOLUTION)
-        .send()
-        .await
-        .unwrap()
-        .solution_version_arn
-        .unwrap();
+    let training = train(&local.sdk, SOLUTION).await;
     let e = local
         .personalize
         .get_solution_metrics(&training)

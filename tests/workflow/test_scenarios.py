@@ -56,6 +56,15 @@ def outputs(wf, execution, state):
     ]
 
 
+def task_failures(wf, execution):
+    """The errors of the execution's failed Lambda task attempts, in order."""
+    return [
+        e["lambdaFunctionFailedEventDetails"]["error"]
+        for e in wf.history(execution["executionArn"])
+        if "lambdaFunctionFailedEventDetails" in e
+    ]
+
+
 def collapse(path):
     """The path with the polling loop folded to one pass, and the number of polls."""
     folded = [name for i, name in enumerate(path) if not (name in POLL_LOOP and name in path[:i])]
@@ -204,11 +213,7 @@ def test_a_busy_campaign_is_retried_then_deployed():
         assert execution["status"] == "SUCCEEDED"
         # Retries stay inside the DeployCampaign state.
         assert collapse(path)[0] == ["CheckRequest", "DeployCampaign", *POLL_LOOP, *NOTIFY, "Deployed"]
-        failures = [
-            e["lambdaFunctionFailedEventDetails"]["error"]
-            for e in wf.history(execution["executionArn"])
-            if "lambdaFunctionFailedEventDetails" in e
-        ]
+        failures = task_failures(wf, execution)
         assert failures and set(failures) == {"CampaignBusy"}, failures
         [deployment] = [o["deployment"] for o in outputs(wf, execution, "DeployCampaign")]
         assert (deployment["operation"], deployment["previousSolutionVersionArn"]) == ("UPDATE", SV1)
@@ -253,11 +258,7 @@ def test_a_personalize_outage_outlasting_the_retries_is_notified_as_failed():
         assert path == ["CheckRequest", "DeployCampaign", "DescribeOutcome", *NOTIFY, "Failed"]
         wf.personalize.admin("/faults", {"errorRate": 0})
         assert wf.campaign("movie-recs") is None
-        errors = [
-            e["lambdaFunctionFailedEventDetails"]["error"]
-            for e in wf.history(execution["executionArn"])
-            if "lambdaFunctionFailedEventDetails" in e
-        ]
+        errors = task_failures(wf, execution)
         assert errors == ["ServiceUnavailable"] * 5, "the first try and four retries"
         _, _, notification = one_notification(wf)
         assert notification["detail"]["failureReason"].startswith("ServiceUnavailable: service unavailable")
@@ -415,11 +416,7 @@ def test_a_task_that_times_out_or_crashes_after_acting_is_retried_and_the_deploy
         execution, path = run(wf, event)
         assert execution["status"] == "SUCCEEDED"
         assert collapse(path)[0] == ["CheckRequest", "DeployCampaign", *POLL_LOOP, *NOTIFY, "Deployed"]
-        failures = [
-            e.get("lambdaFunctionFailedEventDetails", {}).get("error")
-            for e in wf.history(execution["executionArn"])
-            if "lambdaFunctionFailedEventDetails" in e
-        ]
+        failures = task_failures(wf, execution)
         assert failures == ["Sandbox.Timedout", "Lambda.Unknown"], failures
         # The retry adopted the creation the lost attempt had started.
         [deployment] = [o["deployment"] for o in outputs(wf, execution, "DeployCampaign")]
@@ -513,11 +510,7 @@ def test_a_rate_limit_outlasting_the_sdk_retries_is_retried_not_failed():
         event = wf.put_manifest("manifests/movie-recs.json", manifest_bytes("movie-recs.json"))
         execution, path = run(wf, event)
         assert execution["status"] == "SUCCEEDED"
-        failures = [
-            e["lambdaFunctionFailedEventDetails"]["error"]
-            for e in wf.history(execution["executionArn"])
-            if "lambdaFunctionFailedEventDetails" in e
-        ]
+        failures = task_failures(wf, execution)
         assert failures == ["Throttled"] * 4, failures
         assert wf.campaign("movie-recs")["status"] == "ACTIVE"
         subject, _, _ = one_notification(wf)

@@ -32,3 +32,14 @@ pub fn client(url: &str) -> aws_sdk_personalize::Client {
         .build();
     aws_sdk_personalize::Client::from_conf(config)
 }
+
+/// Starts training a new version of `solution`; its ARN.
+pub async fn train(sdk: &aws_sdk_personalize::Client, solution: &str) -> String {
+    sdk.create_solution_version()
+        .solution_arn(solution)
+        .send()
+        .await
+        .expect("CreateSolutionVersion")
+        .solution_version_arn
+        .expect("a solution version ARN")
+}

@@ -4,6 +4,7 @@
 use personalize_deployer::adapters::PersonalizeClient;
 use personalize_local::{Config, Server, sample};
 use sdk::seeded;
+pub use sdk::train;
 use serde_json::Value;
 
 pub const SOLUTION: &str = sample::SOLUTION;
