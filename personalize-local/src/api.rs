@@ -651,6 +651,43 @@ fn create_solution_version(w: &mut World, config: &Config, input: &Input) -> Res
         Some(list) => validate::tags(list, usize::MAX)?,
         None => Vec::new(),
     };
+    let arn = start_training(w, config, solution_arn, name, mode, "MANUAL", &tags)?;
+    if !tags.is_empty() {
+        w.state.tags.insert(arn.clone(), tags.into_iter().collect());
+    }
+    Ok(json!({"solutionVersionArn": arn, "trainingMode": mode}))
+}
+
+/// What automatic training (`performAutoTraining`) does by itself, without
+/// an API call: a new version of the solution, `trainingType` AUTOMATIC and
+/// `trainingMode` AUTOTRAIN, trained like any other (the same durations,
+/// limits and training failures). Refused for a solution whose automatic
+/// training is off. Answers the new version's ARN.
+pub fn auto_train(w: &mut World, config: &Config, solution_arn: &str) -> Result<String> {
+    let automatic = w
+        .state
+        .solutions
+        .get(solution_arn)
+        .map(|s| s.perform_auto_training);
+    if automatic == Some(false) {
+        return Err(ApiError::invalid(format!(
+            "Solution {solution_arn} has performAutoTraining false: only a solution with automatic training on (performAutoTraining true, the default) trains new versions by itself"
+        )));
+    }
+    start_training(w, config, solution_arn, None, "AUTOTRAIN", "AUTOMATIC", &[])
+}
+
+/// A new solution version of an ACTIVE solution, CREATE PENDING, then
+/// training; its training fails if a training failure rule matches it.
+fn start_training(
+    w: &mut World,
+    config: &Config,
+    solution_arn: &str,
+    name: Option<&str>,
+    mode: &str,
+    training_type: &str,
+    tags: &[(String, String)],
+) -> Result<String> {
     let solution =
         w.state.solutions.get(solution_arn).ok_or_else(|| {
             ApiError::not_found(format!("Could not find solution: {solution_arn}"))
@@ -679,7 +716,7 @@ fn create_solution_version(w: &mut World, config: &Config, input: &Input) -> Res
             break candidate;
         }
     };
-    w.check_tags_count(&arn, &tags, config)?;
+    w.check_tags_count(&arn, tags, config)?;
     let now = w.now;
     let t = config.timings();
     w.state.versions.insert(
@@ -689,7 +726,7 @@ fn create_solution_version(w: &mut World, config: &Config, input: &Input) -> Res
             name: name.map(str::to_string),
             solution_arn: solution_arn.into(),
             training_mode: mode.into(),
-            training_type: "MANUAL".into(),
+            training_type: training_type.into(),
             status: CREATE_PENDING.into(),
             failure_reason: None,
             created: now,
@@ -699,10 +736,7 @@ fn create_solution_version(w: &mut World, config: &Config, input: &Input) -> Res
             metrics: None,
         },
     );
-    if !tags.is_empty() {
-        w.state.tags.insert(arn.clone(), tags.into_iter().collect());
-    }
-    Ok(json!({"solutionVersionArn": arn, "trainingMode": mode}))
+    Ok(arn)
 }
 
 fn resource_arn<'a>(w: &World, config: &Config, input: &Input<'a>) -> Result<&'a str> {

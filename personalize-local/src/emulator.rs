@@ -267,6 +267,20 @@ impl Emulator {
                     Ok(json!({"solutionVersionArn": version.arn, "metrics": version.metrics}))
                 })?
             }),
+            ("POST", "/auto-train") => input().and_then(|v| {
+                #[derive(serde::Deserialize)]
+                #[serde(rename_all = "camelCase", deny_unknown_fields)]
+                struct AutoTrain {
+                    solution_arn: String,
+                }
+                let auto: AutoTrain = serde_json::from_value(v).map_err(|e| {
+                    ApiError::invalid(format!("expected {{\"solutionArn\": ...}}: {e}"))
+                })?;
+                self.with_world(|i, config| {
+                    api::auto_train(&mut i.world, config, &auto.solution_arn)
+                        .map(|arn| json!({"solutionVersionArn": arn}))
+                })?
+            }),
             ("POST", "/reset") => self.with_world(|i, config| {
                 i.world.state = State::default();
                 i.world.state.deploy_failures = config.deploy_failures.clone();

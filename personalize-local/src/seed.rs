@@ -37,6 +37,9 @@ pub struct SeedSolution {
     pub event_type: Option<String>,
     #[serde(default)]
     pub status: Option<String>,
+    /// Whether it trains new versions by itself (`POST /auto-train`);
+    /// default true, as the service's default.
+    pub perform_auto_training: Option<bool>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -50,6 +53,8 @@ pub struct SeedVersion {
     pub status: Option<String>,
     pub failure_reason: Option<String>,
     pub training_mode: Option<String>,
+    /// `MANUAL` (default) or `AUTOMATIC` (made by automatic training).
+    pub training_type: Option<String>,
     /// Seconds before now it was created (orders `$LATEST`); default 0.
     #[serde(default)]
     pub age_seconds: f64,
@@ -95,6 +100,17 @@ fn status(given: Option<&str>, what: &str) -> Result<String, String> {
     }
 }
 
+/// The given value, which must be one of `allowed`, or the first of them.
+fn one_of(given: Option<&str>, allowed: &[&str], what: &str) -> Result<String, String> {
+    match given {
+        None => Ok(allowed[0].to_string()),
+        Some(v) if allowed.contains(&v) => Ok(v.to_string()),
+        Some(v) => Err(format!(
+            "{what}: unknown value {v:?}; use one of {allowed:?}"
+        )),
+    }
+}
+
 /// Adds a seed to the world. Everything is checked before anything is added.
 pub fn apply(world: &mut World, config: &Config, seed: Seed) -> Result<Value, String> {
     let now = world.now;
@@ -119,7 +135,7 @@ pub fn apply(world: &mut World, config: &Config, seed: Seed) -> Result<Value, St
             event_type: s.event_type.clone(),
             perform_hpo: false,
             perform_auto_ml: false,
-            perform_auto_training: true,
+            perform_auto_training: s.perform_auto_training.unwrap_or(true),
             next: (status == CREATE_PENDING).then_some(now + t.solution_create),
             status,
             created: now,
@@ -145,6 +161,16 @@ pub fn apply(world: &mut World, config: &Config, seed: Seed) -> Result<Value, St
             Some(id) => return Err(format!("solutionVersions[{i}]: bad id {id:?}")),
             None => format!("{:08x}", world.rng.next_u64() as u32),
         };
+        let training_mode = one_of(
+            v.training_mode.as_deref(),
+            &["FULL", "UPDATE", "AUTOTRAIN"],
+            &format!("solutionVersions[{i}].trainingMode"),
+        )?;
+        let training_type = one_of(
+            v.training_type.as_deref(),
+            &["MANUAL", "AUTOMATIC"],
+            &format!("solutionVersions[{i}].trainingType"),
+        )?;
         let created = now - v.age_seconds.max(0.0);
         let next = match status.as_str() {
             CREATE_PENDING => Some(now + t.solution_version_pending),
@@ -156,8 +182,8 @@ pub fn apply(world: &mut World, config: &Config, seed: Seed) -> Result<Value, St
             arn: format!("{solution_arn}/{id}"),
             name: None,
             solution_arn,
-            training_mode: v.training_mode.clone().unwrap_or_else(|| "FULL".into()),
-            training_type: "MANUAL".into(),
+            training_mode,
+            training_type,
             failure_reason: (status == CREATE_FAILED).then(|| {
                 v.failure_reason
                     .clone()

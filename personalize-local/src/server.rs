@@ -67,6 +67,16 @@ impl Server {
         self.admin("/seed", seed)
     }
 
+    /// Makes a new version of a solution as its automatic training would
+    /// (`POST /auto-train`); the version's ARN.
+    pub fn auto_train(&self, solution_arn: &str) -> Result<String, String> {
+        let answer = self.admin("/auto-train", json!({"solutionArn": solution_arn}))?;
+        answer["solutionVersionArn"]
+            .as_str()
+            .map(str::to_string)
+            .ok_or_else(|| format!("POST /auto-train: no solutionVersionArn in {answer}"))
+    }
+
     /// Stops accepting connections.
     pub async fn stop(mut self) {
         if let Some(tx) = self.shutdown.take() {

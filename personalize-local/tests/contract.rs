@@ -1432,3 +1432,247 @@ async fn training_can_be_stopped() {
         "",
     );
 }
+
+#[tokio::test]
+async fn automatic_training_makes_versions_by_itself() {
+    let local = Local::start().await;
+    let describe = |arn: String| {
+        let sdk = local.sdk.clone();
+        async move {
+            sdk.describe_solution_version()
+                .solution_version_arn(arn)
+                .send()
+                .await
+                .unwrap()
+                .solution_version
+                .unwrap()
+        }
+    };
+    // A campaign that follows the solution's newest version.
+    local
+        .sdk
+        .create_campaign()
+        .name("movie-recs")
+        .solution_version_arn(format!("{SOLUTION}/$LATEST"))
+        .campaign_config(
+            CampaignConfig::builder()
+                .sync_with_latest_solution_version(true)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    local.server.advance_clock(605.0).unwrap();
+
+    let arn = local.server.auto_train(SOLUTION).unwrap();
+    assert!(
+        arn.starts_with(&format!("{SOLUTION}/")) && arn.len() == SOLUTION.len() + 9,
+        "{arn}"
+    );
+    let v = describe(arn.clone()).await;
+    assert_eq!(v.status(), Some("CREATE PENDING"));
+    assert_eq!(v.training_type().map(|t| t.as_str()), Some("AUTOMATIC"));
+    assert_eq!(v.training_mode().map(|t| t.as_str()), Some("AUTOTRAIN"));
+    assert_eq!(v.solution_arn(), Some(SOLUTION));
+    let latest = local
+        .sdk
+        .describe_solution()
+        .solution_arn(SOLUTION)
+        .send()
+        .await
+        .unwrap()
+        .solution
+        .unwrap()
+        .latest_solution_version
+        .unwrap();
+    assert_eq!(latest.solution_version_arn(), Some(arn.as_str()));
+    assert_eq!(
+        latest.training_type().map(|t| t.as_str()),
+        Some("AUTOMATIC")
+    );
+    local.server.advance_clock(5.0).unwrap();
+    assert_eq!(
+        describe(arn.clone()).await.status(),
+        Some("CREATE IN_PROGRESS")
+    );
+    local.server.advance_clock(3600.0).unwrap();
+    let v = describe(arn.clone()).await;
+    assert_eq!(v.status(), Some("ACTIVE"));
+    assert!(v.training_hours().unwrap() > 0.9);
+    // The following campaign starts deploying it, as after any training.
+    let update = local
+        .sdk
+        .describe_campaign()
+        .campaign_arn(CAMPAIGN)
+        .send()
+        .await
+        .unwrap()
+        .campaign
+        .unwrap()
+        .latest_campaign_update
+        .expect("an automatic update");
+    assert_eq!(update.solution_version_arn(), Some(arn.as_str()));
+
+    // Training failures apply to it as to any version.
+    local.server.set_faults(json!({"trainingFailures": [{"solutionVersionArn": SOLUTION, "reason": "Not enough new interactions"}]})).unwrap();
+    let failed = local.server.auto_train(SOLUTION).unwrap();
+    local.server.advance_clock(3605.0).unwrap();
+    let v = describe(failed).await;
+    assert_eq!(
+        (v.status(), v.failure_reason()),
+        (Some("CREATE FAILED"), Some("Not enough new interactions"))
+    );
+
+    // Over HTTP, like the other admin endpoints.
+    let addr = local.server.addr.to_string();
+    let body = json!({"solutionArn": SOLUTION}).to_string();
+    let (status, _, answer) = tokio::task::spawn_blocking(move || {
+        raw(
+            &addr,
+            "POST",
+            "/_personalize-local/auto-train",
+            None,
+            body.as_bytes(),
+        )
+    })
+    .await
+    .unwrap();
+    let answer: Value = serde_json::from_slice(&answer).unwrap();
+    assert_eq!(status, 200, "{answer}");
+    let over_http = answer["solutionVersionArn"].as_str().unwrap();
+    assert_eq!(
+        describe(over_http.to_string())
+            .await
+            .training_type()
+            .map(|t| t.as_str()),
+        Some("AUTOMATIC")
+    );
+}
+
+#[tokio::test]
+async fn automatic_training_is_refused_where_it_would_not_happen() {
+    let local = Local::start().await;
+    let refused = |body: Value| {
+        let reply = local.server.emulator.admin(
+            "POST",
+            "/_personalize-local/auto-train",
+            body.to_string().as_bytes(),
+        );
+        let answer: Value = serde_json::from_slice(&reply.body).unwrap();
+        assert_eq!(reply.status, 400, "{body} -> {answer}");
+        (
+            answer["__type"].as_str().unwrap().to_string(),
+            answer["message"].as_str().unwrap().to_string(),
+        )
+    };
+    // Automatic training off, as CreateSolution sets it.
+    let manual = local
+        .sdk
+        .create_solution()
+        .name("news")
+        .dataset_group_arn("arn:aws:personalize:us-east-1:111122223333:dataset-group/news")
+        .perform_auto_training(false)
+        .send()
+        .await
+        .unwrap()
+        .solution_arn
+        .unwrap();
+    local.server.advance_clock(5.0).unwrap();
+    let (code, message) = refused(json!({"solutionArn": manual}));
+    assert_eq!(code, "InvalidInputException");
+    assert!(
+        message.contains(&manual) && message.contains("performAutoTraining false"),
+        "{message}"
+    );
+    let err = local.server.auto_train(&manual).unwrap_err();
+    assert!(
+        err.contains("HTTP 400") && err.contains("performAutoTraining"),
+        "{err}"
+    );
+    // ... or as a seed document sets it.
+    local
+        .server
+        .seed(json!({"solutions": [{"name": "books", "performAutoTraining": false}]}))
+        .unwrap();
+    let books = SOLUTION.replace("movies", "books");
+    let solution = local
+        .sdk
+        .describe_solution()
+        .solution_arn(&books)
+        .send()
+        .await
+        .unwrap()
+        .solution
+        .unwrap();
+    assert_eq!(solution.perform_auto_training(), Some(false));
+    assert!(
+        refused(json!({"solutionArn": books}))
+            .1
+            .contains("performAutoTraining false")
+    );
+    // A solution that is not ACTIVE yet, an unknown one, a bad body.
+    let pending = local
+        .sdk
+        .create_solution()
+        .name("music")
+        .dataset_group_arn("arn:aws:personalize:us-east-1:111122223333:dataset-group/music")
+        .send()
+        .await
+        .unwrap()
+        .solution_arn
+        .unwrap();
+    let (code, message) = refused(json!({"solutionArn": pending}));
+    assert_eq!(code, "ResourceInUseException");
+    assert!(message.contains("CREATE PENDING"), "{message}");
+    let (code, _) = refused(json!({"solutionArn": format!("{SOLUTION}x")}));
+    assert_eq!(code, "ResourceNotFoundException");
+    for bad in [
+        json!({}),
+        json!({"solutionArn": 1}),
+        json!({"solution": SOLUTION}),
+    ] {
+        assert!(refused(bad).1.contains("solutionArn"));
+    }
+    // Nothing was made.
+    let versions = local
+        .sdk
+        .list_solution_versions()
+        .send()
+        .await
+        .unwrap()
+        .solution_versions
+        .unwrap();
+    assert_eq!(versions.len(), 2, "the sample's two versions only");
+}
+
+#[tokio::test]
+async fn seeded_versions_may_be_automatic() {
+    let local = Local::start().await;
+    local
+        .server
+        .seed(json!({"solutionVersions": [{"solution": "movies", "id": "0a0b0c0d", "trainingType": "AUTOMATIC", "trainingMode": "AUTOTRAIN"}]}))
+        .unwrap();
+    let v = local
+        .sdk
+        .describe_solution_version()
+        .solution_version_arn(format!("{SOLUTION}/0a0b0c0d"))
+        .send()
+        .await
+        .unwrap()
+        .solution_version
+        .unwrap();
+    assert_eq!(v.training_type().map(|t| t.as_str()), Some("AUTOMATIC"));
+    assert_eq!(v.training_mode().map(|t| t.as_str()), Some("AUTOTRAIN"));
+    for bad in [
+        json!({"solutionVersions": [{"solution": "movies", "trainingType": "SCHEDULED"}]}),
+        json!({"solutionVersions": [{"solution": "movies", "trainingMode": "PARTIAL"}]}),
+        json!({"solutions": [{"name": "x", "performAutoTraining": "no"}]}),
+    ] {
+        let reply = local.server.emulator.admin(
+            "POST",
+            "/_personalize-local/seed",
+            bad.to_string().as_bytes(),
+        );
+        assert_eq!(reply.status, 400, "{bad}");
+    }
+}
