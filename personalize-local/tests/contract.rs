@@ -1676,3 +1676,290 @@ async fn seeded_versions_may_be_automatic() {
         assert_eq!(reply.status, 400, "{bad}");
     }
 }
+
+/// The member names of a JSON object, sorted.
+fn members(v: &Value) -> Vec<String> {
+    let mut names: Vec<String> = v.as_object().unwrap().keys().cloned().collect();
+    names.sort();
+    names
+}
+
+#[tokio::test]
+async fn list_campaigns_by_solution_answers_summaries_as_the_model_says() {
+    let local = Local::start().await;
+    local
+        .server
+        .seed(json!({"solutions": [{"name": "news"}],
+                     "solutionVersions": [{"solution": "news", "id": "00000001"}],
+                     "campaigns": [{"name": "failed", "solutionVersionArn": SV1,
+                                    "status": "CREATE FAILED", "failureReason": "capacity"}]}))
+        .unwrap();
+    local.server.advance_clock(1.0).unwrap();
+    create(&local, "latest", &format!("{SOLUTION}/$LATEST"))
+        .await
+        .unwrap();
+    local.server.advance_clock(1.0).unwrap();
+    create(
+        &local,
+        "news-1",
+        "arn:aws:personalize:us-east-1:111122223333:solution/news/00000001",
+    )
+    .await
+    .unwrap();
+    let (status, _, listed) = call(&local, "ListCampaigns", json!({"solutionArn": SOLUTION})).await;
+    assert_eq!(status, 200, "{listed}");
+    assert_eq!(
+        members(&listed),
+        vec!["campaigns"],
+        "no nextToken on the last page"
+    );
+    let campaigns = listed["campaigns"].as_array().unwrap();
+    let names: Vec<&str> = campaigns
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        vec!["latest", "failed"],
+        "newest first, news-1 left out"
+    );
+    // CampaignSummary: no solution version nor configuration; failureReason
+    // only on a failed one; timestamps as epoch seconds.
+    assert_eq!(
+        members(&campaigns[0]),
+        vec![
+            "campaignArn",
+            "creationDateTime",
+            "lastUpdatedDateTime",
+            "name",
+            "status"
+        ]
+    );
+    assert_eq!(campaigns[0]["status"], "CREATE PENDING");
+    assert_eq!(
+        campaigns[0]["campaignArn"],
+        CAMPAIGN.replace("movie-recs", "latest")
+    );
+    assert!(campaigns[0]["creationDateTime"].as_f64().unwrap() > 1.7e9);
+    assert_eq!(
+        (&campaigns[1]["status"], &campaigns[1]["failureReason"]),
+        (&json!("CREATE FAILED"), &json!("capacity"))
+    );
+    // The same through the SDK's model.
+    let out = local
+        .sdk
+        .list_campaigns()
+        .solution_arn(SOLUTION)
+        .send()
+        .await
+        .unwrap();
+    let summary = &out.campaigns()[0];
+    assert_eq!(summary.name(), Some("latest"));
+    assert!(summary.creation_date_time().is_some() && summary.last_updated_date_time().is_some());
+    // Validation of the filter.
+    code(
+        local
+            .sdk
+            .list_campaigns()
+            .solution_arn("movies")
+            .send()
+            .await,
+        "InvalidInputException",
+        "solutionArn",
+    );
+}
+
+#[tokio::test]
+async fn list_solution_versions_of_a_solution_newest_first_with_dates_and_statuses() {
+    let local = Local::start().await;
+    local
+        .server
+        .seed(json!({"solutions": [{"name": "news"}],
+                     "solutionVersions": [
+                        {"solution": "news", "id": "00000001"},
+                        {"solution": "movies", "id": "0f0f0f0f", "ageSeconds": 86400,
+                         "status": "CREATE FAILED", "failureReason": "Not enough data"}]}))
+        .unwrap();
+    local.server.advance_clock(1.0).unwrap();
+    let training = train(&local.sdk, SOLUTION).await;
+    local.server.advance_clock(1.0).unwrap();
+    let auto = local.server.auto_train(SOLUTION).unwrap();
+    local.server.advance_clock(10.0).unwrap();
+    let mut listed = Vec::new();
+    let mut token: Option<String> = None;
+    let mut pages = 0;
+    loop {
+        let mut body = json!({"solutionArn": SOLUTION, "maxResults": 2});
+        if let Some(t) = &token {
+            body["nextToken"] = json!(t);
+        }
+        let (status, _, page) = call(&local, "ListSolutionVersions", body).await;
+        assert_eq!(status, 200, "{page}");
+        pages += 1;
+        listed.extend(page["solutionVersions"].as_array().unwrap().iter().cloned());
+        token = page["nextToken"].as_str().map(str::to_string);
+        if token.is_none() {
+            break;
+        }
+    }
+    assert_eq!(pages, 3);
+    let arns: Vec<&str> = listed
+        .iter()
+        .map(|v| v["solutionVersionArn"].as_str().unwrap())
+        .collect();
+    let failed = format!("{SOLUTION}/0f0f0f0f");
+    assert_eq!(
+        arns,
+        vec![auto.as_str(), training.as_str(), SV2, SV1, failed.as_str()],
+        "newest first, the other solution's left out"
+    );
+    let created: Vec<f64> = listed
+        .iter()
+        .map(|v| v["creationDateTime"].as_f64().unwrap())
+        .collect();
+    assert!(created.windows(2).all(|w| w[0] > w[1]), "{created:?}");
+    let statuses: Vec<&str> = listed
+        .iter()
+        .map(|v| v["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        statuses,
+        vec![
+            "CREATE IN_PROGRESS",
+            "CREATE IN_PROGRESS",
+            "ACTIVE",
+            "ACTIVE",
+            "CREATE FAILED"
+        ]
+    );
+    // SolutionVersionSummary, failureReason only on a failed one.
+    assert_eq!(
+        members(&listed[0]),
+        vec![
+            "creationDateTime",
+            "lastUpdatedDateTime",
+            "solutionVersionArn",
+            "status",
+            "trainingMode",
+            "trainingType"
+        ]
+    );
+    assert_eq!(
+        (&listed[0]["trainingType"], &listed[1]["trainingType"]),
+        (&json!("AUTOMATIC"), &json!("MANUAL"))
+    );
+    assert_eq!(listed[4]["failureReason"], "Not enough data");
+    // Through the SDK's model: dates and statuses read.
+    let out = local
+        .sdk
+        .list_solution_versions()
+        .solution_arn(SOLUTION)
+        .send()
+        .await
+        .unwrap();
+    let newest = &out.solution_versions()[0];
+    assert_eq!(newest.solution_version_arn(), Some(auto.as_str()));
+    assert_eq!(newest.status(), Some("CREATE IN_PROGRESS"));
+    assert!(newest.creation_date_time().unwrap().secs() > 1_700_000_000);
+    assert!(out.next_token().is_none());
+}
+
+#[tokio::test]
+async fn tags_given_at_creation_are_listed_and_tagging_adds_to_them() {
+    let local = Local::start().await;
+    let tag = |k: &str, v: &str| Tag::builder().tag_key(k).tag_value(v).build().unwrap();
+    local
+        .sdk
+        .create_campaign()
+        .name("movie-recs")
+        .solution_version_arn(SV2)
+        .tags(tag("team", "recs"))
+        .tags(tag("cost-center", "42"))
+        .send()
+        .await
+        .unwrap();
+    let (status, _, listed) = call(
+        &local,
+        "ListTagsForResource",
+        json!({"resourceArn": CAMPAIGN}),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        listed,
+        json!({"tags": [{"tagKey": "cost-center", "tagValue": "42"},
+                        {"tagKey": "team", "tagValue": "recs"}]}),
+        "no nextToken: not paginated"
+    );
+    // DescribeCampaign has no tags member.
+    let (_, _, described) =
+        call(&local, "DescribeCampaign", json!({"campaignArn": CAMPAIGN})).await;
+    assert!(described["campaign"].get("tags").is_none(), "{described}");
+    // TagResource merges into them, overwriting a key's value.
+    local
+        .sdk
+        .tag_resource()
+        .resource_arn(CAMPAIGN)
+        .tags(tag("team", "discovery"))
+        .tags(tag("deployed-by", "personalize-deployer"))
+        .send()
+        .await
+        .unwrap();
+    let tags: Vec<(String, String)> = local
+        .sdk
+        .list_tags_for_resource()
+        .resource_arn(CAMPAIGN)
+        .send()
+        .await
+        .unwrap()
+        .tags()
+        .iter()
+        .map(|t| (t.tag_key().into(), t.tag_value().into()))
+        .collect();
+    assert_eq!(
+        tags,
+        vec![
+            ("cost-center".into(), "42".into()),
+            ("deployed-by".into(), "personalize-deployer".into()),
+            ("team".into(), "discovery".into())
+        ]
+    );
+    // The creation's tags count toward the 50; the answer is empty.
+    let many: Vec<Tag> = (0..48).map(|i| tag(&format!("k{i}"), "v")).collect();
+    code(
+        local
+            .sdk
+            .tag_resource()
+            .resource_arn(CAMPAIGN)
+            .set_tags(Some(many.clone()))
+            .send()
+            .await,
+        "TooManyTagsException",
+        "51",
+    );
+    let (status, _, answer) = call(
+        &local,
+        "TagResource",
+        json!({"resourceArn": CAMPAIGN, "tags": [{"tagKey": "k", "tagValue": ""}]}),
+    )
+    .await;
+    assert_eq!((status, answer), (200, json!({})));
+    // A campaign deleted and created again under its name starts untagged.
+    local.server.advance_clock(605.0).unwrap();
+    local
+        .sdk
+        .delete_campaign()
+        .campaign_arn(CAMPAIGN)
+        .send()
+        .await
+        .unwrap();
+    local.server.advance_clock(65.0).unwrap();
+    create(&local, "movie-recs", SV2).await.unwrap();
+    let (_, _, listed) = call(
+        &local,
+        "ListTagsForResource",
+        json!({"resourceArn": CAMPAIGN}),
+    )
+    .await;
+    assert_eq!(listed, json!({"tags": []}));
+}
