@@ -168,7 +168,16 @@ impl World {
         }
     }
 
-    fn paginate(&self, items: Vec<Value>, input: &Input, key: &str) -> Result<Value> {
+    /// One page of `items` (creation time, ARN, what is listed), newest
+    /// first. The token names the last item answered, not a position: the
+    /// next page starts after it, so a resource created or gone between two
+    /// pages makes the listing neither skip nor repeat one.
+    fn paginate(
+        &self,
+        mut items: Vec<(f64, String, Value)>,
+        input: &Input,
+        key: &str,
+    ) -> Result<Value> {
         let max = match input.integer("maxResults")? {
             Some(n) => {
                 validate::max_results(n)?;
@@ -176,6 +185,9 @@ impl World {
             }
             None => 100,
         };
+        let newest_first =
+            |(ta, na): (f64, &str), (tb, nb): (f64, &str)| tb.total_cmp(&ta).then(na.cmp(nb));
+        items.sort_by(|a, b| newest_first((a.0, &a.1), (b.0, &b.1)));
         let start = match input.string("nextToken")? {
             None => 0,
             Some(token) => {
@@ -186,23 +198,48 @@ impl World {
                         "Member must have length less than or equal to 1500",
                     ));
                 }
-                token
-                    .strip_prefix("pl1.")
-                    .and_then(|n| n.parse::<usize>().ok())
-                    .filter(|n| *n > 0 && *n <= items.len())
-                    .ok_or_else(|| {
-                        ApiError::new("InvalidNextTokenException", "The token is not valid.")
-                    })?
+                let (time, arn) = read_token(token).ok_or_else(|| {
+                    ApiError::new("InvalidNextTokenException", "The token is not valid.")
+                })?;
+                items
+                    .iter()
+                    .position(|(t, a, _)| newest_first((time, &arn), (*t, a)).is_lt())
+                    .unwrap_or(items.len())
             }
         };
         let end = (start + max).min(items.len());
         let mut out = Map::new();
-        out.insert(key.into(), Value::Array(items[start..end].to_vec()));
+        let page = items[start..end]
+            .iter()
+            .map(|(_, _, v)| v.clone())
+            .collect();
+        out.insert(key.into(), Value::Array(page));
         if end < items.len() {
-            out.insert("nextToken".into(), json!(format!("pl1.{end}")));
+            let (time, arn, _) = &items[end - 1];
+            out.insert("nextToken".into(), json!(write_token(*time, arn)));
         }
         Ok(Value::Object(out))
     }
+}
+
+/// A page token: `pl2.`, the creation time's bits and the ARN's bytes, in
+/// hexadecimal (ASCII whatever the ARN).
+fn write_token(time: f64, arn: &str) -> String {
+    let hex: String = arn.bytes().map(|b| format!("{b:02x}")).collect();
+    format!("pl2.{:016x}.{hex}", time.to_bits())
+}
+
+fn read_token(token: &str) -> Option<(f64, String)> {
+    let (time, hex) = token.strip_prefix("pl2.")?.split_once('.')?;
+    let time = f64::from_bits(u64::from_str_radix(time, 16).ok()?);
+    if !time.is_finite() || hex.len() % 2 != 0 || !hex.is_ascii() {
+        return None;
+    }
+    let bytes = (0..hex.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).ok())
+        .collect::<Option<Vec<u8>>>()?;
+    Some((time, String::from_utf8(bytes).ok()?))
 }
 
 fn sync_rule(version_arn: Option<&str>, sync: bool) -> Result<()> {
@@ -434,20 +471,12 @@ fn describe_campaign(w: &mut World, config: &Config, input: &Input) -> Result<Va
     Ok(json!({"campaign": campaign.to_json()}))
 }
 
-fn newest_first<T>(items: &mut [T], key: impl Fn(&T) -> (f64, String)) {
-    items.sort_by(|a, b| {
-        let (ta, na) = key(a);
-        let (tb, nb) = key(b);
-        tb.total_cmp(&ta).then(na.cmp(&nb))
-    });
-}
-
 fn list_campaigns(w: &mut World, config: &Config, input: &Input) -> Result<Value> {
     let solution = input.string("solutionArn")?;
     if let Some(s) = solution {
         validate::arn(s, "solutionArn", config.strict)?;
     }
-    let mut campaigns: Vec<&Campaign> = w
+    let campaigns = w
         .state
         .campaigns
         .values()
@@ -459,10 +488,9 @@ fn list_campaigns(w: &mut World, config: &Config, input: &Input) -> Result<Value
                     .is_some_and(|v| v.solution_arn == s)
             })
         })
+        .map(|c| (c.created, c.arn.clone(), c.summary_json()))
         .collect();
-    newest_first(&mut campaigns, |c| (c.created, c.arn.clone()));
-    let items = campaigns.iter().map(|c| c.summary_json()).collect();
-    w.paginate(items, input, "campaigns")
+    w.paginate(campaigns, input, "campaigns")
 }
 
 fn delete_campaign(w: &mut World, config: &Config, input: &Input) -> Result<Value> {
@@ -570,15 +598,14 @@ fn list_solution_versions(w: &mut World, config: &Config, input: &Input) -> Resu
             return Err(ApiError::not_found(format!("Could not find solution: {s}")));
         }
     }
-    let mut versions: Vec<&SolutionVersion> = w
+    let versions = w
         .state
         .versions
         .values()
         .filter(|v| solution.is_none_or(|s| v.solution_arn == s))
+        .map(|v| (v.created, v.arn.clone(), v.summary_json()))
         .collect();
-    newest_first(&mut versions, |v| (v.created, v.arn.clone()));
-    let items = versions.iter().map(|v| v.summary_json()).collect();
-    w.paginate(items, input, "solutionVersions")
+    w.paginate(versions, input, "solutionVersions")
 }
 
 fn create_solution(w: &mut World, config: &Config, input: &Input) -> Result<Value> {

@@ -1770,6 +1770,76 @@ async fn list_campaigns_by_solution_answers_summaries_as_the_model_says() {
 }
 
 #[tokio::test]
+async fn pages_neither_skip_nor_repeat_when_campaigns_come_and_go() {
+    let local = Local::with(Config {
+        port: 0,
+        max_active_campaigns: 100,
+        ..Config::default()
+    })
+    .await;
+    for i in 0..7 {
+        create(&local, &format!("c{i}"), SV1).await.unwrap();
+        local.server.advance_clock(1.0).unwrap();
+    }
+    local.server.advance_clock(605.0).unwrap();
+    let page = |token: Option<String>| {
+        let sdk = local.sdk.clone();
+        async move {
+            let out = sdk
+                .list_campaigns()
+                .solution_arn(SOLUTION)
+                .max_results(3)
+                .set_next_token(token)
+                .send()
+                .await
+                .unwrap();
+            let names: Vec<String> = out
+                .campaigns()
+                .iter()
+                .map(|c| c.name().unwrap().to_string())
+                .collect();
+            (names, out.next_token().map(str::to_string))
+        }
+    };
+    let delete = |name: &str| {
+        let sdk = local.sdk.clone();
+        let arn = CAMPAIGN.replace("movie-recs", name);
+        async move {
+            sdk.delete_campaign()
+                .campaign_arn(arn)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    // One of the first page is deleted and gone: the next page still starts
+    // after the first.
+    let (first, token) = page(None).await;
+    assert_eq!(first, vec!["c6", "c5", "c4"]);
+    delete("c5").await;
+    local.server.advance_clock(70.0).unwrap();
+    let (second, token) = page(token).await;
+    assert_eq!(second, vec!["c3", "c2", "c1"]);
+    let (third, token) = page(token).await;
+    assert_eq!((third, token), (vec!["c0".to_string()], None));
+    // A newer one is created: the next page repeats nothing.
+    let (first, token) = page(None).await;
+    assert_eq!(first, vec!["c6", "c4", "c3"]);
+    create(&local, "c7", SV1).await.unwrap();
+    let (second, _) = page(token).await;
+    assert_eq!(second, vec!["c2", "c1", "c0"]);
+    // A token whose campaign is gone still continues after it.
+    local.server.advance_clock(605.0).unwrap();
+    let (first, token) = page(None).await;
+    assert_eq!(first, vec!["c7", "c6", "c4"]);
+    delete("c4").await;
+    delete("c3").await;
+    local.server.advance_clock(70.0).unwrap();
+    let (rest, _) = page(token).await;
+    assert_eq!(rest, vec!["c2", "c1", "c0"]);
+}
+
+#[tokio::test]
 async fn list_solution_versions_of_a_solution_newest_first_with_dates_and_statuses() {
     let local = Local::start().await;
     local
