@@ -1,6 +1,7 @@
 """The harness itself: its time scaling of moto fails loudly when moto's
-internals move and is undone on exit, and a harness run leaves the calling
-process's environment as it found it."""
+internals move and is undone on exit, a harness run leaves the calling
+process's environment as it found it, and the events and versions it makes
+are shaped like the real ones."""
 import os
 import re
 import sys
@@ -16,6 +17,7 @@ from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_funct
 
 from workflow.harness.events import sample
 from workflow.harness.local_workflow import LocalWorkflow
+from workflow.harness.services import AdminError
 from workflow.harness.time_scaling import WAIT_MODULE, MotoInternalsChanged, ShortWaits
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -118,3 +120,28 @@ def test_the_harness_makes_the_cloudtrail_event_of_a_version_it_trains():
     assert detail["responseElements"] == {"solutionVersionArn": arn}
     assert "errorCode" not in detail and event["id"] != reference["id"]
     assert event["time"] == detail["eventTime"]
+
+
+def test_the_harness_trains_a_version_as_automatic_training_would():
+    from workflow.harness.sample import SOLUTION, seed
+
+    manual = seed()
+    manual["solutions"].append({"name": "news", "performAutoTraining": False})
+    news = SOLUTION.replace("movies", "news")
+    with LocalWorkflow(seed=manual) as wf:
+        personalize = wf.personalize.client()
+        arn = wf.auto_train(SOLUTION)
+        assert re.fullmatch(re.escape(SOLUTION) + r"/[0-9a-f]{8}", arn), arn
+        version = personalize.describe_solution_version(solutionVersionArn=arn)["solutionVersion"]
+        assert (version["trainingType"], version["trainingMode"]) == ("AUTOMATIC", "AUTOTRAIN")
+        assert version["status"] in ("CREATE PENDING", "CREATE IN_PROGRESS")
+        newest = personalize.list_solution_versions(solutionArn=SOLUTION)["solutionVersions"][0]
+        assert newest["solutionVersionArn"] == arn
+        with pytest.raises(AdminError) as refused:
+            wf.auto_train(news)
+        versions = personalize.list_solution_versions()["solutionVersions"]
+    assert refused.value.status == 400
+    assert refused.value.answer["__type"] == "InvalidInputException"
+    assert news in refused.value.answer["message"] and "performAutoTraining false" in str(refused.value)
+    assert len(versions) == 3, "the sample's two and the automatic one; none for news"
+

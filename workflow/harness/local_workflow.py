@@ -114,6 +114,14 @@ class LocalWorkflow:
             solutionArn=solution_arn, trainingMode=training_mode)["solutionVersionArn"]
         return arn, create_solution_version_call(solution_arn, arn, training_mode)
 
+    def auto_train(self, solution_arn):
+        """Makes personalize-local train a new version of a solution as its
+        automatic training would (trainingType AUTOMATIC, trainingMode
+        AUTOTRAIN): no API call, so no CloudTrail event; only a look at the
+        solution finds it. Returns the new version's ARN; raises AdminError for
+        a solution whose performAutoTraining is false."""
+        return self.personalize.admin("/auto-train", {"solutionArn": solution_arn})["solutionVersionArn"]
+
     def trigger(self, event):
         """Invokes deploy-trigger with an event: (function error, payload)."""
         return self.lambdas.invoke("deploy-trigger", event)

@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 
 import boto3
@@ -45,6 +46,20 @@ def client(service, endpoint_url):
                         aws_access_key_id="test", aws_secret_access_key="test")
 
 
+class AdminError(RuntimeError):
+    """An admin endpoint of personalize-local refused: its HTTP status and its
+    answer ({"__type", "message"}, as the API's errors)."""
+
+    def __init__(self, method, path, status, body):
+        try:
+            self.answer = json.loads(body)
+        except ValueError:
+            self.answer = {"message": body.decode(errors="replace")}
+        self.status = status
+        said = " ".join(str(self.answer[k]) for k in ("__type", "message") if k in self.answer)
+        super().__init__(f"{method} {path}: HTTP {status}: {said}")
+
+
 class PersonalizeLocal:
     """personalize-local as a subprocess on a free port."""
 
@@ -64,10 +79,15 @@ class PersonalizeLocal:
         return self
 
     def admin(self, path, body=None, method="POST"):
+        """Calls an admin endpoint (personalize-local/README.md): its answer,
+        or AdminError when it refuses."""
         data = None if body is None else json.dumps(body).encode()
         request = urllib.request.Request(f"{self.url}/_personalize-local{path}", data=data, method=method)
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return json.loads(response.read())
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                return json.loads(response.read())
+        except urllib.error.HTTPError as e:
+            raise AdminError(method, path, e.code, e.read()) from None
 
     def client(self):
         return client("personalize", self.url)
