@@ -8,6 +8,8 @@ import sys
 import threading
 import time
 import urllib.request
+import uuid
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -15,7 +17,7 @@ import pytest
 from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
 from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import WaitFunction
 
-from workflow.harness.events import sample
+from workflow.harness.events import sample, scheduled_event
 from workflow.harness.local_workflow import LocalWorkflow
 from workflow.harness.services import AdminError
 from workflow.harness.time_scaling import WAIT_MODULE, MotoInternalsChanged, ShortWaits
@@ -145,3 +147,24 @@ def test_the_harness_trains_a_version_as_automatic_training_would():
     assert news in refused.value.answer["message"] and "performAutoTraining false" in str(refused.value)
     assert len(versions) == 3, "the sample's two and the automatic one; none for news"
 
+
+def test_scheduled_events_are_shaped_like_eventbridges():
+    rule = "arn:aws:events:eu-west-1:444455556666:rule/personalize-deployer-FollowSchedule-0Z9Y8X7W6V5U"
+    reference = sample("scheduled-follow.json")
+    # The sample is consistent: its account and region are its rule's.
+    [sample_rule] = reference["resources"]
+    assert sample_rule.split(":")[3:5] == [reference["region"], reference["account"]]
+    assert sample_rule.split(":")[5].startswith("rule/personalize-deployer-FollowSchedule-")
+
+    event = scheduled_event(rule, time=datetime(2026, 12, 6, 10, 30, 15, 999, tzinfo=timezone(timedelta(hours=1))))
+    assert list(event) == list(reference)
+    assert (event["version"], event["source"], event["detail-type"]) == ("0", "aws.events", "Scheduled Event")
+    assert (event["account"], event["region"]) == ("444455556666", "eu-west-1")
+    assert event["resources"] == [rule] and event["detail"] == {}
+    assert event["time"] == "2026-12-06T09:30:15Z"
+    assert uuid.UUID(event["id"]).version == 4 and event["id"] != reference["id"]
+    assert scheduled_event(rule)["id"] != event["id"]
+    # Naive times are UTC; no time is now.
+    assert scheduled_event(rule, time=datetime(2026, 12, 6, 10, 30))["time"] == "2026-12-06T10:30:00Z"
+    now = datetime.strptime(scheduled_event(rule)["time"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
+    assert abs((now - datetime.now(timezone.utc)).total_seconds()) < 5

@@ -1,5 +1,6 @@
 """The inputs the pipeline is fed: the sample events and manifests of
-events/, and S3 event notifications announcing an uploaded object."""
+events/, S3 event notifications announcing an uploaded object, the CloudTrail
+event of a CreateSolutionVersion call and the Scheduled Event of a rule."""
 import json
 import time
 import urllib.parse
@@ -61,4 +62,20 @@ def create_solution_version_call(solution_arn, version_arn, training_mode="FULL"
         responseElements={"solutionVersionArn": version_arn},
     )
     detail["userIdentity"]["accountId"] = account
+    return event
+
+
+def scheduled_event(rule_arn, time=None):
+    """The "Scheduled Event" that EventBridge delivers when the schedule of
+    the rule `rule_arn` fires, shaped like events/scheduled-follow.json: a new
+    id, the rule's account and region, the rule as its one resource, an empty
+    detail, and `time` (a datetime, naive ones taken as UTC; now when
+    omitted) to the second in UTC."""
+    event = sample("scheduled-follow.json")
+    when = time or datetime.now(timezone.utc)
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    when = when.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    region, account = rule_arn.split(":")[3], rule_arn.split(":")[4]
+    event.update(id=str(uuid.uuid4()), time=when, account=account, region=region, resources=[rule_arn])
     return event
