@@ -5,8 +5,10 @@
 use std::ops::RangeInclusive;
 
 use crate::domain::arn::check_state_machine_arn;
-use crate::domain::request::Scope;
-use crate::domain::status::PollPolicy;
+use crate::domain::gate::Gate;
+use crate::domain::request::{Scope, gate_errors};
+use crate::domain::status::{MAX_POLLS, PollPolicy};
+use crate::domain::watch::MAX_TRAINING_POLLS;
 
 #[derive(Clone, PartialEq, Eq, thiserror::Error)]
 #[error("configuration error: {variable} {rule}")]
@@ -24,7 +26,7 @@ impl std::fmt::Debug for ConfigError {
 }
 
 /// deploy-trigger.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct TriggerConfig {
     /// `STATE_MACHINE_ARN` (required): the deployment state machine.
     pub state_machine_arn: String,
@@ -51,7 +53,21 @@ pub struct StatusConfig {
     /// `POLL_INITIAL_SECONDS`, `POLL_MAX_SECONDS`, `POLL_BACKOFF_RATE`,
     /// `DEPLOYMENT_DEADLINE_SECONDS`.
     pub poll: PollPolicy,
+    /// `TRAINING_POLL_SECONDS` (default 600: the longest wait; the waits
+    /// start at a minute and double up to it), `TRAINING_DEADLINE_SECONDS`
+    /// (default 86400, counted from the execution's start).
+    pub training: PollPolicy,
 }
+
+/// The training schedule's defaults: polls 1, 2, 4, 8 minutes apart, then
+/// every 10 minutes, for at most a day.
+pub const TRAINING_POLICY: PollPolicy = PollPolicy {
+    initial_seconds: 60,
+    max_seconds: 600,
+    backoff_rate: 2.0,
+    deadline_seconds: 24 * 60 * 60,
+    max_polls: MAX_TRAINING_POLLS,
+};
 
 /// A source of variables: the process environment, or a map in tests.
 pub trait Env {
@@ -143,7 +159,59 @@ fn scope(env: &impl Env) -> Result<Scope, ConfigError> {
         account,
         region: value(env, "AWS_REGION"),
         campaign_name_prefix: prefix,
+        default_gate: default_gate(env)?,
     })
+}
+
+/// A number variable: none when unset or empty.
+fn number(env: &impl Env, variable: &'static str) -> Result<Option<f64>, ConfigError> {
+    let Some(raw) = value(env, variable) else {
+        return Ok(None);
+    };
+    match raw.parse::<f64>() {
+        Ok(v) if v.is_finite() => Ok(Some(v)),
+        _ => Err(ConfigError {
+            variable,
+            rule: format!("must be a number, got {raw:?}"),
+        }),
+    }
+}
+
+/// `DEFAULT_GATE_METRIC` (none when empty) and its thresholds
+/// `DEFAULT_GATE_MAX_DROP`, `DEFAULT_GATE_MAX_RELATIVE_DROP`,
+/// `DEFAULT_GATE_MIN_VALUE`, held to the rules of a request's gate.
+fn default_gate(env: &impl Env) -> Result<Option<Gate>, ConfigError> {
+    let max_drop = number(env, "DEFAULT_GATE_MAX_DROP")?;
+    let max_relative_drop = number(env, "DEFAULT_GATE_MAX_RELATIVE_DROP")?;
+    let min_value = number(env, "DEFAULT_GATE_MIN_VALUE")?;
+    let variable = "DEFAULT_GATE_METRIC";
+    let Some(metric) = value(env, variable) else {
+        if max_drop.is_some() || max_relative_drop.is_some() || min_value.is_some() {
+            return Err(ConfigError {
+                variable,
+                rule: "is required when a default gate threshold is set".to_string(),
+            });
+        }
+        return Ok(None);
+    };
+    let gate = Gate {
+        metric,
+        max_drop,
+        max_relative_drop,
+        min_value,
+    };
+    match gate_errors("gate", &gate).first() {
+        None => Ok(Some(gate)),
+        Some(e) => Err(ConfigError {
+            variable: match e.field.as_str() {
+                "gate.maxDrop" => "DEFAULT_GATE_MAX_DROP",
+                "gate.maxRelativeDrop" => "DEFAULT_GATE_MAX_RELATIVE_DROP",
+                "gate.minValue" => "DEFAULT_GATE_MIN_VALUE",
+                _ => variable,
+            },
+            rule: e.rule.clone(),
+        }),
+    }
 }
 
 impl TriggerConfig {
@@ -227,12 +295,31 @@ impl StatusConfig {
             defaults.deadline_seconds,
             1..=MAX_DEADLINE_SECONDS,
         )?;
+        let training_max = integer(
+            env,
+            "TRAINING_POLL_SECONDS",
+            TRAINING_POLICY.max_seconds,
+            1..=MAX_POLL_SECONDS,
+        )?;
+        let training_deadline = integer(
+            env,
+            "TRAINING_DEADLINE_SECONDS",
+            TRAINING_POLICY.deadline_seconds,
+            1..=MAX_DEADLINE_SECONDS,
+        )?;
         Ok(StatusConfig {
             poll: PollPolicy {
                 initial_seconds: initial,
                 max_seconds: max,
                 backoff_rate,
                 deadline_seconds: deadline,
+                max_polls: MAX_POLLS,
+            },
+            training: PollPolicy {
+                initial_seconds: TRAINING_POLICY.initial_seconds.min(training_max),
+                max_seconds: training_max,
+                deadline_seconds: training_deadline,
+                ..TRAINING_POLICY
             },
         })
     }
@@ -323,6 +410,7 @@ mod tests {
                 account: Some("111122223333".into()),
                 region: Some("us-east-1".into()),
                 campaign_name_prefix: "team-a-".into(),
+                default_gate: None,
             }
         );
         for (variable, value, rule) in [
@@ -382,8 +470,24 @@ mod tests {
                 initial_seconds: 10,
                 max_seconds: 600,
                 backoff_rate: 1.5,
-                deadline_seconds: 7200
+                deadline_seconds: 7200,
+                max_polls: MAX_POLLS,
             }
+        );
+        assert_eq!(c.training, TRAINING_POLICY);
+        let c = StatusConfig::from_env(&env(&[
+            ("TRAINING_POLL_SECONDS", "30"),
+            ("TRAINING_DEADLINE_SECONDS", "600"),
+        ]))
+        .unwrap();
+        assert_eq!(
+            (
+                c.training.initial_seconds,
+                c.training.max_seconds,
+                c.training.deadline_seconds,
+                c.training.max_polls
+            ),
+            (30, 30, 600, MAX_TRAINING_POLLS)
         );
         // An initial wait above the default cap raises the cap with it.
         let c = StatusConfig::from_env(&env(&[("POLL_INITIAL_SECONDS", "300")])).unwrap();
@@ -398,6 +502,8 @@ mod tests {
             ("POLL_BACKOFF_RATE", "0.5", "from 1 to 10"),
             ("POLL_BACKOFF_RATE", "fast", "from 1 to 10"),
             ("DEPLOYMENT_DEADLINE_SECONDS", "0", "from 1 to 31536000"),
+            ("TRAINING_POLL_SECONDS", "0", "from 1 to 86400"),
+            ("TRAINING_DEADLINE_SECONDS", "soon", "from 1 to 31536000"),
         ];
         for (variable, value, rule) in cases {
             let e = StatusConfig::from_env(&env(&[(variable, value)])).unwrap_err();

@@ -4,11 +4,14 @@
 use chrono::{DateTime, Utc};
 
 use super::campaign::{Campaign, Deploying, Status, merged_config};
+use super::gate::{Gate, GateReport, judge};
 use super::outcome::Operation;
 use super::request::DeploymentRequest;
 use super::workflow::Deployment;
 use crate::error::Error;
-use crate::ports::{ApiErrorKind, CampaignChange, NewCampaign, Personalize};
+use crate::ports::{
+    ApiError, ApiErrorKind, CampaignChange, NewCampaign, Personalize, SolutionMetrics,
+};
 
 /// What to do with a campaign, given what Personalize reports about it.
 #[derive(Debug, Clone, PartialEq)]
@@ -110,12 +113,50 @@ pub fn plan(request: &DeploymentRequest, current: Option<&Campaign>) -> Result<P
 /// race (ResourceAlreadyExists on create).
 const MAX_ROUNDS: usize = 3;
 
+/// Judges the request's gate for a deployment from `previous` (none for a
+/// new campaign) to the requested version; none without a gate, or when the
+/// version does not change (a configuration change is not gated).
+async fn check_gate<M: SolutionMetrics>(
+    metrics: &M,
+    request: &DeploymentRequest,
+    previous: Option<&str>,
+) -> Result<Option<GateReport>, ApiError> {
+    let Some(gate) = &request.gate else {
+        return Ok(None);
+    };
+    let candidate = request.solution_version_arn.as_str();
+    if previous == Some(candidate) {
+        return Ok(None);
+    }
+    judge_versions(metrics, gate, candidate, previous)
+        .await
+        .map(Some)
+}
+
+async fn judge_versions<M: SolutionMetrics>(
+    metrics: &M,
+    gate: &Gate,
+    candidate: &str,
+    previous: Option<&str>,
+) -> Result<GateReport, ApiError> {
+    let new = metrics.get_solution_metrics(candidate).await?;
+    let served = match previous {
+        Some(arn) => Some(metrics.get_solution_metrics(arn).await?),
+        None => None,
+    };
+    Ok(GateReport::of(gate, &judge(gate, &new, served.as_ref())))
+}
+
 /// Brings the campaign to the request: creates it when missing, updates it when
-/// it differs, and otherwise does nothing. `startedAt` is taken before the
-/// create or update call, so that the records Personalize makes for it are
-/// never older than it; for adopted work it is when that work began.
-pub async fn deploy<P: Personalize>(
+/// it differs, and otherwise does nothing. A request with a gate is judged
+/// just before the create or update (see [`check_gate`]); a version the gate
+/// holds back is not written, and the deployment says so (`operation` NONE,
+/// `gate.passed` false). `startedAt` is taken before the create or update
+/// call, so that the records Personalize makes for it are never older than
+/// it; for adopted work it is when that work began.
+pub async fn deploy<P: Personalize, M: SolutionMetrics>(
     personalize: &P,
+    metrics: &M,
     request: &DeploymentRequest,
     default_min_tps: i32,
     now: impl Fn() -> DateTime<Utc>,
@@ -126,7 +167,7 @@ pub async fn deploy<P: Personalize>(
         return Err(Error::InvalidRequest(text.join("; ")));
     }
     let campaign_arn = request.campaign_arn().map_err(Error::InvalidRequest)?;
-    let deployment = |operation, previous, changes, started_at| Deployment {
+    let deployment = |operation, previous, changes, started_at, gate| Deployment {
         campaign_name: request.campaign_name.clone(),
         campaign_arn: campaign_arn.clone(),
         operation,
@@ -134,6 +175,7 @@ pub async fn deploy<P: Personalize>(
         previous_solution_version_arn: previous,
         started_at,
         changes,
+        gate,
     };
     let mut last_race = String::new();
     for _ in 0..MAX_ROUNDS {
@@ -141,6 +183,16 @@ pub async fn deploy<P: Personalize>(
         let started_at = now();
         match plan(request, current.as_ref())? {
             Plan::Create => {
+                let gate = check_gate(metrics, request, None).await?;
+                if gate.as_ref().is_some_and(|g| !g.passed) {
+                    return Ok(deployment(
+                        Operation::None,
+                        None,
+                        Vec::new(),
+                        started_at,
+                        gate,
+                    ));
+                }
                 let new = NewCampaign {
                     name: request.campaign_name.clone(),
                     solution_version_arn: request.solution_version_arn.clone(),
@@ -150,7 +202,13 @@ pub async fn deploy<P: Personalize>(
                 };
                 match personalize.create_campaign(&new).await {
                     Ok(_) => {
-                        return Ok(deployment(Operation::Create, None, Vec::new(), started_at));
+                        return Ok(deployment(
+                            Operation::Create,
+                            None,
+                            Vec::new(),
+                            started_at,
+                            gate,
+                        ));
                     }
                     // Someone created it between our describe and create (or an
                     // earlier attempt of ours did): look again.
@@ -163,12 +221,24 @@ pub async fn deploy<P: Personalize>(
                 changes,
                 change,
             } => {
+                let gate =
+                    check_gate(metrics, request, previous_solution_version_arn.as_deref()).await?;
+                if gate.as_ref().is_some_and(|g| !g.passed) {
+                    return Ok(deployment(
+                        Operation::None,
+                        previous_solution_version_arn,
+                        changes,
+                        started_at,
+                        gate,
+                    ));
+                }
                 return match personalize.update_campaign(&change).await {
                     Ok(()) => Ok(deployment(
                         Operation::Update,
                         previous_solution_version_arn,
                         changes,
                         started_at,
+                        gate,
                     )),
                     // In use: the campaign became busy since we looked, or
                     // something else (the new version) is not ready.
@@ -185,18 +255,31 @@ pub async fn deploy<P: Personalize>(
                 };
             }
             Plan::Unchanged { serving } => {
-                return Ok(deployment(Operation::None, serving, Vec::new(), started_at));
+                return Ok(deployment(
+                    Operation::None,
+                    serving,
+                    Vec::new(),
+                    started_at,
+                    None,
+                ));
             }
             Plan::Adopt {
                 operation,
                 previous_solution_version_arn,
                 since,
             } => {
+                // The write passed the gate in an earlier attempt: judged
+                // again for the report only (the work goes on regardless).
+                let gate = check_gate(metrics, request, previous_solution_version_arn.as_deref())
+                    .await
+                    .ok()
+                    .flatten();
                 return Ok(deployment(
                     operation,
                     previous_solution_version_arn,
                     Vec::new(),
                     since.unwrap_or(started_at),
+                    gate,
                 ));
             }
         }

@@ -5,19 +5,86 @@
 
 use std::collections::BTreeMap;
 
+use serde::{Deserialize, Serialize};
+
 /// The thresholds on one metric. Every threshold given must hold.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Gate {
     /// A metric name as GetSolutionMetrics reports it.
     pub metric: String,
     /// The largest allowed drop against the served version, in the metric's
     /// units (0.02: from 0.30 to 0.28 passes, to 0.279 does not).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_drop: Option<f64>,
     /// The largest allowed drop as a fraction of the served version's value
     /// (0.05: 5 %).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_relative_drop: Option<f64>,
     /// The lowest allowed value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub min_value: Option<f64>,
+}
+
+/// The gate's verdict as notified (the `gate` of a notification's detail):
+/// the metric, both values, the thresholds, and why it failed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GateReport {
+    pub metric: String,
+    /// The candidate version's value (none when it does not report the
+    /// metric).
+    pub candidate: Option<f64>,
+    /// The served version's value (none for a new campaign, or when it does
+    /// not report the metric).
+    pub current: Option<f64>,
+    pub max_drop: Option<f64>,
+    pub max_relative_drop: Option<f64>,
+    pub min_value: Option<f64>,
+    pub passed: bool,
+    /// Why it failed (none when it passed).
+    pub reason: Option<String>,
+}
+
+impl GateReport {
+    /// The report of a judgement.
+    pub fn of(gate: &Gate, judged: &Result<Verdict, MissingMetric>) -> GateReport {
+        let (candidate, current, reason) = match judged {
+            Ok(v) => (
+                Some(v.candidate),
+                v.current,
+                (!v.passed()).then(|| v.failures.join("; ")),
+            ),
+            Err(missing) => (None, None, Some(missing.to_string())),
+        };
+        GateReport {
+            metric: gate.metric.clone(),
+            candidate,
+            current,
+            max_drop: gate.max_drop,
+            max_relative_drop: gate.max_relative_drop,
+            min_value: gate.min_value,
+            passed: reason.is_none(),
+            reason,
+        }
+    }
+
+    /// One line for people: the metric, both values and the verdict.
+    pub fn summary(&self) -> String {
+        let verdict = match &self.reason {
+            None => "passed".to_string(),
+            Some(reason) => format!("FAILED, {reason}"),
+        };
+        match self.candidate {
+            None => format!("{}: {verdict}", self.metric),
+            Some(candidate) => {
+                let current = self
+                    .current
+                    .map_or("nothing served yet".to_string(), |v| format!("served {v}"));
+                format!("{} new {candidate} ({current}): {verdict}", self.metric)
+            }
+        }
+    }
 }
 
 /// What the gate found: both values, and every threshold that failed.

@@ -12,4 +12,5 @@ pub mod outcome;
 pub mod request;
 pub mod status;
 pub mod training;
+pub mod watch;
 pub mod workflow;

@@ -7,9 +7,11 @@ use std::fmt::Write as _;
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
 
+use super::gate::GateReport;
 use super::origin::Origin;
 use super::outcome::{Operation, Outcome};
 use super::request::FieldError;
+use super::training::TrainingFacts;
 
 /// The EventBridge `source` of every event the product publishes, and of the
 /// deployment request event it accepts.
@@ -49,6 +51,10 @@ pub enum DeploymentStatus {
     Aborted,
     ExecutionTimedOut,
     ExecutionFailed,
+    TrainingFailed,
+    TrainingStopped,
+    TrainingTimedOut,
+    Gated,
 }
 
 impl DeploymentStatus {
@@ -62,6 +68,10 @@ impl DeploymentStatus {
             Outcome::Aborted => DeploymentStatus::Aborted,
             Outcome::ExecutionTimedOut => DeploymentStatus::ExecutionTimedOut,
             Outcome::ExecutionFailed => DeploymentStatus::ExecutionFailed,
+            Outcome::TrainingFailed => DeploymentStatus::TrainingFailed,
+            Outcome::TrainingStopped => DeploymentStatus::TrainingStopped,
+            Outcome::TrainingTimedOut => DeploymentStatus::TrainingTimedOut,
+            Outcome::Gated => DeploymentStatus::Gated,
             Outcome::Failed | Outcome::Deleted | Outcome::InProgress => DeploymentStatus::Failed,
         }
     }
@@ -77,6 +87,10 @@ impl DeploymentStatus {
             DeploymentStatus::Aborted => "ABORTED",
             DeploymentStatus::ExecutionTimedOut => "EXECUTION_TIMED_OUT",
             DeploymentStatus::ExecutionFailed => "EXECUTION_FAILED",
+            DeploymentStatus::TrainingFailed => "TRAINING_FAILED",
+            DeploymentStatus::TrainingStopped => "TRAINING_STOPPED",
+            DeploymentStatus::TrainingTimedOut => "TRAINING_TIMED_OUT",
+            DeploymentStatus::Gated => "GATED",
         }
     }
 
@@ -91,6 +105,10 @@ impl DeploymentStatus {
             DeploymentStatus::Aborted => "Campaign Deployment Aborted",
             DeploymentStatus::ExecutionTimedOut => "Campaign Deployment Execution Timed Out",
             DeploymentStatus::ExecutionFailed => "Campaign Deployment Execution Failed",
+            DeploymentStatus::TrainingFailed => "Campaign Deployment Training Failed",
+            DeploymentStatus::TrainingStopped => "Campaign Deployment Training Stopped",
+            DeploymentStatus::TrainingTimedOut => "Campaign Deployment Training Timed Out",
+            DeploymentStatus::Gated => "Campaign Deployment Skipped",
         }
     }
 }
@@ -124,6 +142,12 @@ pub struct NotificationDetail {
     pub duration_seconds: Option<f64>,
     pub execution_arn: Option<String>,
     pub origin: Option<Origin>,
+    /// The requested version's training, when the execution waited for it
+    /// (null for a rejected request or a `$LATEST` one).
+    pub training: Option<TrainingFacts>,
+    /// The metric gate's verdict (null without a gate, or when no new
+    /// version was to be deployed).
+    pub gate: Option<GateReport>,
 }
 
 /// What is known about a finished deployment.
@@ -142,6 +166,8 @@ pub struct Facts {
     pub ended_at: DateTime<Utc>,
     pub execution_arn: Option<String>,
     pub origin: Option<Origin>,
+    pub training: Option<TrainingFacts>,
+    pub gate: Option<GateReport>,
 }
 
 impl Notification {
@@ -174,6 +200,8 @@ impl Notification {
                 duration_seconds,
                 execution_arn: facts.execution_arn,
                 origin: facts.origin,
+                training: facts.training,
+                gate: facts.gate,
             },
         }
     }
@@ -207,6 +235,10 @@ fn headline(facts: &Facts) -> String {
         Outcome::Aborted => "deployment ABORTED, execution stopped".to_string(),
         Outcome::ExecutionTimedOut => "deployment execution TIMED OUT (backstop)".to_string(),
         Outcome::ExecutionFailed => "deployment execution FAILED before it reported".to_string(),
+        Outcome::TrainingFailed => "training FAILED, nothing deployed".to_string(),
+        Outcome::TrainingStopped => "training STOPPED, nothing deployed".to_string(),
+        Outcome::TrainingTimedOut => "training TIMED OUT, nothing deployed".to_string(),
+        Outcome::Gated => "new version held back by the metric gate".to_string(),
     }
 }
 
@@ -276,6 +308,17 @@ fn message(facts: &Facts, duration_seconds: Option<f64>) -> String {
     }
     if let Some(newer) = &facts.superseded_by {
         line("Superseded by:", newer);
+    }
+    if let Some(training) = &facts.training {
+        let hours = training
+            .training_hours
+            .map(|h| format!(", {h} training hours"))
+            .unwrap_or_default();
+        let status = training.status.as_deref().unwrap_or("(no such version)");
+        line("Training:", &format!("{status}{hours}"));
+    }
+    if let Some(gate) = &facts.gate {
+        line("Metric gate:", &gate.summary());
     }
     if let Some(start) = &facts.started_at {
         line("Started:", &time(start));

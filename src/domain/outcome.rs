@@ -54,6 +54,15 @@ pub enum Outcome {
     /// The execution failed with an error no Catch sees (such as the history
     /// limit) before it reported.
     ExecutionFailed,
+    /// The solution version's training failed (or the version does not
+    /// exist): nothing was deployed.
+    TrainingFailed,
+    /// The solution version's training was stopped: nothing was deployed.
+    TrainingStopped,
+    /// The training did not finish before its deadline: nothing was deployed.
+    TrainingTimedOut,
+    /// The metric gate held the new version back: nothing was deployed.
+    Gated,
 }
 
 impl Outcome {
@@ -79,6 +88,10 @@ impl Outcome {
             Outcome::Aborted => "ABORTED",
             Outcome::ExecutionTimedOut => "EXECUTION_TIMED_OUT",
             Outcome::ExecutionFailed => "EXECUTION_FAILED",
+            Outcome::TrainingFailed => "TRAINING_FAILED",
+            Outcome::TrainingStopped => "TRAINING_STOPPED",
+            Outcome::TrainingTimedOut => "TRAINING_TIMED_OUT",
+            Outcome::Gated => "GATED",
         }
     }
 }

@@ -14,8 +14,18 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::arn::{SolutionVersionRef, VersionRef};
+use super::gate::Gate;
 
 mod rules;
+
+/// Every rule a gate breaks, each named under `field` (empty when it is
+/// valid): for gates that come from elsewhere than a request (the stack's
+/// default, a campaign's tags).
+pub fn gate_errors(field: &str, gate: &Gate) -> Vec<FieldError> {
+    let mut out = Vec::new();
+    rules::check_gate(field, gate, &mut out);
+    out
+}
 
 /// A validated request to deploy a solution version to a campaign.
 ///
@@ -35,7 +45,22 @@ pub struct DeploymentRequest {
     pub campaign_config: Option<CampaignConfig>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tags: Vec<Tag>,
+    /// The metric gate the new version must pass before it is deployed: the
+    /// request's own, else the stack's default (none for `"gate": "none"`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gate: Option<Gate>,
 }
+
+/// The `gate` member of a request as written: thresholds, or `"none"` to
+/// deploy without the stack's default gate.
+#[derive(Debug, Clone, PartialEq)]
+enum GateChoice {
+    Skip,
+    Given(Gate),
+}
+
+/// The word that turns the stack's default gate off for one request.
+pub const NO_GATE: &str = "none";
 
 /// `CampaignConfig` of the Personalize API. Every member is optional; a member
 /// that is absent from a request means "keep what the campaign has".
@@ -113,13 +138,17 @@ const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
 /// Where a stack deploys: its account and region, and the prefix its
 /// campaigns' names start with. A request outside it is rejected up front,
 /// instead of running and failing late with access denied. The default
-/// admits everything.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// admits everything. Also the stack's default gate, given to requests that
+/// name none.
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Scope {
     pub account: Option<String>,
     pub region: Option<String>,
     /// Empty for every campaign.
     pub campaign_name_prefix: String,
+    /// The gate of a request (for an explicit solution version) that gives
+    /// none.
+    pub default_gate: Option<Gate>,
 }
 
 impl Scope {
@@ -182,7 +211,9 @@ const TOP_FIELDS: &[&str] = &[
     "minProvisionedTPS",
     "campaignConfig",
     "tags",
+    "gate",
 ];
+const GATE_FIELDS: &[&str] = &["metric", "maxDrop", "maxRelativeDrop", "minValue"];
 const CONFIG_FIELDS: &[&str] = &[
     "itemExplorationConfig",
     "enableMetadataWithRecommendations",
@@ -229,7 +260,12 @@ impl DeploymentRequest {
         errors.extend(draft.validate(scope));
         let campaign_name = draft.campaign_name.clone();
         match draft.into_request() {
-            Some(request) if errors.is_empty() => Ok(request),
+            Some(mut request) if errors.is_empty() => {
+                if obj.get("gate").is_none_or(Value::is_null) && !request.targets_latest() {
+                    request.gate = scope.default_gate.clone();
+                }
+                Ok(request)
+            }
             _ => Err(Rejection {
                 campaign_name,
                 errors,
@@ -252,6 +288,12 @@ impl DeploymentRequest {
     /// of the solution version.
     pub fn campaign_arn(&self) -> Result<String, String> {
         Ok(self.solution_version()?.campaign_arn(&self.campaign_name))
+    }
+
+    /// Whether the request names the solution's `$LATEST` version.
+    pub fn targets_latest(&self) -> bool {
+        self.solution_version()
+            .is_ok_and(|v| matches!(v.version, VersionRef::Latest))
     }
 
     /// Whether the request asks for automatic redeployment of new versions.
@@ -280,6 +322,7 @@ struct Draft {
     campaign_config: Option<CampaignConfig>,
     /// The readable tags, each with its index in the request's list.
     tags: Option<Vec<(usize, Tag)>>,
+    gate: Option<GateChoice>,
     /// false when a required field is missing or unreadable.
     complete: bool,
 }
@@ -292,6 +335,7 @@ impl From<&DeploymentRequest> for Draft {
             min_provisioned_tps: r.min_provisioned_tps.map(i64::from),
             campaign_config: r.campaign_config.clone(),
             tags: Some(r.tags.iter().cloned().enumerate().collect()),
+            gate: r.gate.clone().map(GateChoice::Given),
             complete: true,
         }
     }
@@ -316,6 +360,10 @@ impl Draft {
                 .into_iter()
                 .map(|(_, tag)| tag)
                 .collect(),
+            gate: match self.gate {
+                Some(GateChoice::Given(gate)) => Some(gate),
+                Some(GateChoice::Skip) | None => None,
+            },
         })
     }
 
@@ -365,6 +413,20 @@ impl Draft {
         if let Some(tags) = &self.tags {
             rules::check_tags("tags", tags, &mut out);
         }
+        if let Some(GateChoice::Given(gate)) = &self.gate {
+            rules::check_gate("gate", gate, &mut out);
+            if version
+                .as_ref()
+                .is_some_and(|v| matches!(v.version, VersionRef::Latest))
+            {
+                out.push(FieldError::new(
+                    "gate",
+                    "cannot be used with a /$LATEST solution version: a campaign that syncs \
+                     with the latest version takes every new one without a gate; name the \
+                     version to deploy",
+                ));
+            }
+        }
         // Only a well-formed name is held to the prefix (a malformed one has
         // its own reason).
         let named = self
@@ -392,6 +454,10 @@ impl Reader {
             self.optional::<i64>("", obj, "minProvisionedTPS", "a whole number");
         let campaign_config = obj.get("campaignConfig").and_then(|v| self.config(v));
         let tags = obj.get("tags").and_then(|v| self.tags(v));
+        let gate = obj
+            .get("gate")
+            .filter(|v| !v.is_null())
+            .and_then(|v| self.gate(v));
         let required_ok = campaign_name.is_some() && solution_version_arn.is_some();
         Draft {
             complete: required_ok && self.errors.is_empty(),
@@ -400,7 +466,43 @@ impl Reader {
             min_provisioned_tps,
             campaign_config,
             tags,
+            gate,
         }
+    }
+
+    fn gate(&mut self, value: &Value) -> Option<GateChoice> {
+        let path = "gate";
+        if value.as_str() == Some(NO_GATE) {
+            return Some(GateChoice::Skip);
+        }
+        let Some(obj) = value.as_object() else {
+            self.wrong_type(
+                path,
+                &format!(
+                    "an object {{\"metric\", \"maxDrop\", \"maxRelativeDrop\", \"minValue\"}} \
+                     or the string \"{NO_GATE}\""
+                ),
+                value,
+            );
+            return None;
+        };
+        self.unknown_fields(path, obj, GATE_FIELDS);
+        let before = self.errors.len();
+        let metric = self.required::<String>(path, obj, "metric", "a string");
+        let max_drop = self.optional(path, obj, "maxDrop", "a number");
+        let max_relative_drop = self.optional(path, obj, "maxRelativeDrop", "a number");
+        let min_value = self.optional(path, obj, "minValue", "a number");
+        // A member that could not be read is reported as such, and the rules
+        // are checked only on a gate read whole.
+        if self.errors.len() > before {
+            return None;
+        }
+        Some(GateChoice::Given(Gate {
+            metric: metric?,
+            max_drop,
+            max_relative_drop,
+            min_value,
+        }))
     }
 
     fn config(&mut self, value: &Value) -> Option<CampaignConfig> {

@@ -23,6 +23,10 @@ pub struct PollPolicy {
     pub backoff_rate: f64,
     /// Give up (TIMED_OUT) this long after the create or update started.
     pub deadline_seconds: u64,
+    /// The most polls: waits are lengthened so that the deadline comes
+    /// first ([`MAX_POLLS`] for the campaign,
+    /// `MAX_TRAINING_POLLS` (of the training check) for the training).
+    pub max_polls: u32,
 }
 
 impl Default for PollPolicy {
@@ -32,6 +36,7 @@ impl Default for PollPolicy {
             max_seconds: 120,
             backoff_rate: 2.0,
             deadline_seconds: 3 * 60 * 60,
+            max_polls: MAX_POLLS,
         }
     }
 }
@@ -50,16 +55,16 @@ impl PollPolicy {
     }
 
     /// The wait after poll number `attempt`: the backoff, but never so short
-    /// that the polls until the deadline would exceed [`MAX_POLLS`].
+    /// that the polls until the deadline would exceed `max_polls`.
     pub fn wait(&self, attempt: u32) -> u64 {
         self.backoff(attempt).max(self.shortest_wait())
     }
 
-    /// The shortest wait that keeps the polls within [`MAX_POLLS`] until the
+    /// The shortest wait that keeps the polls within `max_polls` until the
     /// deadline (with two to spare: the first poll and the one after it).
     pub fn shortest_wait(&self) -> u64 {
         self.deadline_seconds
-            .div_ceil(u64::from(MAX_POLLS - 2))
+            .div_ceil(u64::from(self.max_polls.max(3) - 2))
             .max(1)
     }
 
@@ -71,11 +76,12 @@ impl PollPolicy {
 /// The most status polls an execution makes. A Standard execution fails,
 /// uncatchably and unannounced, at 25,000 history events; a poll costs 9 (Task,
 /// Choice and Wait) plus 3 per retried attempt of its task, so this many polls
-/// stay under the limit even if every poll used all of its retries (the
-/// test of the state machine definition computes it). Waits are lengthened so
+/// and `MAX_TRAINING_POLLS` (of the training check) training polls stay under the
+/// limit together even if every poll used all of its retries (the test of
+/// the state machine definition computes it). Waits are lengthened so
 /// that a deadline is reached first ([`PollPolicy::wait`]); the budget is the
 /// guarantee.
-pub const MAX_POLLS: u32 = 720;
+pub const MAX_POLLS: u32 = 540;
 
 /// What DescribeCampaign says about a deployment.
 #[derive(Debug, Clone, PartialEq)]
@@ -270,6 +276,11 @@ pub async fn poll<P: Personalize>(
         let end = End::because(Outcome::Failed, failure.reason());
         return Ok(finish(input, end, attempt, None, now()));
     }
+    if let Some(training) = state.training.as_ref().filter(|t| t.is_final && !t.ready) {
+        let reason = training.reason.clone().unwrap_or_default();
+        let end = End::because(training.outcome, reason);
+        return Ok(finish(input, end, attempt, None, now()));
+    }
     let request = state
         .request
         .as_ref()
@@ -278,6 +289,18 @@ pub async fn poll<P: Personalize>(
         .deployment
         .as_ref()
         .ok_or_else(|| Error::InvalidTaskInput("state.deployment is missing".into()))?;
+    if deployment.gated() {
+        let reason = deployment.gate.as_ref().and_then(|g| g.reason.clone());
+        let end = End {
+            reason: Some(format!(
+                "the metric gate held {} back: {}",
+                deployment.target_solution_version_arn,
+                reason.unwrap_or_default()
+            )),
+            ..End::new(Outcome::Gated)
+        };
+        return Ok(finish(input, end, attempt, None, now()));
+    }
     if deployment.operation == Operation::None {
         return Ok(finish(
             input,
@@ -335,7 +358,7 @@ fn not_yet(
     now: DateTime<Utc>,
 ) -> StatusReport {
     let deadline = policy.deadline(deployment.started_at);
-    if now >= deadline || attempt >= MAX_POLLS {
+    if now >= deadline || attempt >= policy.max_polls {
         let reason = if now >= deadline {
             format!(
                 "not finished {} after it started: {what}",
@@ -393,6 +416,7 @@ fn announce(ended: &EndedExecution, now: DateTime<Utc>) -> StatusReport {
         state,
         execution_arn: Some(ended.execution_arn.clone()),
         execution_start_time: millis(ended.start_date),
+        check: Default::default(),
     };
     let ended_at = millis(ended.stop_date).unwrap_or(now);
     finish(
@@ -467,6 +491,8 @@ fn finish(
         ended_at: now,
         execution_arn: input.execution_arn.clone(),
         origin: state.origin.clone(),
+        training: state.training.as_ref().and_then(|t| t.facts.clone()),
+        gate: deployment.and_then(|d| d.gate.clone()),
     }));
     report
 }
@@ -482,6 +508,7 @@ mod tests {
             max_seconds: 120,
             backoff_rate: 2.0,
             deadline_seconds: 3600,
+            max_polls: MAX_POLLS,
         };
         let waits: Vec<u64> = (1..=6).map(|a| p.backoff(a)).collect();
         assert_eq!(waits, vec![30, 60, 120, 120, 120, 120]);

@@ -6,6 +6,10 @@ use std::fmt;
 
 use chrono::{DateTime, Utc};
 
+use serde::{Deserialize, Serialize};
+
+use super::outcome::Outcome;
+
 /// A solution version's status (API reference §5.3, §10.2).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TrainingStatus {
@@ -99,6 +103,46 @@ pub fn observe(version: Option<&SolutionVersion>) -> Training {
         }
         TrainingStatus::Other(status) => Training::InProgress(status.clone()),
     }
+}
+
+/// What is known of the requested version's training (the `training` of a
+/// notification's detail).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TrainingFacts {
+    pub solution_version_arn: String,
+    /// The version's status as last described (none when it does not exist).
+    pub status: Option<String>,
+    pub failure_reason: Option<String>,
+    /// Billed training hours, once trained.
+    pub training_hours: Option<f64>,
+}
+
+/// The output of CheckTraining. Every member the state machine's Choice
+/// states read (`ready`, `final`, `waitSeconds`) is always present.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TrainingReport {
+    /// `IN_PROGRESS` while waiting, `ACTIVE` when trained, else how the
+    /// execution ends (`TRAINING_FAILED`, `TRAINING_STOPPED`,
+    /// `TRAINING_TIMED_OUT`).
+    pub outcome: Outcome,
+    /// Trained: deploy it.
+    pub ready: bool,
+    /// No more polls: deploy it (ready) or report the outcome.
+    #[serde(rename = "final")]
+    pub is_final: bool,
+    /// Seconds to wait before the next poll (0 when final).
+    pub wait_seconds: u64,
+    /// Polls made so far, this one included.
+    pub attempt: u32,
+    /// Why the training ended without a version to deploy.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// None for a `$LATEST` request (the campaign picks the newest ACTIVE
+    /// version itself).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub facts: Option<TrainingFacts>,
 }
 
 #[cfg(test)]

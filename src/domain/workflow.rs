@@ -11,10 +11,12 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use super::gate::GateReport;
 use super::notification::Notification;
 use super::origin::{Origin, execution_name};
 use super::outcome::{Operation, Outcome};
 use super::request::{DeploymentRequest, FieldError, Rejection};
+use super::training::TrainingReport;
 use crate::error::Error;
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -34,6 +36,9 @@ pub struct WorkflowState {
     pub errors: Vec<FieldError>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub origin: Option<Origin>,
+    /// Output of the latest CheckTraining poll.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub training: Option<TrainingReport>,
     /// Output of DeployCampaign.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deployment: Option<Deployment>,
@@ -227,6 +232,27 @@ pub struct TaskInput {
     /// `$$.Execution.StartTime`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub execution_start_time: Option<DateTime<Utc>>,
+    /// What a campaign-status task checks: the campaign (the default) or the
+    /// solution version's training.
+    #[serde(default, skip_serializing_if = "Check::is_campaign")]
+    pub check: Check,
+}
+
+/// What a campaign-status task checks.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Check {
+    /// The deployment (or, without one, the outcome so far).
+    #[default]
+    Campaign,
+    /// The training of the requested solution version.
+    Training,
+}
+
+impl Check {
+    fn is_campaign(&self) -> bool {
+        *self == Check::Campaign
+    }
 }
 
 impl TaskInput {
@@ -294,6 +320,18 @@ pub struct Deployment {
     /// What differed, e.g. `minProvisionedTPS 1 -> 2` (empty for CREATE/NONE).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub changes: Vec<String>,
+    /// The metric gate's verdict, when the request has a gate and a new
+    /// version was to be deployed. When it failed, nothing was written
+    /// (`operation` is NONE).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gate: Option<GateReport>,
+}
+
+impl Deployment {
+    /// Whether the metric gate held the version back.
+    pub fn gated(&self) -> bool {
+        self.gate.as_ref().is_some_and(|g| !g.passed)
+    }
 }
 
 /// The output of CampaignStatus. Every member the state machine's Choice

@@ -9,9 +9,9 @@ use crate::config::DeployConfig;
 use crate::domain::deploy::deploy;
 use crate::domain::workflow::Deployment;
 use crate::error::Error;
-use crate::ports::Personalize;
+use crate::ports::{Personalize, SolutionMetrics};
 
-pub async fn handle<P: Personalize>(
+pub async fn handle<P: Personalize + SolutionMetrics>(
     personalize: &P,
     config: &DeployConfig,
     event: Value,
@@ -23,6 +23,7 @@ pub async fn handle<P: Personalize>(
         TaskError::new(e, &task)
     })?;
     let deployment = deploy(
+        personalize,
         personalize,
         request,
         config.default_min_provisioned_tps,
@@ -37,6 +38,7 @@ pub async fn handle<P: Personalize>(
             target = %deployment.target_solution_version_arn,
             previous = deployment.previous_solution_version_arn.as_deref().unwrap_or("-"),
             changes = ?deployment.changes,
+            gate = deployment.gate.as_ref().map(|g| g.summary()).as_deref().unwrap_or("-"),
             "deployment started"
         )
     });

@@ -7,15 +7,44 @@ use tracing::Instrument;
 use super::task::{TaskError, task_input};
 use crate::config::StatusConfig;
 use crate::domain::status::poll;
-use crate::domain::workflow::StatusReport;
-use crate::ports::Personalize;
+use crate::domain::training::TrainingReport;
+use crate::domain::watch;
+use crate::domain::workflow::{Check, StatusReport};
+use crate::ports::{Personalize, SolutionVersions};
 
-pub async fn handle<P: Personalize>(
+/// The report of either check; Step Functions puts it at the task's
+/// ResultPath.
+#[derive(Debug, serde::Serialize)]
+#[serde(untagged)]
+pub enum Report {
+    Campaign(Box<StatusReport>),
+    Training(TrainingReport),
+}
+
+pub async fn handle<P: Personalize + SolutionVersions>(
     personalize: &P,
     config: &StatusConfig,
     event: Value,
-) -> Result<StatusReport, TaskError> {
+) -> Result<Report, TaskError> {
     let (input, deployment) = task_input(event)?;
+    if input.check == Check::Training {
+        let report = watch::check(personalize, &input, &config.training, Utc::now)
+            .instrument(deployment.span())
+            .await
+            .map_err(|e| TaskError::new(e, &deployment))?;
+        deployment.span().in_scope(|| {
+            let facts = report.facts.as_ref();
+            tracing::info!(
+                outcome = report.outcome.as_str(),
+                attempt = report.attempt,
+                wait_seconds = report.wait_seconds,
+                training_status = facts.and_then(|f| f.status.as_deref()).unwrap_or("-"),
+                reason = report.reason.as_deref().unwrap_or("-"),
+                "training status"
+            )
+        });
+        return Ok(Report::Training(report));
+    }
     let report = poll(personalize, &input, &config.poll, Utc::now)
         .instrument(deployment.span())
         .await
@@ -31,5 +60,5 @@ pub async fn handle<P: Personalize>(
             "campaign status"
         )
     });
-    Ok(report)
+    Ok(Report::Campaign(Box::new(report)))
 }

@@ -238,7 +238,7 @@ async fn adopted_work_keeps_its_own_start_time() {
     creating.status = Status::CreateInProgress;
     creating.created_at = Some(t(-90));
     let fake = FakePersonalize::describing(vec![Ok(Some(creating))]);
-    let d = deploy(&fake, &r, 1, || t(0)).await.unwrap();
+    let d = deploy(&fake, &fake, &r, 1, || t(0)).await.unwrap();
     assert_eq!((d.operation, d.started_at), (Operation::Create, t(-90)));
 }
 
@@ -247,7 +247,7 @@ async fn an_update_refused_as_in_use_for_another_reason_is_resource_in_use() {
     // E.g. the new solution version is not ACTIVE: the campaign is not busy.
     let fake = FakePersonalize::describing(vec![Ok(Some(active_campaign(&request())))])
         .failing_update(api_error(ApiErrorKind::InUse, "ResourceInUseException"));
-    let err = deploy(&fake, &request_for(SV2), 1, || t(0))
+    let err = deploy(&fake, &fake, &request_for(SV2), 1, || t(0))
         .await
         .unwrap_err();
     assert_eq!(err.error_type(), "ResourceInUse");
@@ -300,7 +300,7 @@ async fn deploy_creates_with_tags_and_the_default_tps() {
     let fake = FakePersonalize::describing(vec![Ok(None)]);
     let mut r = request();
     r.min_provisioned_tps = None;
-    let d = deploy(&fake, &r, 3, || t(0)).await.unwrap();
+    let d = deploy(&fake, &fake, &r, 3, || t(0)).await.unwrap();
     assert_eq!(d.operation, Operation::Create);
     assert_eq!(d.campaign_arn, CAMPAIGN_ARN);
     assert_eq!(d.previous_solution_version_arn, None);
@@ -328,7 +328,7 @@ async fn a_create_race_describes_again_and_adopts_the_campaign() {
             ApiErrorKind::AlreadyExists,
             "ResourceAlreadyExistsException",
         ));
-    let d = deploy(&fake, &r, 1, || t(0)).await.unwrap();
+    let d = deploy(&fake, &fake, &r, 1, || t(0)).await.unwrap();
     assert_eq!(d.operation, Operation::Create);
     assert_eq!(fake.calls().len(), 3, "{:?}", fake.calls());
 }
@@ -343,14 +343,16 @@ async fn a_create_race_with_another_version_is_busy() {
             ApiErrorKind::AlreadyExists,
             "ResourceAlreadyExistsException",
         ));
-    let err = deploy(&fake, &r, 1, || t(0)).await.unwrap_err();
+    let err = deploy(&fake, &fake, &r, 1, || t(0)).await.unwrap_err();
     assert_eq!(err.error_type(), "CampaignBusy");
 }
 
 #[tokio::test]
 async fn deploy_updates_and_reports_the_previous_version() {
     let fake = FakePersonalize::describing(vec![Ok(Some(active_campaign(&request())))]);
-    let d = deploy(&fake, &request_for(SV2), 1, || t(5)).await.unwrap();
+    let d = deploy(&fake, &fake, &request_for(SV2), 1, || t(5))
+        .await
+        .unwrap();
     assert_eq!(d.operation, Operation::Update);
     assert_eq!(d.previous_solution_version_arn.as_deref(), Some(SV1));
     assert_eq!(d.target_solution_version_arn, SV2);
@@ -360,7 +362,7 @@ async fn deploy_updates_and_reports_the_previous_version() {
 #[tokio::test]
 async fn deploy_does_nothing_when_the_campaign_serves_the_request() {
     let fake = FakePersonalize::describing(vec![Ok(Some(active_campaign(&request())))]);
-    let d = deploy(&fake, &request(), 1, || t(5)).await.unwrap();
+    let d = deploy(&fake, &fake, &request(), 1, || t(5)).await.unwrap();
     assert_eq!(d.operation, Operation::None);
     assert_eq!(d.previous_solution_version_arn.as_deref(), Some(SV1));
     assert_eq!(fake.calls().len(), 1, "only a describe: {:?}", fake.calls());
@@ -378,7 +380,7 @@ async fn an_update_refused_as_in_use_is_busy() {
     let fake =
         FakePersonalize::describing(vec![Ok(Some(active_campaign(&request()))), Ok(Some(busy))])
             .failing_update(api_error(ApiErrorKind::InUse, "ResourceInUseException"));
-    let err = deploy(&fake, &request_for(SV2), 1, || t(0))
+    let err = deploy(&fake, &fake, &request_for(SV2), 1, || t(0))
         .await
         .unwrap_err();
     assert_eq!(err.error_type(), "CampaignBusy");
@@ -405,7 +407,9 @@ async fn permanent_service_errors_keep_their_names_and_are_not_retryable() {
     ] {
         let fake =
             FakePersonalize::describing(vec![Ok(None)]).failing_create(api_error(kind, code));
-        let err = deploy(&fake, &request(), 1, || t(0)).await.unwrap_err();
+        let err = deploy(&fake, &fake, &request(), 1, || t(0))
+            .await
+            .unwrap_err();
         assert_eq!(err.error_type(), name);
         assert!(!err.is_retryable(), "{name}");
         assert!(err.to_string().contains(code), "{err}");
@@ -415,7 +419,9 @@ async fn permanent_service_errors_keep_their_names_and_are_not_retryable() {
         (ApiErrorKind::Unavailable, "ServiceUnavailable"),
     ] {
         let fake = FakePersonalize::describing(vec![Err(api_error(kind, "X"))]);
-        let err = deploy(&fake, &request(), 1, || t(0)).await.unwrap_err();
+        let err = deploy(&fake, &fake, &request(), 1, || t(0))
+            .await
+            .unwrap_err();
         assert_eq!(err.error_type(), name);
         assert!(err.is_retryable(), "{name}");
     }
@@ -426,7 +432,7 @@ async fn an_invalid_request_is_refused_before_any_call() {
     let fake = FakePersonalize::default();
     let mut r = request();
     r.campaign_name = "bad name".into();
-    let err = deploy(&fake, &r, 1, || t(0)).await.unwrap_err();
+    let err = deploy(&fake, &fake, &r, 1, || t(0)).await.unwrap_err();
     assert_eq!(err.error_type(), "InvalidRequest");
     assert!(err.to_string().contains("campaignName"), "{err}");
     assert!(fake.calls().is_empty());

@@ -32,7 +32,14 @@ impl<'a> Flow<'a> {
         local: &'a Local,
         request: DeploymentRequest,
     ) -> Result<(Flow<'a>, Deployment), Error> {
-        let deployment = deploy(&local.personalize, &request, 1, Utc::now).await?;
+        let deployment = deploy(
+            &local.personalize,
+            &local.personalize,
+            &request,
+            1,
+            Utc::now,
+        )
+        .await?;
         let origin = Origin::Event {
             event_id: "test".into(),
             source: "tests".into(),
@@ -45,6 +52,7 @@ impl<'a> Flow<'a> {
             state,
             execution_arn: Some("arn:aws:states:us-east-1:111122223333:execution:sm:test".into()),
             execution_start_time: Some(Utc::now()),
+            check: Default::default(),
         };
         Ok((Flow { local, input }, deployment))
     }

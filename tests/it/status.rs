@@ -3,14 +3,16 @@
 
 use crate::support::*;
 use chrono::{DateTime, Utc};
-use personalize_deployer::config::StatusConfig;
+use personalize_deployer::config::{StatusConfig, TRAINING_POLICY};
 use personalize_deployer::domain::campaign::{Campaign, Status};
 use personalize_deployer::domain::notification::{DeploymentStatus, SUBJECT_MAX};
 use personalize_deployer::domain::outcome::Outcome;
 use personalize_deployer::domain::request::DeploymentRequest;
-use personalize_deployer::domain::status::{Newer, Observation, PollPolicy, observe, poll};
+use personalize_deployer::domain::status::{
+    MAX_POLLS, Newer, Observation, PollPolicy, observe, poll,
+};
 use personalize_deployer::domain::workflow::{Deployment, StatusReport, TaskInput};
-use personalize_deployer::handlers::status::handle;
+use personalize_deployer::handlers::status::{Report, handle};
 use personalize_deployer::ports::ApiErrorKind;
 use serde_json::json;
 
@@ -20,6 +22,7 @@ fn policy() -> PollPolicy {
         max_seconds: 120,
         backoff_rate: 2.0,
         deadline_seconds: 3600,
+        max_polls: MAX_POLLS,
     }
 }
 
@@ -290,10 +293,17 @@ async fn a_successful_update_is_notified_with_every_fact() {
             "durationSeconds": 754.75,
             "executionArn": "arn:aws:states:us-east-1:111122223333:execution:personalize-deployer:movie-recs-9b1c0c1f2a3d4e5f60718293a4b5c6d7",
             "origin": {"type": "event", "eventId": "6a7e8feb-b491-4cf7-a9f1-bf3703467718",
-                       "source": "personalize-deployer", "account": "111122223333", "region": "us-east-1"}
+                       "source": "personalize-deployer", "account": "111122223333", "region": "us-east-1"},
+            "training": {"solutionVersionArn": SV2, "status": "ACTIVE", "failureReason": null,
+                         "trainingHours": 1.5},
+            "gate": {"metric": "normalized_discounted_cumulative_gain_at_10", "candidate": 0.3121,
+                     "current": 0.3087, "maxDrop": 0.02, "maxRelativeDrop": null, "minValue": null,
+                     "passed": true, "reason": null}
         })
     );
     for line in [
+        "Training:         ACTIVE, 1.5 training hours",
+        "Metric gate:      normalized_discounted_cumulative_gain_at_10 new 0.3121 (served 0.3087): passed",
         "Personalize campaign movie-recs: deployment succeeded (UPDATE).",
         "Status:           SUCCEEDED",
         &format!("Solution version: {SV2}"),
@@ -482,10 +492,16 @@ async fn a_poll_that_cannot_read_the_campaign_polls_again_until_the_deadline() {
 #[tokio::test]
 async fn the_handler_reads_the_sample_input() {
     let fake = FakePersonalize::describing(vec![Ok(Some(promoted()))]);
-    let config = StatusConfig { poll: policy() };
+    let config = StatusConfig {
+        poll: policy(),
+        training: TRAINING_POLICY,
+    };
     let report = handle(&fake, &config, event("campaign-status-input.json"))
         .await
         .unwrap();
+    let Report::Campaign(report) = report else {
+        panic!("a campaign check reports the campaign: {report:?}")
+    };
     assert_eq!(report.outcome, Outcome::Active);
     assert_eq!(fake.calls(), vec![format!("describe {CAMPAIGN_ARN}")]);
 }
@@ -669,7 +685,6 @@ fn served_means_the_members_the_request_gives_equal_as_the_service_reports_them(
 
 #[test]
 fn no_allowed_parameters_let_an_execution_poll_more_than_its_budget() {
-    use personalize_deployer::domain::status::MAX_POLLS;
     // The densest schedule the parameters allow, with the longest deadline:
     // the waits are lengthened so that the deadline comes first.
     for deadline_seconds in [60, 3600, 10_800, 43_200] {
@@ -678,6 +693,7 @@ fn no_allowed_parameters_let_an_execution_poll_more_than_its_budget() {
             max_seconds: 1,
             backoff_rate: 1.0,
             deadline_seconds,
+            max_polls: MAX_POLLS,
         };
         let (mut elapsed, mut polls) = (0u64, 0u32);
         while elapsed < deadline_seconds {

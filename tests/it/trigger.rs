@@ -30,6 +30,7 @@ async fn handle_scoped(workflow: &FakeWorkflow, event: &Value) -> TriggerReport 
         account: Some("111122223333".into()),
         region: Some("us-east-1".into()),
         campaign_name_prefix: "movie-".into(),
+        default_gate: None,
     };
     trigger::handle(&FakeStore::default(), workflow, &scope, event)
         .await

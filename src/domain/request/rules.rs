@@ -8,6 +8,7 @@ use unicode_properties::{GeneralCategoryGroup, UnicodeGeneralCategory};
 
 use super::{CampaignConfig, FieldError, Tag};
 use crate::domain::arn::is_name;
+use crate::domain::gate::Gate;
 
 pub const NAME_MAX: usize = 63;
 pub const ARN_MAX: usize = 256;
@@ -304,6 +305,54 @@ fn check_tag_text(path: &str, text: &str, out: &mut Vec<FieldError>) {
                 "must not start with \"aws:\" in any letter case (reserved for AWS); got {}",
                 quote(text)
             ),
+        ));
+    }
+}
+
+/// GetSolutionMetrics' `MetricName`: at most 256 characters.
+pub const METRIC_NAME_MAX: usize = 256;
+
+/// A gate names a metric and at least one threshold; a drop is not negative,
+/// a relative drop is a fraction from 0 to 1.
+pub fn check_gate(field: &str, gate: &Gate, out: &mut Vec<FieldError>) {
+    let n = len(&gate.metric);
+    if n == 0 || n > METRIC_NAME_MAX {
+        out.push(FieldError::new(
+            format!("{field}.metric"),
+            format!(
+                "must be 1 to {METRIC_NAME_MAX} characters long (it has {n}): a metric name as \
+                 GetSolutionMetrics reports it, e.g. normalized_discounted_cumulative_gain_at_10"
+            ),
+        ));
+    }
+    if gate.max_drop.is_none() && gate.max_relative_drop.is_none() && gate.min_value.is_none() {
+        out.push(FieldError::new(
+            field,
+            "must give at least one threshold: maxDrop, maxRelativeDrop or minValue",
+        ));
+    }
+    if let Some(v) = gate.max_drop
+        && !(v.is_finite() && v >= 0.0)
+    {
+        out.push(FieldError::new(
+            format!("{field}.maxDrop"),
+            format!("must be a number of 0 or more (the largest allowed drop), got {v}"),
+        ));
+    }
+    if let Some(v) = gate.max_relative_drop
+        && !(v.is_finite() && (0.0..=1.0).contains(&v))
+    {
+        out.push(FieldError::new(
+            format!("{field}.maxRelativeDrop"),
+            format!("must be a fraction from 0 to 1 (0.05 allows a 5 % drop), got {v}"),
+        ));
+    }
+    if let Some(v) = gate.min_value
+        && !v.is_finite()
+    {
+        out.push(FieldError::new(
+            format!("{field}.minValue"),
+            format!("must be a finite number, got {v}"),
         ));
     }
 }

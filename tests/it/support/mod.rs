@@ -1,15 +1,16 @@
 //! Test support: in-memory implementations of the ports, and the sample events.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::sync::Mutex;
 
 use chrono::{DateTime, TimeZone, Utc};
 use personalize_deployer::domain::campaign::{Campaign, CampaignUpdate, Status};
 use personalize_deployer::domain::request::DeploymentRequest;
+use personalize_deployer::domain::training::SolutionVersion;
 use personalize_deployer::ports::{
     ApiError, ApiErrorKind, CampaignChange, Fetched, NewCampaign, ObjectStore, Personalize,
-    Started, Workflow,
+    SolutionMetrics, SolutionVersions, Started, Workflow,
 };
 use serde_json::Value;
 
@@ -76,6 +77,11 @@ pub struct FakePersonalize {
     pub calls: Mutex<Vec<String>>,
     pub created: Mutex<Vec<NewCampaign>>,
     pub updated: Mutex<Vec<CampaignChange>>,
+    /// GetSolutionMetrics answers by solution version (none: not found).
+    pub metrics: Mutex<HashMap<String, BTreeMap<String, f64>>>,
+    /// DescribeSolutionVersion answers, in order; the last one repeats
+    /// (none: not found).
+    pub versions: Mutex<Vec<Result<Option<SolutionVersion>, ApiError>>>,
 }
 
 impl FakePersonalize {
@@ -93,6 +99,16 @@ impl FakePersonalize {
 
     pub fn failing_update(self, e: ApiError) -> Self {
         *self.update_result.lock().unwrap() = Some(e);
+        self
+    }
+
+    /// GetSolutionMetrics of `version` answers `metrics`.
+    pub fn with_metrics(self, version: &str, metrics: &[(&str, f64)]) -> Self {
+        let metrics = metrics.iter().map(|(k, v)| (k.to_string(), *v)).collect();
+        self.metrics
+            .lock()
+            .unwrap()
+            .insert(version.to_string(), metrics);
         self
     }
 
@@ -134,6 +150,33 @@ impl Personalize for FakePersonalize {
             Some(e) => Err(e),
             None => Ok(()),
         }
+    }
+}
+
+impl SolutionVersions for FakePersonalize {
+    async fn describe_solution_version(
+        &self,
+        arn: &str,
+    ) -> Result<Option<SolutionVersion>, ApiError> {
+        self.calls.lock().unwrap().push(format!("describe {arn}"));
+        let mut answers = self.versions.lock().unwrap();
+        if answers.len() > 1 {
+            answers.remove(0)
+        } else {
+            answers.first().cloned().unwrap_or(Ok(None))
+        }
+    }
+}
+
+impl SolutionMetrics for FakePersonalize {
+    async fn get_solution_metrics(&self, arn: &str) -> Result<BTreeMap<String, f64>, ApiError> {
+        self.calls.lock().unwrap().push(format!("metrics {arn}"));
+        self.metrics
+            .lock()
+            .unwrap()
+            .get(arn)
+            .cloned()
+            .ok_or_else(|| api_error(ApiErrorKind::NotFound, "ResourceNotFoundException"))
     }
 }
 

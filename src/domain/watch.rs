@@ -1,0 +1,128 @@
+//! The CheckTraining task: waiting for the requested solution version's
+//! training (DescribeSolutionVersion) with its own schedule and deadline,
+//! before anything is deployed.
+
+use chrono::{DateTime, Utc};
+
+use super::notification::human_duration;
+use super::outcome::Outcome;
+use super::status::PollPolicy;
+use super::training::{SolutionVersion, Training, TrainingFacts, TrainingReport, observe};
+use super::workflow::TaskInput;
+use crate::error::Error;
+use crate::ports::SolutionVersions;
+
+/// The most training polls an execution makes (see [`super::status::MAX_POLLS`]
+/// for the reason; the definition's test adds both loops up).
+pub const MAX_TRAINING_POLLS: u32 = 250;
+
+/// One CheckTraining poll: whether the requested version is trained (deploy
+/// it), still training (wait `waitSeconds`), or will never be (report it).
+/// A `$LATEST` request is ready at once: the campaign takes the newest
+/// ACTIVE version itself. The deadline counts from the execution's start.
+pub async fn check<V: SolutionVersions>(
+    versions: &V,
+    input: &TaskInput,
+    policy: &PollPolicy,
+    now: impl Fn() -> DateTime<Utc>,
+) -> Result<TrainingReport, Error> {
+    let state = &input.state;
+    let attempt = state.training.as_ref().map_or(0, |t| t.attempt) + 1;
+    let request = state
+        .request
+        .as_ref()
+        .ok_or_else(|| Error::InvalidTaskInput("state.request is missing".into()))?;
+    if request.targets_latest() {
+        return Ok(report(Outcome::Active, attempt, None, None));
+    }
+    let arn = &request.solution_version_arn;
+    let described = versions.describe_solution_version(arn).await;
+    let now = now();
+    let (version, facts) = match described {
+        Ok(version) => {
+            let facts = facts_of(arn, version.as_ref());
+            (version, facts)
+        }
+        Err(e) if e.is_transient_for_a_read() => {
+            let what = format!("DescribeSolutionVersion did not answer ({e})");
+            let facts = state.training.as_ref().and_then(|t| t.facts.clone());
+            return Ok(not_yet(input, policy, attempt, facts, what, now));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    Ok(match observe(version.as_ref()) {
+        Training::Ready => report(Outcome::Active, attempt, None, Some(facts)),
+        Training::InProgress(status) => {
+            let what = format!("the solution version is {status}");
+            not_yet(input, policy, attempt, Some(facts), what, now)
+        }
+        Training::Failed(reason) => {
+            report(Outcome::TrainingFailed, attempt, Some(reason), Some(facts))
+        }
+        Training::Stopped(reason) => {
+            report(Outcome::TrainingStopped, attempt, Some(reason), Some(facts))
+        }
+        Training::Missing => report(
+            Outcome::TrainingFailed,
+            attempt,
+            Some(format!("the solution version {arn} does not exist")),
+            Some(facts),
+        ),
+    })
+}
+
+fn facts_of(arn: &str, version: Option<&SolutionVersion>) -> TrainingFacts {
+    TrainingFacts {
+        solution_version_arn: arn.to_string(),
+        status: version.map(|v| v.status.to_string()),
+        failure_reason: version.and_then(|v| v.failure_reason.clone()),
+        training_hours: version.and_then(|v| v.training_hours),
+    }
+}
+
+fn report(
+    outcome: Outcome,
+    attempt: u32,
+    reason: Option<String>,
+    facts: Option<TrainingFacts>,
+) -> TrainingReport {
+    TrainingReport {
+        outcome,
+        ready: outcome == Outcome::Active,
+        is_final: outcome.is_final(),
+        wait_seconds: 0,
+        attempt,
+        reason,
+        facts,
+    }
+}
+
+/// Still training: wait and poll again, or, once the deadline has passed
+/// (or the poll budget is spent), TRAINING_TIMED_OUT.
+fn not_yet(
+    input: &TaskInput,
+    policy: &PollPolicy,
+    attempt: u32,
+    facts: Option<TrainingFacts>,
+    what: String,
+    now: DateTime<Utc>,
+) -> TrainingReport {
+    let deadline = policy.deadline(input.execution_start_time.unwrap_or(now));
+    if now >= deadline || attempt >= policy.max_polls {
+        let reason = if now >= deadline {
+            format!(
+                "training not finished {} after the deployment was requested: {what}",
+                human_duration(policy.deadline_seconds as f64)
+            )
+        } else {
+            format!(
+                "training not finished after {attempt} polls, the most an execution makes: {what}"
+            )
+        };
+        return report(Outcome::TrainingTimedOut, attempt, Some(reason), facts);
+    }
+    let remaining = (deadline - now).num_seconds().max(1) as u64;
+    let mut report = report(Outcome::InProgress, attempt, None, facts);
+    report.wait_seconds = policy.wait(attempt).min(remaining);
+    report
+}
