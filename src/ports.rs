@@ -6,9 +6,11 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::future::Future;
 
+use chrono::{DateTime, Utc};
+
 use crate::domain::campaign::Campaign;
 use crate::domain::request::{CampaignConfig, Tag};
-use crate::domain::training::SolutionVersion;
+use crate::domain::training::{SolutionVersion, TrainingStatus};
 
 /// How an AWS call failed, classified for the decisions the domain makes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -127,6 +129,43 @@ pub trait SolutionMetrics: Send + Sync {
         &self,
         solution_version_arn: &str,
     ) -> impl Future<Output = Result<BTreeMap<String, f64>, ApiError>> + Send;
+}
+
+/// A campaign as ListCampaigns names it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CampaignSummary {
+    pub name: String,
+    pub arn: String,
+}
+
+/// A solution version as ListSolutionVersions summarizes it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VersionSummary {
+    pub arn: String,
+    pub status: TrainingStatus,
+    pub created_at: Option<DateTime<Utc>>,
+}
+
+/// Looking through the account's campaigns and solution versions, to follow
+/// a solution's new versions. Every list is read whole (all its pages).
+pub trait Catalog: Send + Sync {
+    /// ListCampaigns: of one solution, or of the account.
+    fn list_campaigns(
+        &self,
+        solution_arn: Option<&str>,
+    ) -> impl Future<Output = Result<Vec<CampaignSummary>, ApiError>> + Send;
+
+    /// ListTagsForResource.
+    fn list_tags(
+        &self,
+        resource_arn: &str,
+    ) -> impl Future<Output = Result<Vec<Tag>, ApiError>> + Send;
+
+    /// ListSolutionVersions of a solution.
+    fn list_solution_versions(
+        &self,
+        solution_arn: &str,
+    ) -> impl Future<Output = Result<Vec<VersionSummary>, ApiError>> + Send;
 }
 
 /// The outcome of StartExecution.

@@ -9,8 +9,8 @@ use crate::domain::campaign::{Campaign, CampaignUpdate, Status};
 use crate::domain::request::{CampaignConfig, Tag};
 use crate::domain::training::{SolutionVersion, TrainingStatus};
 use crate::ports::{
-    ApiError, ApiErrorKind, CampaignChange, NewCampaign, Personalize, SolutionMetrics,
-    SolutionVersions,
+    ApiError, ApiErrorKind, CampaignChange, CampaignSummary, Catalog, NewCampaign, Personalize,
+    SolutionMetrics, SolutionVersions, VersionSummary,
 };
 
 #[derive(Debug, Clone)]
@@ -109,6 +109,80 @@ impl SolutionMetrics for PersonalizeClient {
             .await
             .map_err(api_error)?;
         Ok(out.metrics.unwrap_or_default().into_iter().collect())
+    }
+}
+
+impl Catalog for PersonalizeClient {
+    async fn list_campaigns(
+        &self,
+        solution_arn: Option<&str>,
+    ) -> Result<Vec<CampaignSummary>, ApiError> {
+        let mut pages = self
+            .client
+            .list_campaigns()
+            .set_solution_arn(solution_arn.map(str::to_string))
+            .into_paginator()
+            .send();
+        let mut out = Vec::new();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(api_error)?;
+            out.extend(
+                page.campaigns
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|c| CampaignSummary {
+                        name: c.name.unwrap_or_default(),
+                        arn: c.campaign_arn.unwrap_or_default(),
+                    }),
+            );
+        }
+        Ok(out)
+    }
+
+    async fn list_tags(&self, resource_arn: &str) -> Result<Vec<Tag>, ApiError> {
+        let out = self
+            .client
+            .list_tags_for_resource()
+            .resource_arn(resource_arn)
+            .send()
+            .await
+            .map_err(api_error)?;
+        Ok(out
+            .tags
+            .unwrap_or_default()
+            .into_iter()
+            .map(|t| Tag {
+                tag_key: t.tag_key,
+                tag_value: t.tag_value,
+            })
+            .collect())
+    }
+
+    async fn list_solution_versions(
+        &self,
+        solution_arn: &str,
+    ) -> Result<Vec<VersionSummary>, ApiError> {
+        let mut pages = self
+            .client
+            .list_solution_versions()
+            .solution_arn(solution_arn)
+            .into_paginator()
+            .send();
+        let mut out = Vec::new();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(api_error)?;
+            out.extend(
+                page.solution_versions
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|v| VersionSummary {
+                        arn: v.solution_version_arn.unwrap_or_default(),
+                        status: TrainingStatus::parse(v.status.as_deref().unwrap_or("")),
+                        created_at: v.creation_date_time.as_ref().and_then(to_chrono),
+                    }),
+            );
+        }
+        Ok(out)
     }
 }
 

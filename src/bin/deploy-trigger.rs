@@ -1,7 +1,9 @@
 //! deploy-trigger Lambda: S3 manifests and EventBridge events → executions.
 
 use lambda_runtime::{Error, LambdaEvent, service_fn};
-use personalize_deployer::adapters::{S3Client, StepFunctionsClient, load_aws_config};
+use personalize_deployer::adapters::{
+    PersonalizeClient, S3Client, StepFunctionsClient, load_aws_config,
+};
 use personalize_deployer::config::{ProcessEnv, TriggerConfig};
 use personalize_deployer::handlers::trigger;
 use serde_json::Value;
@@ -16,9 +18,10 @@ async fn main() -> Result<(), Error> {
         aws_sdk_sfn::Client::new(&aws),
         config.state_machine_arn.clone(),
     );
-    let (store, workflow, scope) = (&store, &workflow, &config.scope);
+    let personalize = PersonalizeClient::from_conf(&aws);
+    let (store, workflow, personalize, scope) = (&store, &workflow, &personalize, &config.scope);
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
-        trigger::handle(store, workflow, scope, &event.payload).await
+        trigger::handle(store, workflow, personalize, scope, &event.payload).await
     }))
     .await
 }

@@ -31,6 +31,8 @@ pub enum Source {
     Manifest(Manifest),
     /// A request carried in the event itself.
     Inline { origin: Origin, detail: Value },
+    /// A request already made (a followed campaign's new version).
+    Planned(PlannedExecution, Origin),
 }
 
 /// A manifest announced by an event: the object it names, how it was
@@ -142,7 +144,7 @@ impl Source {
                 object: manifest.object.clone(),
                 via: manifest.via,
             },
-            Source::Inline { origin, .. } => origin.clone(),
+            Source::Inline { origin, .. } | Source::Planned(_, origin) => origin.clone(),
         }
     }
 }
@@ -217,6 +219,7 @@ async fn plan<S: ObjectStore>(
     source: Source,
 ) -> Result<PlannedExecution, Error> {
     match source {
+        Source::Planned(planned, _) => Ok(planned),
         Source::Inline { origin, detail } => {
             let raw = serde_json::to_vec(&detail).unwrap_or_default();
             let mut parsed = DeploymentRequest::from_value_within(&detail, scope);

@@ -4,6 +4,7 @@
 pub mod arn;
 pub mod campaign;
 pub mod deploy;
+pub mod follow;
 pub mod gate;
 pub mod intake;
 pub mod notification;

@@ -64,9 +64,25 @@ pub enum Origin {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         region: Option<String>,
     },
+    /// A campaign that follows its solution (the `personalize-deployer:follow`
+    /// tag), and the solution's new version it is to serve, found by a
+    /// CreateSolutionVersion call or by the scheduled look: both find the
+    /// same origin, so that one version is one execution.
+    #[serde(rename = "follow", rename_all = "camelCase")]
+    Follow {
+        campaign_arn: String,
+        solution_version_arn: String,
+    },
 }
 
 impl Origin {
+    /// Whether the origin alone names the execution: a followed version is
+    /// deployed once, whatever the campaign's configuration when it was
+    /// found.
+    pub fn names_itself(&self) -> bool {
+        matches!(self, Origin::Follow { .. })
+    }
+
     /// The identity of the request, independent of how it was delivered.
     fn identity(&self) -> String {
         match self {
@@ -81,6 +97,10 @@ impl Origin {
             Origin::Event {
                 event_id, source, ..
             } => format!("event\n{source}\n{event_id}"),
+            Origin::Follow {
+                campaign_arn,
+                solution_version_arn,
+            } => format!("follow\n{campaign_arn}\n{solution_version_arn}"),
         }
     }
 }
@@ -98,6 +118,13 @@ impl fmt::Display for Origin {
             Origin::Event {
                 event_id, source, ..
             } => write!(f, "EventBridge event {event_id} from {source}"),
+            Origin::Follow {
+                solution_version_arn,
+                ..
+            } => write!(
+                f,
+                "following the solution: new version {solution_version_arn}"
+            ),
         }
     }
 }

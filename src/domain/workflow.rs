@@ -159,6 +159,11 @@ impl PlannedExecution {
                 raw.to_vec(),
             ),
         };
+        let content = if origin.names_itself() {
+            Vec::new()
+        } else {
+            content
+        };
         let name = execution_name(state.campaign_name.as_deref(), &origin, &content);
         // Struct fields serialize in declaration order and maps sorted, so the
         // same request always gives the same bytes.

@@ -1,20 +1,23 @@
 //! deploy-trigger: S3 event notifications, EventBridge "Object Created" events
 //! and "Campaign Deployment Requested" events, read as `aws_lambda_events`
 //! types and translated into the [`Source`]s of the domain's intake, which
-//! starts one execution per request.
+//! starts one execution per request; and, for the campaigns that follow
+//! their solution, CloudTrail's CreateSolutionVersion calls and the scheduled
+//! look, translated into a [`Look`].
 
 use aws_lambda_events::event::eventbridge::EventBridgeEvent;
 use aws_lambda_events::event::s3::S3Event;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use serde_path_to_error::{Path, Segment};
 
+use crate::domain::follow::{self, Look};
 use crate::domain::intake::{self, Intake, Source, TriggerReport};
 use crate::domain::notification::REQUEST_DETAIL_TYPE;
 use crate::domain::origin::{ManifestObject, Origin};
 use crate::domain::request::Scope;
 use crate::error::Error;
-use crate::ports::{ObjectStore, Workflow};
+use crate::ports::{Catalog, ObjectStore, Personalize, Workflow};
 
 /// The detail of S3's "Object Created" EventBridge event (`aws_lambda_events`
 /// has no type for it).
@@ -39,22 +42,101 @@ struct CreatedObject {
     sequencer: Option<String>,
 }
 
+/// The part of CloudTrail's record of an API call that following needs
+/// (`aws_lambda_events`' `AWSAPICall` requires thirteen members a record
+/// may lack, and cannot see `errorCode`).
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ApiCall {
+    event_name: String,
+    event_time: Option<chrono::DateTime<chrono::Utc>>,
+    error_code: Option<String>,
+    #[serde(default)]
+    request_parameters: Option<Value>,
+    #[serde(default)]
+    response_elements: Option<Value>,
+}
+
+/// CloudTrail's `detail-type` of an API call.
+pub const API_CALL_DETAIL_TYPE: &str = "AWS API Call via CloudTrail";
+/// EventBridge's `detail-type` of a scheduled rule's event.
+pub const SCHEDULED_DETAIL_TYPE: &str = "Scheduled Event";
+
 fn unsupported(what: impl Into<String>) -> Error {
     Error::UnsupportedEvent(format!(
         "{}; deploy-trigger accepts S3 event notifications (\"Records\"), EventBridge \
-         \"Object Created\" events from aws.s3, and \"{REQUEST_DETAIL_TYPE}\" events",
+         \"Object Created\" events from aws.s3, \"{REQUEST_DETAIL_TYPE}\" events, and for \
+         following solutions \"{API_CALL_DETAIL_TYPE}\" events from aws.personalize and \
+         \"{SCHEDULED_DETAIL_TYPE}\" events",
         what.into()
     ))
 }
 
 /// Handles one deploy-trigger event.
-pub async fn handle<S: ObjectStore, W: Workflow>(
+pub async fn handle<S: ObjectStore, W: Workflow, P: Personalize + Catalog>(
     store: &S,
     workflow: &W,
+    personalize: &P,
     scope: &Scope,
     event: &Value,
 ) -> Result<TriggerReport, Error> {
-    intake::start_all(store, workflow, scope, intake_of(event)?).await
+    let intake = match look_of(event)? {
+        Some(Ok(look)) => follow::look(personalize, scope, look).await?,
+        Some(Err(ignored)) => Intake {
+            sources: Vec::new(),
+            ignored: vec![ignored],
+        },
+        None => intake_of(event)?,
+    };
+    for note in &intake.ignored {
+        tracing::info!(%note, "nothing to deploy");
+    }
+    intake::start_all(store, workflow, scope, intake).await
+}
+
+/// What a following event asks to look at (an error: why it asks nothing);
+/// none for other events.
+pub fn look_of(event: &Value) -> Result<Option<Result<Look, String>>, Error> {
+    let source = event.get("source").and_then(Value::as_str);
+    let detail_type = event.get("detail-type").and_then(Value::as_str);
+    match (source, detail_type) {
+        (Some("aws.personalize"), Some(API_CALL_DETAIL_TYPE)) => api_call(event).map(Some),
+        (Some("aws.events"), Some(SCHEDULED_DETAIL_TYPE)) => Ok(Some(Ok(Look::Scheduled))),
+        _ => Ok(None),
+    }
+}
+
+fn api_call(event: &Value) -> Result<Result<Look, String>, Error> {
+    let envelope: EventBridgeEvent<ApiCall> = serde_path_to_error::deserialize(event)
+        .map_err(|e| unsupported(format!("malformed CloudTrail event ({e})")))?;
+    let call = envelope.detail;
+    if call.event_name != "CreateSolutionVersion" {
+        return Ok(Err(format!("{} calls are not followed", call.event_name)));
+    }
+    if let Some(code) = call.error_code {
+        return Ok(Err(format!(
+            "CreateSolutionVersion failed ({code}): nothing trains"
+        )));
+    }
+    let text = |v: &Option<Value>, member: &str| {
+        v.as_ref()
+            .and_then(|v| v.get(member))
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+    };
+    let solution_arn = text(&call.request_parameters, "solutionArn").ok_or_else(|| {
+        unsupported("the CreateSolutionVersion event has no requestParameters.solutionArn")
+    })?;
+    let at = call
+        .event_time
+        .or(envelope.time)
+        .ok_or_else(|| unsupported("the CreateSolutionVersion event has no eventTime"))?;
+    Ok(Ok(Look::Trained {
+        solution_arn,
+        solution_version_arn: text(&call.response_elements, "solutionVersionArn"),
+        at,
+    }))
 }
 
 /// The requests an event announces.

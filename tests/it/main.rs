@@ -8,6 +8,7 @@ mod binaries;
 mod deploy;
 mod deployment_profile;
 mod emulator_handlers;
+mod follow;
 mod gate;
 mod naming;
 mod status;

@@ -1,7 +1,7 @@
 //! deploy-trigger: every accepted event shape from `events/`, rejections that
 //! are still started (and so notified), idempotent redelivery, unknown shapes.
 
-use crate::support::{FakeStore, FakeWorkflow, api_error, event, event_bytes};
+use crate::support::{FakePersonalize, FakeStore, FakeWorkflow, api_error, event, event_bytes};
 use personalize_deployer::Error;
 use personalize_deployer::domain::intake::{
     CONCURRENT_REQUESTS, ExecutionStatus, MANIFEST_MAX_BYTES, TriggerReport,
@@ -20,7 +20,8 @@ async fn handle<S: ObjectStore, W: Workflow>(
     workflow: &W,
     event: &Value,
 ) -> Result<TriggerReport, Error> {
-    trigger::handle(store, workflow, &Scope::default(), event).await
+    let personalize = FakePersonalize::default();
+    trigger::handle(store, workflow, &personalize, &Scope::default(), event).await
 }
 
 /// deploy-trigger of a stack in account 111122223333 and us-east-1 that
@@ -32,7 +33,8 @@ async fn handle_scoped(workflow: &FakeWorkflow, event: &Value) -> TriggerReport 
         campaign_name_prefix: "movie-".into(),
         default_gate: None,
     };
-    trigger::handle(&FakeStore::default(), workflow, &scope, event)
+    let personalize = FakePersonalize::default();
+    trigger::handle(&FakeStore::default(), workflow, &personalize, &scope, event)
         .await
         .unwrap()
 }

@@ -57,7 +57,8 @@ def test_choices_read_only_members_that_are_always_there_or_guarded():
     """moto's interpreter takes Default on a missing path where AWS fails the
     execution: every Choice must read members the handlers always return
     (StatusReport's outcome, final, succeeded) or guard them with IsPresent."""
-    always = {"$.status.final", "$.status.succeeded", "$.status.outcome"}
+    always = {"$.status.final", "$.status.succeeded", "$.status.outcome",
+              "$.training.ready", "$.training.final"}
 
     def check(rule, guarded):
         for key in ("And", "Or"):
@@ -74,6 +75,10 @@ def test_choices_read_only_members_that_are_always_there_or_guarded():
     workflow_rs = (ROOT / "src" / "domain" / "workflow.rs").read_text()
     for member in ("outcome", "is_final", "succeeded"):
         assert f"pub {member}:" in workflow_rs
+    training_rs = (ROOT / "src" / "domain" / "training.rs").read_text()
+    report = training_rs.split("pub struct TrainingReport")[1].split("\n}\n")[0]
+    for member in ("ready", "is_final"):
+        assert f"pub {member}:" in report
     for state in states().values():
         for rule in state.get("Choices", []):
             check(rule, set())
@@ -114,13 +119,20 @@ def test_every_path_to_an_end_notifies():
             assert not reaches_terminal_without(start, {notify}, set()), f"{start} can end without {notify}"
 
 
-def test_waits_come_from_the_handler_and_the_backstop_exceeds_the_deadline():
+def test_waits_come_from_the_handler_and_the_backstop_exceeds_the_deadlines():
+    """Both waits are the handler's; the backstop outlasts the longest training
+    and the longest deployment the parameters allow, with an hour to spare."""
     s = states()
     assert s["WaitForCampaign"]["SecondsPath"] == "$.status.waitSeconds"
+    assert s["WaitForTraining"]["SecondsPath"] == "$.training.waitSeconds"
     parameters = state_machine()
     template = (ROOT / "template.yaml").read_text()
-    max_deadline = int(re.search(r"DeploymentDeadlineSeconds:.*?MaxValue: (\d+)", template, re.S).group(1))
-    assert json.loads(definition())["TimeoutSeconds"] > max_deadline + 3600
+
+    def max_value(name):
+        return int(re.search(name + r":.*?MaxValue: (\d+)", template, re.S).group(1))
+
+    longest = max_value("DeploymentDeadlineSeconds") + max_value("TrainingDeadlineSeconds")
+    assert json.loads(definition())["TimeoutSeconds"] > longest + 3600
     assert parameters["Type"] == "STANDARD"
 
 
@@ -130,7 +142,7 @@ def test_a_task_that_times_out_or_dies_is_retried_a_bounded_number_of_times():
     long."""
     function_timeout = load_template()["Globals"]["Function"]["Timeout"]
     tasks = lambda_tasks()
-    assert set(tasks) == {"DeployCampaign", "PollCampaign", "DescribeOutcome"}
+    assert set(tasks) == {"CheckTraining", "DeployCampaign", "PollCampaign", "DescribeOutcome"}
     for name, state in tasks.items():
         [crash] = [r for r in state["Retry"] if CRASHES <= set(r["ErrorEquals"])]
         assert 1 <= crash["MaxAttempts"] <= 3, name
@@ -152,26 +164,34 @@ def test_notifications_are_retried_only_when_they_were_certainly_not_accepted():
         assert retried and retried <= allowed, (name, retried)
 
 
-def max_polls():
-    source = (ROOT / "src" / "domain" / "status.rs").read_text()
-    return int(re.search(r"pub const MAX_POLLS: u32 = ([0-9_]+);", source).group(1).replace("_", ""))
+def max_polls(name, source):
+    text = (ROOT / "src" / "domain" / source).read_text()
+    return int(re.search(rf"pub const {name}: u32 = ([0-9_]+);", text).group(1).replace("_", ""))
 
 
 def test_no_execution_can_reach_the_history_limit():
-    """The worst case: every state visited (the others at most once), the poll
-    loop MAX_POLLS times, and every task using all of its retries. A Task adds
-    5 events and 3 per retried attempt, any other state 2, the execution 2."""
+    """The worst case: every state visited (the others at most once), the
+    training loop MAX_TRAINING_POLLS times, the poll loop MAX_POLLS times, and
+    every task using all of its retries. A Task adds 5 events and 3 per
+    retried attempt, any other state 2, the execution 2."""
     s = states()
-    loop = {"PollCampaign", "CheckCampaign", "WaitForCampaign"}
-    assert s["WaitForCampaign"]["Next"] == "PollCampaign" and s["PollCampaign"]["Next"] == "CheckCampaign"
+    loops = {
+        ("CheckTraining", "CheckTrained", "WaitForTraining"): max_polls("MAX_TRAINING_POLLS", "watch.rs"),
+        ("PollCampaign", "CheckCampaign", "WaitForCampaign"): max_polls("MAX_POLLS", "status.rs"),
+    }
+    for (task, choice, wait), _ in loops.items():
+        assert s[wait]["Next"] == task and s[task]["Next"] == choice
 
     def events(name):
         return 5 + 3 * retries(s[name]) if s[name]["Type"] == "Task" else 2
 
-    per_poll = sum(events(n) for n in loop)
-    once = sum(events(n) for n in s if n not in loop)
-    worst = 2 + once + max_polls() * per_poll
-    assert per_poll >= 9 and max_polls() >= 100
+    in_loops = {n for loop in loops for n in loop}
+    once = sum(events(n) for n in s if n not in in_loops)
+    worst = 2 + once
+    for loop, polls in loops.items():
+        per_poll = sum(events(n) for n in loop)
+        assert per_poll >= 9 and polls >= 100
+        worst += polls * per_poll
     assert worst < HISTORY_LIMIT, f"{worst} events in the worst case"
 
 
@@ -179,10 +199,18 @@ def test_rejected_and_superseded_executions_do_not_count_as_failed_deployments()
     """The alarm counts failed executions; a rejected request is told to its
     requester and a superseded deployment is decided by the newer one."""
     s = states()
-    finish = {c.get("StringEquals"): c["Next"] for c in s["Finish"]["Choices"] if "StringEquals" in c}
+    finish = {}
+    for choice in s["Finish"]["Choices"]:
+        for rule in choice.get("Or", [choice]):
+            if "StringEquals" in rule:
+                finish[rule["StringEquals"]] = choice["Next"]
     assert s[finish["REJECTED"]]["Type"] == "Succeed"
     assert s[finish["SUPERSEDED"]]["Type"] == "Succeed"
+    assert s[finish["GATED"]]["Type"] == "Succeed"
+    assert s[finish["TRAINING_STOPPED"]]["Type"] == "Succeed"
     assert s[finish["TIMED_OUT"]]["Type"] == "Fail"
+    assert finish["TRAINING_TIMED_OUT"] == finish["TIMED_OUT"]
+    assert "TRAINING_FAILED" not in finish, "a failed training is a failed deployment (Default)"
     assert s[s["Finish"]["Default"]]["Type"] == "Fail"
 
 
@@ -242,10 +270,19 @@ def test_only_this_accounts_requests_and_this_stacks_campaigns_and_resources():
     variables = trigger["Environment"]["Variables"]
     assert variables["ACCOUNT_ID"] == {"Ref": "AWS::AccountId"}
     assert variables["CAMPAIGN_NAME_PREFIX"] == {"Ref": "CampaignNamePrefix"}
-    # The campaigns the Lambdas may touch start with the prefix.
+    # The campaigns the Lambdas may touch start with the prefix; of the
+    # account's solutions they may only read versions and their metrics.
+    account = "arn:${AWS::Partition}:personalize:${AWS::Region}:${AWS::AccountId}:"
+    reads = {"personalize:DescribeSolutionVersion", "personalize:GetSolutionMetrics",
+             "personalize:ListSolutionVersions"}
     for function in ("DeployCampaignFunction", "CampaignStatusFunction"):
         for statement in statements(function).values():
-            assert statement["Resource"]["Sub"].endswith(":campaign/${CampaignNamePrefix}*"), function
+            resource = statement["Resource"]["Sub"]
+            actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+            if resource == account + "solution/*":
+                assert set(actions) <= reads, (function, actions)
+            else:
+                assert resource == account + "campaign/${CampaignNamePrefix}*", function
     # Manifests are read under the manifest prefix only.
     assert statements("DeployTriggerFunction")["ReadManifests"]["Resource"] == {
         "Sub": "${ManifestBucket.Arn}/${ManifestPrefix}*"}

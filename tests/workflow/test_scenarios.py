@@ -16,6 +16,9 @@ from workflow.harness.sample import SOLUTION, SV1, SV2, campaign_arn, seed
 
 CAMPAIGN = campaign_arn("movie-recs")
 POLL_LOOP = ["PollCampaign", "CheckCampaign", "WaitForCampaign"]
+TRAINING_LOOP = ["CheckTraining", "CheckTrained", "WaitForTraining"]
+# A version already trained: one check.
+TRAINED = ["CheckTraining", "CheckTrained"]
 NOTIFY = ["NotifyTopic", "PublishEvent", "Finish"]
 
 
@@ -78,7 +81,7 @@ def test_a_new_campaign_is_created_and_the_execution_succeeds():
         execution, path = run(wf, event)
         assert execution["status"] == "SUCCEEDED"
         folded, polls = collapse(path)
-        assert folded == ["CheckRequest", "DeployCampaign", *POLL_LOOP, *NOTIFY, "Deployed"]
+        assert folded == ["CheckRequest", *TRAINED, "DeployCampaign", *POLL_LOOP, *NOTIFY, "Deployed"]
         assert polls >= 2, path
         campaign = wf.campaign("movie-recs")
         assert campaign["status"] == "ACTIVE"
@@ -110,7 +113,7 @@ def test_an_eventbridge_object_created_event_deploys_too():
         event["detail"]["object"]["version-id"] = obj["versionId"]
         execution, path = run(wf, event)
         assert execution["status"] == "SUCCEEDED"
-        assert collapse(path)[0] == ["CheckRequest", "DeployCampaign", *POLL_LOOP, *NOTIFY, "Deployed"]
+        assert collapse(path)[0] == ["CheckRequest", *TRAINED, "DeployCampaign", *POLL_LOOP, *NOTIFY, "Deployed"]
         subject, _, notification = one_notification(wf)
         assert subject == "Personalize campaign movie-recs: deployment succeeded (CREATE)"
         assert notification["detail"]["origin"]["via"] == "eventbridge"
@@ -123,7 +126,7 @@ def test_an_update_succeeds_only_once_latest_campaign_update_is_active(personali
     with LocalWorkflow(seed=seed(serving(SV1)), personalize_args=personalize_args) as wf:
         execution, path = run(wf, requested())
         assert execution["status"] == "SUCCEEDED"
-        assert collapse(path)[0] == ["CheckRequest", "DeployCampaign", *POLL_LOOP, *NOTIFY, "Deployed"]
+        assert collapse(path)[0] == ["CheckRequest", *TRAINED, "DeployCampaign", *POLL_LOOP, *NOTIFY, "Deployed"]
         [deployment] = [o["deployment"] for o in outputs(wf, execution, "DeployCampaign")]
         assert (deployment["operation"], deployment["previousSolutionVersionArn"]) == ("UPDATE", SV1)
         polls = [o["status"] for o in outputs(wf, execution, "PollCampaign")]
@@ -152,7 +155,7 @@ def test_a_failed_creation_fails_the_execution_with_the_reason():
         event = wf.put_manifest("manifests/movie-recs.json", manifest_bytes("movie-recs.json"))
         execution, path = run(wf, event)
         assert (execution["status"], execution.get("error")) == ("FAILED", "DeploymentFailed")
-        assert collapse(path)[0] == ["CheckRequest", "DeployCampaign", *POLL_LOOP, *NOTIFY, "Failed"]
+        assert collapse(path)[0] == ["CheckRequest", *TRAINED, "DeployCampaign", *POLL_LOOP, *NOTIFY, "Failed"]
         assert wf.campaign("movie-recs")["status"] == "CREATE FAILED"
         subject, message, notification = one_notification(wf)
         assert subject == "Personalize campaign movie-recs: deployment FAILED (CREATE)"
@@ -165,7 +168,7 @@ def test_a_failed_update_fails_while_the_campaign_stays_active_on_the_old_versio
     with LocalWorkflow(seed=seed(serving(SV1)), personalize_args=["--fail-deployments", f"{SV2}=Model artifacts are corrupt"]) as wf:
         execution, path = run(wf, requested())
         assert (execution["status"], execution.get("error")) == ("FAILED", "DeploymentFailed")
-        assert collapse(path)[0] == ["CheckRequest", "DeployCampaign", *POLL_LOOP, *NOTIFY, "Failed"]
+        assert collapse(path)[0] == ["CheckRequest", *TRAINED, "DeployCampaign", *POLL_LOOP, *NOTIFY, "Failed"]
         campaign = wf.campaign("movie-recs")
         assert (campaign["status"], campaign["solutionVersionArn"]) == ("ACTIVE", SV1)
         assert campaign["latestCampaignUpdate"]["status"] == "CREATE FAILED"
@@ -178,7 +181,7 @@ def test_an_unchanged_request_deploys_nothing_and_says_so():
     with LocalWorkflow(seed=seed(serving(SV2))) as wf:
         execution, path = run(wf, requested())
         assert execution["status"] == "SUCCEEDED"
-        assert path == ["CheckRequest", "DeployCampaign", "PollCampaign", "CheckCampaign", *NOTIFY, "Deployed"]
+        assert path == ["CheckRequest", *TRAINED, "DeployCampaign", "PollCampaign", "CheckCampaign", *NOTIFY, "Deployed"]
         assert "latestCampaignUpdate" not in wf.campaign("movie-recs")
         subject, _, notification = one_notification(wf)
         assert subject == "Personalize campaign movie-recs: already up to date, nothing deployed"
@@ -212,7 +215,7 @@ def test_a_busy_campaign_is_retried_then_deployed():
         execution, path = run(wf, requested())
         assert execution["status"] == "SUCCEEDED"
         # Retries stay inside the DeployCampaign state.
-        assert collapse(path)[0] == ["CheckRequest", "DeployCampaign", *POLL_LOOP, *NOTIFY, "Deployed"]
+        assert collapse(path)[0] == ["CheckRequest", *TRAINED, "DeployCampaign", *POLL_LOOP, *NOTIFY, "Deployed"]
         failures = task_failures(wf, execution)
         assert failures and set(failures) == {"CampaignBusy"}, failures
         [deployment] = [o["deployment"] for o in outputs(wf, execution, "DeployCampaign")]
@@ -230,7 +233,7 @@ def test_a_deployment_past_its_deadline_times_out():
         event = wf.put_manifest("manifests/movie-recs.json", manifest_bytes("movie-recs.json"))
         execution, path = run(wf, event)
         assert (execution["status"], execution.get("error")) == ("FAILED", "DeploymentTimedOut")
-        assert collapse(path)[0] == ["CheckRequest", "DeployCampaign", *POLL_LOOP, *NOTIFY, "TimedOut"]
+        assert collapse(path)[0] == ["CheckRequest", *TRAINED, "DeployCampaign", *POLL_LOOP, *NOTIFY, "TimedOut"]
         assert wf.campaign("movie-recs")["status"] == "CREATE IN_PROGRESS"
         subject, message, notification = one_notification(wf)
         assert subject == "Personalize campaign movie-recs: deployment TIMED OUT (CREATE)"
@@ -244,7 +247,7 @@ def test_a_task_handler_that_throws_is_caught_and_notified_as_failed():
         event["detail"]["solutionVersionArn"] = SOLUTION + "/deadbeef"
         execution, path = run(wf, event)
         assert (execution["status"], execution.get("error")) == ("FAILED", "DeploymentFailed")
-        assert path == ["CheckRequest", "DeployCampaign", "DescribeOutcome", *NOTIFY, "Failed"]
+        assert path == ["CheckRequest", *TRAINED, "DeployCampaign", "DescribeOutcome", *NOTIFY, "Failed"]
         subject, _, notification = one_notification(wf)
         assert subject == "Personalize campaign movie-recs: deployment FAILED"
         reason = notification["detail"]["failureReason"]
@@ -255,7 +258,7 @@ def test_a_personalize_outage_outlasting_the_retries_is_notified_as_failed():
     with LocalWorkflow(seed=seed(), personalize_args=["--error-rate", "1", "--error-status", "503"]) as wf:
         execution, path = run(wf, requested())
         assert (execution["status"], execution.get("error")) == ("FAILED", "DeploymentFailed")
-        assert path == ["CheckRequest", "DeployCampaign", "DescribeOutcome", *NOTIFY, "Failed"]
+        assert path == ["CheckRequest", *TRAINED, "DeployCampaign", "DescribeOutcome", *NOTIFY, "Failed"]
         wf.personalize.admin("/faults", {"errorRate": 0})
         assert wf.campaign("movie-recs") is None
         errors = task_failures(wf, execution)
@@ -281,7 +284,7 @@ def test_the_same_s3_event_twice_and_concurrently_is_one_execution_one_deploymen
         assert len(wf.executions()) == 1
         assert execution["status"] == "SUCCEEDED"
         assert collapse(wf.path(execution["executionArn"]))[0] == [
-            "CheckRequest", "DeployCampaign", *POLL_LOOP, *NOTIFY, "Deployed"]
+            "CheckRequest", *TRAINED, "DeployCampaign", *POLL_LOOP, *NOTIFY, "Deployed"]
         assert wf.campaign("movie-recs")["status"] == "ACTIVE"
         creates = [i for i in wf.lambdas.invocations if i[0] == "deploy-campaign"]
         assert len(creates) == 1
@@ -295,7 +298,7 @@ def test_an_execution_not_started_by_the_trigger_is_still_notified():
         [execution] = wf.wait_for_executions(1)
         path = wf.path(execution["executionArn"])
         assert (execution["status"], execution.get("error")) == ("FAILED", "DeploymentFailed")
-        assert path == ["CheckRequest", "DeployCampaign", "DescribeOutcome", *NOTIFY, "Failed"]
+        assert path == ["CheckRequest", *TRAINED, "DeployCampaign", "DescribeOutcome", *NOTIFY, "Failed"]
         subject, _, notification = one_notification(wf)
         assert subject == "Personalize deployment FAILED"
         assert notification["detail"]["failureReason"].startswith("InvalidTaskInput: invalid task input: state.request is missing")
@@ -397,7 +400,7 @@ def test_an_update_is_served_when_the_service_normalizes_the_configuration():
         event["detail"]["campaignConfig"] = {"itemExplorationConfig": {"explorationWeight": "0.30"}}
         execution, path = run(wf, event)
         assert execution["status"] == "SUCCEEDED"
-        assert collapse(path)[0] == ["CheckRequest", "DeployCampaign", *POLL_LOOP, *NOTIFY, "Deployed"]
+        assert collapse(path)[0] == ["CheckRequest", *TRAINED, "DeployCampaign", *POLL_LOOP, *NOTIFY, "Deployed"]
         campaign = wf.campaign("movie-recs")
         assert campaign["campaignConfig"]["itemExplorationConfig"] == {
             "explorationWeight": "0.3", "explorationItemAgeCutOff": "30"}
@@ -415,7 +418,7 @@ def test_a_task_that_times_out_or_crashes_after_acting_is_retried_and_the_deploy
         event = wf.put_manifest("manifests/movie-recs.json", manifest_bytes("movie-recs.json"))
         execution, path = run(wf, event)
         assert execution["status"] == "SUCCEEDED"
-        assert collapse(path)[0] == ["CheckRequest", "DeployCampaign", *POLL_LOOP, *NOTIFY, "Deployed"]
+        assert collapse(path)[0] == ["CheckRequest", *TRAINED, "DeployCampaign", *POLL_LOOP, *NOTIFY, "Deployed"]
         failures = task_failures(wf, execution)
         assert failures == ["Sandbox.Timedout", "Lambda.Unknown"], failures
         # The retry adopted the creation the lost attempt had started.

@@ -6,11 +6,11 @@ use std::sync::Mutex;
 
 use chrono::{DateTime, TimeZone, Utc};
 use personalize_deployer::domain::campaign::{Campaign, CampaignUpdate, Status};
-use personalize_deployer::domain::request::DeploymentRequest;
+use personalize_deployer::domain::request::{DeploymentRequest, Tag};
 use personalize_deployer::domain::training::SolutionVersion;
 use personalize_deployer::ports::{
-    ApiError, ApiErrorKind, CampaignChange, Fetched, NewCampaign, ObjectStore, Personalize,
-    SolutionMetrics, SolutionVersions, Started, Workflow,
+    ApiError, ApiErrorKind, CampaignChange, CampaignSummary, Catalog, Fetched, NewCampaign,
+    ObjectStore, Personalize, SolutionMetrics, SolutionVersions, Started, VersionSummary, Workflow,
 };
 use serde_json::Value;
 
@@ -165,6 +165,28 @@ impl SolutionVersions for FakePersonalize {
         } else {
             answers.first().cloned().unwrap_or(Ok(None))
         }
+    }
+}
+
+/// An account with no campaigns and no solution versions (following is
+/// tested against personalize-local).
+impl Catalog for FakePersonalize {
+    async fn list_campaigns(&self, _: Option<&str>) -> Result<Vec<CampaignSummary>, ApiError> {
+        self.calls.lock().unwrap().push("list campaigns".into());
+        Ok(Vec::new())
+    }
+
+    async fn list_tags(&self, arn: &str) -> Result<Vec<Tag>, ApiError> {
+        self.calls.lock().unwrap().push(format!("list tags {arn}"));
+        Ok(Vec::new())
+    }
+
+    async fn list_solution_versions(&self, arn: &str) -> Result<Vec<VersionSummary>, ApiError> {
+        self.calls
+            .lock()
+            .unwrap()
+            .push(format!("list versions {arn}"));
+        Ok(Vec::new())
     }
 }
 

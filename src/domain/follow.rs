@@ -1,0 +1,404 @@
+//! Following a solution: the campaigns that opted in (the
+//! `personalize-deployer:follow` tag set to `true`) are deployed each new
+//! version of the solution they serve, found either by the
+//! CreateSolutionVersion call that started its training (a CloudTrail event)
+//! or by a scheduled look at every such campaign (automatic training makes
+//! no call). Both ways plan the same execution for a campaign and a version,
+//! so a version found twice is deployed once.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Duration, Utc};
+use futures::stream::{self, StreamExt, TryStreamExt};
+use serde_json::{Map, Value, json};
+
+use super::arn::{SolutionVersionRef, VersionRef};
+use super::campaign::Campaign;
+use super::intake::{CONCURRENT_REQUESTS, Intake, Source};
+use super::origin::Origin;
+use super::request::{DeploymentRequest, FieldError, Rejection, Scope, Tag};
+use super::training::TrainingStatus;
+use super::workflow::PlannedExecution;
+use crate::error::Error;
+use crate::ports::{Catalog, Personalize, VersionSummary};
+
+/// The tag that opts a campaign in, and the value that does.
+pub const FOLLOW_TAG: &str = "personalize-deployer:follow";
+pub const FOLLOW_VALUE: &str = "true";
+
+/// The tags that give a followed campaign its own gate, and the member of a
+/// request's `gate` each one sets.
+pub const GATE_TAGS: [(&str, &str); 4] = [
+    ("personalize-deployer:gate-metric", "metric"),
+    ("personalize-deployer:gate-max-drop", "maxDrop"),
+    (
+        "personalize-deployer:gate-max-relative-drop",
+        "maxRelativeDrop",
+    ),
+    ("personalize-deployer:gate-min-value", "minValue"),
+];
+
+/// How much earlier than the CloudTrail event's time (whole seconds) the
+/// version it announces may have been created.
+const EVENT_TIME_SLACK_SECONDS: i64 = 1;
+
+/// What to look at.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Look {
+    /// A successful CreateSolutionVersion call: its solution, the new version
+    /// when the event names it, and when the call was made.
+    Trained {
+        solution_arn: String,
+        solution_version_arn: Option<String>,
+        at: DateTime<Utc>,
+    },
+    /// The scheduled look at every campaign that follows its solution.
+    Scheduled,
+}
+
+/// The executions a look plans (as intake sources), and what it found that
+/// leads to none (in `ignored`: logged and reported, not errors).
+pub async fn look<P: Personalize + Catalog>(
+    personalize: &P,
+    scope: &Scope,
+    look: Look,
+) -> Result<Intake, Error> {
+    match look {
+        Look::Trained {
+            solution_arn,
+            solution_version_arn,
+            at,
+        } => trained(personalize, scope, &solution_arn, solution_version_arn, at).await,
+        Look::Scheduled => scheduled(personalize, scope).await,
+    }
+}
+
+/// A campaign of the stack, as far as following goes.
+enum Found {
+    /// It follows its solution: the campaign as described, and its tags.
+    Follows {
+        campaign: Box<Campaign>,
+        tags: Vec<Tag>,
+    },
+    /// Why it is left alone.
+    Skipped(String),
+}
+
+/// Reads a campaign: its tags first (a campaign that does not follow costs
+/// one call), then the campaign.
+async fn examine<P: Personalize + Catalog>(personalize: &P, arn: &str) -> Result<Found, Error> {
+    let tags = personalize.list_tags(arn).await?;
+    let follows = tags
+        .iter()
+        .any(|t| t.tag_key == FOLLOW_TAG && t.tag_value.eq_ignore_ascii_case(FOLLOW_VALUE));
+    if !follows {
+        return Ok(Found::Skipped(format!(
+            "{arn}: not following its solution (no tag {FOLLOW_TAG}={FOLLOW_VALUE})"
+        )));
+    }
+    let Some(campaign) = personalize.describe_campaign(arn).await? else {
+        return Ok(Found::Skipped(format!("{arn}: no longer exists")));
+    };
+    if campaign.status.is_deleting() {
+        return Ok(Found::Skipped(format!("{arn}: being deleted")));
+    }
+    let syncs = campaign
+        .config
+        .as_ref()
+        .and_then(|c| c.sync_with_latest_solution_version)
+        .unwrap_or(false);
+    if syncs {
+        return Ok(Found::Skipped(format!(
+            "{arn}: syncs with the latest solution version by itself"
+        )));
+    }
+    Ok(Found::Follows {
+        campaign: Box::new(campaign),
+        tags,
+    })
+}
+
+/// The version a campaign serves or is being updated to: what a new version
+/// is compared with.
+fn current_version(campaign: &Campaign) -> Option<&str> {
+    campaign
+        .latest_update
+        .as_ref()
+        .filter(|u| u.status.is_creating())
+        .and_then(|u| u.solution_version_arn.as_deref())
+        .or(campaign.solution_version_arn.as_deref())
+}
+
+fn solution_of(version_arn: &str) -> Option<String> {
+    let version = SolutionVersionRef::parse(version_arn).ok()?;
+    (!matches!(version.version, VersionRef::Latest)).then(|| {
+        let (solution, _) = version_arn.rsplit_once('/').unwrap_or((version_arn, ""));
+        solution.to_string()
+    })
+}
+
+async fn trained<P: Personalize + Catalog>(
+    personalize: &P,
+    scope: &Scope,
+    solution_arn: &str,
+    version: Option<String>,
+    at: DateTime<Utc>,
+) -> Result<Intake, Error> {
+    let mut intake = Intake::default();
+    let version = match version {
+        Some(version) => version,
+        None => {
+            let since = at - Duration::seconds(EVENT_TIME_SLACK_SECONDS);
+            let versions = personalize.list_solution_versions(solution_arn).await?;
+            let newest = versions
+                .into_iter()
+                .filter(|v| v.created_at.is_some_and(|c| c >= since))
+                .max_by_key(|v| v.created_at);
+            match newest {
+                Some(v) => v.arn,
+                None => {
+                    intake.ignored.push(format!(
+                        "{solution_arn}: no version created at or after {at}"
+                    ));
+                    return Ok(intake);
+                }
+            }
+        }
+    };
+    let campaigns = in_scope(personalize.list_campaigns(Some(solution_arn)).await?, scope);
+    let found: Vec<(String, Found)> = examine_all(personalize, campaigns).await?;
+    for (arn, found) in found {
+        match found {
+            Found::Skipped(why) => intake.ignored.push(why),
+            Found::Follows { campaign, tags } => {
+                let current = current_version(&campaign);
+                let of_solution =
+                    current.is_some_and(|v| solution_of(v).as_deref() == Some(solution_arn));
+                if current == Some(version.as_str()) {
+                    intake
+                        .ignored
+                        .push(format!("{arn}: serves {version} already"));
+                } else if !of_solution {
+                    intake
+                        .ignored
+                        .push(format!("{arn}: serves no version of {solution_arn}"));
+                } else {
+                    intake
+                        .sources
+                        .push(source(&campaign, &tags, &version, scope));
+                }
+            }
+        }
+    }
+    if intake.sources.is_empty() {
+        intake.ignored.push(format!(
+            "{solution_arn}: no campaign of this stack follows it with a version to deploy"
+        ));
+    }
+    Ok(intake)
+}
+
+async fn scheduled<P: Personalize + Catalog>(
+    personalize: &P,
+    scope: &Scope,
+) -> Result<Intake, Error> {
+    let mut intake = Intake::default();
+    let campaigns = in_scope(personalize.list_campaigns(None).await?, scope);
+    let found = examine_all(personalize, campaigns).await?;
+    let mut versions: HashMap<String, Vec<VersionSummary>> = HashMap::new();
+    for (arn, found) in found {
+        let (campaign, tags) = match found {
+            Found::Skipped(why) => {
+                intake.ignored.push(why);
+                continue;
+            }
+            Found::Follows { campaign, tags } => (campaign, tags),
+        };
+        let Some(current) = current_version(&campaign).map(str::to_string) else {
+            intake.ignored.push(format!("{arn}: serves no version"));
+            continue;
+        };
+        let Some(solution) = solution_of(&current) else {
+            intake
+                .ignored
+                .push(format!("{arn}: serves {current}, not a version to follow"));
+            continue;
+        };
+        if !versions.contains_key(&solution) {
+            let listed = personalize.list_solution_versions(&solution).await?;
+            versions.insert(solution.clone(), listed);
+        }
+        match newer_than(&versions[&solution], &current) {
+            Some(newer) => intake.sources.push(source(&campaign, &tags, &newer, scope)),
+            None => intake.ignored.push(format!(
+                "{arn}: serves the newest ACTIVE version, {current}"
+            )),
+        }
+    }
+    Ok(intake)
+}
+
+/// The newest ACTIVE version, when it is newer than `current` (by creation
+/// time; a version not in the list counts as older than every one that is).
+fn newer_than(versions: &[VersionSummary], current: &str) -> Option<String> {
+    let newest = versions
+        .iter()
+        .filter(|v| v.status == TrainingStatus::Active)
+        .max_by_key(|v| v.created_at)?;
+    let current_created = versions
+        .iter()
+        .find(|v| v.arn == current)
+        .and_then(|v| v.created_at);
+    let newer = newest.arn != current
+        && match (newest.created_at, current_created) {
+            (Some(n), Some(c)) => n > c,
+            _ => true,
+        };
+    newer.then(|| newest.arn.clone())
+}
+
+fn in_scope(campaigns: Vec<crate::ports::CampaignSummary>, scope: &Scope) -> Vec<String> {
+    campaigns
+        .into_iter()
+        .filter(|c| c.name.starts_with(&scope.campaign_name_prefix))
+        .map(|c| c.arn)
+        .collect()
+}
+
+async fn examine_all<P: Personalize + Catalog>(
+    personalize: &P,
+    campaigns: Vec<String>,
+) -> Result<Vec<(String, Found)>, Error> {
+    stream::iter(campaigns)
+        .map(|arn| async move {
+            let found = examine(personalize, &arn).await?;
+            Ok::<_, Error>((arn, found))
+        })
+        .buffered(CONCURRENT_REQUESTS)
+        .try_collect()
+        .await
+}
+
+/// The request for a followed campaign: the new version, with the
+/// campaign's TPS and configuration, and the gate of its tags (else the
+/// stack's default). Tags that make no gate reject it, naming the tag.
+fn request(
+    campaign: &Campaign,
+    tags: &[Tag],
+    version: &str,
+    scope: &Scope,
+) -> (Value, Result<DeploymentRequest, Rejection>) {
+    let mut body = Map::new();
+    body.insert("campaignName".into(), json!(campaign.name));
+    body.insert("solutionVersionArn".into(), json!(version));
+    if let Some(tps) = campaign.min_provisioned_tps {
+        body.insert("minProvisionedTPS".into(), json!(tps));
+    }
+    if let Some(config) = &campaign.config {
+        body.insert("campaignConfig".into(), json!(config));
+    }
+    let mut gate = Map::new();
+    let mut errors = Vec::new();
+    for (tag, member) in GATE_TAGS {
+        let Some(value) = tags
+            .iter()
+            .find(|t| t.tag_key == tag)
+            .map(|t| t.tag_value.trim())
+        else {
+            continue;
+        };
+        if member == "metric" {
+            gate.insert(member.into(), json!(value));
+        } else {
+            match value.parse::<f64>() {
+                Ok(number) if number.is_finite() => {
+                    gate.insert(member.into(), json!(number));
+                }
+                _ => errors.push(FieldError::new(
+                    format!("tags.{tag}"),
+                    format!("must be a number, got {value:?}"),
+                )),
+            }
+        }
+    }
+    if !gate.is_empty() {
+        body.insert("gate".into(), Value::Object(gate));
+    }
+    let body = Value::Object(body);
+    let parsed = DeploymentRequest::from_value_within(&body, scope).map_err(|mut rejection| {
+        // A rule the tags' gate breaks is named after its tag.
+        for e in &mut rejection.errors {
+            if let Some((tag, _)) = GATE_TAGS
+                .iter()
+                .find(|(_, member)| e.field == format!("gate.{member}"))
+            {
+                e.field = format!("tags.{tag}");
+            }
+        }
+        rejection
+    });
+    let parsed = match (parsed, errors.is_empty()) {
+        (parsed, true) => parsed,
+        (Ok(_), false) => Err(Rejection {
+            campaign_name: Some(campaign.name.clone()),
+            errors,
+        }),
+        (Err(mut rejection), false) => {
+            rejection.errors.splice(0..0, errors);
+            Err(rejection)
+        }
+    };
+    (body, parsed)
+}
+
+fn source(campaign: &Campaign, tags: &[Tag], version: &str, scope: &Scope) -> Source {
+    let origin = Origin::Follow {
+        campaign_arn: campaign.arn.clone(),
+        solution_version_arn: version.to_string(),
+    };
+    let (body, parsed) = request(campaign, tags, version, scope);
+    let raw = serde_json::to_vec(&body).unwrap_or_default();
+    let planned = PlannedExecution::new(parsed, origin.clone(), &raw);
+    Source::Planned(planned, origin)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn summary(arn: &str, status: &str, minute: i64) -> VersionSummary {
+        VersionSummary {
+            arn: arn.into(),
+            status: TrainingStatus::parse(status),
+            created_at: DateTime::from_timestamp(1_800_000_000 + minute * 60, 0),
+        }
+    }
+
+    #[test]
+    fn only_a_newer_active_version_is_followed() {
+        let versions = [
+            summary("s/a", "ACTIVE", 0),
+            summary("s/b", "ACTIVE", 10),
+            summary("s/c", "CREATE IN_PROGRESS", 20),
+            summary("s/d", "CREATE FAILED", 30),
+        ];
+        assert_eq!(newer_than(&versions, "s/a").as_deref(), Some("s/b"));
+        assert_eq!(newer_than(&versions, "s/b"), None);
+        // A version not listed (another solution's, say) is older.
+        assert_eq!(newer_than(&versions, "x/z").as_deref(), Some("s/b"));
+        assert_eq!(newer_than(&versions[2..], "s/a"), None);
+    }
+
+    #[test]
+    fn a_version_names_its_solution_unless_it_is_latest() {
+        let arn = "arn:aws:personalize:us-east-1:111122223333:solution/movies/1a2b3c4d";
+        assert_eq!(
+            solution_of(arn).as_deref(),
+            Some("arn:aws:personalize:us-east-1:111122223333:solution/movies")
+        );
+        assert_eq!(
+            solution_of("arn:aws:personalize:us-east-1:111122223333:solution/movies/$LATEST"),
+            None
+        );
+    }
+}
