@@ -292,6 +292,8 @@ def test_only_this_accounts_requests_and_this_stacks_campaigns_and_resources():
         {"GetAtt": "DeployTriggerFunctionManifestCreated.Arn"},
         {"GetAtt": "DeployTriggerFunctionDeploymentRequested.Arn"},
         {"GetAtt": "AnnounceUnreportedEnds.Arn"},
+        {"If": ["Follows", {"GetAtt": "FollowNewVersions.Arn"}, {"Ref": "AWS::NoValue"}]},
+        {"If": ["LooksOnSchedule", {"GetAtt": "FollowLook.Arn"}, {"Ref": "AWS::NoValue"}]},
     ]
     # The alarm topic and its key serve only this stack's alarms, all named
     # after it.
@@ -303,3 +305,47 @@ def test_only_this_accounts_requests_and_this_stacks_campaigns_and_resources():
         condition = statements(resource)[sid]["Condition"]
         allowed = sorted(a["Sub"] for a in condition["ArnEquals"]["aws:SourceArn"])
         assert allowed == [prefix + n for n in alarm_names], resource
+
+
+def test_following_is_off_by_default_and_its_rules_and_rights_come_with_it():
+    """The CloudTrail rule takes only successful CreateSolutionVersion calls;
+    the look runs on the schedule given (none when empty); deploy-trigger may
+    list, and read only the stack's campaigns, and only while following."""
+    template = load_template()
+    parameters, resources = template["Parameters"], template["Resources"]
+    assert parameters["FollowSolutions"]["Default"] == "false"
+    assert parameters["FollowSchedule"]["Default"] == "rate(6 hours)"
+    assert template["Conditions"]["LooksOnSchedule"]["And"][0] == {"Condition": "Follows"}
+    calls = resources["FollowNewVersions"]
+    assert calls["Condition"] == "Follows"
+    pattern = calls["Properties"]["EventPattern"]
+    assert pattern == {
+        "source": ["aws.personalize"], "detail-type": ["AWS API Call via CloudTrail"],
+        "detail": {"eventSource": ["personalize.amazonaws.com"], "eventName": ["CreateSolutionVersion"],
+                   "errorCode": [{"exists": False}]}}
+    sample = json.loads((ROOT / "events" / "cloudtrail-create-solution-version.json").read_text())
+    assert (sample["source"], sample["detail-type"], sample["detail"]["eventName"]) == (
+        "aws.personalize", "AWS API Call via CloudTrail", "CreateSolutionVersion")
+    assert "errorCode" not in sample["detail"]
+    look = resources["FollowLook"]
+    assert look["Condition"] == "LooksOnSchedule"
+    assert look["Properties"]["ScheduleExpression"] == {"Ref": "FollowSchedule"}
+    for rule, permission in (("FollowNewVersions", "FollowNewVersionsPermission"),
+                             ("FollowLook", "FollowLookPermission")):
+        [target] = resources[rule]["Properties"]["Targets"]
+        assert target["Arn"] == {"GetAtt": "DeployTriggerFunction.Arn"}
+        assert target["DeadLetterConfig"]["Arn"] == {"GetAtt": "TriggerDeadLetterQueue.Arn"}
+        granted = resources[permission]
+        assert granted["Condition"] == resources[rule]["Condition"]
+        assert granted["Properties"]["SourceArn"] == {"GetAtt": f"{rule}.Arn"}
+    policies = resources["DeployTriggerFunction"]["Properties"]["Policies"]
+    conditional = [st["If"] for p in policies for st in p["Statement"] if "If" in st]
+    by_sid = {then["Sid"]: (condition, then, otherwise) for condition, then, otherwise in conditional}
+    assert set(by_sid) == {"FindFollowers", "ReadFollowers"}
+    for condition, _, otherwise in by_sid.values():
+        assert condition == "Follows" and otherwise == {"Ref": "AWS::NoValue"}
+    find = by_sid["FindFollowers"][1]
+    assert sorted(find["Action"]) == ["personalize:ListCampaigns", "personalize:ListSolutionVersions"]
+    read = by_sid["ReadFollowers"][1]
+    assert sorted(read["Action"]) == ["personalize:DescribeCampaign", "personalize:ListTagsForResource"]
+    assert read["Resource"]["Sub"].endswith(":campaign/${CampaignNamePrefix}*")

@@ -149,12 +149,12 @@ def test_the_harness_trains_a_version_as_automatic_training_would():
 
 
 def test_scheduled_events_are_shaped_like_eventbridges():
-    rule = "arn:aws:events:eu-west-1:444455556666:rule/personalize-deployer-FollowSchedule-0Z9Y8X7W6V5U"
+    rule = "arn:aws:events:eu-west-1:444455556666:rule/personalize-deployer-FollowLook-0Z9Y8X7W6V5U"
     reference = sample("scheduled-follow.json")
     # The sample is consistent: its account and region are its rule's.
     [sample_rule] = reference["resources"]
     assert sample_rule.split(":")[3:5] == [reference["region"], reference["account"]]
-    assert sample_rule.split(":")[5].startswith("rule/personalize-deployer-FollowSchedule-")
+    assert sample_rule.split(":")[5].startswith("rule/personalize-deployer-FollowLook-")
 
     event = scheduled_event(rule, time=datetime(2026, 12, 6, 10, 30, 15, 999, tzinfo=timezone(timedelta(hours=1))))
     assert list(event) == list(reference)
