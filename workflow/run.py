@@ -2,6 +2,10 @@
 
     ./scripts/local-run [--sample NAME] [--speed X]
 
+Samples: create, update, unchanged, failed-create, failed-update, rejected,
+timeout, retrain (a version still training: the wait, the metric gate's
+verdict, the deployment), gated (a worse model held back by the gate).
+
 It starts personalize-local, moto (S3, Step Functions with the state machine
 of template.yaml, SNS, EventBridge, SQS) and the three Lambda binaries, feeds
 the sample request through deploy-trigger, prints the campaign's status and
@@ -18,7 +22,10 @@ import time
 from workflow.harness.events import manifest, sample
 from workflow.harness.local_workflow import LocalWorkflow
 from workflow.harness.names import BUCKET
-from workflow.harness.sample import SV1, SV2, seed
+from workflow.harness.sample import SOLUTION, SV1, SV2, seed
+
+NDCG = "normalized_discounted_cumulative_gain_at_10"
+GATE = {"metric": NDCG, "maxDrop": 0.02}
 
 
 def requested():
@@ -44,7 +51,15 @@ SAMPLES = {
     "rejected": ("an invalid manifest", [], [], {}, ("manifest", "invalid.json")),
     "timeout": ("a creation that outlasts its deadline (3 s here)", [], ["--campaign-create-seconds", "1000000"],
                 {"DEPLOYMENT_DEADLINE_SECONDS": "3"}, ("manifest", "movie-recs.json")),
+    "retrain": ("a request for a version still training (an hour here is 6 s): the training wait, the metric "
+                f"gate ({NDCG} may drop by 0.02 at most) and the deployment",
+                [serving(SV1)], [], {}, ("retrain", 0.305)),
+    "gated": (f"a worse model held back by the metric gate ({NDCG} 0.25 against the served 0.30, at most "
+              "0.02 lower allowed): nothing written", [serving(SV1)], [], {}, ("gated", 0.25)),
 }
+
+# What the served version reports (the retrain and gated samples).
+SERVED_METRICS = {NDCG: 0.30, "coverage": 0.41}
 
 
 class Watcher:
@@ -53,6 +68,9 @@ class Watcher:
     def __init__(self, wf, campaign):
         self.wf = wf
         self.campaign = campaign
+        # A solution version whose training to show, and its last status.
+        self.version = None
+        self.last_version = None
         self.started = time.time()
         self.stop = threading.Event()
         self.seen_events = 0
@@ -72,6 +90,12 @@ class Watcher:
         return text
 
     def poll(self):
+        if self.version:
+            status = self.wf.personalize.client().describe_solution_version(
+                solutionVersionArn=self.version)["solutionVersion"]["status"]
+            if status != self.last_version:
+                self.say(f"solution version {self.version.rsplit('/', 1)[-1]}: {status}")
+                self.last_version = status
         state = self._campaign_state()
         if state != self.last_campaign:
             self.say(f"campaign {self.campaign}: {state}")
@@ -120,6 +144,19 @@ def main(argv=None):
             key = f"manifests/{name}"
             watcher.say(f"upload s3://{BUCKET}/{key}")
             event = wf.put_manifest(key, manifest(name))
+        elif kind in ("retrain", "gated"):
+            wf.personalize.admin("/metrics", {"solutionVersionArn": SV1, "metrics": SERVED_METRICS})
+            if kind == "retrain":
+                version, _ = wf.train(SOLUTION)
+                watcher.version = version
+                watcher.say(f"CreateSolutionVersion: training {version}")
+            else:
+                version = SV2
+            wf.personalize.admin("/metrics", {"solutionVersionArn": version,
+                                              "metrics": dict(SERVED_METRICS, **{NDCG: name})})
+            event = requested()
+            event["detail"].update(solutionVersionArn=version, gate=GATE)
+            watcher.say(f"EventBridge event 'Campaign Deployment Requested' for {version}, gate {json.dumps(GATE)}")
         else:
             event = requested()
             watcher.say(f"EventBridge event 'Campaign Deployment Requested' for {event['detail']['solutionVersionArn']}")

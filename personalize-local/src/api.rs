@@ -538,7 +538,7 @@ fn describe_solution_version(w: &mut World, config: &Config, input: &Input) -> R
             ApiError::not_found(format!("Could not find solution version: {arn}"))
         })?;
     let solution = w.state.solutions.get(&version.solution_arn);
-    Ok(json!({"solutionVersion": version.to_json(solution)}))
+    Ok(json!({"solutionVersion": version.to_json(solution, config.speed)}))
 }
 
 fn solution_version_input<'a>(

@@ -288,7 +288,9 @@ impl Emulator {
                 i.clock_offset = 0.0;
                 json!({"status": "reset"})
             }),
-            ("GET", "/state") => self.with_world(|i, _| state_json(&i.world.state)),
+            ("GET", "/state") => {
+                self.with_world(|i, config| state_json(&i.world.state, config.speed))
+            }
             _ => Err(ApiError::not_found(format!(
                 "no admin endpoint {method} {path}; see the README"
             ))),
@@ -309,12 +311,12 @@ fn faults_json(i: &Inner) -> Value {
     v
 }
 
-fn state_json(state: &State) -> Value {
+fn state_json(state: &State, speed: f64) -> Value {
     json!({
         "solutions": state.solutions.values()
             .map(|s| s.to_json(state.latest_version(&s.arn))).collect::<Vec<_>>(),
         "solutionVersions": state.versions.values()
-            .map(|v| v.to_json(state.solutions.get(&v.solution_arn))).collect::<Vec<_>>(),
+            .map(|v| v.to_json(state.solutions.get(&v.solution_arn), speed)).collect::<Vec<_>>(),
         "campaigns": state.campaigns.values().map(|c| c.to_json()).collect::<Vec<_>>(),
         "tags": state.tags,
     })

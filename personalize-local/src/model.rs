@@ -546,7 +546,9 @@ impl SolutionVersion {
         obj
     }
 
-    pub fn to_json(&self, solution: Option<&Solution>) -> Value {
+    /// DescribeSolutionVersion's `solutionVersion`; `speed` turns the time it
+    /// trained into the hours it stands for.
+    pub fn to_json(&self, solution: Option<&Solution>, speed: f64) -> Value {
         let mut obj = self.summary_map();
         put(&mut obj, "name", self.name.clone().map(Value::from));
         obj.insert("solutionArn".into(), json!(self.solution_arn));
@@ -560,7 +562,7 @@ impl SolutionVersion {
         if self.status == ACTIVE {
             obj.insert(
                 "trainingHours".into(),
-                json!(((self.updated - self.created) / 3600.0).max(0.0)),
+                json!(((self.updated - self.created) * speed / 3600.0).max(0.0)),
             );
         }
         Value::Object(obj)

@@ -312,7 +312,7 @@ fn message(facts: &Facts, duration_seconds: Option<f64>) -> String {
     if let Some(training) = &facts.training {
         let hours = training
             .training_hours
-            .map(|h| format!(", {h} training hours"))
+            .map(|h| format!(", {h:.2} training hours"))
             .unwrap_or_default();
         let status = training.status.as_deref().unwrap_or("(no such version)");
         line("Training:", &format!("{status}{hours}"));

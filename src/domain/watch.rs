@@ -62,8 +62,9 @@ pub async fn check<V: SolutionVersions>(
         Training::Stopped(reason) => {
             report(Outcome::TrainingStopped, attempt, Some(reason), Some(facts))
         }
+        // Not a training that failed: a request for nothing.
         Training::Missing => report(
-            Outcome::TrainingFailed,
+            Outcome::Failed,
             attempt,
             Some(format!("the solution version {arn} does not exist")),
             Some(facts),

@@ -302,7 +302,7 @@ async fn a_successful_update_is_notified_with_every_fact() {
         })
     );
     for line in [
-        "Training:         ACTIVE, 1.5 training hours",
+        "Training:         ACTIVE, 1.50 training hours",
         "Metric gate:      normalized_discounted_cumulative_gain_at_10 new 0.3121 (served 0.3087): passed",
         "Personalize campaign movie-recs: deployment succeeded (UPDATE).",
         "Status:           SUCCEEDED",

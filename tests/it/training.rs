@@ -117,7 +117,7 @@ async fn failed_stopped_and_missing_versions_end_at_once_with_the_reason() {
         ),
         (
             None,
-            Outcome::TrainingFailed,
+            Outcome::Failed,
             format!("the solution version {SV2} does not exist"),
         ),
     ];

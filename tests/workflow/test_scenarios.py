@@ -27,6 +27,15 @@ def requested():
     return sample("deployment-requested.json")
 
 
+def requested_latest():
+    """movie-recs on movies' newest version ($LATEST): the training check
+    makes no call, so injected faults meet the campaign's first."""
+    event = requested()
+    event["detail"]["solutionVersionArn"] = SOLUTION + "/$LATEST"
+    event["detail"]["campaignConfig"]["syncWithLatestSolutionVersion"] = True
+    return event
+
+
 def serving(version, status="ACTIVE"):
     """movie-recs as the sample request wants it, but on `version`."""
     detail = requested()["detail"]
@@ -241,22 +250,26 @@ def test_a_deployment_past_its_deadline_times_out():
         assert "not finished 2s after it started: campaign status is CREATE IN_PROGRESS" in notification["detail"]["failureReason"]
 
 
-def test_a_task_handler_that_throws_is_caught_and_notified_as_failed():
+def test_a_version_that_does_not_exist_fails_before_any_campaign_call():
     with LocalWorkflow(seed=seed()) as wf:
         event = requested()
         event["detail"]["solutionVersionArn"] = SOLUTION + "/deadbeef"
         execution, path = run(wf, event)
         assert (execution["status"], execution.get("error")) == ("FAILED", "DeploymentFailed")
-        assert path == ["CheckRequest", *TRAINED, "DeployCampaign", "DescribeOutcome", *NOTIFY, "Failed"]
+        assert path == ["CheckRequest", *TRAINED, "DescribeOutcome", *NOTIFY, "Failed"]
+        assert wf.campaign("movie-recs") is None
         subject, _, notification = one_notification(wf)
         assert subject == "Personalize campaign movie-recs: deployment FAILED"
         reason = notification["detail"]["failureReason"]
-        assert reason.startswith("ResourceNotFound: not found: ResourceNotFoundException: Could not find solution version"), reason
+        assert reason == f"the solution version {SOLUTION}/deadbeef does not exist", reason
+        assert notification["detail"]["training"] == {
+            "solutionVersionArn": SOLUTION + "/deadbeef", "status": None, "failureReason": None,
+            "trainingHours": None}
 
 
 def test_a_personalize_outage_outlasting_the_retries_is_notified_as_failed():
     with LocalWorkflow(seed=seed(), personalize_args=["--error-rate", "1", "--error-status", "503"]) as wf:
-        execution, path = run(wf, requested())
+        execution, path = run(wf, requested_latest())
         assert (execution["status"], execution.get("error")) == ("FAILED", "DeploymentFailed")
         assert path == ["CheckRequest", *TRAINED, "DeployCampaign", "DescribeOutcome", *NOTIFY, "Failed"]
         wf.personalize.admin("/faults", {"errorRate": 0})
@@ -291,14 +304,15 @@ def test_the_same_s3_event_twice_and_concurrently_is_one_execution_one_deploymen
         one_notification(wf)
 
 
-def test_an_execution_not_started_by_the_trigger_is_still_notified():
+def test_an_execution_not_started_by_the_trigger_is_still_notified_and_a_throwing_task_caught():
     # E.g. started by hand from the console with its default input.
     with LocalWorkflow(seed=seed()) as wf:
         wf.sfn.start_execution(stateMachineArn=wf.state_machine_arn, name="by-hand", input='{"Comment": "x"}')
         [execution] = wf.wait_for_executions(1)
         path = wf.path(execution["executionArn"])
         assert (execution["status"], execution.get("error")) == ("FAILED", "DeploymentFailed")
-        assert path == ["CheckRequest", *TRAINED, "DeployCampaign", "DescribeOutcome", *NOTIFY, "Failed"]
+        # The first task throws (InvalidTaskInput); its Catch notifies.
+        assert path == ["CheckRequest", "CheckTraining", "DescribeOutcome", *NOTIFY, "Failed"]
         subject, _, notification = one_notification(wf)
         assert subject == "Personalize deployment FAILED"
         assert notification["detail"]["failureReason"].startswith("InvalidTaskInput: invalid task input: state.request is missing")
@@ -411,8 +425,8 @@ def test_an_update_is_served_when_the_service_normalizes_the_configuration():
 
 def test_a_task_that_times_out_or_crashes_after_acting_is_retried_and_the_deployment_reported_once():
     with LocalWorkflow(seed=seed()) as wf:
-        # deploy-campaign creates the campaign, then "times out"; campaign-status
-        # crashes once too.
+        # campaign-status crashes once (its first task, the training check);
+        # deploy-campaign creates the campaign, then "times out".
         wf.lambdas.lose_next("deploy-campaign", "Sandbox.Timedout")
         wf.lambdas.lose_next("campaign-status", "Lambda.Unknown")
         event = wf.put_manifest("manifests/movie-recs.json", manifest_bytes("movie-recs.json"))
@@ -420,7 +434,7 @@ def test_a_task_that_times_out_or_crashes_after_acting_is_retried_and_the_deploy
         assert execution["status"] == "SUCCEEDED"
         assert collapse(path)[0] == ["CheckRequest", *TRAINED, "DeployCampaign", *POLL_LOOP, *NOTIFY, "Deployed"]
         failures = task_failures(wf, execution)
-        assert failures == ["Sandbox.Timedout", "Lambda.Unknown"], failures
+        assert failures == ["Lambda.Unknown", "Sandbox.Timedout"], failures
         # The retry adopted the creation the lost attempt had started.
         [deployment] = [o["deployment"] for o in outputs(wf, execution, "DeployCampaign")]
         assert deployment["operation"] == "CREATE"
@@ -510,8 +524,7 @@ def test_a_rate_limit_outlasting_the_sdk_retries_is_retried_not_failed():
     # own three.
     with LocalWorkflow(seed=seed()) as wf:
         wf.personalize.admin("/faults", {"throttleNext": 12, "throttleError": "LimitExceededException"})
-        event = wf.put_manifest("manifests/movie-recs.json", manifest_bytes("movie-recs.json"))
-        execution, path = run(wf, event)
+        execution, path = run(wf, requested_latest())
         assert execution["status"] == "SUCCEEDED"
         failures = task_failures(wf, execution)
         assert failures == ["Throttled"] * 4, failures
