@@ -1,6 +1,7 @@
 """Polling cost of status schedules: for deployments lasting 1 to 120 minutes,
 how many status polls (Lambda invocations and Step Functions state transitions)
-each schedule makes, and how late it notices that the deployment finished.
+each schedule makes, and how late it notices that the deployment finished;
+and the same for the training wait, for trainings of half an hour to a day.
 
     python3 benchmarks/polling_cost.py
 
@@ -40,6 +41,29 @@ SCHEDULES = {
 }
 
 
+# The training wait (src/domain/watch.rs, src/config.rs TRAINING_POLICY): waits
+# from 60 s doubling to TrainingPollSeconds (600 s), never shorter than the
+# wait that keeps a TrainingDeadlineSeconds (a day) within MAX_TRAINING_POLLS
+# (250) polls: ceil(86400 / 248) = 349 s.
+TRAINING_FLOOR = math.ceil(86400 / (250 - 2))
+
+
+def at_least(floor, wait):
+    return lambda n: max(floor, wait(n))
+
+
+TRAINING_HOURS = [0.5, 1, 2, 4, 8, 12, 23]
+TRAINING_SCHEDULES = {
+    "project default (60 s x2, cap 600 s, floor 349 s)": at_least(TRAINING_FLOOR, backoff(60, 2.0, 600)),
+    "fixed 60 s": backoff(60, 1.0, 60),
+    "fixed 300 s": backoff(300, 1.0, 300),
+    "fixed 600 s": backoff(600, 1.0, 600),
+}
+# A training ends at a uniformly random moment in the 20 minutes after its
+# nominal duration (a whole period of every schedule compared).
+TRAINING_WINDOW = 1200
+
+
 def simulate_one(wait, duration_s):
     """(polls, detection lag in seconds) for a deployment finishing at duration_s."""
     t, polls = 0.0, 0
@@ -59,6 +83,31 @@ def simulate(wait, duration_min):
 
 def transitions(polls):
     return 3 * polls - 1
+
+
+def simulate_training(wait, hours):
+    runs = [simulate_one(wait, hours * 3600 + k * 10 + 5) for k in range(TRAINING_WINDOW // 10)]
+    return sum(p for p, _ in runs) / len(runs), sum(lag for _, lag in runs) / len(runs)
+
+
+def training_tables():
+    print("\nThe training wait: mean polls (= campaign-status invocations) / mean detection lag in")
+    print("seconds, by training duration (ending at a uniformly random moment within 20 minutes after it)\n")
+    print("| schedule | " + " | ".join(f"{h:g} h" for h in TRAINING_HOURS) + " |")
+    print("|---|" + "---|" * len(TRAINING_HOURS))
+    for name, wait in TRAINING_SCHEDULES.items():
+        cells = []
+        for h in TRAINING_HOURS:
+            polls, lag = simulate_training(wait, h)
+            cells.append(f"{polls:.1f} / {lag:.0f}")
+        print(f"| {name} | " + " | ".join(cells) + " |")
+    print("\nPer training hour (a 4-hour training):\n")
+    print("| schedule | polls per hour | state transitions per hour | cost per hour (USD) | mean lag (s) |")
+    print("|---|---|---|---|---|")
+    for name, wait in TRAINING_SCHEDULES.items():
+        polls, lag = simulate_training(wait, 4)
+        cost = transitions(polls) * TRANSITION_USD + polls * INVOCATION_USD
+        print(f"| {name} | {polls / 4:.1f} | {transitions(polls) / 4:.1f} | {cost / 4:.5f} | {lag:.0f} |")
 
 
 def main():
@@ -82,6 +131,7 @@ def main():
             polls, lag = simulate(wait, d)
             cost = transitions(polls) * TRANSITION_USD + polls * INVOCATION_USD
             print(f"| {name} | {polls:.1f} | {transitions(polls):.1f} | {cost:.5f} | {lag:.0f} |")
+    training_tables()
 
 
 if __name__ == "__main__":

@@ -71,6 +71,35 @@ impl PollPolicy {
     pub fn deadline(&self, started_at: DateTime<Utc>) -> DateTime<Utc> {
         started_at + Duration::seconds(self.deadline_seconds.min(i64::MAX as u64) as i64)
     }
+
+    /// After poll number `attempt` found the work unfinished at `now`: the
+    /// wait before the next poll (never far past the deadline, so that the
+    /// poll after it reports the time-out promptly), or, once the deadline
+    /// has passed or the poll budget is spent, why not: "not finished
+    /// <deadline> after <since>: <what>".
+    pub fn next_wait(
+        &self,
+        attempt: u32,
+        started_at: DateTime<Utc>,
+        since: &str,
+        what: &str,
+        now: DateTime<Utc>,
+    ) -> Result<u64, String> {
+        let deadline = self.deadline(started_at);
+        if now >= deadline {
+            return Err(format!(
+                "not finished {} after {since}: {what}",
+                human_duration(self.deadline_seconds as f64)
+            ));
+        }
+        if attempt >= self.max_polls {
+            return Err(format!(
+                "not finished after {attempt} polls, the most an execution makes: {what}"
+            ));
+        }
+        let remaining = (deadline - now).num_seconds().max(1) as u64;
+        Ok(self.wait(attempt).min(remaining))
+    }
 }
 
 /// The most status polls an execution makes. A Standard execution fails,
@@ -357,30 +386,20 @@ fn not_yet(
     what: String,
     now: DateTime<Utc>,
 ) -> StatusReport {
-    let deadline = policy.deadline(deployment.started_at);
-    if now >= deadline || attempt >= policy.max_polls {
-        let reason = if now >= deadline {
-            format!(
-                "not finished {} after it started: {what}",
-                human_duration(policy.deadline_seconds as f64)
-            )
-        } else {
-            format!("not finished after {attempt} polls, the most an execution makes: {what}")
-        };
-        return finish(
+    match policy.next_wait(attempt, deployment.started_at, "it started", &what, now) {
+        Ok(wait) => {
+            let mut report = report(Outcome::InProgress, attempt, campaign, None);
+            report.wait_seconds = wait;
+            report
+        }
+        Err(reason) => finish(
             input,
             End::because(Outcome::TimedOut, reason),
             attempt,
             campaign,
             now,
-        );
+        ),
     }
-    // Never sleep far past the deadline: the poll after it reports the
-    // time-out promptly.
-    let remaining = (deadline - now).num_seconds().max(1) as u64;
-    let mut report = report(Outcome::InProgress, attempt, campaign, None);
-    report.wait_seconds = policy.wait(attempt).min(remaining);
-    report
 }
 
 /// The notification of an execution that ended without sending its own (a

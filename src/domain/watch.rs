@@ -4,7 +4,6 @@
 
 use chrono::{DateTime, Utc};
 
-use super::notification::human_duration;
 use super::outcome::Outcome;
 use super::status::PollPolicy;
 use super::training::{SolutionVersion, Training, TrainingFacts, TrainingReport, observe};
@@ -108,22 +107,19 @@ fn not_yet(
     what: String,
     now: DateTime<Utc>,
 ) -> TrainingReport {
-    let deadline = policy.deadline(input.execution_start_time.unwrap_or(now));
-    if now >= deadline || attempt >= policy.max_polls {
-        let reason = if now >= deadline {
-            format!(
-                "training not finished {} after the deployment was requested: {what}",
-                human_duration(policy.deadline_seconds as f64)
-            )
-        } else {
-            format!(
-                "training not finished after {attempt} polls, the most an execution makes: {what}"
-            )
-        };
-        return report(Outcome::TrainingTimedOut, attempt, Some(reason), facts);
+    let started = input.execution_start_time.unwrap_or(now);
+    let since = "the deployment was requested";
+    match policy.next_wait(attempt, started, since, &what, now) {
+        Ok(wait) => {
+            let mut report = report(Outcome::InProgress, attempt, None, facts);
+            report.wait_seconds = wait;
+            report
+        }
+        Err(reason) => report(
+            Outcome::TrainingTimedOut,
+            attempt,
+            Some(format!("training {reason}")),
+            facts,
+        ),
     }
-    let remaining = (deadline - now).num_seconds().max(1) as u64;
-    let mut report = report(Outcome::InProgress, attempt, None, facts);
-    report.wait_seconds = policy.wait(attempt).min(remaining);
-    report
 }

@@ -8,6 +8,8 @@ from workflow.harness.events import scheduled_event
 from workflow.harness.local_workflow import LocalWorkflow
 from workflow.harness.sample import SOLUTION, SV2, campaign_arn, seed
 
+from steps import trigger
+
 FOLLOW = {"tagKey": "personalize-deployer:follow", "tagValue": "true"}
 LOOK_RULE = "arn:aws:events:us-east-1:111122223333:rule/personalize-deployer-FollowLook-1A2B3C4D5E6F"
 NDCG = "normalized_discounted_cumulative_gain_at_10"
@@ -22,12 +24,6 @@ def followers():
     movie-side serves it too, without the tag."""
     return seed(campaign("movie-recs", FOLLOW), campaign("movie-home", FOLLOW, tps=5),
                 campaign("movie-side", {"tagKey": "team", "tagValue": "recs"}))
-
-
-def trigger(wf, event):
-    error, report = wf.trigger(event)
-    assert error is None, report
-    return report
 
 
 def deployed(wf, executions):

@@ -6,20 +6,12 @@ template.yaml runs in moto, its tasks are the real Lambda binaries, and
 personalize-local trains (an hour of training is 6 s here)."""
 import copy
 
-from workflow.harness.events import sample
 from workflow.harness.local_workflow import LocalWorkflow
 from workflow.harness.sample import SOLUTION, SV1, SV2, seed
 
+from steps import NOTIFY, TRAINING_LOOP, one_notification, requested, run, serving
+
 NDCG = "normalized_discounted_cumulative_gain_at_10"
-NOTIFY = ["NotifyTopic", "PublishEvent", "Finish"]
-TRAINING_LOOP = ["CheckTraining", "CheckTrained", "WaitForTraining"]
-
-
-def serving(version):
-    """movie-recs as the sample request wants it, on `version`."""
-    detail = sample("deployment-requested.json")["detail"]
-    return {"name": "movie-recs", "solutionVersionArn": version,
-            "minProvisionedTPS": detail["minProvisionedTPS"], "campaignConfig": detail["campaignConfig"]}
 
 
 def with_metrics(data, **by_version):
@@ -32,26 +24,12 @@ def with_metrics(data, **by_version):
 
 
 def request(version, event_id="7b8c9d0e-0000-4000-8000-000000000001", gate=None):
-    event = sample("deployment-requested.json")
+    event = requested()
     event["id"] = event_id
     event["detail"]["solutionVersionArn"] = version
     if gate is not None:
         event["detail"]["gate"] = gate
     return event
-
-
-def run(wf, event):
-    error, report = wf.trigger(event)
-    assert error is None, report
-    [execution] = wf.wait_for_executions(1)
-    return execution, wf.path(execution["executionArn"])
-
-
-def one_notification(wf):
-    sns, events = wf.notifications()
-    assert len(sns) == 1 and len(events) == 1, (sns, events)
-    (subject, message), event = sns[0], events[0]
-    return subject, message, event
 
 
 def test_a_version_still_training_is_waited_for_then_deployed():

@@ -14,17 +14,9 @@ from workflow.harness.local_workflow import LocalWorkflow
 from workflow.harness.names import BUCKET
 from workflow.harness.sample import SOLUTION, SV1, SV2, campaign_arn, seed
 
+from steps import NOTIFY, POLL_LOOP, TRAINED, one_notification, requested, run, serving
+
 CAMPAIGN = campaign_arn("movie-recs")
-POLL_LOOP = ["PollCampaign", "CheckCampaign", "WaitForCampaign"]
-TRAINING_LOOP = ["CheckTraining", "CheckTrained", "WaitForTraining"]
-# A version already trained: one check.
-TRAINED = ["CheckTraining", "CheckTrained"]
-NOTIFY = ["NotifyTopic", "PublishEvent", "Finish"]
-
-
-def requested():
-    """The sample "Campaign Deployment Requested" event: movie-recs on SV2."""
-    return sample("deployment-requested.json")
 
 
 def requested_latest():
@@ -34,29 +26,6 @@ def requested_latest():
     event["detail"]["solutionVersionArn"] = SOLUTION + "/$LATEST"
     event["detail"]["campaignConfig"]["syncWithLatestSolutionVersion"] = True
     return event
-
-
-def serving(version, status="ACTIVE"):
-    """movie-recs as the sample request wants it, but on `version`."""
-    detail = requested()["detail"]
-    return {
-        "name": "movie-recs", "solutionVersionArn": version, "status": status,
-        "minProvisionedTPS": detail["minProvisionedTPS"], "campaignConfig": detail["campaignConfig"],
-    }
-
-
-def run(wf, event):
-    error, report = wf.trigger(event)
-    assert error is None, report
-    [execution] = wf.wait_for_executions(1)
-    return execution, wf.path(execution["executionArn"])
-
-
-def one_notification(wf):
-    sns, events = wf.notifications()
-    assert len(sns) == 1, sns
-    assert len(events) == 1, events
-    return sns[0][0], sns[0][1], events[0]
 
 
 def outputs(wf, execution, state):
