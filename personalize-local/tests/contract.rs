@@ -124,6 +124,19 @@ fn code<T: std::fmt::Debug, E: ProvideErrorMetadata + std::fmt::Debug>(
     );
 }
 
+/// DescribeSolutionVersion of a version that exists.
+async fn version(local: &Local, arn: &str) -> aws_sdk_personalize::types::SolutionVersion {
+    local
+        .sdk
+        .describe_solution_version()
+        .solution_version_arn(arn)
+        .send()
+        .await
+        .unwrap()
+        .solution_version
+        .unwrap()
+}
+
 async fn create(local: &Local, name: &str, version: &str) -> Result<String, String> {
     local
         .sdk
@@ -807,17 +820,7 @@ async fn solution_versions_train_and_are_listed() {
         arn.starts_with(&format!("{SOLUTION}/")) && arn.len() == SOLUTION.len() + 9,
         "{arn}"
     );
-    let status = || async {
-        local
-            .sdk
-            .describe_solution_version()
-            .solution_version_arn(&arn)
-            .send()
-            .await
-            .unwrap()
-            .solution_version
-            .unwrap()
-    };
+    let status = || version(&local, &arn);
     assert_eq!(status().await.status(), Some("CREATE PENDING"));
     local.server.advance_clock(5.0).unwrap();
     assert_eq!(status().await.status(), Some("CREATE IN_PROGRESS"));
@@ -904,15 +907,7 @@ async fn training_failures_can_be_injected() {
     local.server.set_faults(json!({"trainingFailures": [{"solutionVersionArn": SOLUTION, "reason": "Not enough interactions"}]})).unwrap();
     let arn = train(&local.sdk, SOLUTION).await;
     local.server.advance_clock(3605.0).unwrap();
-    let v = local
-        .sdk
-        .describe_solution_version()
-        .solution_version_arn(&arn)
-        .send()
-        .await
-        .unwrap()
-        .solution_version
-        .unwrap();
+    let v = version(&local, &arn).await;
     assert_eq!(v.status(), Some("CREATE FAILED"));
     assert_eq!(v.failure_reason(), Some("Not enough interactions"));
 }
@@ -1390,18 +1385,8 @@ async fn solution_metrics_are_given_or_derived_from_the_version_id() {
 async fn training_can_be_stopped() {
     let local = Local::start().await;
     let status = |arn: String| {
-        let sdk = local.sdk.clone();
-        async move {
-            sdk.describe_solution_version()
-                .solution_version_arn(arn)
-                .send()
-                .await
-                .unwrap()
-                .solution_version
-                .unwrap()
-                .status
-                .unwrap()
-        }
+        let local = &local;
+        async move { version(local, &arn).await.status.unwrap() }
     };
     let stop = |arn: String| {
         let sdk = local.sdk.clone();
@@ -1437,16 +1422,8 @@ async fn training_can_be_stopped() {
 async fn automatic_training_makes_versions_by_itself() {
     let local = Local::start().await;
     let describe = |arn: String| {
-        let sdk = local.sdk.clone();
-        async move {
-            sdk.describe_solution_version()
-                .solution_version_arn(arn)
-                .send()
-                .await
-                .unwrap()
-                .solution_version
-                .unwrap()
-        }
+        let local = &local;
+        async move { version(local, &arn).await }
     };
     // A campaign that follows the solution's newest version.
     local
@@ -1652,15 +1629,7 @@ async fn seeded_versions_may_be_automatic() {
         .server
         .seed(json!({"solutionVersions": [{"solution": "movies", "id": "0a0b0c0d", "trainingType": "AUTOMATIC", "trainingMode": "AUTOTRAIN"}]}))
         .unwrap();
-    let v = local
-        .sdk
-        .describe_solution_version()
-        .solution_version_arn(format!("{SOLUTION}/0a0b0c0d"))
-        .send()
-        .await
-        .unwrap()
-        .solution_version
-        .unwrap();
+    let v = version(&local, &format!("{SOLUTION}/0a0b0c0d")).await;
     assert_eq!(v.training_type().map(|t| t.as_str()), Some("AUTOMATIC"));
     assert_eq!(v.training_mode().map(|t| t.as_str()), Some("AUTOTRAIN"));
     for bad in [
