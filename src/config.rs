@@ -6,7 +6,7 @@ use std::ops::RangeInclusive;
 
 use crate::domain::arn::check_state_machine_arn;
 use crate::domain::gate::Gate;
-use crate::domain::request::{Scope, gate_errors};
+use crate::domain::request::{Scope, gate_errors, gate_member};
 use crate::domain::status::{MAX_POLLS, PollPolicy};
 use crate::domain::watch::MAX_TRAINING_POLLS;
 
@@ -200,15 +200,16 @@ fn default_gate(env: &impl Env) -> Result<Option<Gate>, ConfigError> {
         max_relative_drop,
         min_value,
     };
-    match gate_errors("gate", &gate).first() {
+    const VARIABLES: [&str; 4] = [
+        "DEFAULT_GATE_METRIC",
+        "DEFAULT_GATE_MAX_DROP",
+        "DEFAULT_GATE_MAX_RELATIVE_DROP",
+        "DEFAULT_GATE_MIN_VALUE",
+    ];
+    match gate_errors(&gate).first() {
         None => Ok(Some(gate)),
         Some(e) => Err(ConfigError {
-            variable: match e.field.as_str() {
-                "gate.maxDrop" => "DEFAULT_GATE_MAX_DROP",
-                "gate.maxRelativeDrop" => "DEFAULT_GATE_MAX_RELATIVE_DROP",
-                "gate.minValue" => "DEFAULT_GATE_MIN_VALUE",
-                _ => variable,
-            },
+            variable: gate_member(&e.field).map_or(variable, |i| VARIABLES[i]),
             rule: e.rule.clone(),
         }),
     }

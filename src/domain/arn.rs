@@ -72,6 +72,11 @@ impl SolutionVersionRef {
         }
     }
 
+    /// Whether this is the solution's `$LATEST` pseudo-version.
+    pub fn is_latest(&self) -> bool {
+        matches!(self.version, VersionRef::Latest)
+    }
+
     /// `arn:<partition>:personalize:<region>:<account>:solution/<name>`.
     pub fn solution_arn(&self) -> String {
         format!(

@@ -139,11 +139,15 @@ async fn judge_versions<M: SolutionMetrics>(
     candidate: &str,
     previous: Option<&str>,
 ) -> Result<GateReport, ApiError> {
-    let new = metrics.get_solution_metrics(candidate).await?;
-    let served = match previous {
-        Some(arn) => Some(metrics.get_solution_metrics(arn).await?),
-        None => None,
+    // Both at once: with DescribeCampaign and the write, three calls' time
+    // at most, within the function's time-out.
+    let served = async {
+        match previous {
+            Some(arn) => metrics.get_solution_metrics(arn).await.map(Some),
+            None => Ok(None),
+        }
     };
+    let (new, served) = futures::try_join!(metrics.get_solution_metrics(candidate), served)?;
     Ok(GateReport::of(gate, &judge(gate, &new, served.as_ref())))
 }
 
@@ -269,11 +273,13 @@ pub async fn deploy<P: Personalize, M: SolutionMetrics>(
                 since,
             } => {
                 // The write passed the gate in an earlier attempt: judged
-                // again for the report only (the work goes on regardless).
+                // again for the report only, and only a verdict that agrees
+                // is reported (work someone else started goes on regardless).
                 let gate = check_gate(metrics, request, previous_solution_version_arn.as_deref())
                     .await
                     .ok()
-                    .flatten();
+                    .flatten()
+                    .filter(|g| g.passed);
                 return Ok(deployment(
                     operation,
                     previous_solution_version_arn,

@@ -12,15 +12,18 @@ use chrono::{DateTime, Duration, Utc};
 use futures::stream::{self, StreamExt, TryStreamExt};
 use serde_json::{Map, Value, json};
 
-use super::arn::{SolutionVersionRef, VersionRef};
+use super::arn::SolutionVersionRef;
 use super::campaign::Campaign;
 use super::intake::{CONCURRENT_REQUESTS, Intake, Source};
 use super::origin::Origin;
-use super::request::{DeploymentRequest, FieldError, Rejection, Scope, Tag};
+use super::outcome::Outcome;
+use super::request::{DeploymentRequest, FieldError, NO_GATE, Rejection, Scope, Tag, gate_member};
 use super::training::TrainingStatus;
 use super::workflow::PlannedExecution;
 use crate::error::Error;
-use crate::ports::{Catalog, Personalize, VersionSummary};
+use crate::ports::{
+    ApiError, ApiErrorKind, Catalog, Personalize, SolutionVersions, VersionSummary,
+};
 
 /// The tag that opts a campaign in, and the value that does.
 pub const FOLLOW_TAG: &str = "personalize-deployer:follow";
@@ -82,32 +85,38 @@ enum Found {
     },
     /// Why it is left alone.
     Skipped(String),
+    /// It no longer exists (deleted since it was listed).
+    Gone,
+}
+
+/// Whether a campaign's tags opt it in (exactly `true`, as tags are
+/// case-sensitive).
+pub fn follows(tags: &[Tag]) -> bool {
+    tags.iter()
+        .any(|t| t.tag_key == FOLLOW_TAG && t.tag_value == FOLLOW_VALUE)
 }
 
 /// Reads a campaign: its tags first (a campaign that does not follow costs
 /// one call), then the campaign.
-async fn examine<P: Personalize + Catalog>(personalize: &P, arn: &str) -> Result<Found, Error> {
-    let tags = personalize.list_tags(arn).await?;
-    let follows = tags
-        .iter()
-        .any(|t| t.tag_key == FOLLOW_TAG && t.tag_value.eq_ignore_ascii_case(FOLLOW_VALUE));
-    if !follows {
+async fn examine<P: Personalize + Catalog>(personalize: &P, arn: &str) -> Result<Found, ApiError> {
+    let tags = match personalize.list_tags(arn).await {
+        Ok(tags) => tags,
+        // Deleted since it was listed.
+        Err(e) if e.kind == ApiErrorKind::NotFound => return Ok(Found::Gone),
+        Err(e) => return Err(e),
+    };
+    if !follows(&tags) {
         return Ok(Found::Skipped(format!(
             "{arn}: not following its solution (no tag {FOLLOW_TAG}={FOLLOW_VALUE})"
         )));
     }
     let Some(campaign) = personalize.describe_campaign(arn).await? else {
-        return Ok(Found::Skipped(format!("{arn}: no longer exists")));
+        return Ok(Found::Gone);
     };
     if campaign.status.is_deleting() {
         return Ok(Found::Skipped(format!("{arn}: being deleted")));
     }
-    let syncs = campaign
-        .config
-        .as_ref()
-        .and_then(|c| c.sync_with_latest_solution_version)
-        .unwrap_or(false);
-    if syncs {
+    if syncs(&campaign) {
         return Ok(Found::Skipped(format!(
             "{arn}: syncs with the latest solution version by itself"
         )));
@@ -118,9 +127,18 @@ async fn examine<P: Personalize + Catalog>(personalize: &P, arn: &str) -> Result
     })
 }
 
+/// Whether a campaign takes its solution's newest version by itself.
+pub fn syncs(campaign: &Campaign) -> bool {
+    campaign
+        .config
+        .as_ref()
+        .and_then(|c| c.sync_with_latest_solution_version)
+        .unwrap_or(false)
+}
+
 /// The version a campaign serves or is being updated to: what a new version
 /// is compared with.
-fn current_version(campaign: &Campaign) -> Option<&str> {
+pub fn current_version(campaign: &Campaign) -> Option<&str> {
     campaign
         .latest_update
         .as_ref()
@@ -129,12 +147,10 @@ fn current_version(campaign: &Campaign) -> Option<&str> {
         .or(campaign.solution_version_arn.as_deref())
 }
 
-fn solution_of(version_arn: &str) -> Option<String> {
+/// The solution of an explicit version (none for `$LATEST`).
+pub fn solution_of(version_arn: &str) -> Option<String> {
     let version = SolutionVersionRef::parse(version_arn).ok()?;
-    (!matches!(version.version, VersionRef::Latest)).then(|| {
-        let (solution, _) = version_arn.rsplit_once('/').unwrap_or((version_arn, ""));
-        solution.to_string()
-    })
+    (!version.is_latest()).then(|| version.solution_arn())
 }
 
 async fn trained<P: Personalize + Catalog>(
@@ -145,17 +161,17 @@ async fn trained<P: Personalize + Catalog>(
     at: DateTime<Utc>,
 ) -> Result<Intake, Error> {
     let mut intake = Intake::default();
+    let versions = personalize.list_solution_versions(solution_arn).await?;
     let version = match version {
         Some(version) => version,
         None => {
             let since = at - Duration::seconds(EVENT_TIME_SLACK_SECONDS);
-            let versions = personalize.list_solution_versions(solution_arn).await?;
             let newest = versions
-                .into_iter()
+                .iter()
                 .filter(|v| v.created_at.is_some_and(|c| c >= since))
                 .max_by_key(|v| v.created_at);
             match newest {
-                Some(v) => v.arn,
+                Some(v) => v.arn.clone(),
                 None => {
                     intake.ignored.push(format!(
                         "{solution_arn}: no version created at or after {at}"
@@ -170,6 +186,7 @@ async fn trained<P: Personalize + Catalog>(
     for (arn, found) in found {
         match found {
             Found::Skipped(why) => intake.ignored.push(why),
+            Found::Gone => intake.ignored.push(format!("{arn}: no longer exists")),
             Found::Follows { campaign, tags } => {
                 let current = current_version(&campaign);
                 let of_solution =
@@ -178,6 +195,13 @@ async fn trained<P: Personalize + Catalog>(
                     intake
                         .ignored
                         .push(format!("{arn}: serves {version} already"));
+                } else if let Some(current) = current.filter(|c| newer(&versions, c, &version)) {
+                    // Trainings that overlap may end in either order: a
+                    // version older than the one served is not deployed
+                    // over it.
+                    intake
+                        .ignored
+                        .push(format!("{arn}: serves {current}, newer than {version}"));
                 } else if !of_solution {
                     intake
                         .ignored
@@ -212,6 +236,10 @@ async fn scheduled<P: Personalize + Catalog>(
                 intake.ignored.push(why);
                 continue;
             }
+            Found::Gone => {
+                intake.ignored.push(format!("{arn}: no longer exists"));
+                continue;
+            }
             Found::Follows { campaign, tags } => (campaign, tags),
         };
         let Some(current) = current_version(&campaign).map(str::to_string) else {
@@ -236,6 +264,17 @@ async fn scheduled<P: Personalize + Catalog>(
         }
     }
     Ok(intake)
+}
+
+/// Whether version `a` was created after version `b` (both listed).
+pub fn newer(versions: &[VersionSummary], a: &str, b: &str) -> bool {
+    let created = |arn: &str| {
+        versions
+            .iter()
+            .find(|v| v.arn == arn)
+            .and_then(|v| v.created_at)
+    };
+    matches!((created(a), created(b)), (Some(a), Some(b)) if a > b)
 }
 
 /// The newest ACTIVE version, when it is newer than `current` (by creation
@@ -271,7 +310,14 @@ async fn examine_all<P: Personalize + Catalog>(
 ) -> Result<Vec<(String, Found)>, Error> {
     stream::iter(campaigns)
         .map(|arn| async move {
-            let found = examine(personalize, &arn).await?;
+            // One campaign that cannot be read does not stop the others;
+            // only an answer that may change (throttling, 5xx) fails the
+            // event, so that it is delivered again.
+            let found = match examine(personalize, &arn).await {
+                Ok(found) => found,
+                Err(e) if e.is_transient_for_a_read() => return Err(Error::from(e)),
+                Err(e) => Found::Skipped(format!("{arn}: could not be read ({e})")),
+            };
             Ok::<_, Error>((arn, found))
         })
         .buffered(CONCURRENT_REQUESTS)
@@ -279,9 +325,71 @@ async fn examine_all<P: Personalize + Catalog>(
         .await
 }
 
-/// The request for a followed campaign: the new version, with the
-/// campaign's TPS and configuration, and the gate of its tags (else the
-/// stack's default). Tags that make no gate reject it, naming the tag.
+/// Why a followed campaign's trained version is not deployed after all.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Stop {
+    pub outcome: Outcome,
+    pub reason: String,
+    pub superseded_by: Option<String>,
+}
+
+/// Looks again, once the version is trained and just before it would be
+/// deployed, at a campaign that followed its solution when the execution
+/// started (hours ago, maybe): it is left alone if it no longer exists, no
+/// longer follows (the tag was removed, or it syncs with `$LATEST` by
+/// itself), or serves (or is updating to) a newer version of the solution,
+/// which overlapping trainings that ended in the other order would have
+/// put there.
+pub async fn recheck<P: Personalize + Catalog + SolutionVersions>(
+    personalize: &P,
+    campaign_arn: &str,
+    version: &str,
+    created_at: Option<DateTime<Utc>>,
+) -> Result<Option<Stop>, ApiError> {
+    let rejected = |reason: String| {
+        Some(Stop {
+            outcome: Outcome::Rejected,
+            reason,
+            superseded_by: None,
+        })
+    };
+    let gone = || {
+        rejected(format!(
+            "{campaign_arn} no longer exists; following never creates a campaign"
+        ))
+    };
+    let found = match examine(personalize, campaign_arn).await? {
+        Found::Gone => return Ok(gone()),
+        Found::Skipped(why) => return Ok(rejected(format!("no longer to be deployed: {why}"))),
+        Found::Follows { campaign, .. } => campaign,
+    };
+    let Some(current) = current_version(&found).filter(|c| *c != version) else {
+        return Ok(None);
+    };
+    let same_solution =
+        solution_of(current).is_some() && solution_of(current) == solution_of(version);
+    if !same_solution {
+        return Ok(None);
+    }
+    let served = personalize.describe_solution_version(current).await?;
+    let newer = matches!(
+        (served.and_then(|v| v.created_at), created_at),
+        (Some(served), Some(new)) if served > new
+    );
+    Ok(newer.then(|| Stop {
+        outcome: Outcome::Superseded,
+        reason: format!(
+            "{campaign_arn} serves a newer version of the solution, {current}, than {version}"
+        ),
+        superseded_by: Some(current.to_string()),
+    }))
+}
+
+/// The request for a followed campaign: the new version and the gate of its
+/// tags (else the stack's default; none when the metric tag says `none`).
+/// TPS and configuration are left out, so that the campaign keeps what it
+/// has when the version is deployed (not what it had when the training
+/// started). Tags that make no gate reject it, naming the tag.
 fn request(
     campaign: &Campaign,
     tags: &[Tag],
@@ -291,12 +399,6 @@ fn request(
     let mut body = Map::new();
     body.insert("campaignName".into(), json!(campaign.name));
     body.insert("solutionVersionArn".into(), json!(version));
-    if let Some(tps) = campaign.min_provisioned_tps {
-        body.insert("minProvisionedTPS".into(), json!(tps));
-    }
-    if let Some(config) = &campaign.config {
-        body.insert("campaignConfig".into(), json!(config));
-    }
     let mut gate = Map::new();
     let mut errors = Vec::new();
     for (tag, member) in GATE_TAGS {
@@ -307,7 +409,11 @@ fn request(
         else {
             continue;
         };
-        if member == "metric" {
+        if member == "metric" && value == NO_GATE {
+            // Not even the stack's default gate.
+            body.insert("gate".into(), json!(NO_GATE));
+            break;
+        } else if member == "metric" {
             gate.insert(member.into(), json!(value));
         } else {
             match value.parse::<f64>() {
@@ -328,10 +434,7 @@ fn request(
     let parsed = DeploymentRequest::from_value_within(&body, scope).map_err(|mut rejection| {
         // A rule the tags' gate breaks is named after its tag.
         for e in &mut rejection.errors {
-            if let Some((tag, _)) = GATE_TAGS
-                .iter()
-                .find(|(_, member)| e.field == format!("gate.{member}"))
-            {
+            if let Some(tag) = gate_member(&e.field).map(|i| GATE_TAGS[i].0) {
                 e.field = format!("tags.{tag}");
             }
         }

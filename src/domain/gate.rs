@@ -55,7 +55,7 @@ impl GateReport {
                 v.current,
                 (!v.passed()).then(|| v.failures.join("; ")),
             ),
-            Err(missing) => (None, None, Some(missing.to_string())),
+            Err(missing) => (missing.candidate, None, Some(missing.to_string())),
         };
         GateReport {
             metric: gate.metric.clone(),
@@ -75,14 +75,17 @@ impl GateReport {
             None => "passed".to_string(),
             Some(reason) => format!("FAILED, {reason}"),
         };
-        match self.candidate {
-            None => format!("{}: {verdict}", self.metric),
-            Some(candidate) => {
-                let current = self
-                    .current
-                    .map_or("nothing served yet".to_string(), |v| format!("served {v}"));
-                format!("{} new {candidate} ({current}): {verdict}", self.metric)
-            }
+        match (self.candidate, self.current) {
+            (Some(candidate), Some(current)) => format!(
+                "{} new {candidate} (served {current}): {verdict}",
+                self.metric
+            ),
+            (Some(candidate), None) if self.passed => format!(
+                "{} new {candidate} (nothing served yet): {verdict}",
+                self.metric
+            ),
+            (Some(candidate), None) => format!("{} new {candidate}: {verdict}", self.metric),
+            (None, _) => format!("{}: {verdict}", self.metric),
         }
     }
 }
@@ -112,6 +115,8 @@ pub struct MissingMetric {
     /// `candidate` or `current`.
     pub version: &'static str,
     pub available: Vec<String>,
+    /// The candidate's value, when it is the current version that lacks it.
+    pub candidate: Option<f64>,
 }
 
 impl std::fmt::Display for MissingMetric {
@@ -145,10 +150,17 @@ pub fn judge(
                 metric: gate.metric.clone(),
                 version,
                 available: metrics.keys().cloned().collect(),
+                candidate: None,
             })
     };
     let candidate = value(candidate, "candidate")?;
-    let current = current.map(|m| value(m, "current")).transpose()?;
+    let current = current
+        .map(|m| value(m, "current"))
+        .transpose()
+        .map_err(|missing| MissingMetric {
+            candidate: Some(candidate),
+            ..missing
+        })?;
     let mut failures = Vec::new();
     if let Some(min) = gate.min_value
         && candidate < min

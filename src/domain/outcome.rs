@@ -54,8 +54,7 @@ pub enum Outcome {
     /// The execution failed with an error no Catch sees (such as the history
     /// limit) before it reported.
     ExecutionFailed,
-    /// The solution version's training failed (or the version does not
-    /// exist): nothing was deployed.
+    /// The solution version's training failed: nothing was deployed.
     TrainingFailed,
     /// The solution version's training was stopped: nothing was deployed.
     TrainingStopped,

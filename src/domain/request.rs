@@ -13,18 +13,30 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::arn::{SolutionVersionRef, VersionRef};
+use super::arn::SolutionVersionRef;
 use super::gate::Gate;
 
 mod rules;
 
-/// Every rule a gate breaks, each named under `field` (empty when it is
+/// Every rule a gate breaks, each named under `gate` (empty when it is
 /// valid): for gates that come from elsewhere than a request (the stack's
-/// default, a campaign's tags).
-pub fn gate_errors(field: &str, gate: &Gate) -> Vec<FieldError> {
+/// default).
+pub fn gate_errors(gate: &Gate) -> Vec<FieldError> {
     let mut out = Vec::new();
-    rules::check_gate(field, gate, &mut out);
+    rules::check_gate("gate", gate, &mut out);
     out
+}
+
+/// For an error of a request's gate, the member it is about, as an index
+/// into `metric`, `maxDrop`, `maxRelativeDrop`, `minValue` (a gate with no
+/// threshold is about its metric): so that a gate written elsewhere (the
+/// stack's parameters, a campaign's tags) names its own place.
+pub fn gate_member(field: &str) -> Option<usize> {
+    if field == "gate" {
+        return Some(0);
+    }
+    let member = field.strip_prefix("gate.")?;
+    GATE_FIELDS.iter().position(|m| *m == member)
 }
 
 /// A validated request to deploy a solution version to a campaign.
@@ -292,8 +304,7 @@ impl DeploymentRequest {
 
     /// Whether the request names the solution's `$LATEST` version.
     pub fn targets_latest(&self) -> bool {
-        self.solution_version()
-            .is_ok_and(|v| matches!(v.version, VersionRef::Latest))
+        self.solution_version().is_ok_and(|v| v.is_latest())
     }
 
     /// Whether the request asks for automatic redeployment of new versions.
@@ -393,7 +404,7 @@ impl Draft {
             .and_then(|c| c.sync_with_latest_solution_version)
             .unwrap_or(false);
         if let Some(version) = &version {
-            let latest = matches!(version.version, VersionRef::Latest);
+            let latest = version.is_latest();
             if latest && !sync {
                 out.push(FieldError::new(
                     "solutionVersionArn",
@@ -415,10 +426,7 @@ impl Draft {
         }
         if let Some(GateChoice::Given(gate)) = &self.gate {
             rules::check_gate("gate", gate, &mut out);
-            if version
-                .as_ref()
-                .is_some_and(|v| matches!(v.version, VersionRef::Latest))
-            {
+            if version.as_ref().is_some_and(SolutionVersionRef::is_latest) {
                 out.push(FieldError::new(
                     "gate",
                     "cannot be used with a /$LATEST solution version: a campaign that syncs \

@@ -307,7 +307,10 @@ pub async fn poll<P: Personalize>(
     }
     if let Some(training) = state.training.as_ref().filter(|t| t.is_final && !t.ready) {
         let reason = training.reason.clone().unwrap_or_default();
-        let end = End::because(training.outcome, reason);
+        let end = End {
+            superseded_by: training.superseded_by.clone(),
+            ..End::because(training.outcome, reason)
+        };
         return Ok(finish(input, end, attempt, None, now()));
     }
     let request = state
@@ -318,7 +321,7 @@ pub async fn poll<P: Personalize>(
         .deployment
         .as_ref()
         .ok_or_else(|| Error::InvalidTaskInput("state.deployment is missing".into()))?;
-    if deployment.gated() {
+    if deployment.gated() && deployment.operation == Operation::None {
         let reason = deployment.gate.as_ref().and_then(|g| g.reason.clone());
         let end = End {
             reason: Some(format!(

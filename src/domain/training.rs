@@ -143,6 +143,10 @@ pub struct TrainingReport {
     /// version itself).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub facts: Option<TrainingFacts>,
+    /// For a followed campaign that serves a newer version by now: that
+    /// version (the outcome is SUPERSEDED).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub superseded_by: Option<String>,
 }
 
 #[cfg(test)]

@@ -4,12 +4,14 @@
 
 use chrono::{DateTime, Utc};
 
+use super::follow::{self, Stop};
+use super::origin::Origin;
 use super::outcome::Outcome;
 use super::status::PollPolicy;
 use super::training::{SolutionVersion, Training, TrainingFacts, TrainingReport, observe};
 use super::workflow::TaskInput;
 use crate::error::Error;
-use crate::ports::SolutionVersions;
+use crate::ports::{Catalog, Personalize, SolutionVersions};
 
 /// The most training polls an execution makes (see [`super::status::MAX_POLLS`]
 /// for the reason; the definition's test adds both loops up).
@@ -19,7 +21,9 @@ pub const MAX_TRAINING_POLLS: u32 = 250;
 /// it), still training (wait `waitSeconds`), or will never be (report it).
 /// A `$LATEST` request is ready at once: the campaign takes the newest
 /// ACTIVE version itself. The deadline counts from the execution's start.
-pub async fn check<V: SolutionVersions>(
+/// A followed campaign's version, once trained, is deployed only if the
+/// campaign still follows and serves nothing newer ([`follow::recheck`]).
+pub async fn check<V: Personalize + SolutionVersions + Catalog>(
     versions: &V,
     input: &TaskInput,
     policy: &PollPolicy,
@@ -50,7 +54,26 @@ pub async fn check<V: SolutionVersions>(
         Err(e) => return Err(e.into()),
     };
     Ok(match observe(version.as_ref()) {
-        Training::Ready => report(Outcome::Active, attempt, None, Some(facts)),
+        Training::Ready => {
+            let created = version.as_ref().and_then(|v| v.created_at);
+            let stop = match &state.origin {
+                Some(Origin::Follow { campaign_arn, .. }) => {
+                    follow::recheck(versions, campaign_arn, arn, created).await?
+                }
+                _ => None,
+            };
+            match stop {
+                None => report(Outcome::Active, attempt, None, Some(facts)),
+                Some(Stop {
+                    outcome,
+                    reason,
+                    superseded_by,
+                }) => TrainingReport {
+                    superseded_by,
+                    ..report(outcome, attempt, Some(reason), Some(facts))
+                },
+            }
+        }
         Training::InProgress(status) => {
             let what = format!("the solution version is {status}");
             not_yet(input, policy, attempt, Some(facts), what, now)
@@ -94,6 +117,7 @@ fn report(
         attempt,
         reason,
         facts,
+        superseded_by: None,
     }
 }
 

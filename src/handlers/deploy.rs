@@ -33,13 +33,18 @@ pub async fn handle<P: Personalize + SolutionMetrics>(
     .await
     .map_err(|e| TaskError::new(e, &task))?;
     task.span().in_scope(|| {
+        let what = if deployment.gated() {
+            "deployment held back by the metric gate"
+        } else {
+            "deployment started"
+        };
         tracing::info!(
             operation = %deployment.operation,
             target = %deployment.target_solution_version_arn,
             previous = deployment.previous_solution_version_arn.as_deref().unwrap_or("-"),
             changes = ?deployment.changes,
             gate = deployment.gate.as_ref().map(|g| g.summary()).as_deref().unwrap_or("-"),
-            "deployment started"
+            "{what}"
         )
     });
     Ok(deployment)

@@ -10,7 +10,7 @@ use crate::domain::status::poll;
 use crate::domain::training::TrainingReport;
 use crate::domain::watch;
 use crate::domain::workflow::{Check, StatusReport};
-use crate::ports::{Personalize, SolutionVersions};
+use crate::ports::{Catalog, Personalize, SolutionVersions};
 
 /// The report of either check; Step Functions puts it at the task's
 /// ResultPath.
@@ -21,7 +21,7 @@ pub enum Report {
     Training(TrainingReport),
 }
 
-pub async fn handle<P: Personalize + SolutionVersions>(
+pub async fn handle<P: Personalize + SolutionVersions + Catalog>(
     personalize: &P,
     config: &StatusConfig,
     event: Value,

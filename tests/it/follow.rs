@@ -5,9 +5,14 @@
 
 use crate::support::local::{Local, SOLUTION, train};
 use crate::support::{FakeStore, FakeWorkflow, event};
+use chrono::Utc;
+use personalize_deployer::config::TRAINING_POLICY;
 use personalize_deployer::domain::follow::{FOLLOW_TAG, GATE_TAGS};
 use personalize_deployer::domain::intake::{ExecutionStatus, TriggerReport};
+use personalize_deployer::domain::outcome::Outcome;
 use personalize_deployer::domain::request::Scope;
+use personalize_deployer::domain::watch;
+use personalize_deployer::domain::workflow::{Check, TaskInput, WorkflowState};
 use personalize_deployer::handlers::trigger;
 use serde_json::{Value, json};
 
@@ -101,9 +106,12 @@ async fn a_new_version_starts_one_execution_per_campaign_that_opted_in() {
     );
     for input in workflow.inputs() {
         let request = &input["request"];
-        // The new version, with the campaign's TPS; the gate of its tags.
+        // The new version and the gate of its tags; TPS and configuration
+        // left out, so that the campaign keeps what it has when the version
+        // is deployed, hours later.
         assert_eq!(request["solutionVersionArn"], json!(version));
-        assert_eq!(request["minProvisionedTPS"], json!(3));
+        assert!(request.get("minProvisionedTPS").is_none(), "{request}");
+        assert!(request.get("campaignConfig").is_none(), "{request}");
         assert_eq!(input["origin"]["type"], json!("follow"));
         if request["campaignName"] == json!("movie-home") {
             assert_eq!(
@@ -230,4 +238,231 @@ async fn gate_tags_that_make_no_gate_reject_the_request_naming_the_tag() {
             "tags.personalize-deployer:gate-max-relative-drop"
         ]
     );
+}
+
+#[tokio::test]
+async fn an_older_version_finishing_last_is_not_deployed_over_a_newer_one() {
+    let local = Local::start().await;
+    // Two trainings overlap; the campaign already serves the newer one.
+    let older = train(&local.sdk, SOLUTION).await;
+    local.advance(60.0).await;
+    let newer = train(&local.sdk, SOLUTION).await;
+    local.advance(4.0 * 3600.0).await;
+    let mut serving_newer = campaign("movie-recs", &[(FOLLOW_TAG, "true")]);
+    serving_newer["solutionVersionArn"] = json!(newer);
+    local
+        .server
+        .seed(json!({"campaigns": [serving_newer]}))
+        .unwrap();
+    let workflow = FakeWorkflow::default();
+    let report = handle(&local, &workflow, &trained(Some(&older))).await;
+    assert!(report.executions.is_empty(), "{report:?}");
+    assert!(
+        report
+            .ignored
+            .iter()
+            .any(|n| n.contains(&format!("serves {newer}, newer than {older}"))),
+        "{report:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_gate_metric_tag_of_none_turns_the_stack_default_off() {
+    let local = Local::start().await;
+    local
+        .server
+        .seed(json!({"campaigns": [
+            campaign("movie-recs", &[(FOLLOW_TAG, "true"), (GATE_TAGS[0].0, "none")]),
+            campaign("movie-home", &[(FOLLOW_TAG, "true")]),
+        ]}))
+        .unwrap();
+    let version = train(&local.sdk, SOLUTION).await;
+    let workflow = FakeWorkflow::default();
+    let scope = Scope {
+        default_gate: Some(personalize_deployer::domain::gate::Gate {
+            metric: "coverage".into(),
+            max_drop: None,
+            max_relative_drop: None,
+            min_value: Some(0.1),
+        }),
+        ..scope()
+    };
+    trigger::handle(
+        &FakeStore::default(),
+        &workflow,
+        &local.personalize,
+        &scope,
+        &trained(Some(&version)),
+    )
+    .await
+    .unwrap();
+    for input in workflow.inputs() {
+        let request = &input["request"];
+        match request["campaignName"].as_str().unwrap() {
+            "movie-recs" => assert!(request.get("gate").is_none(), "{request}"),
+            _ => assert_eq!(request["gate"]["metric"], json!("coverage")),
+        }
+    }
+    assert_eq!(workflow.inputs().len(), 2);
+}
+
+#[tokio::test]
+async fn only_campaigns_of_the_stack_that_say_true_and_do_not_sync_are_followed() {
+    let local = Local::start().await;
+    let mut syncing = campaign("movie-sync", &[(FOLLOW_TAG, "true")]);
+    syncing["campaignConfig"] = json!({"syncWithLatestSolutionVersion": true});
+    local
+        .server
+        .seed(json!({"campaigns": [
+            campaign("movie-recs", &[(FOLLOW_TAG, "true")]),
+            campaign("movie-no", &[(FOLLOW_TAG, "false")]),
+            campaign("movie-caps", &[(FOLLOW_TAG, "TRUE")]),
+            campaign("other-recs", &[(FOLLOW_TAG, "true")]),
+            syncing,
+        ]}))
+        .unwrap();
+    let version = train(&local.sdk, SOLUTION).await;
+    let workflow = FakeWorkflow::default();
+    let scope = Scope {
+        campaign_name_prefix: "movie-".into(),
+        ..scope()
+    };
+    let report = trigger::handle(
+        &FakeStore::default(),
+        &workflow,
+        &local.personalize,
+        &scope,
+        &trained(Some(&version)),
+    )
+    .await
+    .unwrap();
+    assert_eq!(campaigns_of(&workflow), vec!["movie-recs"]);
+    let notes = report.ignored.join("\n");
+    for skipped in [
+        "movie-no: not following",
+        "movie-caps: not following",
+        "movie-sync: syncs",
+    ] {
+        assert!(notes.contains(skipped), "{skipped}: {notes}");
+    }
+    // Outside the prefix: not even looked at.
+    assert!(!notes.contains("other-recs"), "{notes}");
+}
+
+/// The CheckTraining input of a followed campaign's execution for `version`.
+fn followed(campaign_arn: &str, version: &str) -> TaskInput {
+    let request = personalize_deployer::domain::request::DeploymentRequest::from_value(&json!({
+        "campaignName": campaign_arn.rsplit('/').next().unwrap(),
+        "solutionVersionArn": version,
+    }))
+    .unwrap();
+    let origin = personalize_deployer::domain::origin::Origin::Follow {
+        campaign_arn: campaign_arn.into(),
+        solution_version_arn: version.into(),
+    };
+    TaskInput {
+        state: WorkflowState::accepted(request, origin),
+        execution_arn: Some("arn:aws:states:us-east-1:111122223333:execution:sm:f".into()),
+        execution_start_time: Some(Utc::now()),
+        check: Check::Training,
+    }
+}
+
+#[tokio::test]
+async fn a_campaign_that_stopped_following_while_the_model_trained_is_not_touched() {
+    let local = start().await;
+    let version = train(&local.sdk, SOLUTION).await;
+    let arn = "arn:aws:personalize:us-east-1:111122223333:campaign/movie-recs";
+    local
+        .sdk
+        .untag_resource()
+        .resource_arn(arn)
+        .tag_keys(FOLLOW_TAG)
+        .send()
+        .await
+        .unwrap();
+    local.advance(4.0 * 3600.0).await;
+    let report = watch::check(
+        &local.personalize,
+        &followed(arn, &version),
+        &TRAINING_POLICY,
+        Utc::now,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        (report.outcome, report.ready, report.is_final),
+        (Outcome::Rejected, false, true)
+    );
+    assert!(report.reason.unwrap().contains("not following"));
+    // A campaign deleted meanwhile is not created again either.
+    let gone = "arn:aws:personalize:us-east-1:111122223333:campaign/movie-gone";
+    let report = watch::check(
+        &local.personalize,
+        &followed(gone, &version),
+        &TRAINING_POLICY,
+        Utc::now,
+    )
+    .await
+    .unwrap();
+    assert_eq!(report.outcome, Outcome::Rejected);
+    assert!(
+        report
+            .reason
+            .unwrap()
+            .contains("following never creates a campaign")
+    );
+    // Still following: deploy it.
+    let home = "arn:aws:personalize:us-east-1:111122223333:campaign/movie-home";
+    let report = watch::check(
+        &local.personalize,
+        &followed(home, &version),
+        &TRAINING_POLICY,
+        Utc::now,
+    )
+    .await
+    .unwrap();
+    assert!(report.ready);
+}
+
+#[tokio::test]
+async fn an_older_version_whose_training_ends_last_does_not_replace_a_newer_one() {
+    let local = start().await;
+    let older = train(&local.sdk, SOLUTION).await;
+    local.advance(60.0).await;
+    let newer = train(&local.sdk, SOLUTION).await;
+    local.advance(4.0 * 3600.0).await;
+    // The newer one was deployed first (its execution noticed it sooner).
+    let arn = "arn:aws:personalize:us-east-1:111122223333:campaign/movie-recs";
+    local
+        .sdk
+        .update_campaign()
+        .campaign_arn(arn)
+        .solution_version_arn(&newer)
+        .send()
+        .await
+        .unwrap();
+    let report = watch::check(
+        &local.personalize,
+        &followed(arn, &older),
+        &TRAINING_POLICY,
+        Utc::now,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        (report.outcome, report.is_final),
+        (Outcome::Superseded, true)
+    );
+    assert_eq!(report.superseded_by.as_deref(), Some(newer.as_str()));
+    // The newer one's own execution goes on.
+    let report = watch::check(
+        &local.personalize,
+        &followed(arn, &newer),
+        &TRAINING_POLICY,
+        Utc::now,
+    )
+    .await
+    .unwrap();
+    assert!(report.ready);
 }

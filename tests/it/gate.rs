@@ -198,9 +198,11 @@ async fn a_metric_a_version_lacks_holds_it_back_naming_those_that_exist() {
     let r = gated(json!({"metric": NDCG, "maxRelativeDrop": 0.1}));
     let d = deploy(&fake, &fake, &r, 1, || t(0)).await.unwrap();
     assert_eq!(d.operation, Operation::None);
-    let reason = d.gate.unwrap().reason.unwrap();
+    let gate = d.gate.unwrap();
+    // The candidate's value is still shown.
+    assert_eq!((gate.candidate, gate.current), (Some(0.3), None));
     assert_eq!(
-        reason,
+        gate.reason.as_deref().unwrap(),
         format!("the current version reports no metric {NDCG:?}; it reports: coverage")
     );
 }

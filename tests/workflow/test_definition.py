@@ -257,7 +257,7 @@ def statements(resource):
     document = properties.get("PolicyDocument") or properties.get("KeyPolicy")
     if document is None:
         document = {"Statement": [s for p in properties["Policies"] for s in p["Statement"]]}
-    return {s.get("Sid"): s for s in document["Statement"]}
+    return {s.get("Sid") or s["If"][1]["Sid"]: s for s in document["Statement"]}
 
 
 def test_only_this_accounts_requests_and_this_stacks_campaigns_and_resources():
@@ -277,6 +277,11 @@ def test_only_this_accounts_requests_and_this_stacks_campaigns_and_resources():
              "personalize:ListSolutionVersions"}
     for function in ("DeployCampaignFunction", "CampaignStatusFunction"):
         for statement in statements(function).values():
+            if "If" in statement:
+                # Only while following: the stack's campaigns' tags.
+                condition, statement, otherwise = statement["If"]
+                assert (condition, otherwise) == ("Follows", {"Ref": "AWS::NoValue"})
+                assert statement["Action"] == "personalize:ListTagsForResource"
             resource = statement["Resource"]["Sub"]
             actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
             if resource == account + "solution/*":
@@ -349,3 +354,18 @@ def test_following_is_off_by_default_and_its_rules_and_rights_come_with_it():
     read = by_sid["ReadFollowers"][1]
     assert sorted(read["Action"]) == ["personalize:DescribeCampaign", "personalize:ListTagsForResource"]
     assert read["Resource"]["Sub"].endswith(":campaign/${CampaignNamePrefix}*")
+
+
+def test_half_a_default_gate_is_refused_by_the_template():
+    """deploy-trigger would refuse to start with a default gate threshold and
+    no metric (or a metric and no threshold): the template's rule refuses
+    such parameters first, so that a typo does not stop every deployment."""
+    template = load_template()
+    [assertion] = template["Rules"]["DefaultGateIsWhole"]["Assertions"]
+    none, whole = assertion["Assert"]["Or"]
+    gate = ["DefaultGateMetric", "DefaultGateMaxDrop", "DefaultGateMaxRelativeDrop", "DefaultGateMinValue"]
+    assert none["And"] == [{"Equals": [{"Ref": name}, ""]} for name in gate]
+    assert whole["And"][0] == {"Not": [{"Equals": [{"Ref": "DefaultGateMetric"}, ""]}]}
+    assert whole["And"][1] == {"Not": [{"And": [{"Equals": [{"Ref": name}, ""]} for name in gate[1:]]}]}
+    for name in gate:
+        assert template["Parameters"][name]["Default"] == ""

@@ -316,7 +316,7 @@ pub const METRIC_NAME_MAX: usize = 256;
 /// a relative drop is a fraction from 0 to 1.
 pub fn check_gate(field: &str, gate: &Gate, out: &mut Vec<FieldError>) {
     let n = len(&gate.metric);
-    if n == 0 || n > METRIC_NAME_MAX {
+    if gate.metric.trim().is_empty() || n > METRIC_NAME_MAX {
         out.push(FieldError::new(
             format!("{field}.metric"),
             format!(
