@@ -184,6 +184,14 @@ pub trait Workflow: Send + Sync {
         name: &str,
         input: &str,
     ) -> impl Future<Output = Result<Started, ApiError>> + Send;
+
+    /// DescribeExecution of the execution called `name`: the error it failed
+    /// with (none while it runs, or when it ended otherwise or does not
+    /// exist).
+    fn failure_of(
+        &self,
+        name: &str,
+    ) -> impl Future<Output = Result<Option<String>, ApiError>> + Send;
 }
 
 /// The result of reading a manifest object.

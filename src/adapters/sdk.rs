@@ -64,7 +64,8 @@ fn kind_of_code(code: &str, message: &str) -> Option<ApiErrorKind> {
         | "NoSuchVersion"
         | "NoSuchBucket"
         | "NotFound"
-        | "StateMachineDoesNotExist" => ApiErrorKind::NotFound,
+        | "StateMachineDoesNotExist"
+        | "ExecutionDoesNotExist" => ApiErrorKind::NotFound,
         "ResourceAlreadyExistsException" | "ExecutionAlreadyExists" => ApiErrorKind::AlreadyExists,
         "ResourceInUseException" => ApiErrorKind::InUse,
         "InvalidInputException"

@@ -1,6 +1,6 @@
 //! [`Workflow`] with `aws-sdk-sfn`.
 
-use super::sdk::api_error;
+use super::sdk::{api_error, found};
 use crate::ports::{ApiError, ApiErrorKind, Started, Workflow};
 
 #[derive(Debug, Clone)]
@@ -41,5 +41,25 @@ impl Workflow for StepFunctionsClient {
                 }
             }
         }
+    }
+
+    async fn failure_of(&self, name: &str) -> Result<Option<String>, ApiError> {
+        // An execution's ARN is its state machine's, with `execution` for
+        // `stateMachine`, and its name.
+        let arn = format!(
+            "{}:{name}",
+            self.state_machine_arn
+                .replacen(":stateMachine:", ":execution:", 1)
+        );
+        let result = self
+            .client
+            .describe_execution()
+            .execution_arn(arn)
+            .send()
+            .await;
+        let described = found(result.map_err(api_error))?;
+        Ok(described
+            .filter(|d| *d.status() == aws_sdk_sfn::types::ExecutionStatus::Failed)
+            .and_then(|d| d.error))
     }
 }

@@ -13,7 +13,7 @@ use serde_json::Value;
 
 use super::origin::{ManifestObject, Origin, Via};
 use super::request::{DeploymentRequest, Rejection, Scope};
-use super::workflow::PlannedExecution;
+use super::workflow::{PlannedExecution, RETRIED_FAILURE};
 use crate::error::Error;
 use crate::ports::{ApiError, Fetched, ObjectStore, Started, Workflow};
 
@@ -263,15 +263,22 @@ async fn start<S: ObjectStore, W: Workflow>(
     origin: String,
 ) -> Result<ExecutionReport, Error> {
     let planned = plan(store, scope, source).await?;
-    let started = workflow
-        .start_execution(&planned.name, &planned.input)
-        .await?;
+    let mut name = planned.name.clone();
+    let mut started = workflow.start_execution(&name, &planned.input).await?;
+    // A followed version whose training outlasted its deadline, found again:
+    // once more (its training has ended by now, or it would not be found).
+    if let (Started::AlreadyExists, Some(retry)) = (&started, &planned.retry_name)
+        && workflow.failure_of(&name).await?.as_deref() == Some(RETRIED_FAILURE)
+    {
+        name = retry.clone();
+        started = workflow.start_execution(&name, &planned.input).await?;
+    }
     let (status, execution_arn) = match started {
         Started::New { execution_arn } => (ExecutionStatus::Started, Some(execution_arn)),
         Started::AlreadyExists => (ExecutionStatus::AlreadyHandled, None),
     };
     Ok(ExecutionReport {
-        name: planned.name,
+        name,
         status,
         execution_arn,
         rejected: planned.rejected,

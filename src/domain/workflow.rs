@@ -135,7 +135,16 @@ pub struct PlannedExecution {
     pub input: String,
     pub rejected: bool,
     pub campaign_name: Option<String>,
+    /// For a followed version: the name of the one more execution made if
+    /// the first ended [`RETRIED_FAILURE`] (its training outlasted its
+    /// deadline) and the version is found again, trained.
+    pub retry_name: Option<String>,
 }
+
+/// The error of the execution of a followed version that is tried once more
+/// when the version is found again: its training outlasted the deadline,
+/// but has ended since.
+pub const RETRIED_FAILURE: &str = "TrainingTimedOut";
 
 impl PlannedExecution {
     /// Turns a parsed (or rejected) request from `origin` into an execution.
@@ -165,6 +174,13 @@ impl PlannedExecution {
             content
         };
         let name = execution_name(state.campaign_name.as_deref(), &origin, &content);
+        let retry_name = origin.names_itself().then(|| {
+            execution_name(
+                state.campaign_name.as_deref(),
+                &origin,
+                RETRIED_FAILURE.as_bytes(),
+            )
+        });
         // Struct fields serialize in declaration order and maps sorted, so the
         // same request always gives the same bytes.
         let mut input = to_json(&state);
@@ -177,6 +193,7 @@ impl PlannedExecution {
             input,
             rejected: state.rejected,
             campaign_name: state.campaign_name,
+            retry_name,
         }
     }
 }

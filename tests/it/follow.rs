@@ -466,3 +466,66 @@ async fn an_older_version_whose_training_ends_last_does_not_replace_a_newer_one(
     .unwrap();
     assert!(report.ready);
 }
+
+#[tokio::test]
+async fn a_version_whose_training_outlasted_its_deadline_is_tried_once_more_when_found_trained() {
+    let local = start().await;
+    let version = train(&local.sdk, SOLUTION).await;
+    let workflow = FakeWorkflow::default();
+    handle(&local, &workflow, &trained(Some(&version))).await;
+    let first = workflow.names();
+    assert_eq!(first.len(), 2);
+    // Both executions ended TRAINING_TIMED_OUT; then the training ended.
+    for name in &first {
+        workflow
+            .failures
+            .lock()
+            .unwrap()
+            .insert(name.clone(), "TrainingTimedOut".into());
+    }
+    local.advance(4.0 * 3600.0).await;
+    let look = event("scheduled-follow.json");
+    let report = handle(&local, &workflow, &look).await;
+    let retried: Vec<&str> = report.executions.iter().map(|e| e.name.as_str()).collect();
+    assert_eq!(retried.len(), 2);
+    assert!(
+        retried.iter().all(|n| !first.contains(&n.to_string())),
+        "{retried:?}"
+    );
+    assert!(
+        report
+            .executions
+            .iter()
+            .all(|e| e.status == ExecutionStatus::Started)
+    );
+    // Once only: the next look meets the retries.
+    let report = handle(&local, &workflow, &look).await;
+    assert!(
+        report
+            .executions
+            .iter()
+            .all(|e| e.status == ExecutionStatus::AlreadyHandled)
+    );
+    assert_eq!(workflow.names().len(), 4);
+    // Any other end is not tried again.
+    let other = start().await;
+    let version = train(&other.sdk, SOLUTION).await;
+    let workflow = FakeWorkflow::default();
+    handle(&other, &workflow, &trained(Some(&version))).await;
+    for name in workflow.names() {
+        workflow
+            .failures
+            .lock()
+            .unwrap()
+            .insert(name, "DeploymentFailed".into());
+    }
+    other.advance(4.0 * 3600.0).await;
+    let report = handle(&other, &workflow, &look).await;
+    assert!(
+        report
+            .executions
+            .iter()
+            .all(|e| e.status == ExecutionStatus::AlreadyHandled)
+    );
+    assert_eq!(workflow.names().len(), 2);
+}

@@ -556,6 +556,13 @@ async fn permanent_start_failures_are_not_worth_retrying() {
                 "StateMachineDoesNotExist",
             ))
         }
+
+        async fn failure_of(
+            &self,
+            _: &str,
+        ) -> Result<Option<String>, personalize_deployer::ports::ApiError> {
+            Ok(None)
+        }
     }
     let err = handle(
         &FakeStore::default(),
@@ -593,6 +600,13 @@ impl personalize_deployer::ports::Workflow for SlowWorkflow {
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
         self.in_flight.fetch_sub(1, SeqCst);
         self.inner.start_execution(name, input).await
+    }
+
+    async fn failure_of(
+        &self,
+        name: &str,
+    ) -> Result<Option<String>, personalize_deployer::ports::ApiError> {
+        self.inner.failure_of(name).await
     }
 }
 

@@ -209,7 +209,9 @@ def test_rejected_and_superseded_executions_do_not_count_as_failed_deployments()
     assert s[finish["GATED"]]["Type"] == "Succeed"
     assert s[finish["TRAINING_STOPPED"]]["Type"] == "Succeed"
     assert s[finish["TIMED_OUT"]]["Type"] == "Fail"
-    assert finish["TRAINING_TIMED_OUT"] == finish["TIMED_OUT"]
+    assert s[finish["TRAINING_TIMED_OUT"]] == {
+        "Type": "Fail", "Error": "TrainingTimedOut",
+        "Cause": "The solution version did not finish training before its deadline; see the notification."}
     assert "TRAINING_FAILED" not in finish, "a failed training is a failed deployment (Default)"
     assert s[s["Finish"]["Default"]]["Type"] == "Fail"
 
@@ -346,7 +348,7 @@ def test_following_is_off_by_default_and_its_rules_and_rights_come_with_it():
     policies = resources["DeployTriggerFunction"]["Properties"]["Policies"]
     conditional = [st["If"] for p in policies for st in p["Statement"] if "If" in st]
     by_sid = {then["Sid"]: (condition, then, otherwise) for condition, then, otherwise in conditional}
-    assert set(by_sid) == {"FindFollowers", "ReadFollowers"}
+    assert set(by_sid) == {"FindFollowers", "ReadFollowers", "SeeFollowedEnds"}
     for condition, _, otherwise in by_sid.values():
         assert condition == "Follows" and otherwise == {"Ref": "AWS::NoValue"}
     find = by_sid["FindFollowers"][1]
@@ -354,6 +356,9 @@ def test_following_is_off_by_default_and_its_rules_and_rights_come_with_it():
     read = by_sid["ReadFollowers"][1]
     assert sorted(read["Action"]) == ["personalize:DescribeCampaign", "personalize:ListTagsForResource"]
     assert read["Resource"]["Sub"].endswith(":campaign/${CampaignNamePrefix}*")
+    ends = by_sid["SeeFollowedEnds"][1]
+    assert ends["Action"] == "states:DescribeExecution"
+    assert ends["Resource"]["Sub"].endswith(":execution:${DeploymentStateMachine.Name}:*")
 
 
 def test_half_a_default_gate_is_refused_by_the_template():

@@ -126,3 +126,29 @@ def wait_active(client, version, timeout=30.0):
     while client.describe_solution_version(solutionVersionArn=version)["solutionVersion"]["status"] != "ACTIVE":
         assert time.time() < deadline, "training did not end"
         time.sleep(0.05)
+
+
+def test_a_version_whose_training_outlasted_the_deadline_is_deployed_when_the_look_finds_it_trained():
+    """The CloudTrail path's execution gave up on a week-long training
+    (TRAINING_TIMED_OUT); when the training has ended, the look tries once
+    more, under another name, and deploys; the next look starts nothing."""
+    with LocalWorkflow(seed=seed(campaign("movie-recs", FOLLOW)), env={"TRAINING_DEADLINE_SECONDS": "2"},
+                       personalize_args=["--solution-version-training-seconds", "604800"]) as wf:
+        version, call = wf.train(SOLUTION)
+        trigger(wf, call)
+        [gave_up] = wf.wait_for_executions(1, timeout=60)
+        assert (gave_up["status"], gave_up.get("error")) == ("FAILED", "TrainingTimedOut")
+        wf.personalize.admin("/clock", {"advanceSeconds": 8 * 24 * 3600})
+        wait_active(wf.personalize.client(), version)
+        report = trigger(wf, scheduled_event(LOOK_RULE))
+        [retry] = report["executions"]
+        assert retry["status"] == "STARTED" and retry["name"] != gave_up["name"]
+        executions = wf.wait_for_executions(2, timeout=60)
+        [deployed_now] = [e for e in executions if e["name"] == retry["name"]]
+        assert deployed_now["status"] == "SUCCEEDED"
+        assert wf.campaign("movie-recs")["solutionVersionArn"] == version
+        assert [s for s, _ in wf.notifications()[0]] == [
+            "Personalize campaign movie-recs: training TIMED OUT, nothing deployed",
+            "Personalize campaign movie-recs: deployment succeeded (UPDATE)"]
+        assert trigger(wf, scheduled_event(LOOK_RULE))["executions"] == []
+        assert len(wf.executions()) == 2

@@ -104,7 +104,8 @@ def test_a_training_past_its_deadline_times_out_without_a_campaign_call():
         version, _ = wf.train(SOLUTION)
         execution, path = run(wf, request(version))
         assert execution["status"] == "FAILED"
-        assert path[-1] == "TimedOut" and "DeployCampaign" not in path
+        assert (execution["error"], path[-1]) == ("TrainingTimedOut", "TrainingTimedOut")
+        assert "DeployCampaign" not in path
         subject, _, event = one_notification(wf)
         assert subject == "Personalize campaign movie-recs: training TIMED OUT, nothing deployed"
         detail = event["detail"]

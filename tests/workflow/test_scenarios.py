@@ -473,7 +473,8 @@ def test_an_execution_stopped_before_it_reported_is_announced_once():
         # are not announced.
         assert not matches(status_change(announcement))
         for status, error in (("FAILED", "DeploymentFailed"), ("FAILED", "DeploymentTimedOut"),
-                              ("FAILED", "NotificationFailed"), ("SUCCEEDED", None)):
+                              ("FAILED", "TrainingTimedOut"), ("FAILED", "NotificationFailed"),
+                              ("SUCCEEDED", None)):
             ended = status_change(stopped)
             ended["detail"].update(status=status, error=error)
             assert not matches(ended), (status, error)

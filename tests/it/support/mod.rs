@@ -279,6 +279,8 @@ impl ObjectStore for FakeStore {
 pub struct FakeWorkflow {
     pub executions: Mutex<Vec<(String, String)>>,
     pub fail_names_containing: Mutex<Option<String>>,
+    /// The error each ended execution failed with, by name.
+    pub failures: Mutex<HashMap<String, String>>,
 }
 
 impl FakeWorkflow {
@@ -318,6 +320,10 @@ impl Workflow for FakeWorkflow {
                 "arn:aws:states:us-east-1:111122223333:execution:personalize-deployer:{name}"
             ),
         })
+    }
+
+    async fn failure_of(&self, name: &str) -> Result<Option<String>, ApiError> {
+        Ok(self.failures.lock().unwrap().get(name).cloned())
     }
 }
 pub mod local;
