@@ -58,7 +58,15 @@ pub async fn check<V: Personalize + SolutionVersions + Catalog>(
             let created = version.as_ref().and_then(|v| v.created_at);
             let stop = match &state.origin {
                 Some(Origin::Follow { campaign_arn, .. }) => {
-                    follow::recheck(versions, campaign_arn, arn, created).await?
+                    match follow::recheck(versions, campaign_arn, arn, created).await {
+                        Ok(stop) => stop,
+                        // Only reads: an answer that may change is waited out.
+                        Err(e) if e.is_transient_for_a_read() => {
+                            let what = format!("the campaign could not be looked at again ({e})");
+                            return Ok(not_yet(input, policy, attempt, Some(facts), what, now));
+                        }
+                        Err(e) => return Err(e.into()),
+                    }
                 }
                 _ => None,
             };
