@@ -4,16 +4,22 @@
 //! execution for the same version.
 
 use crate::support::local::{Local, SOLUTION, train};
-use crate::support::{FakeStore, FakeWorkflow, event};
+use crate::support::{FakeStore, FakeWorkflow, api_error, event};
 use chrono::Utc;
 use personalize_deployer::config::TRAINING_POLICY;
+use personalize_deployer::domain::campaign::Campaign;
 use personalize_deployer::domain::follow::{FOLLOW_TAG, GATE_TAGS};
 use personalize_deployer::domain::intake::{ExecutionStatus, TriggerReport};
 use personalize_deployer::domain::outcome::Outcome;
 use personalize_deployer::domain::request::Scope;
+use personalize_deployer::domain::request::Tag;
 use personalize_deployer::domain::watch;
 use personalize_deployer::domain::workflow::{Check, TaskInput, WorkflowState};
 use personalize_deployer::handlers::trigger;
+use personalize_deployer::ports::{
+    ApiError, ApiErrorKind, CampaignChange, CampaignSummary, Catalog, NewCampaign, Personalize,
+    VersionSummary,
+};
 use serde_json::{Value, json};
 
 /// The newest version of the sample solution.
@@ -528,4 +534,92 @@ async fn a_version_whose_training_outlasted_its_deadline_is_tried_once_more_when
             .all(|e| e.status == ExecutionStatus::AlreadyHandled)
     );
     assert_eq!(workflow.names().len(), 2);
+}
+
+/// personalize-local, except that the tags of one campaign cannot be read
+/// (`kind`).
+struct Unreadable<'a> {
+    local: &'a Local,
+    campaign: &'a str,
+    kind: ApiErrorKind,
+}
+
+impl Personalize for Unreadable<'_> {
+    async fn describe_campaign(&self, arn: &str) -> Result<Option<Campaign>, ApiError> {
+        self.local.personalize.describe_campaign(arn).await
+    }
+    async fn create_campaign(&self, c: &NewCampaign) -> Result<String, ApiError> {
+        self.local.personalize.create_campaign(c).await
+    }
+    async fn update_campaign(&self, c: &CampaignChange) -> Result<(), ApiError> {
+        self.local.personalize.update_campaign(c).await
+    }
+}
+
+impl Catalog for Unreadable<'_> {
+    async fn list_campaigns(
+        &self,
+        solution: Option<&str>,
+    ) -> Result<Vec<CampaignSummary>, ApiError> {
+        self.local.personalize.list_campaigns(solution).await
+    }
+    async fn list_tags(&self, arn: &str) -> Result<Vec<Tag>, ApiError> {
+        if arn.ends_with(self.campaign) {
+            return Err(api_error(self.kind, "AccessDeniedException"));
+        }
+        self.local.personalize.list_tags(arn).await
+    }
+    async fn list_solution_versions(
+        &self,
+        solution: &str,
+    ) -> Result<Vec<VersionSummary>, ApiError> {
+        self.local
+            .personalize
+            .list_solution_versions(solution)
+            .await
+    }
+}
+
+#[tokio::test]
+async fn a_campaign_that_cannot_be_read_does_not_stop_the_others_unless_it_may_be_read_later() {
+    let local = start().await;
+    let version = train(&local.sdk, SOLUTION).await;
+    let denied = Unreadable {
+        local: &local,
+        campaign: "/movie-home",
+        kind: ApiErrorKind::Other,
+    };
+    let workflow = FakeWorkflow::default();
+    let report = trigger::handle(
+        &FakeStore::default(),
+        &workflow,
+        &denied,
+        &scope(),
+        &trained(Some(&version)),
+    )
+    .await
+    .unwrap();
+    assert_eq!(campaigns_of(&workflow), vec!["movie-recs"]);
+    assert!(
+        report
+            .ignored
+            .iter()
+            .any(|n| n.contains("movie-home: could not be read (AccessDeniedException")),
+        "{report:?}"
+    );
+    // Throttled: the event fails, to be delivered again (nothing lost).
+    let throttled = Unreadable {
+        kind: ApiErrorKind::Throttled,
+        ..denied
+    };
+    let err = trigger::handle(
+        &FakeStore::default(),
+        &FakeWorkflow::default(),
+        &throttled,
+        &scope(),
+        &trained(Some(&version)),
+    )
+    .await
+    .unwrap_err();
+    assert!(err.is_retryable(), "{err}");
 }
