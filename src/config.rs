@@ -48,7 +48,7 @@ pub struct DeployConfig {
 }
 
 /// campaign-status.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct StatusConfig {
     /// `POLL_INITIAL_SECONDS`, `POLL_MAX_SECONDS`, `POLL_BACKOFF_RATE`,
     /// `DEPLOYMENT_DEADLINE_SECONDS`.
@@ -57,7 +57,13 @@ pub struct StatusConfig {
     /// start at a minute and double up to it), `TRAINING_DEADLINE_SECONDS`
     /// (default 86400, counted from the execution's start).
     pub training: PollPolicy,
+    /// `METRICS_NAMESPACE` (default `PersonalizeDeployer`): the CloudWatch
+    /// namespace of the deployments' metrics.
+    pub metrics_namespace: String,
 }
+
+/// The metrics' namespace when `METRICS_NAMESPACE` is unset.
+pub const DEFAULT_METRICS_NAMESPACE: &str = "PersonalizeDeployer";
 
 /// The training schedule's defaults: polls 1, 2, 4, 8 minutes apart, then
 /// every 10 minutes, for at most a day.
@@ -161,6 +167,26 @@ fn scope(env: &impl Env) -> Result<Scope, ConfigError> {
         campaign_name_prefix: prefix,
         default_gate: default_gate(env)?,
     })
+}
+
+/// `METRICS_NAMESPACE`: 1 to 255 characters, CloudWatch's limit on a
+/// namespace, not starting with `AWS/` (reserved for AWS's own).
+fn namespace(env: &impl Env) -> Result<String, ConfigError> {
+    let variable = "METRICS_NAMESPACE";
+    let Some(namespace) = value(env, variable) else {
+        return Ok(DEFAULT_METRICS_NAMESPACE.to_string());
+    };
+    let allowed = |c: char| c.is_ascii_alphanumeric() || ".-_/#:".contains(c);
+    if namespace.len() > 255 || !namespace.chars().all(allowed) || namespace.starts_with("AWS/") {
+        return Err(ConfigError {
+            variable,
+            rule: format!(
+                "must be 1 to 255 letters, digits and . - _ / # :, not starting with AWS/, got \
+                 {namespace:?}"
+            ),
+        });
+    }
+    Ok(namespace)
 }
 
 /// A number variable: none when unset or empty.
@@ -322,6 +348,7 @@ impl StatusConfig {
                 deadline_seconds: training_deadline,
                 ..TRAINING_POLICY
             },
+            metrics_namespace: namespace(env)?,
         })
     }
 }

@@ -9,6 +9,7 @@ use std::future::Future;
 use chrono::{DateTime, Utc};
 
 use crate::domain::campaign::Campaign;
+use crate::domain::metrics::DeploymentMetrics;
 use crate::domain::request::{CampaignConfig, Tag};
 use crate::domain::training::{SolutionVersion, TrainingStatus};
 
@@ -166,6 +167,11 @@ pub trait Catalog: Send + Sync {
         &self,
         solution_arn: &str,
     ) -> impl Future<Output = Result<Vec<VersionSummary>, ApiError>> + Send;
+}
+
+/// Recording a finished deployment's measurements.
+pub trait MetricsSink: Send + Sync {
+    fn record(&self, metrics: &DeploymentMetrics);
 }
 
 /// The outcome of StartExecution.

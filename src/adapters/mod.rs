@@ -3,11 +3,13 @@
 //! connection errors, with exponential backoff and jitter); what outlasts it
 //! is classified here into an [`ApiError`].
 
+pub mod emf;
 pub mod personalize;
 pub mod s3;
 mod sdk;
 pub mod sfn;
 
+pub use emf::EmfStdout;
 pub use personalize::PersonalizeClient;
 pub use s3::S3Client;
 pub use sdk::{ATTEMPT_TIMEOUT, CONNECT_TIMEOUT, OPERATION_TIMEOUT, load_aws_config};

@@ -1,7 +1,7 @@
 //! campaign-status Lambda: the CampaignStatus task (describe and decide).
 
 use lambda_runtime::{Error, LambdaEvent, service_fn};
-use personalize_deployer::adapters::{PersonalizeClient, load_aws_config};
+use personalize_deployer::adapters::{EmfStdout, PersonalizeClient, load_aws_config};
 use personalize_deployer::config::{ProcessEnv, StatusConfig};
 use personalize_deployer::handlers::status;
 use serde_json::Value;
@@ -11,9 +11,12 @@ async fn main() -> Result<(), Error> {
     lambda_runtime::tracing::init_default_subscriber();
     let config = StatusConfig::from_env(&ProcessEnv)?;
     let personalize = PersonalizeClient::from_conf(&load_aws_config().await);
-    let (personalize, config) = (&personalize, &config);
+    let metrics = EmfStdout {
+        namespace: config.metrics_namespace.clone(),
+    };
+    let (personalize, metrics, config) = (&personalize, &metrics, &config);
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
-        status::handle(personalize, config, event.payload).await
+        status::handle(personalize, metrics, config, event.payload).await
     }))
     .await
 }

@@ -7,6 +7,7 @@ pub mod deploy;
 pub mod follow;
 pub mod gate;
 pub mod intake;
+pub mod metrics;
 pub mod notification;
 pub mod origin;
 pub mod outcome;

@@ -5,6 +5,7 @@
 use chrono::{DateTime, Duration, Utc};
 
 use super::campaign::{Campaign, Deploying, Status};
+use super::metrics::DeploymentMetrics;
 use super::notification::{Facts, Notification, human_duration};
 use super::outcome::{Operation, Outcome};
 use super::request::DeploymentRequest;
@@ -517,6 +518,34 @@ fn finish(
         gate: deployment.and_then(|d| d.gate.clone()),
     }));
     report
+}
+
+/// The measurements of a final report (none while the deployment goes on).
+pub fn measure(input: &TaskInput, report: &StatusReport) -> Option<DeploymentMetrics> {
+    let notification = report.notification.as_ref()?;
+    let detail = &notification.detail;
+    let training = input.state.training.as_ref();
+    let started = detail.started_at;
+    let waited_until = input
+        .state
+        .deployment
+        .as_ref()
+        .map_or(detail.ended_at, |d| d.started_at);
+    let training_wait_seconds = training
+        .filter(|t| t.attempt > 1)
+        .and(started)
+        .map(|start| ((waited_until - start).num_milliseconds().max(0)) as f64 / 1000.0);
+    Some(DeploymentMetrics {
+        outcome: report.outcome,
+        campaign_name: detail.campaign_name.clone(),
+        duration_seconds: detail.duration_seconds,
+        polls: report.attempt,
+        training_polls: training.map(|t| t.attempt),
+        training_wait_seconds,
+        execution_arn: detail.execution_arn.clone(),
+        notification_id: Some(detail.notification_id.clone()),
+        ended_at: detail.ended_at,
+    })
 }
 
 #[cfg(test)]

@@ -6,11 +6,11 @@ use tracing::Instrument;
 
 use super::task::{TaskError, task_input};
 use crate::config::StatusConfig;
-use crate::domain::status::poll;
+use crate::domain::status::{measure, poll};
 use crate::domain::training::TrainingReport;
 use crate::domain::watch;
 use crate::domain::workflow::{Check, StatusReport};
-use crate::ports::{Catalog, Personalize, SolutionVersions};
+use crate::ports::{Catalog, MetricsSink, Personalize, SolutionVersions};
 
 /// The report of either check; Step Functions puts it at the task's
 /// ResultPath.
@@ -21,8 +21,10 @@ pub enum Report {
     Training(TrainingReport),
 }
 
-pub async fn handle<P: Personalize + SolutionVersions + Catalog>(
+/// One check; a final outcome's measurements go to `metrics`.
+pub async fn handle<P: Personalize + SolutionVersions + Catalog, M: MetricsSink>(
     personalize: &P,
+    metrics: &M,
     config: &StatusConfig,
     event: Value,
 ) -> Result<Report, TaskError> {
@@ -60,5 +62,8 @@ pub async fn handle<P: Personalize + SolutionVersions + Catalog>(
             "campaign status"
         )
     });
+    if let Some(measured) = measure(&input, &report) {
+        metrics.record(&measured);
+    }
     Ok(Report::Campaign(Box::new(report)))
 }

@@ -290,10 +290,41 @@ fn every_line_a_task_logs_names_its_campaign_and_execution() {
                     execution.as_str().unwrap()
                 ))
             });
+            // Or a line of embedded metrics, which names them as members.
+            let in_metrics = record.get("_aws").is_some()
+                && record["CampaignName"] == *campaign
+                && record["ExecutionArn"] == *execution;
             assert!(
-                in_span || in_error,
+                in_span || in_error || in_metrics,
                 "{input}: a line that does not name them: {line}"
             );
         }
     }
+}
+
+#[test]
+fn campaign_status_writes_one_embedded_metric_line_for_a_final_outcome() {
+    let (path, body, lines) = invoke_logged(
+        env!("CARGO_BIN_EXE_campaign-status"),
+        &[("METRICS_NAMESPACE", "PersonalizeDeployer/test")],
+        &sample("campaign-status-rejected-input.json"),
+    );
+    assert!(path.ends_with("/response"), "{path}");
+    assert_eq!(body["outcome"], "REJECTED");
+    let emf: Vec<serde_json::Value> = lines
+        .iter()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|v| v.get("_aws").is_some())
+        .collect();
+    let [line] = &emf[..] else {
+        panic!("one metric line: {lines:?}")
+    };
+    assert_eq!(
+        line["_aws"]["CloudWatchMetrics"][0]["Namespace"],
+        "PersonalizeDeployer/test"
+    );
+    assert_eq!(
+        (line["Outcome"].as_str(), line["Deployments"].as_f64()),
+        (Some("REJECTED"), Some(1.0))
+    );
 }

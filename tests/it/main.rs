@@ -10,6 +10,7 @@ mod deployment_profile;
 mod emulator_handlers;
 mod follow;
 mod gate;
+mod metrics;
 mod naming;
 mod status;
 mod support;

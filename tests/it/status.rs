@@ -495,14 +495,34 @@ async fn the_handler_reads_the_sample_input() {
     let config = StatusConfig {
         poll: policy(),
         training: TRAINING_POLICY,
+        metrics_namespace: "PersonalizeDeployer".into(),
     };
-    let report = handle(&fake, &config, event("campaign-status-input.json"))
-        .await
-        .unwrap();
+    let metrics = FakeMetrics::default();
+    let report = handle(
+        &fake,
+        &metrics,
+        &config,
+        event("campaign-status-input.json"),
+    )
+    .await
+    .unwrap();
     let Report::Campaign(report) = report else {
         panic!("a campaign check reports the campaign: {report:?}")
     };
     assert_eq!(report.outcome, Outcome::Active);
+    // The final outcome is measured once.
+    let [measured] = &metrics.recorded.lock().unwrap()[..] else {
+        panic!("one record")
+    };
+    assert_eq!(measured.outcome, Outcome::Active);
+    assert_eq!(measured.campaign_name.as_deref(), Some("movie-recs"));
+    assert_eq!(measured.polls, 3);
+    assert_eq!(measured.training_polls, Some(1));
+    assert_eq!(
+        measured.training_wait_seconds, None,
+        "trained at the first check"
+    );
+    assert!(measured.duration_seconds.unwrap() > 0.0);
     assert_eq!(fake.calls(), vec![format!("describe {CAMPAIGN_ARN}")]);
 }
 

@@ -374,3 +374,37 @@ def test_half_a_default_gate_is_refused_by_the_template():
     assert whole["And"][1] == {"Not": [{"And": [{"Equals": [{"Ref": name}, ""]} for name in gate[1:]]}]}
     for name in gate:
         assert template["Parameters"][name]["Default"] == ""
+
+
+def test_the_dashboard_shows_executions_outcomes_durations_lambdas_dead_letters_and_alarms():
+    """Its body is valid JSON once CloudFormation substitutes it; every name
+    it substitutes exists; and each question an operator asks has its widget,
+    on the metrics campaign-status emits (src/adapters/emf.rs)."""
+    template = load_template()
+    resources = template["Resources"]
+    body, variables = resources["Dashboard"]["Properties"]["DashboardBody"]["Sub"]
+    names = set(re.findall(r"\$\{([A-Za-z0-9:.]+)\}", body))
+    for name in names:
+        base = name.split(".")[0]
+        assert name.startswith("AWS::") or base in resources or name in variables, name
+    assert variables["Namespace"] == {"Sub": "PersonalizeDeployer/${AWS::StackName}"}
+    status_env = resources["CampaignStatusFunction"]["Properties"]["Environment"]["Variables"]
+    assert status_env["METRICS_NAMESPACE"] == variables["Namespace"]
+    widgets = json.loads(re.sub(r"\$\{[A-Za-z0-9:.]+\}", "x", body))["widgets"]
+    text = {w["properties"].get("title"): json.dumps(w["properties"]) for w in widgets}
+    for metric in ("ExecutionsStarted", "ExecutionsSucceeded", "ExecutionsFailed", "ExecutionsTimedOut"):
+        assert metric in text["Executions"], metric
+    assert 'MetricName=\\"Deployments\\"' in text["Deployments by outcome"]
+    assert "'p50'" in text["Deployment duration p50 by outcome (s)"]
+    assert "'p90'" in text["Deployment duration p90 by outcome (s)"]
+    for metric in ("Errors", "Throttles"):
+        assert metric in text["Lambda errors and throttles"]
+    assert "Duration" in text["Lambda duration p90 (ms)"]
+    assert "ApproximateNumberOfMessagesVisible" in text["Dead letters waiting"]
+    [alarms] = [w for w in widgets if w["type"] == "alarm"]
+    alarm_resources = {n for n, r in resources.items() if r["Type"] == "AWS::CloudWatch::Alarm"}
+    assert set(re.findall(r"\$\{(\w+)\.Arn\}", body)) == alarm_resources
+    assert len(alarms["properties"]["alarms"]) == len(alarm_resources)
+    # The dimensions the widgets search are those the metrics carry.
+    emf = (ROOT / "src" / "adapters" / "emf.rs").read_text()
+    assert '&["Outcome"]' in emf and "{${Namespace},Outcome}" in body

@@ -6,11 +6,13 @@ use std::sync::Mutex;
 
 use chrono::{DateTime, TimeZone, Utc};
 use personalize_deployer::domain::campaign::{Campaign, CampaignUpdate, Status};
+use personalize_deployer::domain::metrics::DeploymentMetrics;
 use personalize_deployer::domain::request::{DeploymentRequest, Tag};
 use personalize_deployer::domain::training::SolutionVersion;
 use personalize_deployer::ports::{
-    ApiError, ApiErrorKind, CampaignChange, CampaignSummary, Catalog, Fetched, NewCampaign,
-    ObjectStore, Personalize, SolutionMetrics, SolutionVersions, Started, VersionSummary, Workflow,
+    ApiError, ApiErrorKind, CampaignChange, CampaignSummary, Catalog, Fetched, MetricsSink,
+    NewCampaign, ObjectStore, Personalize, SolutionMetrics, SolutionVersions, Started,
+    VersionSummary, Workflow,
 };
 use serde_json::Value;
 
@@ -64,6 +66,18 @@ pub fn update_record(solution_version_arn: &str, tps: i32, status: Status) -> Ca
         failure_reason: None,
         created_at: Some(t(0)),
         updated_at: Some(t(10)),
+    }
+}
+
+/// A metrics sink that keeps what it is given.
+#[derive(Default)]
+pub struct FakeMetrics {
+    pub recorded: Mutex<Vec<DeploymentMetrics>>,
+}
+
+impl MetricsSink for FakeMetrics {
+    fn record(&self, metrics: &DeploymentMetrics) {
+        self.recorded.lock().unwrap().push(metrics.clone());
     }
 }
 

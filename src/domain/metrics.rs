@@ -1,0 +1,26 @@
+//! What an operator measures of each finished deployment: one record per
+//! final outcome, with the deployment's duration, its polls and its wait for
+//! training, sliced by outcome and campaign.
+
+use chrono::{DateTime, Utc};
+
+use super::outcome::Outcome;
+
+/// The measurements of one finished deployment.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DeploymentMetrics {
+    pub outcome: Outcome,
+    pub campaign_name: Option<String>,
+    /// From the execution's start to its outcome.
+    pub duration_seconds: Option<f64>,
+    /// CampaignStatus polls (a final report without a poll loop counts one).
+    pub polls: u32,
+    /// Training checks, when the request's training was checked.
+    pub training_polls: Option<u32>,
+    /// From the execution's start to the end of the wait for training, when
+    /// there was a wait (the version was not trained at the first check).
+    pub training_wait_seconds: Option<f64>,
+    pub execution_arn: Option<String>,
+    pub notification_id: Option<String>,
+    pub ended_at: DateTime<Utc>,
+}
