@@ -54,6 +54,11 @@ def test_a_version_still_training_is_waited_for_then_deployed():
         assert training["trainingHours"] > 0
         assert event["detail"]["gate"] is None
         assert "Training:         ACTIVE, " in message
+        # One line of metrics, with the wait for training.
+        [metrics] = wf.metrics(execution["executionArn"])
+        assert (metrics["Outcome"], metrics["CampaignName"], metrics["Deployments"]) == ("ACTIVE", "movie-recs", 1)
+        assert metrics["TrainingPolls"] == checks and metrics["TrainingWait"] > 0
+        assert metrics["Polls"] == path.count("PollCampaign")
 
 
 def test_a_failed_training_deploys_nothing_and_is_notified_with_its_reason():

@@ -156,6 +156,20 @@ class LocalWorkflow:
         """Drains what was published: ([(subject, message)], [event])."""
         return self.resources.notifications()
 
+    def metrics(self, execution_arn):
+        """The embedded-metric lines campaign-status logged for an execution
+        (CloudWatch turns them into metrics)."""
+        path = self.lambdas.log_dir / "campaign-status.log"
+        lines = path.read_text(errors="replace").splitlines() if path.exists() else []
+        out = []
+        for line in lines:
+            if '"_aws"' not in line:
+                continue
+            record = json.loads(line)
+            if record.get("ExecutionArn") == execution_arn:
+                out.append(record)
+        return out
+
     def campaign(self, name):
         arn = campaign_arn(name)
         try:
