@@ -45,7 +45,7 @@ from workflow.harness.services import (  # noqa: E402
 )
 
 from report import render  # noqa: E402
-from twin_parity import parity  # noqa: E402
+from twin_parity import CREATING, parity  # noqa: E402
 
 
 
@@ -272,10 +272,13 @@ def main():
     personalize = PersonalizeLocal("--max-active-campaigns", "1000000", profile="release").start()
     moto = MotoServer(own_process=True).start()
     try:
+        config = {"itemExplorationConfig": {"explorationItemAgeCutOff": "30", "explorationWeight": "0.3"}}
         personalize.admin("/seed", seed(
-            {"name": "movie-recs", "solutionVersionArn": SV2, "minProvisionedTPS": 2,
-             "campaignConfig": {"itemExplorationConfig": {"explorationItemAgeCutOff": "30",
-                                                          "explorationWeight": "0.3"}}}))
+            {"name": "movie-recs", "solutionVersionArn": SV2, "minProvisionedTPS": 2, "campaignConfig": config},
+            # Still being created (for a day, at the emulator's real-time
+            # durations): the parity check's deployments in progress.
+            {"name": CREATING, "solutionVersionArn": SV2, "minProvisionedTPS": 2, "campaignConfig": config,
+             "status": "CREATE IN_PROGRESS"}))
         s3, sfn = moto.client("s3"), moto.client("stepfunctions")
         s3.create_bucket(Bucket=BUCKET)
         state_machine_arn = create_state_machine(

@@ -6,7 +6,10 @@ import time
 
 from workflow.harness.events import sample
 from workflow.harness.runtime_api import RuntimeApi
-from workflow.harness.sample import SV1
+from workflow.harness.sample import SV2
+
+# The campaign the benchmark seeds as still being created.
+CREATING = "movie-new"
 
 
 def comparable(report):
@@ -29,19 +32,24 @@ def parity_events():
         return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now - seconds_ago))
 
     def update(target, started_ago, attempt):
+        """The creation of a campaign that is still being created (seeded
+        so by the benchmark), started `started_ago` seconds ago."""
         event = sample("campaign-status-input.json")
         state = event["state"]
-        state["request"]["solutionVersionArn"] = target
-        state["deployment"]["targetSolutionVersionArn"] = target
-        state["deployment"]["startedAt"] = at(started_ago)
+        arn = state["campaignArn"].replace("movie-recs", CREATING)
+        state.update(campaignName=CREATING, campaignArn=arn)
+        state["request"].update(campaignName=CREATING, solutionVersionArn=target)
+        state["deployment"].update(campaignName=CREATING, campaignArn=arn, operation="CREATE",
+                                   targetSolutionVersionArn=target, startedAt=at(started_ago), changes=[])
+        state["deployment"].pop("previousSolutionVersionArn", None)
         state["status"]["attempt"] = attempt
         return event
 
     return [
         ("active (final poll, notification)", sample("campaign-status-input.json")),
-        ("in progress (backoff 15 s x1.5: 22.5 s rounds to 23)", update(SV1, 60, 1)),
-        (CAPPED, update(SV1, 10_800 - 40, 5)),
-        ("timed out", update(SV1, 4 * 3600, 7)),
+        ("in progress (backoff 15 s x1.5: 22.5 s rounds to 23)", update(SV2, 60, 1)),
+        (CAPPED, update(SV2, 10_800 - 40, 5)),
+        ("timed out", update(SV2, 4 * 3600, 7)),
         ("caught task error", sample("campaign-status-error-input.json")),
         ("rejected request", sample("campaign-status-rejected-input.json")),
     ]

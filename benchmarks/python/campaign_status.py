@@ -182,6 +182,29 @@ def headline(outcome, operation):
     }[outcome]
 
 
+def rust_number(x):
+    """A float as Rust's Display writes it (1.0 as 1)."""
+    return str(int(x)) if x == int(x) else repr(x)
+
+
+def gate_summary(gate):
+    verdict = "passed" if gate.get("reason") is None else f"FAILED, {gate['reason']}"
+    candidate, current = gate.get("candidate"), gate.get("current")
+    if candidate is None:
+        return f"{gate['metric']}: {verdict}"
+    if current is not None:
+        return f"{gate['metric']} new {rust_number(candidate)} (served {rust_number(current)}): {verdict}"
+    if gate.get("passed"):
+        return f"{gate['metric']} new {rust_number(candidate)} (nothing served yet): {verdict}"
+    return f"{gate['metric']} new {rust_number(candidate)}: {verdict}"
+
+
+def training_text(training):
+    hours = training.get("trainingHours")
+    return (training.get("status") or "(no such version)") + (
+        f", {hours:.2f} training hours" if hours is not None else "")
+
+
 def notification(task, outcome, reason, now):
     state = task["state"]
     deployment = state.get("deployment") or {}
@@ -197,22 +220,28 @@ def notification(task, outcome, reason, now):
     subject = "".join(c if " " <= c <= "~" else "?" for c in subject)
     if len(subject) > 99:
         subject = subject[:96] + "..."
+    notification_id = f"{task.get('executionArn') or '(no execution)'}#{status}"
     detail = {
-        "schemaVersion": "1", "status": status, "outcome": outcome, "campaignName": name,
+        "schemaVersion": "1", "notificationId": notification_id, "status": status, "outcome": outcome,
+        "campaignName": name,
         "campaignArn": deployment.get("campaignArn") or state.get("campaignArn"), "operation": operation,
         "targetSolutionVersionArn": deployment.get("targetSolutionVersionArn") or request.get("solutionVersionArn"),
         "previousSolutionVersionArn": deployment.get("previousSolutionVersionArn"), "failureReason": reason,
-        "errors": state.get("errors", []), "startedAt": started and iso_auto(started), "endedAt": iso_auto(now),
+        "supersededBy": None, "errors": state.get("errors", []), "startedAt": started and iso_auto(started), "endedAt": iso_auto(now),
         "durationSeconds": duration, "executionArn": task.get("executionArn"), "origin": state.get("origin"),
+        "training": (state.get("training") or {}).get("facts"), "gate": deployment.get("gate"),
     }
     lines = [f"Personalize campaign {name or '(unknown)'}: {head}.", ""]
     for label, value in (("Status:", status), ("Campaign ARN:", detail["campaignArn"]),
                          ("Operation:", operation), ("Solution version:", detail["targetSolutionVersionArn"]),
                          ("Previous version:", detail["previousSolutionVersionArn"]), ("Reason:", reason),
+                         ("Training:", detail["training"] and training_text(detail["training"])),
+                         ("Metric gate:", detail["gate"] and gate_summary(detail["gate"])),
                          ("Started:", started and iso(started)),
                          ("Ended:", f"{iso(now)} (took {human_duration(duration)})" if started else iso(now)),
                          ("Request:", origin_text(state["origin"]) if state.get("origin") else None),
-                         ("Execution:", task.get("executionArn"))):
+                         ("Execution:", task.get("executionArn")),
+                         ("Notification id:", notification_id)):
         if value is not None:
             lines.append(f"{label:<18}{value}")
     if detail["errors"]:
