@@ -1421,10 +1421,6 @@ async fn training_can_be_stopped() {
 #[tokio::test]
 async fn automatic_training_makes_versions_by_itself() {
     let local = Local::start().await;
-    let describe = |arn: String| {
-        let local = &local;
-        async move { version(local, &arn).await }
-    };
     // A campaign that follows the solution's newest version.
     local
         .sdk
@@ -1446,7 +1442,7 @@ async fn automatic_training_makes_versions_by_itself() {
         arn.starts_with(&format!("{SOLUTION}/")) && arn.len() == SOLUTION.len() + 9,
         "{arn}"
     );
-    let v = describe(arn.clone()).await;
+    let v = version(&local, &arn).await;
     assert_eq!(v.status(), Some("CREATE PENDING"));
     assert_eq!(v.training_type().map(|t| t.as_str()), Some("AUTOMATIC"));
     assert_eq!(v.training_mode().map(|t| t.as_str()), Some("AUTOTRAIN"));
@@ -1469,11 +1465,11 @@ async fn automatic_training_makes_versions_by_itself() {
     );
     local.server.advance_clock(5.0).unwrap();
     assert_eq!(
-        describe(arn.clone()).await.status(),
+        version(&local, &arn).await.status(),
         Some("CREATE IN_PROGRESS")
     );
     local.server.advance_clock(3600.0).unwrap();
-    let v = describe(arn.clone()).await;
+    let v = version(&local, &arn).await;
     assert_eq!(v.status(), Some("ACTIVE"));
     assert!(v.training_hours().unwrap() > 0.9);
     // The following campaign starts deploying it, as after any training.
@@ -1494,7 +1490,7 @@ async fn automatic_training_makes_versions_by_itself() {
     local.server.set_faults(json!({"trainingFailures": [{"solutionVersionArn": SOLUTION, "reason": "Not enough new interactions"}]})).unwrap();
     let failed = local.server.auto_train(SOLUTION).unwrap();
     local.server.advance_clock(3605.0).unwrap();
-    let v = describe(failed).await;
+    let v = version(&local, &failed).await;
     assert_eq!(
         (v.status(), v.failure_reason()),
         (Some("CREATE FAILED"), Some("Not enough new interactions"))
@@ -1518,7 +1514,7 @@ async fn automatic_training_makes_versions_by_itself() {
     assert_eq!(status, 200, "{answer}");
     let over_http = answer["solutionVersionArn"].as_str().unwrap();
     assert_eq!(
-        describe(over_http.to_string())
+        version(&local, over_http)
             .await
             .training_type()
             .map(|t| t.as_str()),

@@ -366,8 +366,7 @@ pub async fn recheck<P: Personalize + Catalog + SolutionVersions>(
     let Some(current) = current_version(&found).filter(|c| *c != version) else {
         return Ok(None);
     };
-    let same_solution =
-        solution_of(current).is_some() && solution_of(current) == solution_of(version);
+    let same_solution = solution_of(current).is_some_and(|s| Some(s) == solution_of(version));
     if !same_solution {
         return Ok(None);
     }

@@ -374,6 +374,22 @@ fn followed(campaign_arn: &str, version: &str) -> TaskInput {
     }
 }
 
+/// The training check of a followed campaign's execution for `version`.
+async fn check_followed(
+    local: &Local,
+    campaign_arn: &str,
+    version: &str,
+) -> personalize_deployer::domain::training::TrainingReport {
+    watch::check(
+        &local.personalize,
+        &followed(campaign_arn, version),
+        &TRAINING_POLICY,
+        Utc::now,
+    )
+    .await
+    .unwrap()
+}
+
 #[tokio::test]
 async fn a_campaign_that_stopped_following_while_the_model_trained_is_not_touched() {
     let local = start().await;
@@ -388,14 +404,7 @@ async fn a_campaign_that_stopped_following_while_the_model_trained_is_not_touche
         .await
         .unwrap();
     local.advance(4.0 * 3600.0).await;
-    let report = watch::check(
-        &local.personalize,
-        &followed(arn, &version),
-        &TRAINING_POLICY,
-        Utc::now,
-    )
-    .await
-    .unwrap();
+    let report = check_followed(&local, arn, &version).await;
     assert_eq!(
         (report.outcome, report.ready, report.is_final),
         (Outcome::Rejected, false, true)
@@ -403,14 +412,7 @@ async fn a_campaign_that_stopped_following_while_the_model_trained_is_not_touche
     assert!(report.reason.unwrap().contains("not following"));
     // A campaign deleted meanwhile is not created again either.
     let gone = "arn:aws:personalize:us-east-1:111122223333:campaign/movie-gone";
-    let report = watch::check(
-        &local.personalize,
-        &followed(gone, &version),
-        &TRAINING_POLICY,
-        Utc::now,
-    )
-    .await
-    .unwrap();
+    let report = check_followed(&local, gone, &version).await;
     assert_eq!(report.outcome, Outcome::Rejected);
     assert!(
         report
@@ -420,14 +422,7 @@ async fn a_campaign_that_stopped_following_while_the_model_trained_is_not_touche
     );
     // Still following: deploy it.
     let home = "arn:aws:personalize:us-east-1:111122223333:campaign/movie-home";
-    let report = watch::check(
-        &local.personalize,
-        &followed(home, &version),
-        &TRAINING_POLICY,
-        Utc::now,
-    )
-    .await
-    .unwrap();
+    let report = check_followed(&local, home, &version).await;
     assert!(report.ready);
 }
 
@@ -448,28 +443,14 @@ async fn an_older_version_whose_training_ends_last_does_not_replace_a_newer_one(
         .send()
         .await
         .unwrap();
-    let report = watch::check(
-        &local.personalize,
-        &followed(arn, &older),
-        &TRAINING_POLICY,
-        Utc::now,
-    )
-    .await
-    .unwrap();
+    let report = check_followed(&local, arn, &older).await;
     assert_eq!(
         (report.outcome, report.is_final),
         (Outcome::Superseded, true)
     );
     assert_eq!(report.superseded_by.as_deref(), Some(newer.as_str()));
     // The newer one's own execution goes on.
-    let report = watch::check(
-        &local.personalize,
-        &followed(arn, &newer),
-        &TRAINING_POLICY,
-        Utc::now,
-    )
-    .await
-    .unwrap();
+    let report = check_followed(&local, arn, &newer).await;
     assert!(report.ready);
 }
 

@@ -4,6 +4,9 @@ start one execution per campaign that opted in with the tag
 personalize-deployer:follow, which waits for the training and deploys; a
 campaign without the tag is never touched; the same version found again, by
 either way, starts nothing new."""
+import json
+import time
+
 from workflow.harness.events import scheduled_event
 from workflow.harness.local_workflow import LocalWorkflow
 from workflow.harness.sample import SOLUTION, SV2, campaign_arn, seed
@@ -32,7 +35,6 @@ def deployed(wf, executions):
 
 
 def json_of(execution):
-    import json
     return json.loads(execution["input"])
 
 
@@ -121,7 +123,6 @@ def test_a_version_the_cloudtrail_path_started_is_not_started_again_by_the_look(
 
 
 def wait_active(client, version, timeout=30.0):
-    import time
     deadline = time.time() + timeout
     while client.describe_solution_version(solutionVersionArn=version)["solutionVersion"]["status"] != "ACTIVE":
         assert time.time() < deadline, "training did not end"
