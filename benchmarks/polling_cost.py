@@ -5,6 +5,12 @@ and the same for the training wait, for trainings of half an hour to a day.
 
     python3 benchmarks/polling_cost.py
 
+The last tables are the schedule that predicts the end (src/domain/predict.rs):
+with an expected duration E from the campaign's history, the usual waits until
+70 % of E (the last one shortened to land there), then one invocation that
+stays and looks every 5 s (a hold, at most 240 s per invocation) until 130 % of
+E, then the usual waits again.
+
 The project's schedule is the one campaign-status computes (src/domain/status.rs,
 PollPolicy::backoff): the first poll right after the create/update call, then
 waits of initial x rate^(n-1), capped. Each poll that finds the deployment
@@ -110,6 +116,102 @@ def training_tables():
         print(f"| {name} | {polls / 4:.1f} | {transitions(polls) / 4:.1f} | {cost / 4:.5f} | {lag:.0f} |")
 
 
+# The schedule that predicts the end (src/domain/predict.rs, status.rs
+# poll_and_hold): its window, the looks of a hold, the longest hold of one
+# invocation. A hold is billed as Lambda duration (128 MB arm64).
+WINDOW_FRACTION = 0.3
+HOLD_LOOK_SECONDS = 5
+MAX_HOLD_SECONDS = 240
+HOLD_USD_PER_SECOND = 0.0000133334 * 0.125
+DEFAULT = SCHEDULES["project default (30 s x2, cap 120 s)"]
+
+
+def simulate_predictive(expected_s, duration_s, wait=DEFAULT):
+    """(polls, detection lag, seconds held) for a deployment expected to take
+    expected_s that ends at duration_s."""
+    opens, closes = expected_s * (1 - WINDOW_FRACTION), expected_s * (1 + WINDOW_FRACTION)
+    t, polls, held = 0.0, 0, 0.0
+    while True:
+        polls += 1
+        if t >= duration_s:
+            return polls, t - duration_s, held
+        if t < opens:
+            t += min(wait(polls), max(1, math.ceil(opens - t)))
+            continue
+        if t >= closes:
+            t += wait(polls)
+            continue
+        # A hold: looks every 5 s (the last one at its end) until the window
+        # closes or the invocation's 240 s are up.
+        until = min(closes, t + MAX_HOLD_SECONDS)
+        while t < until:
+            step = min(HOLD_LOOK_SECONDS, until - t)
+            t += step
+            held += step
+            if t >= duration_s:
+                return polls, t - duration_s, held
+        # Window closed: the usual wait; invocation's time up: back at once.
+        t += wait(polls) if t >= closes else 1
+
+
+def spread(center_s, fraction, n=600):
+    """n durations spread evenly within +-fraction of center_s."""
+    return [center_s * (1 - fraction + 2 * fraction * (k + 0.5) / n) for k in range(n)]
+
+
+def mean_runs(runs):
+    runs = list(runs)
+    return tuple(sum(r[i] for r in runs) / len(runs) for i in range(len(runs[0])))
+
+
+def cost(polls, held=0.0):
+    return transitions(polls) * TRANSITION_USD + polls * INVOCATION_USD + held * HOLD_USD_PER_SECOND
+
+
+EXPECTED_MIN = [5, 10, 20, 30, 60]
+
+
+def predictive_tables():
+    print("\nThe schedule that predicts the end. Mean polls / mean lag (s) / cost per deployment (USD),")
+    print("by expected duration E; actual durations spread evenly within the range given.\n")
+    print("| actual duration | schedule | " + " | ".join(f"E = {e} min" for e in EXPECTED_MIN) + " |")
+    print("|---|---|" + "---|" * len(EXPECTED_MIN))
+    cases = [
+        ("within ±10 % of E", 1.0, 0.1),
+        ("within ±30 % of E", 1.0, 0.3),
+        ("2 E ± 10 % (E is half the actual)", 2.0, 0.1),
+        ("E/2 ± 10 % (E is double the actual)", 0.5, 0.1),
+    ]
+    verdicts = []
+    for label, factor, fraction in cases:
+        rows = {}
+        for name, wait in [("project default", DEFAULT), ("fixed 30 s", SCHEDULES["fixed 30 s"]),
+                           ("fixed 60 s", SCHEDULES["fixed 60 s"]), ("fixed 120 s", SCHEDULES["fixed 120 s"])]:
+            rows[name] = [mean_runs((*simulate_one(wait, a), 0.0) for a in spread(e * 60 * factor, fraction))
+                          for e in EXPECTED_MIN]
+        rows["predictive"] = [mean_runs(simulate_predictive(e * 60, a) for a in spread(e * 60 * factor, fraction))
+                              for e in EXPECTED_MIN]
+        for name, cells in rows.items():
+            text = " | ".join(f"{p:.1f} / {lag:.0f} / {cost(p, held):.5f}" for p, lag, held in cells)
+            print(f"| {label} | {name} | {text} |")
+        for e, pred, fixed120, default in zip(EXPECTED_MIN, rows["predictive"], rows["fixed 120 s"],
+                                               rows["project default"]):
+            if factor == 1.0:
+                ok = pred[0] <= fixed120[0] and pred[1] <= 15
+                rule = "lag <= 15 s, polls <= fixed 120 s"
+            else:
+                # Within 1 s: the phase of a 120 s period against the spread of ends.
+                ok = pred[0] <= default[0] + 1 and pred[1] <= default[1] + 1
+                rule = "polls <= default + 1, lag <= default (+1 s)"
+            verdicts.append((label, e, rule, ok, pred, fixed120 if factor == 1.0 else default))
+    print("\nTargets:\n")
+    print("| actual duration | E | target | met | predictive polls / lag | compared with polls / lag |")
+    print("|---|---|---|---|---|---|")
+    for label, e, rule, ok, pred, other in verdicts:
+        print(f"| {label} | {e} min | {rule} | {'yes' if ok else 'NO'} | {pred[0]:.1f} / {pred[1]:.1f} | "
+              f"{other[0]:.1f} / {other[1]:.1f} |")
+
+
 def main():
     header = "| schedule | " + " | ".join(f"{d} min" for d in DURATIONS_MIN) + " |"
     print("Mean polls (= campaign-status invocations) / mean detection lag in seconds, by deployment duration\n")
@@ -132,6 +234,7 @@ def main():
             cost = transitions(polls) * TRANSITION_USD + polls * INVOCATION_USD
             print(f"| {name} | {polls:.1f} | {transitions(polls):.1f} | {cost:.5f} | {lag:.0f} |")
     training_tables()
+    predictive_tables()
 
 
 if __name__ == "__main__":

@@ -51,7 +51,8 @@ pub struct DeployConfig {
 #[derive(Debug, Clone, PartialEq)]
 pub struct StatusConfig {
     /// `POLL_INITIAL_SECONDS`, `POLL_MAX_SECONDS`, `POLL_BACKOFF_RATE`,
-    /// `DEPLOYMENT_DEADLINE_SECONDS`.
+    /// `DEPLOYMENT_DEADLINE_SECONDS`, `POLL_HOLD_SECONDS` (default 5; 0 never
+    /// holds around an expected end).
     pub poll: PollPolicy,
     /// `TRAINING_POLL_SECONDS` (default 600: the longest wait; the waits
     /// start at a minute and double up to it), `TRAINING_DEADLINE_SECONDS`
@@ -73,6 +74,8 @@ pub const TRAINING_POLICY: PollPolicy = PollPolicy {
     backoff_rate: 2.0,
     deadline_seconds: 24 * 60 * 60,
     max_polls: MAX_TRAINING_POLLS,
+    // A training has no expected end to hold around.
+    hold_seconds: 0,
 };
 
 /// A source of variables: the process environment, or a map in tests.
@@ -272,6 +275,9 @@ impl DeployConfig {
 /// The longest wait a Step Functions Wait state allows is a year; a day is
 /// plenty between two polls.
 const MAX_POLL_SECONDS: u64 = 24 * 60 * 60;
+/// The longest interval of the looks of a hold (a hold lasts at most
+/// `predict::MAX_HOLD_SECONDS`).
+const MAX_HOLD_LOOK_SECONDS: u64 = 60;
 /// Step Functions standard executions last at most a year.
 const MAX_DEADLINE_SECONDS: u64 = 365 * 24 * 60 * 60;
 
@@ -322,6 +328,12 @@ impl StatusConfig {
             defaults.deadline_seconds,
             1..=MAX_DEADLINE_SECONDS,
         )?;
+        let hold = integer(
+            env,
+            "POLL_HOLD_SECONDS",
+            defaults.hold_seconds,
+            0..=MAX_HOLD_LOOK_SECONDS,
+        )?;
         let training_max = integer(
             env,
             "TRAINING_POLL_SECONDS",
@@ -341,6 +353,7 @@ impl StatusConfig {
                 backoff_rate,
                 deadline_seconds: deadline,
                 max_polls: MAX_POLLS,
+                hold_seconds: hold,
             },
             training: PollPolicy {
                 initial_seconds: TRAINING_POLICY.initial_seconds.min(training_max),
@@ -490,6 +503,7 @@ mod tests {
             ("POLL_MAX_SECONDS", "600"),
             ("POLL_BACKOFF_RATE", "1.5"),
             ("DEPLOYMENT_DEADLINE_SECONDS", "7200"),
+            ("POLL_HOLD_SECONDS", "0"),
         ]))
         .unwrap();
         assert_eq!(
@@ -500,6 +514,7 @@ mod tests {
                 backoff_rate: 1.5,
                 deadline_seconds: 7200,
                 max_polls: MAX_POLLS,
+                hold_seconds: 0,
             }
         );
         assert_eq!(c.training, TRAINING_POLICY);
@@ -530,6 +545,7 @@ mod tests {
             ("POLL_BACKOFF_RATE", "0.5", "from 1 to 10"),
             ("POLL_BACKOFF_RATE", "fast", "from 1 to 10"),
             ("DEPLOYMENT_DEADLINE_SECONDS", "0", "from 1 to 31536000"),
+            ("POLL_HOLD_SECONDS", "61", "from 0 to 60"),
             ("TRAINING_POLL_SECONDS", "0", "from 1 to 86400"),
             ("TRAINING_DEADLINE_SECONDS", "soon", "from 1 to 31536000"),
         ];

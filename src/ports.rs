@@ -174,6 +174,13 @@ pub trait MetricsSink: Send + Sync {
     fn record(&self, metrics: &DeploymentMetrics);
 }
 
+/// Time: what it is now, and waiting (a status poll that holds around a
+/// deployment's expected end).
+pub trait Clock: Send + Sync {
+    fn now(&self) -> DateTime<Utc>;
+    fn sleep(&self, duration: std::time::Duration) -> impl Future<Output = ()> + Send;
+}
+
 /// The outcome of StartExecution.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Started {

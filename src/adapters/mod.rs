@@ -3,12 +3,14 @@
 //! connection errors, with exponential backoff and jitter); what outlasts it
 //! is classified here into an [`ApiError`].
 
+pub mod clock;
 pub mod emf;
 pub mod personalize;
 pub mod s3;
 mod sdk;
 pub mod sfn;
 
+pub use clock::SystemClock;
 pub use emf::EmfStdout;
 pub use personalize::PersonalizeClient;
 pub use s3::S3Client;

@@ -1,7 +1,8 @@
 //! campaign-status Lambda: the CampaignStatus task (describe and decide).
 
+use chrono::{DateTime, Utc};
 use lambda_runtime::{Error, LambdaEvent, service_fn};
-use personalize_deployer::adapters::{EmfStdout, PersonalizeClient, load_aws_config};
+use personalize_deployer::adapters::{EmfStdout, PersonalizeClient, SystemClock, load_aws_config};
 use personalize_deployer::config::{ProcessEnv, StatusConfig};
 use personalize_deployer::handlers::status;
 use serde_json::Value;
@@ -16,7 +17,17 @@ async fn main() -> Result<(), Error> {
     };
     let (personalize, metrics, config) = (&personalize, &metrics, &config);
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
-        status::handle(personalize, metrics, config, event.payload).await
+        let deadline = DateTime::<Utc>::from_timestamp_millis(event.context.deadline as i64);
+        let clock = SystemClock;
+        status::handle(
+            personalize,
+            metrics,
+            &clock,
+            config,
+            event.payload,
+            deadline,
+        )
+        .await
     }))
     .await
 }

@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use super::campaign::{Campaign, Deploying, Status, merged_config};
 use super::gate::{Gate, GateReport, judge};
 use super::outcome::Operation;
+use super::predict::Expectation;
 use super::request::DeploymentRequest;
 use super::workflow::Deployment;
 use crate::error::Error;
@@ -180,6 +181,7 @@ pub async fn deploy<P: Personalize, M: SolutionMetrics>(
         started_at,
         changes,
         gate,
+        expected: None,
     };
     let mut last_race = String::new();
     for _ in 0..MAX_ROUNDS {
@@ -237,13 +239,17 @@ pub async fn deploy<P: Personalize, M: SolutionMetrics>(
                     ));
                 }
                 return match personalize.update_campaign(&change).await {
-                    Ok(()) => Ok(deployment(
-                        Operation::Update,
-                        previous_solution_version_arn,
-                        changes,
-                        started_at,
-                        gate,
-                    )),
+                    Ok(()) => Ok(Deployment {
+                        // How long its last update (or its creation) took.
+                        expected: current.as_ref().and_then(Expectation::of),
+                        ..deployment(
+                            Operation::Update,
+                            previous_solution_version_arn,
+                            changes,
+                            started_at,
+                            gate,
+                        )
+                    }),
                     // In use: the campaign became busy since we looked, or
                     // something else (the new version) is not ready.
                     Err(e) if e.kind == ApiErrorKind::InUse => {

@@ -11,6 +11,7 @@ pub mod metrics;
 pub mod notification;
 pub mod origin;
 pub mod outcome;
+pub mod predict;
 pub mod request;
 pub mod status;
 pub mod training;

@@ -8,10 +8,11 @@ use super::campaign::{Campaign, Deploying, Status};
 use super::metrics::DeploymentMetrics;
 use super::notification::{Facts, Notification, human_duration};
 use super::outcome::{Operation, Outcome};
+use super::predict::{self, Expectation, Next};
 use super::request::DeploymentRequest;
 use super::workflow::{Deployment, EndedExecution, StatusReport, TaskInput};
 use crate::error::Error;
-use crate::ports::Personalize;
+use crate::ports::{Clock, Personalize};
 
 /// When to poll and when to give up.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -28,6 +29,10 @@ pub struct PollPolicy {
     /// first ([`MAX_POLLS`] for the campaign,
     /// `MAX_TRAINING_POLLS` (of the training check) for the training).
     pub max_polls: u32,
+    /// Around a deployment's expected end, look every this many seconds
+    /// within one invocation ([`super::predict`]); 0: never hold, always
+    /// the schedule above.
+    pub hold_seconds: u64,
 }
 
 impl Default for PollPolicy {
@@ -38,6 +43,7 @@ impl Default for PollPolicy {
             backoff_rate: 2.0,
             deadline_seconds: 3 * 60 * 60,
             max_polls: MAX_POLLS,
+            hold_seconds: 5,
         }
     }
 }
@@ -86,6 +92,43 @@ impl PollPolicy {
         what: &str,
         now: DateTime<Utc>,
     ) -> Result<u64, String> {
+        let remaining = self.remaining(attempt, started_at, since, what, now)?;
+        Ok(self.wait(attempt).min(remaining))
+    }
+
+    /// [`Self::next_wait`] for work with an expected duration: the schedule
+    /// around its expected end ([`predict::next`]), holds ending by the
+    /// deadline.
+    pub fn next(
+        &self,
+        attempt: u32,
+        started_at: DateTime<Utc>,
+        expected: Option<&Expectation>,
+        since: &str,
+        what: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Next, String> {
+        let remaining = self.remaining(attempt, started_at, since, what, now)?;
+        let expected = expected.filter(|_| self.hold_seconds > 0);
+        Ok(
+            match predict::next(self.wait(attempt), expected, started_at, now) {
+                Next::Wait(wait) => Next::Wait(wait.min(remaining)),
+                Next::Hold { until } => Next::Hold {
+                    until: until.min(self.deadline(started_at)),
+                },
+            },
+        )
+    }
+
+    /// Seconds until the deadline, or why there is no next poll.
+    fn remaining(
+        &self,
+        attempt: u32,
+        started_at: DateTime<Utc>,
+        since: &str,
+        what: &str,
+        now: DateTime<Utc>,
+    ) -> Result<u64, String> {
         let deadline = self.deadline(started_at);
         if now >= deadline {
             return Err(format!(
@@ -98,8 +141,7 @@ impl PollPolicy {
                 "not finished after {attempt} polls, the most an execution makes: {what}"
             ));
         }
-        let remaining = (deadline - now).num_seconds().max(1) as u64;
-        Ok(self.wait(attempt).min(remaining))
+        Ok((deadline - now).num_seconds().max(1) as u64)
     }
 }
 
@@ -281,7 +323,8 @@ impl End {
 ///
 /// The poll only reads, so an answer that says nothing about the deployment
 /// (throttling of any kind, a 5xx, a time-out) is not its end: it polls again,
-/// until the deadline.
+/// until the deadline. One look: inside the window around an expected end
+/// it reports a wait of a second ([`poll_and_hold`] stays instead).
 pub async fn poll<P: Personalize>(
     personalize: &P,
     input: &TaskInput,
@@ -378,9 +421,36 @@ pub async fn poll<P: Personalize>(
     Ok(finish(input, end, attempt, observed, now))
 }
 
+/// [`poll`], and while the deployment is unfinished inside the window
+/// around its expected end, look again every `hold_seconds` in the same
+/// invocation: until the end is seen, the window closes, or `limit` (what
+/// the invocation may use of its time) comes. Each look is one
+/// DescribeCampaign; the invocation is one poll.
+pub async fn poll_and_hold<P: Personalize, C: Clock>(
+    personalize: &P,
+    input: &TaskInput,
+    policy: &PollPolicy,
+    clock: &C,
+    limit: DateTime<Utc>,
+) -> Result<StatusReport, Error> {
+    let every = Duration::seconds(policy.hold_seconds.min(i64::MAX as u64) as i64);
+    loop {
+        let report = poll(personalize, input, policy, || clock.now()).await?;
+        let Some(until) = report.hold_until.map(|until| until.min(limit)) else {
+            return Ok(report);
+        };
+        let now = clock.now();
+        if now >= until {
+            return Ok(report);
+        }
+        let pause = every.min(until - now).to_std().unwrap_or_default();
+        clock.sleep(pause).await;
+    }
+}
+
 /// The report of a poll that found the deployment unfinished: wait and poll
-/// again, or, once the deadline has passed (or the poll budget is spent),
-/// TIMED_OUT.
+/// again (or hold, inside the window around the expected end), or, once the
+/// deadline has passed (or the poll budget is spent), TIMED_OUT.
 fn not_yet(
     input: &TaskInput,
     policy: &PollPolicy,
@@ -390,10 +460,25 @@ fn not_yet(
     what: String,
     now: DateTime<Utc>,
 ) -> StatusReport {
-    match policy.next_wait(attempt, deployment.started_at, "it started", &what, now) {
-        Ok(wait) => {
+    let expected = deployment.expected.as_ref();
+    match policy.next(
+        attempt,
+        deployment.started_at,
+        expected,
+        "it started",
+        &what,
+        now,
+    ) {
+        Ok(next) => {
             let mut report = report(Outcome::InProgress, attempt, campaign, None);
-            report.wait_seconds = wait;
+            match next {
+                Next::Wait(wait) => report.wait_seconds = wait,
+                // A poll that cannot stay (its time is up) comes back at once.
+                Next::Hold { until } => {
+                    report.wait_seconds = 1;
+                    report.hold_until = Some(until);
+                }
+            }
             report
         }
         Err(reason) => finish(
@@ -470,6 +555,7 @@ fn report(
             .map(|u| u.status.to_string()),
         failure_reason,
         notification: None,
+        hold_until: None,
     }
 }
 
@@ -560,6 +646,7 @@ mod tests {
             backoff_rate: 2.0,
             deadline_seconds: 3600,
             max_polls: MAX_POLLS,
+            hold_seconds: 5,
         };
         let waits: Vec<u64> = (1..=6).map(|a| p.backoff(a)).collect();
         assert_eq!(waits, vec![30, 60, 120, 120, 120, 120]);

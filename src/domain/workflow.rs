@@ -15,6 +15,7 @@ use super::gate::GateReport;
 use super::notification::Notification;
 use super::origin::{Origin, execution_name};
 use super::outcome::{Operation, Outcome};
+use super::predict::Expectation;
 use super::request::{DeploymentRequest, FieldError, Rejection};
 use super::training::TrainingReport;
 use crate::error::Error;
@@ -347,6 +348,10 @@ pub struct Deployment {
     /// (`operation` is NONE).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gate: Option<GateReport>,
+    /// How long the create or update is expected to take, from the
+    /// campaign's own history (none without one, and for NONE).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expected: Option<Expectation>,
 }
 
 impl Deployment {
@@ -382,4 +387,8 @@ pub struct StatusReport {
     /// Present when final: what to publish.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub notification: Option<Notification>,
+    /// Inside the window around the expected end: until when the
+    /// invocation may stay and look again (never in the output).
+    #[serde(skip)]
+    pub hold_until: Option<DateTime<Utc>>,
 }

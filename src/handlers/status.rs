@@ -1,16 +1,17 @@
 //! campaign-status: the CampaignStatus task (the describe handler).
 
-use chrono::Utc;
+use chrono::{DateTime, Duration, Utc};
 use serde_json::Value;
 use tracing::Instrument;
 
 use super::task::{TaskError, task_input};
 use crate::config::StatusConfig;
-use crate::domain::status::{measure, poll};
+use crate::domain::predict;
+use crate::domain::status::{measure, poll_and_hold};
 use crate::domain::training::TrainingReport;
 use crate::domain::watch;
 use crate::domain::workflow::{Check, StatusReport};
-use crate::ports::{Catalog, MetricsSink, Personalize, SolutionVersions};
+use crate::ports::{Catalog, Clock, MetricsSink, Personalize, SolutionVersions};
 
 /// The report of either check; Step Functions puts it at the task's
 /// ResultPath.
@@ -21,16 +22,30 @@ pub enum Report {
     Training(TrainingReport),
 }
 
-/// One check; a final outcome's measurements go to `metrics`.
-pub async fn handle<P: Personalize + SolutionVersions + Catalog, M: MetricsSink>(
+/// How long before the function's own time-out a hold ends: room for its
+/// last DescribeCampaign (at most the SDK's operation time-out) and the reply.
+pub const HOLD_MARGIN: Duration = Duration::seconds(15);
+
+/// One check; a final outcome's measurements go to `metrics`. A campaign
+/// check may hold (see [`poll_and_hold`]) for at most
+/// [`predict::MAX_HOLD_SECONDS`], ending [`HOLD_MARGIN`] before `deadline`,
+/// the invocation's own.
+pub async fn handle<P, M, C>(
     personalize: &P,
     metrics: &M,
+    clock: &C,
     config: &StatusConfig,
     event: Value,
-) -> Result<Report, TaskError> {
+    deadline: Option<DateTime<Utc>>,
+) -> Result<Report, TaskError>
+where
+    P: Personalize + SolutionVersions + Catalog,
+    M: MetricsSink,
+    C: Clock,
+{
     let (input, deployment) = task_input(event)?;
     if input.check == Check::Training {
-        let report = watch::check(personalize, &input, &config.training, Utc::now)
+        let report = watch::check(personalize, &input, &config.training, || clock.now())
             .instrument(deployment.span())
             .await
             .map_err(|e| TaskError::new(e, &deployment))?;
@@ -47,7 +62,9 @@ pub async fn handle<P: Personalize + SolutionVersions + Catalog, M: MetricsSink>
         });
         return Ok(Report::Training(report));
     }
-    let report = poll(personalize, &input, &config.poll, Utc::now)
+    let most = clock.now() + Duration::seconds(predict::MAX_HOLD_SECONDS as i64);
+    let limit = deadline.map_or(most, |d| most.min(d - HOLD_MARGIN));
+    let report = poll_and_hold(personalize, &input, &config.poll, clock, limit)
         .instrument(deployment.span())
         .await
         .map_err(|e| TaskError::new(e, &deployment))?;

@@ -10,6 +10,7 @@ use personalize_deployer::config::DeployConfig;
 use personalize_deployer::domain::campaign::Status;
 use personalize_deployer::domain::deploy::{Plan, deploy, plan};
 use personalize_deployer::domain::outcome::Operation;
+use personalize_deployer::domain::predict::{Basis, Expectation};
 use personalize_deployer::domain::request::{CampaignConfig, DeploymentRequest};
 use personalize_deployer::handlers::deploy::handle;
 use personalize_deployer::ports::ApiErrorKind;
@@ -494,4 +495,39 @@ fn errors_become_lambda_diagnostics_with_stable_names() {
     ))
     .into();
     assert_eq!(d.error_type, "ResourceNotFound");
+}
+
+#[tokio::test]
+async fn an_update_records_how_long_the_campaigns_last_deployment_took() {
+    let r = request_for(SV2);
+    // Created in 12 minutes, never updated: the update is expected to take
+    // as long.
+    let mut created = active_campaign(&request_for(SV1));
+    created.updated_at = Some(t(-3600 + 720));
+    let fake = FakePersonalize::describing(vec![Ok(Some(created.clone()))]);
+    let d = deploy(&fake, &fake, &r, 1, || t(0)).await.unwrap();
+    assert_eq!(d.operation, Operation::Update);
+    assert_eq!(
+        d.expected,
+        Some(Expectation {
+            seconds: 720,
+            basis: Basis::Creation
+        })
+    );
+    // Updated since in 9 minutes: that is what the next one is held to.
+    let mut updated = created;
+    let mut u = update_record(SV1, 1, Status::Active);
+    u.created_at = Some(t(-1000));
+    u.updated_at = Some(t(-460));
+    updated.latest_update = Some(u);
+    let fake = FakePersonalize::describing(vec![Ok(Some(updated))]);
+    let d = deploy(&fake, &fake, &r, 1, || t(0)).await.unwrap();
+    assert_eq!(
+        d.expected.map(|e| (e.seconds, e.basis)),
+        Some((540, Basis::LastUpdate))
+    );
+    // A new campaign has no history.
+    let fake = FakePersonalize::describing(vec![Ok(None)]);
+    let d = deploy(&fake, &fake, &r, 1, || t(0)).await.unwrap();
+    assert_eq!((d.operation, d.expected), (Operation::Create, None));
 }

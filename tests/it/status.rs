@@ -7,13 +7,14 @@ use personalize_deployer::config::{StatusConfig, TRAINING_POLICY};
 use personalize_deployer::domain::campaign::{Campaign, Status};
 use personalize_deployer::domain::notification::{DeploymentStatus, SUBJECT_MAX};
 use personalize_deployer::domain::outcome::Outcome;
+use personalize_deployer::domain::predict::{Basis, Expectation};
 use personalize_deployer::domain::request::DeploymentRequest;
 use personalize_deployer::domain::status::{
-    MAX_POLLS, Newer, Observation, PollPolicy, observe, poll,
+    MAX_POLLS, Newer, Observation, PollPolicy, observe, poll, poll_and_hold,
 };
 use personalize_deployer::domain::workflow::{Deployment, StatusReport, TaskInput};
 use personalize_deployer::handlers::status::{Report, handle};
-use personalize_deployer::ports::ApiErrorKind;
+use personalize_deployer::ports::{ApiError, ApiErrorKind};
 use serde_json::json;
 
 fn policy() -> PollPolicy {
@@ -23,6 +24,7 @@ fn policy() -> PollPolicy {
         backoff_rate: 2.0,
         deadline_seconds: 3600,
         max_polls: MAX_POLLS,
+        hold_seconds: 5,
     }
 }
 
@@ -501,8 +503,10 @@ async fn the_handler_reads_the_sample_input() {
     let report = handle(
         &fake,
         &metrics,
+        &FakeClock::at(started()),
         &config,
         event("campaign-status-input.json"),
+        None,
     )
     .await
     .unwrap();
@@ -714,6 +718,7 @@ fn no_allowed_parameters_let_an_execution_poll_more_than_its_budget() {
             backoff_rate: 1.0,
             deadline_seconds,
             max_polls: MAX_POLLS,
+            hold_seconds: 5,
         };
         let (mut elapsed, mut polls) = (0u64, 0u32);
         while elapsed < deadline_seconds {
@@ -814,4 +819,126 @@ async fn an_execution_that_ended_without_reporting_is_announced_from_its_event()
         }
     }
     assert!(fake.calls().is_empty(), "an announcement calls no AWS API");
+}
+
+// Polling that predicts the end: the hold around the expected end.
+
+/// The sample update, expected to take 20 minutes (its window: 14 to 26
+/// minutes after it started).
+fn expected_update() -> TaskInput {
+    let mut input = update_input();
+    let deployment = input.state.deployment.as_mut().unwrap();
+    deployment.expected = Some(Expectation {
+        seconds: 1200,
+        basis: Basis::LastUpdate,
+    });
+    input
+}
+
+async fn hold(
+    answers: Vec<Result<Option<Campaign>, ApiError>>,
+    policy: &PollPolicy,
+    from: i64,
+    limit: i64,
+) -> (StatusReport, FakePersonalize, FakeClock) {
+    let fake = FakePersonalize::describing(answers);
+    let clock = FakeClock::at(at(from)());
+    let report = poll_and_hold(&fake, &expected_update(), policy, &clock, at(limit)())
+        .await
+        .unwrap();
+    (report, fake, clock)
+}
+
+fn looks(fake: &FakePersonalize) -> usize {
+    fake.calls.lock().unwrap().len()
+}
+
+#[tokio::test]
+async fn inside_the_window_one_poll_looks_every_few_seconds_until_the_end() {
+    let mut answers = vec![Ok(Some(updating(Status::CreateInProgress))); 4];
+    answers.push(Ok(Some(promoted())));
+    let (report, fake, clock) = hold(answers, &policy(), 840, 1080).await;
+    assert_eq!(report.outcome, Outcome::Active);
+    assert!(report.notification.is_some());
+    assert_eq!(report.attempt, 3, "one poll, however many looks");
+    assert_eq!(looks(&fake), 5);
+    assert_eq!(clock.pauses.lock().unwrap().len(), 4);
+    assert!(
+        clock
+            .pauses
+            .lock()
+            .unwrap()
+            .iter()
+            .all(|p| p.as_secs() == 5)
+    );
+    assert_eq!(clock.now(), at(860)(), "seen at the fifth look, 20 s in");
+}
+
+#[tokio::test]
+async fn a_look_that_gets_no_answer_does_not_end_the_hold() {
+    let answers = vec![
+        Ok(Some(updating(Status::CreateInProgress))),
+        Err(api_error(ApiErrorKind::Throttled, "ThrottlingException")),
+        Ok(Some(promoted())),
+    ];
+    let (report, fake, _) = hold(answers, &policy(), 900, 1140).await;
+    assert_eq!(report.outcome, Outcome::Active);
+    assert_eq!(looks(&fake), 3);
+}
+
+#[tokio::test]
+async fn the_hold_ends_with_the_window_and_the_usual_wait_follows() {
+    let answers = vec![Ok(Some(updating(Status::CreateInProgress)))];
+    let (report, fake, clock) = hold(answers, &policy(), 1500, 1740).await;
+    assert_eq!(report.outcome, Outcome::InProgress);
+    assert_eq!(clock.now(), at(1560)(), "the window closes at 26 minutes");
+    assert_eq!(looks(&fake), 13);
+    assert_eq!(report.wait_seconds, 120, "the usual schedule after it");
+}
+
+#[tokio::test]
+async fn the_hold_ends_with_the_invocations_time_and_the_next_poll_comes_at_once() {
+    let answers = vec![Ok(Some(updating(Status::CreateInProgress)))];
+    let (report, fake, clock) = hold(answers, &policy(), 840, 870).await;
+    assert_eq!(report.outcome, Outcome::InProgress);
+    assert_eq!(clock.now(), at(870)());
+    assert_eq!(looks(&fake), 7);
+    assert_eq!(report.wait_seconds, 1);
+}
+
+#[tokio::test]
+async fn before_the_window_a_poll_does_not_stay_and_waits_at_most_until_it() {
+    let answers = vec![Ok(Some(updating(Status::CreateInProgress)))];
+    let (report, fake, clock) = hold(answers.clone(), &policy(), 600, 840).await;
+    assert_eq!((report.wait_seconds, looks(&fake)), (120, 1));
+    assert!(clock.pauses.lock().unwrap().is_empty());
+    let (report, _, _) = hold(answers.clone(), &policy(), 810, 1050).await;
+    assert_eq!(
+        report.wait_seconds, 30,
+        "the poll after lands on the window"
+    );
+    // Holding turned off: the usual schedule throughout.
+    let off = PollPolicy {
+        hold_seconds: 0,
+        ..policy()
+    };
+    let (report, fake, _) = hold(answers, &off, 900, 1140).await;
+    assert_eq!((report.wait_seconds, looks(&fake)), (120, 1));
+}
+
+#[tokio::test]
+async fn a_hold_never_outlasts_the_deadline() {
+    // A one-hour deadline inside the window of a 50-minute expectation.
+    let mut input = expected_update();
+    input.state.deployment.as_mut().unwrap().expected = Some(Expectation {
+        seconds: 3000,
+        basis: Basis::Creation,
+    });
+    let fake = FakePersonalize::describing(vec![Ok(Some(updating(Status::CreateInProgress)))]);
+    let clock = FakeClock::at(at(3590)());
+    let report = poll_and_hold(&fake, &input, &policy(), &clock, at(3830)())
+        .await
+        .unwrap();
+    assert_eq!(report.outcome, Outcome::TimedOut);
+    assert_eq!(clock.now(), at(3600)());
 }

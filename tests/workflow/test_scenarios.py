@@ -3,6 +3,7 @@ its tasks served by the real Lambda binaries, Personalize by personalize-local.
 Each scenario asserts the execution's path, the campaign's final state and the
 exact notifications."""
 import json
+from datetime import datetime
 import threading
 import time
 
@@ -14,7 +15,7 @@ from workflow.harness.local_workflow import LocalWorkflow
 from workflow.harness.names import BUCKET
 from workflow.harness.sample import SOLUTION, SV1, SV2, campaign_arn, seed
 
-from steps import NOTIFY, POLL_LOOP, TRAINED, one_notification, requested, run, serving
+from steps import NOTIFY, POLL_LOOP, TRAINED, one_notification, requested, run, serving, trigger
 
 CAMPAIGN = campaign_arn("movie-recs")
 
@@ -501,3 +502,41 @@ def test_a_rate_limit_outlasting_the_sdk_retries_is_retried_not_failed():
         assert wf.campaign("movie-recs")["status"] == "ACTIVE"
         subject, _, _ = one_notification(wf)
         assert subject == "Personalize campaign movie-recs: deployment succeeded (CREATE)"
+
+
+def test_an_update_is_noticed_within_a_look_of_its_end_as_long_as_the_creation_took():
+    # Real waits: a poll every 3 s, and around the expected end, looks every
+    # second within one poll. The creation and the update each take 6 s.
+    with LocalWorkflow(
+        seed=seed(), time_scale=1.0,
+        env={"POLL_INITIAL_SECONDS": "3", "POLL_MAX_SECONDS": "3", "POLL_HOLD_SECONDS": "1",
+             "DEPLOYMENT_DEADLINE_SECONDS": "600"},
+        personalize_args=["--campaign-create-seconds", "3600", "--campaign-update-seconds", "3600"],
+    ) as wf:
+        first = requested()
+        first["detail"]["solutionVersionArn"] = SV1
+        created, _ = run(wf, first)
+        assert created["status"] == "SUCCEEDED"
+        [deployment] = [o["deployment"] for o in outputs(wf, created, "DeployCampaign")]
+        assert "expected" not in deployment, "a new campaign has no history"
+        wf.notifications()
+
+        trigger(wf, requested())
+        [_, updated] = sorted(wf.wait_for_executions(2, timeout=60), key=lambda e: e["startDate"])
+        assert updated["status"] == "SUCCEEDED"
+        [deployment] = [o["deployment"] for o in outputs(wf, updated, "DeployCampaign")]
+        # As long as the creation took (pending included), to the second above.
+        assert deployment["expected"]["basis"] == "CREATION"
+        assert 6 <= deployment["expected"]["seconds"] <= 7, deployment
+        polls = [o["status"] for o in outputs(wf, updated, "PollCampaign")]
+        # At 0 s, 3 s, then at 70 % of the expected end one poll that stays
+        # (a poll every 3 s would have made four, the last up to 3 s late).
+        assert [p["outcome"] for p in polls] == ["IN_PROGRESS", "IN_PROGRESS", "ACTIVE"], polls
+        assert polls[0]["waitSeconds"] == 3
+        assert 1 <= polls[1]["waitSeconds"] <= 2, "the second wait ends where the window opens"
+        update = wf.campaign("movie-recs")["latestCampaignUpdate"]
+        assert update["status"] == "ACTIVE"
+        _, _, notification = one_notification(wf)
+        ended = datetime.fromisoformat(notification["detail"]["endedAt"].replace("Z", "+00:00"))
+        lag = ended.timestamp() - update["lastUpdatedDateTime"].timestamp()
+        assert 0 <= lag <= 1.5, f"noticed {lag:.2f} s after the update ended"

@@ -1,6 +1,7 @@
 //! Test support: in-memory implementations of the ports, and the sample events.
 
 use std::collections::{BTreeMap, HashMap};
+use std::future::Future;
 use std::path::PathBuf;
 use std::sync::Mutex;
 
@@ -10,7 +11,7 @@ use personalize_deployer::domain::metrics::DeploymentMetrics;
 use personalize_deployer::domain::request::{DeploymentRequest, Tag};
 use personalize_deployer::domain::training::SolutionVersion;
 use personalize_deployer::ports::{
-    ApiError, ApiErrorKind, CampaignChange, CampaignSummary, Catalog, Fetched, MetricsSink,
+    ApiError, ApiErrorKind, CampaignChange, CampaignSummary, Catalog, Clock, Fetched, MetricsSink,
     NewCampaign, ObjectStore, Personalize, SolutionMetrics, SolutionVersions, Started,
     VersionSummary, Workflow,
 };
@@ -66,6 +67,37 @@ pub fn update_record(solution_version_arn: &str, tps: i32, status: Status) -> Ca
         failure_reason: None,
         created_at: Some(t(0)),
         updated_at: Some(t(10)),
+    }
+}
+
+/// A clock that moves only when slept on, and remembers each pause.
+pub struct FakeClock {
+    pub now: Mutex<DateTime<Utc>>,
+    pub pauses: Mutex<Vec<std::time::Duration>>,
+}
+
+impl FakeClock {
+    pub fn at(now: DateTime<Utc>) -> Self {
+        FakeClock {
+            now: Mutex::new(now),
+            pauses: Mutex::new(Vec::new()),
+        }
+    }
+
+    pub fn now(&self) -> DateTime<Utc> {
+        *self.now.lock().unwrap()
+    }
+}
+
+impl Clock for FakeClock {
+    fn now(&self) -> DateTime<Utc> {
+        FakeClock::now(self)
+    }
+
+    fn sleep(&self, duration: std::time::Duration) -> impl Future<Output = ()> + Send {
+        *self.now.lock().unwrap() += chrono::Duration::from_std(duration).unwrap();
+        self.pauses.lock().unwrap().push(duration);
+        std::future::ready(())
     }
 }
 
