@@ -92,6 +92,9 @@ class LocalWorkflow:
                 env["POLL_HOLD_SECONDS"] = "0"
             env.update(self.extra_env)
             self.lambdas = LambdaHost(env, instances=self.instances)
+            # The logs are appended to across runs: this run's start from here.
+            status_log = self.lambdas.log_dir / "campaign-status.log"
+            self._status_log_from = status_log.stat().st_size if status_log.exists() else 0
             self.stack.callback(self.lambdas.stop)
             self.lambdas.start()
             # moto's interpreter calls Lambda through boto3: send it to the host.
@@ -167,7 +170,11 @@ class LocalWorkflow:
         """The embedded-metric lines campaign-status logged for an execution
         (CloudWatch turns them into metrics)."""
         path = self.lambdas.log_dir / "campaign-status.log"
-        lines = path.read_text(errors="replace").splitlines() if path.exists() else []
+        if not path.exists():
+            return []
+        with open(path, "rb") as log:
+            log.seek(self._status_log_from)
+            lines = log.read().decode(errors="replace").splitlines()
         out = []
         for line in lines:
             if '"_aws"' not in line:
