@@ -13,7 +13,10 @@ Every Lambda process runs under a fake of the Lambda Runtime API that times:
 
 The Lambdas talk to personalize-local (Personalize) and to a moto server
 (S3 and Step Functions) over HTTP on this machine, as in AWS they would talk
-to the services. Each run is a new process (a cold start).
+to the services. Each run is a new process (a cold start). The three Lambdas
+are measured again under trust stores laid out as on Lambda's provided.al2023
+(trust_store.py): for those rows the benchmark runs itself in a private mount
+namespace and puts the layout in place of /etc while they run.
 
 The fake Runtime API, personalize-local, the moto server and the Lambda
 environment come from the local workflow's harness (workflow/harness/);
@@ -44,6 +47,7 @@ from workflow.harness.services import (  # noqa: E402
     OFFLINE_AWS_ENV, MotoServer, PersonalizeLocal, create_state_machine, service_env,
 )
 
+import trust_store  # noqa: E402
 from report import render  # noqa: E402
 from twin_parity import CREATING, parity  # noqa: E402
 
@@ -63,8 +67,9 @@ def peak_rss_kib(pid):
 class Subject:
     """One thing to measure: a command and the events to send it."""
 
-    def __init__(self, label, command, events, cwd=None, check=None):
+    def __init__(self, label, command, events, cwd=None, check=None, etc=None):
         self.label = label
+        self.etc = etc  # an /etc to put in place while it runs (trust_store.py)
         self.command = command
         self.events = events  # events(run, i) -> JSON bytes
         self.cwd = cwd
@@ -72,6 +77,8 @@ class Subject:
         self.samples = {"start": [], "first": [], "warm": [], "rss": []}
 
     def run_once(self, env, run, warm, log):
+        if self.etc:
+            trust_store.mount(self.etc)
         runtime = RuntimeApi("bench", timeout=60)
         try:
             started = time.perf_counter()
@@ -89,6 +96,8 @@ class Subject:
             rss = peak_rss_kib(process.pid)
         finally:
             runtime.stop()
+            if self.etc:
+                trust_store.unmount()
         self.samples["start"].append(start * 1000)
         self.samples["first"].append(first * 1000)
         self.samples["warm"].append(statistics.median(warm_latencies) * 1000)
@@ -129,11 +138,14 @@ def status_event(_run, _i):
     return (EVENTS / "campaign-status-input.json").read_bytes()
 
 
-def deploy_event(run, i):
-    # A new campaign each invocation: DescribeCampaign (not found), then
-    # CreateCampaign.
+def deploy_events(prefix):
+    """A new campaign each invocation: DescribeCampaign (not found), then
+    CreateCampaign; each subject its own campaigns."""
+    return lambda run, i: deploy_event(f"{prefix}-{run}-{i}")
+
+
+def deploy_event(name):
     event = sample("deploy-campaign-input.json")
-    name = f"bench-{run}-{i}"
     state = event["state"]
     state["campaignName"] = state["request"]["campaignName"] = name
     state["campaignArn"] = campaign_arn(name)
@@ -259,9 +271,20 @@ def main():
     parser.add_argument("--lambdas", type=Path, default=None,
                         help="directory of the three Lambda binaries to measure (default: the release build); "
                              "to compare builds, e.g. one with another opt-level in its own target directory")
+    parser.add_argument("--no-al2023", action="store_true",
+                        help="leave out the Lambdas with AL2023-like trust stores (trust_store.py)")
     args = parser.parse_args()
     if args.runs < 1 or args.warm < 1 or not 1 <= args.distinct <= args.burst:
         parser.error("--runs and --warm must be at least 1, and --distinct from 1 to --burst")
+    # The AL2023-like trust stores are put in place of /etc: in a private
+    # mount namespace of their own, so this machine's /etc stays as it is.
+    al2023 = not args.no_al2023 and cert_bundle() is not None
+    if al2023 and not trust_store.in_private_namespace():
+        code = trust_store.reexec_in_private_namespace([sys.executable, *sys.argv])
+        if code is not None:
+            sys.exit(code)
+        print("AL2023-like trust stores left out: no private mount namespace here", file=sys.stderr)
+        al2023 = False
 
     release = target_dir() / "release"
     lambdas = args.lambdas or release
@@ -283,14 +306,18 @@ def main():
         s3.create_bucket(Bucket=BUCKET)
         state_machine_arn = create_state_machine(
             sfn, json.dumps({"StartAt": "Done", "States": {"Done": {"Type": "Succeed"}}}))
-        # Manifests for the trigger's runs: one new object (one new execution) per invocation.
-        for run in range(args.runs):
-            for i in range(args.warm + 1):
-                s3.put_object(Bucket=BUCKET, Key=f"manifests/bench-{run}-{i}.json", Body=manifest(f"bench-{run}-{i}"))
+        def trigger_events(prefix):
+            """One new manifest object (one new execution) per invocation;
+            each subject its own."""
+            for run in range(args.runs):
+                for i in range(args.warm + 1):
+                    name = f"{prefix}-{run}-{i}"
+                    s3.put_object(Bucket=BUCKET, Key=f"manifests/{name}.json", Body=manifest(name))
 
-        def trigger_event(run, i):
-            key = f"manifests/bench-{run}-{i}.json"
-            return json.dumps(s3_notification(BUCKET, key, 400, "0" * 32)).encode()
+            def event(run, i):
+                key = f"manifests/{prefix}-{run}-{i}.json"
+                return json.dumps(s3_notification(BUCKET, key, 400, "0" * 32)).encode()
+            return event
 
         def env(name):
             return lambda_env(personalize.url, moto.url, state_machine_arn, name, home)
@@ -303,9 +330,11 @@ def main():
         floor = Subject("harness floor (bare HTTP client)", [str(release / "examples" / "runtime-floor")],
                         status_event)
         subjects = [
-            (Subject("deploy-trigger", [str(lambdas / "deploy-trigger")], trigger_event, check=started_all),
+            (Subject("deploy-trigger", [str(lambdas / "deploy-trigger")], trigger_events("bench"),
+                     check=started_all),
              env("deploy-trigger")),
-            (Subject("deploy-campaign", [str(lambdas / "deploy-campaign")], deploy_event, check=deployed),
+            (Subject("deploy-campaign", [str(lambdas / "deploy-campaign")], deploy_events("bench"),
+                     check=deployed),
              env("deploy-campaign")),
             (rust, env("campaign-status")),
             (python, dict(env("campaign-status"), LAMBDA_TASK_ROOT=str(ROOT / "benchmarks" / "python"))),
@@ -320,6 +349,18 @@ def main():
             subjects.append((Subject(f"campaign-status, SSL_CERT_FILE={bundle}", [str(lambdas / "campaign-status")],
                                      status_event, check=final_active),
                              dict(env("campaign-status"), SSL_CERT_FILE=bundle)))
+        if al2023:
+            # The same Lambdas with the trust store laid out as on Lambda's
+            # provided.al2023 (trust_store.py): with and without a hash link
+            # per CA in the certificate directory.
+            for layout, how in (("al2023", "AL2023 trust store"),
+                                ("al2023-hashed", "AL2023 trust store, a hash link per CA")):
+                etc = trust_store.build(target_dir() / "bench-trust-stores", bundle, layout)
+                for name, events, check in (("deploy-trigger", trigger_events(layout), started_all),
+                                            ("deploy-campaign", deploy_events(layout), deployed),
+                                            ("campaign-status", status_event, final_active)):
+                    subjects.append((Subject(f"{name}, {how}", [str(lambdas / name)], events, check=check, etc=etc),
+                                     env(name)))
         for run in range(args.runs):
             for subject, subject_env in subjects:
                 subject.run_once(subject_env, run, args.warm, log)

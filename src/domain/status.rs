@@ -62,7 +62,9 @@ impl PollPolicy {
     }
 
     /// The wait after poll number `attempt`: the backoff, but never so short
-    /// that the polls until the deadline would exceed `max_polls`.
+    /// that the polls until the deadline would exceed `max_polls` (the
+    /// schedule around an expected end may shorten a wait to reach its
+    /// window, [`Self::next`]; the budget still ends the polls).
     pub fn wait(&self, attempt: u32) -> u64 {
         self.backoff(attempt).max(self.shortest_wait())
     }
@@ -92,13 +94,17 @@ impl PollPolicy {
         what: &str,
         now: DateTime<Utc>,
     ) -> Result<u64, String> {
-        let remaining = self.remaining(attempt, started_at, since, what, now)?;
-        Ok(self.wait(attempt).min(remaining))
+        let next = self.next(attempt, started_at, None, since, what, now)?;
+        Ok(match next {
+            Next::Wait(wait) => wait,
+            // Without an expected end there is no hold.
+            Next::Hold { .. } => 1,
+        })
     }
 
-    /// [`Self::next_wait`] for work with an expected duration: the schedule
-    /// around its expected end ([`predict::next`]), holds ending by the
-    /// deadline.
+    /// [`Self::next_wait`] for work that may have an expected duration: the
+    /// schedule around its expected end ([`predict::next`]), holds ending by
+    /// the deadline.
     pub fn next(
         &self,
         attempt: u32,
@@ -108,27 +114,6 @@ impl PollPolicy {
         what: &str,
         now: DateTime<Utc>,
     ) -> Result<Next, String> {
-        let remaining = self.remaining(attempt, started_at, since, what, now)?;
-        let expected = expected.filter(|_| self.hold_seconds > 0);
-        Ok(
-            match predict::next(self.wait(attempt), expected, started_at, now) {
-                Next::Wait(wait) => Next::Wait(wait.min(remaining)),
-                Next::Hold { until } => Next::Hold {
-                    until: until.min(self.deadline(started_at)),
-                },
-            },
-        )
-    }
-
-    /// Seconds until the deadline, or why there is no next poll.
-    fn remaining(
-        &self,
-        attempt: u32,
-        started_at: DateTime<Utc>,
-        since: &str,
-        what: &str,
-        now: DateTime<Utc>,
-    ) -> Result<u64, String> {
         let deadline = self.deadline(started_at);
         if now >= deadline {
             return Err(format!(
@@ -141,7 +126,16 @@ impl PollPolicy {
                 "not finished after {attempt} polls, the most an execution makes: {what}"
             ));
         }
-        Ok((deadline - now).num_seconds().max(1) as u64)
+        let remaining = (deadline - now).num_seconds().max(1) as u64;
+        let expected = expected.filter(|_| self.hold_seconds > 0);
+        Ok(
+            match predict::next(self.wait(attempt), expected, started_at, now) {
+                Next::Wait(wait) => Next::Wait(wait.min(remaining)),
+                Next::Hold { until } => Next::Hold {
+                    until: until.min(deadline),
+                },
+            },
+        )
     }
 }
 

@@ -942,3 +942,41 @@ async fn a_hold_never_outlasts_the_deadline() {
     assert_eq!(report.outcome, Outcome::TimedOut);
     assert_eq!(clock.now(), at(3600)());
 }
+
+#[tokio::test]
+async fn the_handler_holds_no_longer_than_its_invocation_may_run() {
+    let fake = FakePersonalize::describing(vec![Ok(Some(updating(Status::CreateInProgress)))]);
+    let config = StatusConfig {
+        poll: policy(),
+        training: TRAINING_POLICY,
+        metrics_namespace: "PersonalizeDeployer".into(),
+    };
+    let mut input = event("campaign-status-input.json");
+    input["state"]["deployment"]["expected"] = json!({"seconds": 1200, "basis": "LAST_UPDATE"});
+    let hold = |deadline: Option<i64>| {
+        let (fake, config, input) = (&fake, &config, input.clone());
+        async move {
+            let clock = FakeClock::at(at(840)());
+            let deadline = deadline.map(|s| at(840 + s)());
+            let report = handle(
+                fake,
+                &FakeMetrics::default(),
+                &clock,
+                config,
+                input,
+                deadline,
+            )
+            .await
+            .unwrap();
+            let Report::Campaign(report) = report else {
+                panic!("a campaign check: {report:?}")
+            };
+            (report.wait_seconds, (clock.now() - at(840)()).num_seconds())
+        }
+    };
+    // 15 s before the function's own time-out, 40 s away.
+    assert_eq!(hold(Some(40)).await, (1, 25));
+    // At most 240 s, however long the function may run.
+    assert_eq!(hold(Some(900)).await, (1, 240));
+    assert_eq!(hold(None).await, (1, 240));
+}
