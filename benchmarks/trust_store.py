@@ -24,8 +24,8 @@ bundles under /etc/pki/ca-trust/extracted/) lays out:
 
 Since late 2024 the upstream package also puts one hash-named link per CA
 (NNNNNNNN.0) into /etc/pki/tls/certs, each to that CA's own file under
-.../pem/directory-hash/. Whether a given AL2023 release has them is not known
-here, so both are built: "al2023" without them, "al2023-hashed" with them.
+.../pem/directory-hash/. Releases differ, so both are built: "al2023" without
+them, "al2023-hashed" with them.
 
 Built from this machine's bundle (the same Mozilla CAs); the trust bundle is
 made by `openssl x509 -trustout` from it, one entry per CA of the bundle.
@@ -33,6 +33,7 @@ Used from a private mount namespace (bench.py re-runs itself under
 `unshare --mount`): a layout is a copy of /etc with these in place of
 /etc/ssl, bind-mounted over /etc while one Lambda is measured.
 """
+import hashlib
 import os
 import re
 import shutil
@@ -62,11 +63,15 @@ def trusted(pem):
 
 
 def build(root, bundle, layout):
-    """A copy of /etc under root/layout/etc with an AL2023-like trust store
-    instead of /etc/ssl; returns the path of that etc."""
+    """A copy of /etc under root with an AL2023-like trust store instead of
+    /etc/ssl; returns the path of that etc. Kept for the next run while the
+    bundle and this machine's /etc stay the same."""
     if layout not in LAYOUTS:
         raise ValueError(f"layout: one of {LAYOUTS}, got {layout!r}")
-    etc = Path(root) / layout / "etc"
+    digest = hashlib.sha256(Path(bundle).read_bytes())
+    for entry in sorted(os.listdir("/etc")):
+        digest.update(entry.encode())
+    etc = Path(root) / f"{layout}-{digest.hexdigest()[:12]}" / "etc"
     if etc.exists():
         return etc
     staging = etc.with_name("etc.partial")
@@ -117,8 +122,8 @@ def in_private_namespace():
 
 
 def reexec_in_private_namespace(argv):
-    """Runs argv again in a private mount namespace (root, or a user
-    namespace that maps to it); None when that is not possible here."""
+    """Runs argv again in a private mount namespace, which takes root (it
+    mounts over /etc); None when that is not possible."""
     if in_private_namespace() or not shutil.which("unshare"):
         return None
     probe = subprocess.run(["unshare", "--mount", "--propagation", "private", "true"], capture_output=True)

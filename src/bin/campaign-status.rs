@@ -1,6 +1,5 @@
 //! campaign-status Lambda: the CampaignStatus task (describe and decide).
 
-use chrono::{DateTime, Utc};
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 use personalize_deployer::adapters::{EmfStdout, PersonalizeClient, SystemClock, load_aws_config};
 use personalize_deployer::config::{ProcessEnv, StatusConfig};
@@ -17,15 +16,13 @@ async fn main() -> Result<(), Error> {
     };
     let (personalize, metrics, config) = (&personalize, &metrics, &config);
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
-        let deadline = DateTime::<Utc>::from_timestamp_millis(event.context.deadline as i64);
-        let clock = SystemClock;
         status::handle(
             personalize,
             metrics,
-            &clock,
+            &SystemClock,
             config,
             event.payload,
-            deadline,
+            event.context.deadline,
         )
         .await
     }))

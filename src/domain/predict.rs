@@ -66,9 +66,13 @@ impl Expectation {
 
     /// The window around the expected end of work started at `started_at`:
     /// from 70 % to 130 % of the expected duration.
+    /// An expectation too long to count in dates has its window at the end
+    /// of time (never reached: no hold).
     pub fn window(&self, started_at: DateTime<Utc>) -> (DateTime<Utc>, DateTime<Utc>) {
         let at = |fraction: f64| {
-            started_at + Duration::milliseconds((self.seconds as f64 * fraction * 1000.0) as i64)
+            Duration::try_milliseconds((self.seconds as f64 * fraction * 1000.0) as i64)
+                .and_then(|offset| started_at.checked_add_signed(offset))
+                .unwrap_or(DateTime::<Utc>::MAX_UTC)
         };
         (at(1.0 - WINDOW), at(1.0 + WINDOW))
     }
@@ -208,5 +212,14 @@ mod tests {
         assert_eq!(next(120, 1560), Next::Wait(120), "the usual after it");
         // Without an expectation: always the usual wait.
         assert_eq!(super::next(120, None, start, t(1000)), Next::Wait(120));
+        // One too long to count in dates (from a hand-made state) never holds.
+        let endless = Expectation {
+            seconds: u64::MAX,
+            basis: Basis::Creation,
+        };
+        assert_eq!(
+            super::next(120, Some(&endless), start, t(1000)),
+            Next::Wait(120)
+        );
     }
 }

@@ -8,7 +8,7 @@ use super::campaign::{Campaign, Deploying, Status};
 use super::metrics::DeploymentMetrics;
 use super::notification::{Facts, Notification, human_duration};
 use super::outcome::{Operation, Outcome};
-use super::predict::{self, Expectation, Next};
+use super::predict::{self, Expectation, MAX_HOLD_SECONDS, Next};
 use super::request::DeploymentRequest;
 use super::workflow::{Deployment, EndedExecution, StatusReport, TaskInput};
 use crate::error::Error;
@@ -62,9 +62,9 @@ impl PollPolicy {
     }
 
     /// The wait after poll number `attempt`: the backoff, but never so short
-    /// that the polls until the deadline would exceed `max_polls` (the
-    /// schedule around an expected end may shorten a wait to reach its
-    /// window, [`Self::next`]; the budget still ends the polls).
+    /// that the polls until the deadline would exceed `max_polls` (around
+    /// an expected end, [`Self::next`] and [`poll_and_hold`] keep the polls'
+    /// starts at least [`Self::shortest_wait`] apart too).
     pub fn wait(&self, attempt: u32) -> u64 {
         self.backoff(attempt).max(self.shortest_wait())
     }
@@ -130,7 +130,9 @@ impl PollPolicy {
         let expected = expected.filter(|_| self.hold_seconds > 0);
         Ok(
             match predict::next(self.wait(attempt), expected, started_at, now) {
-                Next::Wait(wait) => Next::Wait(wait.min(remaining)),
+                // A wait shortened to reach the window is still at least
+                // the shortest wait: polls start that far apart at least.
+                Next::Wait(wait) => Next::Wait(wait.max(self.shortest_wait()).min(remaining)),
                 Next::Hold { until } => Next::Hold {
                     until: until.min(deadline),
                 },
@@ -416,10 +418,13 @@ pub async fn poll<P: Personalize>(
 }
 
 /// [`poll`], and while the deployment is unfinished inside the window
-/// around its expected end, look again every `hold_seconds` in the same
-/// invocation: until the end is seen, the window closes, or `limit` (what
-/// the invocation may use of its time) comes. Each look is one
-/// DescribeCampaign; the invocation is one poll.
+/// around its expected end, look again every `hold_seconds` (at least a
+/// second) in the same invocation: until the end is seen, the window closes,
+/// or `limit` (what the invocation may use of its time) comes. Each look is
+/// one DescribeCampaign; the invocation is one poll. When its time is up
+/// inside the window, the next poll comes at once, but never sooner after
+/// this one began than [`PollPolicy::shortest_wait`], however little it held
+/// (the poll budget stays a guarantee).
 pub async fn poll_and_hold<P: Personalize, C: Clock>(
     personalize: &P,
     input: &TaskInput,
@@ -427,19 +432,34 @@ pub async fn poll_and_hold<P: Personalize, C: Clock>(
     clock: &C,
     limit: DateTime<Utc>,
 ) -> Result<StatusReport, Error> {
-    let every = Duration::seconds(policy.hold_seconds.min(i64::MAX as u64) as i64);
+    let every = Duration::seconds(policy.hold_seconds.clamp(1, MAX_HOLD_SECONDS) as i64);
+    let began = clock.now();
+    // A look a second at most, for at most the longest hold: bounded even
+    // if the clock stood still.
+    let mut looks = 0;
     loop {
-        let report = poll(personalize, input, policy, || clock.now()).await?;
-        let Some(until) = report.hold_until.map(|until| until.min(limit)) else {
+        looks += 1;
+        let mut report = poll(personalize, input, policy, || clock.now()).await?;
+        let Some(window_end) = report.hold_until else {
             return Ok(report);
         };
         let now = clock.now();
-        if now >= until {
+        let until = window_end.min(limit);
+        if now >= until || looks > MAX_HOLD_SECONDS {
+            let held = whole_seconds(now - began);
+            let left = whole_seconds(window_end - now).max(1);
+            report.wait_seconds = policy.shortest_wait().saturating_sub(held).clamp(1, left);
             return Ok(report);
         }
-        let pause = every.min(until - now).to_std().unwrap_or_default();
-        clock.sleep(pause).await;
+        clock
+            .sleep(every.min(until - now).to_std().unwrap_or_default())
+            .await;
     }
+}
+
+/// A span in whole seconds, rounded up (0 for a negative one).
+fn whole_seconds(span: Duration) -> u64 {
+    (span.num_milliseconds().max(0) as u64).div_ceil(1000)
 }
 
 /// The report of a poll that found the deployment unfinished: wait and poll

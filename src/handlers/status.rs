@@ -28,15 +28,16 @@ pub const HOLD_MARGIN: Duration = Duration::seconds(15);
 
 /// One check; a final outcome's measurements go to `metrics`. A campaign
 /// check may hold (see [`poll_and_hold`]) for at most
-/// [`predict::MAX_HOLD_SECONDS`], ending [`HOLD_MARGIN`] before `deadline`,
-/// the invocation's own.
+/// [`predict::MAX_HOLD_SECONDS`], ending [`HOLD_MARGIN`] before the
+/// invocation's own deadline, `deadline_ms` (the Lambda context's, in
+/// milliseconds since the epoch; 0 when unknown).
 pub async fn handle<P, M, C>(
     personalize: &P,
     metrics: &M,
     clock: &C,
     config: &StatusConfig,
     event: Value,
-    deadline: Option<DateTime<Utc>>,
+    deadline_ms: u64,
 ) -> Result<Report, TaskError>
 where
     P: Personalize + SolutionVersions + Catalog,
@@ -63,6 +64,10 @@ where
         return Ok(Report::Training(report));
     }
     let most = clock.now() + Duration::seconds(predict::MAX_HOLD_SECONDS as i64);
+    let deadline = i64::try_from(deadline_ms)
+        .ok()
+        .filter(|&ms| ms > 0)
+        .and_then(DateTime::<Utc>::from_timestamp_millis);
     let limit = deadline.map_or(most, |d| most.min(d - HOLD_MARGIN));
     let report = poll_and_hold(personalize, &input, &config.poll, clock, limit)
         .instrument(deployment.span())

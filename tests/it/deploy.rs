@@ -530,4 +530,16 @@ async fn an_update_records_how_long_the_campaigns_last_deployment_took() {
     let fake = FakePersonalize::describing(vec![Ok(None)]);
     let d = deploy(&fake, &fake, &r, 1, || t(0)).await.unwrap();
     assert_eq!((d.operation, d.expected), (Operation::Create, None));
+    // How long failing took is no measure of deploying.
+    let mut failed = active_campaign(&request_for(SV1));
+    failed.latest_update = Some(update_record(SV2, 1, Status::CreateFailed));
+    let fake = FakePersonalize::describing(vec![Ok(Some(failed))]);
+    let d = deploy(&fake, &fake, &r, 1, || t(0)).await.unwrap();
+    assert_eq!((d.operation, d.expected), (Operation::Update, None));
+    // Work already under way toward the request is adopted, unmeasured.
+    let mut creating = active_campaign(&r);
+    creating.status = Status::CreateInProgress;
+    let fake = FakePersonalize::describing(vec![Ok(Some(creating))]);
+    let d = deploy(&fake, &fake, &r, 1, || t(0)).await.unwrap();
+    assert_eq!((d.operation, d.expected), (Operation::Create, None));
 }

@@ -506,7 +506,7 @@ async fn the_handler_reads_the_sample_input() {
         &FakeClock::at(started()),
         &config,
         event("campaign-status-input.json"),
-        None,
+        0,
     )
     .await
     .unwrap();
@@ -957,7 +957,8 @@ async fn the_handler_holds_no_longer_than_its_invocation_may_run() {
         let (fake, config, input) = (&fake, &config, input.clone());
         async move {
             let clock = FakeClock::at(at(840)());
-            let deadline = deadline.map(|s| at(840 + s)());
+            // The Lambda context's deadline: milliseconds since the epoch.
+            let deadline = deadline.map_or(0, |s| at(840 + s)().timestamp_millis() as u64);
             let report = handle(
                 fake,
                 &FakeMetrics::default(),
@@ -979,4 +980,85 @@ async fn the_handler_holds_no_longer_than_its_invocation_may_run() {
     // At most 240 s, however long the function may run.
     assert_eq!(hold(Some(900)).await, (1, 240));
     assert_eq!(hold(None).await, (1, 240));
+}
+
+#[tokio::test]
+async fn a_hold_with_no_time_left_does_not_bring_the_next_poll_sooner_than_the_budget_allows() {
+    let answers = vec![Ok(Some(updating(Status::CreateInProgress)))];
+    let (report, fake, clock) = hold(answers, &policy(), 840, 840).await;
+    assert_eq!(report.outcome, Outcome::InProgress);
+    assert_eq!(looks(&fake), 1);
+    assert!(clock.pauses.lock().unwrap().is_empty());
+    // ⌈3600 / 538⌉: the shortest wait of a one-hour deadline, not 1 s.
+    assert_eq!(report.wait_seconds, policy().shortest_wait());
+    assert_eq!(report.wait_seconds, 7);
+}
+
+#[tokio::test]
+async fn a_deployment_already_decided_by_its_state_makes_no_look_inside_the_window() {
+    let mut input = expected_update();
+    input.state.rejected = true;
+    let fake = FakePersonalize::describing(vec![Ok(Some(updating(Status::CreateInProgress)))]);
+    let clock = FakeClock::at(at(900)());
+    let report = poll_and_hold(&fake, &input, &policy(), &clock, at(1140)())
+        .await
+        .unwrap();
+    assert_eq!(report.outcome, Outcome::Rejected);
+    assert_eq!(looks(&fake), 0);
+    assert!(clock.pauses.lock().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn with_holds_too_an_execution_reaches_its_deadline_within_its_poll_budget() {
+    // The densest schedule, deadlines the template allows and a week (the
+    // variable allows more), and expectations before, around and past the
+    // deadline.
+    for deadline_seconds in [60, 3600, 10_800, 43_200, 604_800] {
+        let policy = PollPolicy {
+            initial_seconds: 1,
+            max_seconds: 1,
+            backoff_rate: 1.0,
+            deadline_seconds,
+            ..policy()
+        };
+        for seconds in [
+            1,
+            deadline_seconds / 2,
+            deadline_seconds,
+            10 * deadline_seconds,
+        ] {
+            let mut input = expected_update();
+            input.state.status = None;
+            input.state.deployment.as_mut().unwrap().expected = Some(Expectation {
+                seconds,
+                basis: Basis::LastUpdate,
+            });
+            let fake =
+                FakePersonalize::describing(vec![Ok(Some(updating(Status::CreateInProgress)))]);
+            let clock = FakeClock::at(started());
+            let report = loop {
+                let limit = clock.now() + chrono::Duration::seconds(240);
+                let report = poll_and_hold(&fake, &input, &policy, &clock, limit)
+                    .await
+                    .unwrap();
+                if report.is_final {
+                    break report;
+                }
+                *clock.now.lock().unwrap() += chrono::Duration::seconds(report.wait_seconds as i64);
+                input.state.status = Some(report);
+            };
+            let case = format!("deadline {deadline_seconds} s, expected {seconds} s");
+            assert_eq!(report.outcome, Outcome::TimedOut, "{case}");
+            assert!(
+                report.attempt <= MAX_POLLS,
+                "{case}: {} polls",
+                report.attempt
+            );
+            let reason = report.failure_reason.unwrap_or_default();
+            assert!(reason.contains("after it started"), "{case}: {reason}");
+            // Noticed at the deadline, not long after it.
+            let late = clock.now() - started() - chrono::Duration::seconds(deadline_seconds as i64);
+            assert!(late <= chrono::Duration::seconds(1), "{case}: {late}");
+        }
+    }
 }
