@@ -161,9 +161,10 @@ def simulate_predictive(expected_s, duration_s, wait=DEFAULT):
 
 def spread(center_s, fraction, n=3000, at_least_s=0):
     """n durations spread evenly within +-fraction of center_s, over at
-    least at_least_s."""
+    least at_least_s (from 0 on when that would reach below it)."""
     half = max(center_s * fraction, at_least_s / 2)
-    return [center_s - half + 2 * half * (k + 0.5) / n for k in range(n)]
+    low = max(0.0, center_s - half)
+    return [low + 2 * half * (k + 0.5) / n for k in range(n)]
 
 
 def mean_runs(runs):
