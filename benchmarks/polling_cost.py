@@ -91,6 +91,19 @@ def transitions(polls):
     return 3 * polls - 1
 
 
+def cost(polls, held=0.0):
+    """USD: the polls' state transitions and invocations, and the seconds
+    held (the schedule that predicts the end)."""
+    return transitions(polls) * TRANSITION_USD + polls * INVOCATION_USD + held * HOLD_USD_PER_SECOND
+
+
+def polls_and_lag_rows(schedules, columns, simulate_cell):
+    """A table's rows: a schedule's mean polls / mean lag for each column."""
+    for name, wait in schedules.items():
+        cells = (simulate_cell(wait, c) for c in columns)
+        print(f"| {name} | " + " | ".join(f"{polls:.1f} / {lag:.0f}" for polls, lag in cells) + " |")
+
+
 def simulate_training(wait, hours):
     runs = [simulate_one(wait, hours * 3600 + k * 10 + 5) for k in range(TRAINING_WINDOW // 10)]
     return sum(p for p, _ in runs) / len(runs), sum(lag for _, lag in runs) / len(runs)
@@ -101,19 +114,13 @@ def training_tables():
     print("seconds, by training duration (ending at a uniformly random moment within 20 minutes after it)\n")
     print("| schedule | " + " | ".join(f"{h:g} h" for h in TRAINING_HOURS) + " |")
     print("|---|" + "---|" * len(TRAINING_HOURS))
-    for name, wait in TRAINING_SCHEDULES.items():
-        cells = []
-        for h in TRAINING_HOURS:
-            polls, lag = simulate_training(wait, h)
-            cells.append(f"{polls:.1f} / {lag:.0f}")
-        print(f"| {name} | " + " | ".join(cells) + " |")
+    polls_and_lag_rows(TRAINING_SCHEDULES, TRAINING_HOURS, simulate_training)
     print("\nPer training hour (a 4-hour training):\n")
     print("| schedule | polls per hour | state transitions per hour | cost per hour (USD) | mean lag (s) |")
     print("|---|---|---|---|---|")
     for name, wait in TRAINING_SCHEDULES.items():
         polls, lag = simulate_training(wait, 4)
-        cost = transitions(polls) * TRANSITION_USD + polls * INVOCATION_USD
-        print(f"| {name} | {polls / 4:.1f} | {transitions(polls) / 4:.1f} | {cost / 4:.5f} | {lag:.0f} |")
+        print(f"| {name} | {polls / 4:.1f} | {transitions(polls) / 4:.1f} | {cost(polls) / 4:.5f} | {lag:.0f} |")
 
 
 # The schedule that predicts the end (src/domain/predict.rs, status.rs
@@ -172,10 +179,6 @@ def mean_runs(runs):
     return tuple(sum(r[i] for r in runs) / len(runs) for i in range(len(runs[0])))
 
 
-def cost(polls, held=0.0):
-    return transitions(polls) * TRANSITION_USD + polls * INVOCATION_USD + held * HOLD_USD_PER_SECOND
-
-
 EXPECTED_MIN = [1, 2, 5, 10, 20, 30, 60]
 
 
@@ -229,20 +232,14 @@ def main():
     print("0 min is a deployment that ends within its first 2 minutes, such as a fast failure)\n")
     print(header)
     print("|---|" + "---|" * len(DURATIONS_MIN))
-    for name, wait in SCHEDULES.items():
-        cells = []
-        for d in DURATIONS_MIN:
-            polls, lag = simulate(wait, d)
-            cells.append(f"{polls:.1f} / {lag:.0f}")
-        print(f"| {name} | " + " | ".join(cells) + " |")
+    polls_and_lag_rows(SCHEDULES, DURATIONS_MIN, simulate)
     for d in (20, 60):
         print(f"\nOne {d}-minute deployment:\n")
         print("| schedule | polls | state transitions | cost (USD) | mean lag (s) |")
         print("|---|---|---|---|---|")
         for name, wait in SCHEDULES.items():
             polls, lag = simulate(wait, d)
-            cost = transitions(polls) * TRANSITION_USD + polls * INVOCATION_USD
-            print(f"| {name} | {polls:.1f} | {transitions(polls):.1f} | {cost:.5f} | {lag:.0f} |")
+            print(f"| {name} | {polls:.1f} | {transitions(polls):.1f} | {cost(polls):.5f} | {lag:.0f} |")
     training_tables()
     predictive_tables()
 

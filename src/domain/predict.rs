@@ -57,11 +57,8 @@ impl Expectation {
             }
             None => return None,
         };
-        let millis = (updated? - created?).num_milliseconds();
-        (millis > 0).then(|| Expectation {
-            seconds: (millis as u64).div_ceil(1000),
-            basis,
-        })
+        let seconds = whole_seconds(updated? - created?);
+        (seconds > 0).then_some(Expectation { seconds, basis })
     }
 
     /// The window around the expected end of work started at `started_at`:
@@ -76,6 +73,11 @@ impl Expectation {
         };
         (at(1.0 - WINDOW), at(1.0 + WINDOW))
     }
+}
+
+/// A span in whole seconds, rounded up (0 for a negative one).
+pub fn whole_seconds(span: Duration) -> u64 {
+    (span.num_milliseconds().max(0) as u64).div_ceil(1000)
 }
 
 /// What a status poll that found the deployment unfinished does next.
@@ -102,8 +104,7 @@ pub fn next(
     };
     let (opens, closes) = expected.window(started_at);
     if now < opens {
-        let until_open = ((opens - now).num_milliseconds() as u64).div_ceil(1000);
-        Next::Wait(wait.min(until_open).max(1))
+        Next::Wait(wait.min(whole_seconds(opens - now)).max(1))
     } else if now < closes {
         Next::Hold { until: closes }
     } else {

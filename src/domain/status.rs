@@ -8,7 +8,7 @@ use super::campaign::{Campaign, Deploying, Status};
 use super::metrics::DeploymentMetrics;
 use super::notification::{Facts, Notification, human_duration};
 use super::outcome::{Operation, Outcome};
-use super::predict::{self, Expectation, MAX_HOLD_SECONDS, Next};
+use super::predict::{self, Expectation, MAX_HOLD_SECONDS, Next, whole_seconds};
 use super::request::DeploymentRequest;
 use super::workflow::{Deployment, EndedExecution, StatusReport, TaskInput};
 use crate::error::Error;
@@ -455,11 +455,6 @@ pub async fn poll_and_hold<P: Personalize, C: Clock>(
             .sleep(every.min(until - now).to_std().unwrap_or_default())
             .await;
     }
-}
-
-/// A span in whole seconds, rounded up (0 for a negative one).
-fn whole_seconds(span: Duration) -> u64 {
-    (span.num_milliseconds().max(0) as u64).div_ceil(1000)
 }
 
 /// The report of a poll that found the deployment unfinished: wait and poll

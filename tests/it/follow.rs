@@ -4,7 +4,7 @@
 //! execution for the same version.
 
 use crate::support::local::{Local, SOLUTION, train};
-use crate::support::{FakeStore, FakeWorkflow, api_error, event};
+use crate::support::{FakeStore, FakeWorkflow, all_already_handled, api_error, event};
 use chrono::Utc;
 use personalize_deployer::config::TRAINING_POLICY;
 use personalize_deployer::domain::campaign::Campaign;
@@ -131,12 +131,7 @@ async fn a_new_version_starts_one_execution_per_campaign_that_opted_in() {
     // The same event again starts nothing new.
     let again = handle(&local, &workflow, &trained(Some(&version))).await;
     assert_eq!(workflow.executions.lock().unwrap().len(), 2);
-    assert!(
-        again
-            .executions
-            .iter()
-            .all(|e| e.status == ExecutionStatus::AlreadyHandled)
-    );
+    assert!(all_already_handled(&again));
 }
 
 #[tokio::test]
@@ -182,12 +177,7 @@ async fn the_scheduled_look_finds_an_automatic_version_and_meets_the_cloudtrail_
     let report = handle(&local, &by_event, &schedule).await;
     assert_eq!(by_event.names(), names_by_event, "nothing new");
     assert_eq!(report.executions.len(), 2);
-    assert!(
-        report
-            .executions
-            .iter()
-            .all(|e| e.status == ExecutionStatus::AlreadyHandled)
-    );
+    assert!(all_already_handled(&report));
 }
 
 #[tokio::test]
@@ -487,12 +477,7 @@ async fn a_version_whose_training_outlasted_its_deadline_is_tried_once_more_when
     );
     // Once only: the next look meets the retries.
     let report = handle(&local, &workflow, &look).await;
-    assert!(
-        report
-            .executions
-            .iter()
-            .all(|e| e.status == ExecutionStatus::AlreadyHandled)
-    );
+    assert!(all_already_handled(&report));
     assert_eq!(workflow.names().len(), 4);
     // Any other end is not tried again.
     let other = start().await;
@@ -508,12 +493,7 @@ async fn a_version_whose_training_outlasted_its_deadline_is_tried_once_more_when
     }
     other.advance(4.0 * 3600.0).await;
     let report = handle(&other, &workflow, &look).await;
-    assert!(
-        report
-            .executions
-            .iter()
-            .all(|e| e.status == ExecutionStatus::AlreadyHandled)
-    );
+    assert!(all_already_handled(&report));
     assert_eq!(workflow.names().len(), 2);
 }
 

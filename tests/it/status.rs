@@ -826,10 +826,15 @@ async fn an_execution_that_ended_without_reporting_is_announced_from_its_event()
 /// The sample update, expected to take 20 minutes (its window: 14 to 26
 /// minutes after it started).
 fn expected_update() -> TaskInput {
+    expecting(1200)
+}
+
+/// The sample update, expected to take `seconds`.
+fn expecting(seconds: u64) -> TaskInput {
     let mut input = update_input();
     let deployment = input.state.deployment.as_mut().unwrap();
     deployment.expected = Some(Expectation {
-        seconds: 1200,
+        seconds,
         basis: Basis::LastUpdate,
     });
     input
@@ -841,9 +846,21 @@ async fn hold(
     from: i64,
     limit: i64,
 ) -> (StatusReport, FakePersonalize, FakeClock) {
+    hold_input(&expected_update(), answers, policy, from, limit).await
+}
+
+/// One poll of `input` that may hold, at `from` seconds after the start and
+/// with its invocation's time up at `limit`.
+async fn hold_input(
+    input: &TaskInput,
+    answers: Vec<Result<Option<Campaign>, ApiError>>,
+    policy: &PollPolicy,
+    from: i64,
+    limit: i64,
+) -> (StatusReport, FakePersonalize, FakeClock) {
     let fake = FakePersonalize::describing(answers);
     let clock = FakeClock::at(at(from)());
-    let report = poll_and_hold(&fake, &expected_update(), policy, &clock, at(limit)())
+    let report = poll_and_hold(&fake, input, policy, &clock, at(limit)())
         .await
         .unwrap();
     (report, fake, clock)
@@ -929,16 +946,8 @@ async fn before_the_window_a_poll_does_not_stay_and_waits_at_most_until_it() {
 #[tokio::test]
 async fn a_hold_never_outlasts_the_deadline() {
     // A one-hour deadline inside the window of a 50-minute expectation.
-    let mut input = expected_update();
-    input.state.deployment.as_mut().unwrap().expected = Some(Expectation {
-        seconds: 3000,
-        basis: Basis::Creation,
-    });
-    let fake = FakePersonalize::describing(vec![Ok(Some(updating(Status::CreateInProgress)))]);
-    let clock = FakeClock::at(at(3590)());
-    let report = poll_and_hold(&fake, &input, &policy(), &clock, at(3830)())
-        .await
-        .unwrap();
+    let answers = vec![Ok(Some(updating(Status::CreateInProgress)))];
+    let (report, _, clock) = hold_input(&expecting(3000), answers, &policy(), 3590, 3830).await;
     assert_eq!(report.outcome, Outcome::TimedOut);
     assert_eq!(clock.now(), at(3600)());
 }
@@ -998,11 +1007,8 @@ async fn a_hold_with_no_time_left_does_not_bring_the_next_poll_sooner_than_the_b
 async fn a_deployment_already_decided_by_its_state_makes_no_look_inside_the_window() {
     let mut input = expected_update();
     input.state.rejected = true;
-    let fake = FakePersonalize::describing(vec![Ok(Some(updating(Status::CreateInProgress)))]);
-    let clock = FakeClock::at(at(900)());
-    let report = poll_and_hold(&fake, &input, &policy(), &clock, at(1140)())
-        .await
-        .unwrap();
+    let answers = vec![Ok(Some(updating(Status::CreateInProgress)))];
+    let (report, fake, clock) = hold_input(&input, answers, &policy(), 900, 1140).await;
     assert_eq!(report.outcome, Outcome::Rejected);
     assert_eq!(looks(&fake), 0);
     assert!(clock.pauses.lock().unwrap().is_empty());
@@ -1027,12 +1033,8 @@ async fn with_holds_too_an_execution_reaches_its_deadline_within_its_poll_budget
             deadline_seconds,
             10 * deadline_seconds,
         ] {
-            let mut input = expected_update();
+            let mut input = expecting(seconds);
             input.state.status = None;
-            input.state.deployment.as_mut().unwrap().expected = Some(Expectation {
-                seconds,
-                basis: Basis::LastUpdate,
-            });
             let fake =
                 FakePersonalize::describing(vec![Ok(Some(updating(Status::CreateInProgress)))]);
             let clock = FakeClock::at(started());

@@ -1,7 +1,9 @@
 //! deploy-trigger: every accepted event shape from `events/`, rejections that
 //! are still started (and so notified), idempotent redelivery, unknown shapes.
 
-use crate::support::{FakePersonalize, FakeStore, FakeWorkflow, api_error, event, event_bytes};
+use crate::support::{
+    FakePersonalize, FakeStore, FakeWorkflow, all_already_handled, api_error, event, event_bytes,
+};
 use personalize_deployer::Error;
 use personalize_deployer::domain::intake::{
     CONCURRENT_REQUESTS, ExecutionStatus, MANIFEST_MAX_BYTES, TriggerReport,
@@ -122,12 +124,7 @@ async fn the_same_event_delivered_twice_starts_one_execution_per_request() {
         .await
         .unwrap();
     assert_eq!(workflow.executions.lock().unwrap().len(), 2);
-    assert!(
-        second
-            .executions
-            .iter()
-            .all(|e| e.status == ExecutionStatus::AlreadyHandled)
-    );
+    assert!(all_already_handled(&second));
     let names = |r: &TriggerReport| -> Vec<String> {
         r.executions.iter().map(|e| e.name.clone()).collect()
     };

@@ -7,6 +7,7 @@ use std::sync::Mutex;
 
 use chrono::{DateTime, TimeZone, Utc};
 use personalize_deployer::domain::campaign::{Campaign, CampaignUpdate, Status};
+use personalize_deployer::domain::intake::{ExecutionStatus, TriggerReport};
 use personalize_deployer::domain::metrics::DeploymentMetrics;
 use personalize_deployer::domain::request::{DeploymentRequest, Tag};
 use personalize_deployer::domain::training::SolutionVersion;
@@ -68,6 +69,15 @@ pub fn update_record(solution_version_arn: &str, tps: i32, status: Status) -> Ca
         created_at: Some(t(0)),
         updated_at: Some(t(10)),
     }
+}
+
+/// Whether every execution of a trigger's report was handled before (a
+/// redelivery, or the other path to the same execution).
+pub fn all_already_handled(report: &TriggerReport) -> bool {
+    report
+        .executions
+        .iter()
+        .all(|e| e.status == ExecutionStatus::AlreadyHandled)
 }
 
 /// A clock that moves only when slept on, and remembers each pause.
