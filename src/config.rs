@@ -5,10 +5,9 @@
 use std::ops::RangeInclusive;
 
 use crate::domain::arn::check_state_machine_arn;
-use crate::domain::gate::Gate;
-use crate::domain::request::{Scope, gate_errors, gate_member};
-use crate::domain::status::{MAX_POLLS, PollPolicy};
-use crate::domain::watch::MAX_TRAINING_POLLS;
+use crate::domain::gate::{Gate, GateChoice};
+use crate::domain::request::Scope;
+use crate::domain::schedule::{PollPolicy, TRAINING_POLICY};
 
 #[derive(Clone, PartialEq, Eq, thiserror::Error)]
 #[error("configuration error: {variable} {rule}")]
@@ -65,18 +64,6 @@ pub struct StatusConfig {
 
 /// The metrics' namespace when `METRICS_NAMESPACE` is unset.
 pub const DEFAULT_METRICS_NAMESPACE: &str = "PersonalizeDeployer";
-
-/// The training schedule's defaults: polls 1, 2, 4, 8 minutes apart, then
-/// every 10 minutes, for at most a day.
-pub const TRAINING_POLICY: PollPolicy = PollPolicy {
-    initial_seconds: 60,
-    max_seconds: 600,
-    backoff_rate: 2.0,
-    deadline_seconds: 24 * 60 * 60,
-    max_polls: MAX_TRAINING_POLLS,
-    // A training has no expected end to hold around.
-    hold_seconds: 0,
-};
 
 /// A source of variables: the process environment, or a map in tests.
 pub trait Env {
@@ -192,55 +179,21 @@ fn namespace(env: &impl Env) -> Result<String, ConfigError> {
     Ok(namespace)
 }
 
-/// A number variable: none when unset or empty.
-fn number(env: &impl Env, variable: &'static str) -> Result<Option<f64>, ConfigError> {
-    let Some(raw) = value(env, variable) else {
-        return Ok(None);
-    };
-    match raw.parse::<f64>() {
-        Ok(v) if v.is_finite() => Ok(Some(v)),
-        _ => Err(ConfigError {
-            variable,
-            rule: format!("must be a number, got {raw:?}"),
-        }),
-    }
-}
-
-/// `DEFAULT_GATE_METRIC` (none when empty) and its thresholds
+/// The stack's default gate: each gate member's variable
+/// (`DEFAULT_GATE_METRIC`, none when empty, and its thresholds
 /// `DEFAULT_GATE_MAX_DROP`, `DEFAULT_GATE_MAX_RELATIVE_DROP`,
-/// `DEFAULT_GATE_MIN_VALUE`, held to the rules of a request's gate.
+/// `DEFAULT_GATE_MIN_VALUE`), held to the rules of a request's gate.
 fn default_gate(env: &impl Env) -> Result<Option<Gate>, ConfigError> {
-    let max_drop = number(env, "DEFAULT_GATE_MAX_DROP")?;
-    let max_relative_drop = number(env, "DEFAULT_GATE_MAX_RELATIVE_DROP")?;
-    let min_value = number(env, "DEFAULT_GATE_MIN_VALUE")?;
-    let variable = "DEFAULT_GATE_METRIC";
-    let Some(metric) = value(env, variable) else {
-        if max_drop.is_some() || max_relative_drop.is_some() || min_value.is_some() {
-            return Err(ConfigError {
-                variable,
-                rule: "is required when a default gate threshold is set".to_string(),
-            });
+    let read = Gate::from_text(|member| value(env, member.names().variable), false);
+    match read {
+        Ok(choice) => Ok(choice.and_then(GateChoice::into_gate)),
+        Err(errors) => {
+            let e = &errors[0];
+            Err(ConfigError {
+                variable: e.member_or_metric().names().variable,
+                rule: e.rule.clone(),
+            })
         }
-        return Ok(None);
-    };
-    let gate = Gate {
-        metric,
-        max_drop,
-        max_relative_drop,
-        min_value,
-    };
-    const VARIABLES: [&str; 4] = [
-        "DEFAULT_GATE_METRIC",
-        "DEFAULT_GATE_MAX_DROP",
-        "DEFAULT_GATE_MAX_RELATIVE_DROP",
-        "DEFAULT_GATE_MIN_VALUE",
-    ];
-    match gate_errors(&gate).first() {
-        None => Ok(Some(gate)),
-        Some(e) => Err(ConfigError {
-            variable: gate_member(&e.field).map_or(variable, |i| VARIABLES[i]),
-            rule: e.rule.clone(),
-        }),
     }
 }
 
@@ -276,7 +229,7 @@ impl DeployConfig {
 /// plenty between two polls.
 const MAX_POLL_SECONDS: u64 = 24 * 60 * 60;
 /// The longest interval of the looks of a hold (a hold lasts at most
-/// `predict::MAX_HOLD_SECONDS`).
+/// [`crate::domain::schedule::MAX_HOLD_SECONDS`]).
 const MAX_HOLD_LOOK_SECONDS: u64 = 60;
 /// Step Functions standard executions last at most a year.
 const MAX_DEADLINE_SECONDS: u64 = 365 * 24 * 60 * 60;
@@ -352,8 +305,8 @@ impl StatusConfig {
                 max_seconds: max,
                 backoff_rate,
                 deadline_seconds: deadline,
-                max_polls: MAX_POLLS,
                 hold_seconds: hold,
+                ..defaults
             },
             training: PollPolicy {
                 initial_seconds: TRAINING_POLICY.initial_seconds.min(training_max),
@@ -513,7 +466,7 @@ mod tests {
                 max_seconds: 600,
                 backoff_rate: 1.5,
                 deadline_seconds: 7200,
-                max_polls: MAX_POLLS,
+                max_polls: crate::domain::schedule::MAX_POLLS,
                 hold_seconds: 0,
             }
         );
@@ -530,7 +483,7 @@ mod tests {
                 c.training.deadline_seconds,
                 c.training.max_polls
             ),
-            (30, 30, 600, MAX_TRAINING_POLLS)
+            (30, 30, 600, crate::domain::schedule::MAX_TRAINING_POLLS)
         );
         // An initial wait above the default cap raises the cap with it.
         let c = StatusConfig::from_env(&env(&[("POLL_INITIAL_SECONDS", "300")])).unwrap();

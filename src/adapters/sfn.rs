@@ -1,6 +1,7 @@
 //! [`Workflow`] with `aws-sdk-sfn`.
 
 use super::sdk::{api_error, found};
+use crate::domain::arn::execution_arn;
 use crate::ports::{ApiError, ApiErrorKind, Started, Workflow};
 
 #[derive(Debug, Clone)]
@@ -44,17 +45,10 @@ impl Workflow for StepFunctionsClient {
     }
 
     async fn failure_of(&self, name: &str) -> Result<Option<String>, ApiError> {
-        // An execution's ARN is its state machine's, with `execution` for
-        // `stateMachine`, and its name.
-        let arn = format!(
-            "{}:{name}",
-            self.state_machine_arn
-                .replacen(":stateMachine:", ":execution:", 1)
-        );
         let result = self
             .client
             .describe_execution()
-            .execution_arn(arn)
+            .execution_arn(execution_arn(&self.state_machine_arn, name))
             .send()
             .await;
         let described = found(result.map_err(api_error))?;

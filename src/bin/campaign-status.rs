@@ -1,9 +1,10 @@
-//! campaign-status Lambda: the CampaignStatus task (describe and decide).
+//! campaign-status Lambda: the tasks that look and decide (CheckTraining,
+//! PollCampaign and DescribeOutcome).
 
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 use personalize_deployer::adapters::{EmfStdout, PersonalizeClient, SystemClock, load_aws_config};
 use personalize_deployer::config::{ProcessEnv, StatusConfig};
-use personalize_deployer::handlers::status;
+use personalize_deployer::handlers::{guarded, status};
 use serde_json::Value;
 
 #[tokio::main]
@@ -16,14 +17,14 @@ async fn main() -> Result<(), Error> {
     };
     let (personalize, metrics, config) = (&personalize, &metrics, &config);
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
-        status::handle(
+        guarded(status::handle(
             personalize,
             metrics,
             &SystemClock,
             config,
             event.payload,
             event.context.deadline,
-        )
+        ))
         .await
     }))
     .await

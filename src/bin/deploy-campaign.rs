@@ -1,9 +1,9 @@
 //! deploy-campaign Lambda: the DeployCampaign task (create, update or nothing).
 
 use lambda_runtime::{Error, LambdaEvent, service_fn};
-use personalize_deployer::adapters::{PersonalizeClient, load_aws_config};
+use personalize_deployer::adapters::{PersonalizeClient, SystemClock, load_aws_config};
 use personalize_deployer::config::{DeployConfig, ProcessEnv};
-use personalize_deployer::handlers::deploy;
+use personalize_deployer::handlers::{deploy, guarded};
 use serde_json::Value;
 
 #[tokio::main]
@@ -13,7 +13,13 @@ async fn main() -> Result<(), Error> {
     let personalize = PersonalizeClient::from_conf(&load_aws_config().await);
     let (personalize, config) = (&personalize, &config);
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
-        deploy::handle(personalize, config, event.payload).await
+        guarded(deploy::handle(
+            personalize,
+            &SystemClock,
+            config,
+            event.payload,
+        ))
+        .await
     }))
     .await
 }

@@ -5,7 +5,7 @@ use personalize_deployer::adapters::{
     PersonalizeClient, S3Client, StepFunctionsClient, load_aws_config,
 };
 use personalize_deployer::config::{ProcessEnv, TriggerConfig};
-use personalize_deployer::handlers::trigger;
+use personalize_deployer::handlers::{guarded, trigger};
 use serde_json::Value;
 
 #[tokio::main]
@@ -21,7 +21,14 @@ async fn main() -> Result<(), Error> {
     let personalize = PersonalizeClient::from_conf(&aws);
     let (store, workflow, personalize, scope) = (&store, &workflow, &personalize, &config.scope);
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
-        trigger::handle(store, workflow, personalize, scope, &event.payload).await
+        guarded(trigger::handle(
+            store,
+            workflow,
+            personalize,
+            scope,
+            &event.payload,
+        ))
+        .await
     }))
     .await
 }

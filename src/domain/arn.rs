@@ -1,7 +1,10 @@
-//! Personalize and Step Functions ARNs: parsing the solution version ARN of a
-//! request and deriving the campaign ARN from it.
+//! Personalize names and ARNs, and Step Functions ARNs: a campaign's name, the
+//! solution version ARN of a request and the campaign ARN derived from them;
+//! the ARN of a state machine's execution.
 
 use std::fmt;
+
+use serde::{Serialize, Serializer};
 
 /// The version part of a solution version ARN.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -12,14 +15,16 @@ pub enum VersionRef {
     Latest,
 }
 
-/// A parsed `arn:<partition>:personalize:<region>:<account>:solution/<name>/<version>`.
+/// A parsed `arn:<partition>:personalize:<region>:<account>:solution/<name>/<version>`:
+/// only [`Self::parse`] makes one.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SolutionVersionRef {
-    pub partition: String,
-    pub region: String,
-    pub account: String,
-    pub solution_name: String,
-    pub version: VersionRef,
+    arn: String,
+    partition: String,
+    region: String,
+    account: String,
+    solution_name: String,
+    version: VersionRef,
 }
 
 pub const LATEST: &str = "$LATEST";
@@ -54,6 +59,7 @@ impl SolutionVersionRef {
         match segments[..] {
             ["solution", name, version] if is_name(name) && is_version_id(version) => {
                 Ok(SolutionVersionRef {
+                    arn: arn.to_string(),
                     partition: partition.to_string(),
                     region: region.to_string(),
                     account: account.to_string(),
@@ -72,6 +78,19 @@ impl SolutionVersionRef {
         }
     }
 
+    /// The ARN as written.
+    pub fn as_str(&self) -> &str {
+        &self.arn
+    }
+
+    pub fn region(&self) -> &str {
+        &self.region
+    }
+
+    pub fn account(&self) -> &str {
+        &self.account
+    }
+
     /// Whether this is the solution's `$LATEST` pseudo-version.
     pub fn is_latest(&self) -> bool {
         matches!(self.version, VersionRef::Latest)
@@ -87,7 +106,7 @@ impl SolutionVersionRef {
 
     /// The ARN of the campaign called `name` in this version's partition, region
     /// and account.
-    pub fn campaign_arn(&self, name: &str) -> String {
+    pub fn campaign_arn(&self, name: &CampaignName) -> String {
         format!(
             "arn:{}:personalize:{}:{}:campaign/{}",
             self.partition, self.region, self.account, name
@@ -104,11 +123,58 @@ impl SolutionVersionRef {
 
 impl fmt::Display for SolutionVersionRef {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let version = match &self.version {
-            VersionRef::Id(id) => id.as_str(),
-            VersionRef::Latest => LATEST,
-        };
-        write!(f, "{}/{}", self.solution_arn(), version)
+        f.write_str(&self.arn)
+    }
+}
+
+impl Serialize for SolutionVersionRef {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.arn)
+    }
+}
+
+/// A campaign's name that keeps Personalize's `Name` rule (1 to 63
+/// letters, digits, `-` and `_`, starting with a letter or digit): only
+/// [`Self::parse`] makes one.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct CampaignName(String);
+
+/// The longest name of a Personalize resource.
+pub const NAME_MAX: usize = 63;
+
+impl CampaignName {
+    /// A name, or the rule it breaks.
+    pub fn parse(name: &str) -> Result<CampaignName, String> {
+        let n = name.chars().count();
+        if n == 0 || n > NAME_MAX {
+            Err(format!(
+                "must be 1 to {NAME_MAX} characters long (it has {n})"
+            ))
+        } else if !is_name(name) {
+            Err(format!(
+                "must start with a letter or digit and contain only letters, digits, '-' and '_' \
+                 (pattern ^[a-zA-Z0-9][a-zA-Z0-9\\-_]*$); got {}",
+                super::field::quote(name)
+            ))
+        } else {
+            Ok(CampaignName(name.to_string()))
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for CampaignName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl Serialize for CampaignName {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.0)
     }
 }
 
@@ -152,6 +218,20 @@ pub fn check_state_machine_arn(arn: &str) -> Result<(), String> {
     }
 }
 
+/// The ARN of the execution called `name` of a state machine: the state
+/// machine's ARN with `execution` for `stateMachine`, without the version or
+/// alias qualifier a state machine ARN may carry (Step Functions' execution
+/// ARNs never carry it), and the name.
+pub fn execution_arn(state_machine_arn: &str, name: &str) -> String {
+    let unqualified: Vec<&str> = state_machine_arn.split(':').take(7).collect();
+    format!(
+        "{}:{name}",
+        unqualified
+            .join(":")
+            .replacen(":stateMachine:", ":execution:", 1)
+    )
+}
+
 fn is_partition(s: &str) -> bool {
     !s.is_empty()
         && s.bytes()
@@ -163,7 +243,7 @@ fn is_region(s: &str) -> bool {
 }
 
 /// The Personalize `Name` rule, fully anchored.
-pub(crate) fn is_name(s: &str) -> bool {
+fn is_name(s: &str) -> bool {
     let mut chars = s.chars();
     matches!(chars.next(), Some(c) if c.is_ascii_alphanumeric())
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
@@ -176,4 +256,32 @@ fn is_version_id(s: &str) -> bool {
             && s.len() <= 63
             && s.chars()
                 .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_execution_arn_never_carries_the_state_machines_qualifier() {
+        let arn = "arn:aws:states:us-east-1:111122223333:stateMachine:deployer";
+        let execution = "arn:aws:states:us-east-1:111122223333:execution:deployer:movie-recs-1";
+        assert_eq!(execution_arn(arn, "movie-recs-1"), execution);
+        for qualifier in ["3", "live"] {
+            let qualified = format!("{arn}:{qualifier}");
+            assert!(check_state_machine_arn(&qualified).is_ok());
+            assert_eq!(execution_arn(&qualified, "movie-recs-1"), execution);
+        }
+    }
+
+    #[test]
+    fn a_campaign_name_keeps_the_name_rule() {
+        assert_eq!(
+            CampaignName::parse("movie-recs_2").unwrap().as_str(),
+            "movie-recs_2"
+        );
+        for bad in ["", "-recs", "movie recs", &"a".repeat(64)] {
+            assert!(CampaignName::parse(bad).is_err(), "{bad:?}");
+        }
+    }
 }

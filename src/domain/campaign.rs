@@ -6,7 +6,6 @@ use std::fmt;
 
 use chrono::{DateTime, Utc};
 
-use super::arn::VersionRef;
 use super::request::{CampaignConfig, DeploymentRequest};
 
 /// A campaign or campaign-update status (API reference §5).
@@ -189,10 +188,10 @@ fn differences(
         out.push(format!(
             "solutionVersionArn {} -> {}",
             version.unwrap_or("(none)"),
-            request.solution_version_arn
+            request.solution_version_arn()
         ));
     }
-    if let Some(want) = request.min_provisioned_tps
+    if let Some(want) = request.min_provisioned_tps()
         && compared(tps.is_some())
     {
         let have = tps.unwrap_or(1);
@@ -200,7 +199,7 @@ fn differences(
             out.push(format!("minProvisionedTPS {have} -> {want}"));
         }
     }
-    if let Some(desired) = &request.campaign_config
+    if let Some(desired) = request.campaign_config()
         && compared(config.is_some())
     {
         let current = config.cloned().unwrap_or_default();
@@ -216,13 +215,9 @@ fn serves_version(request: &DeploymentRequest, serving: Option<&str>) -> bool {
     let Some(serving) = serving else {
         return false;
     };
-    if serving == request.solution_version_arn {
-        return true;
-    }
-    match request.solution_version() {
-        Ok(v) if v.version == VersionRef::Latest => v.is_version_of_same_solution(serving),
-        _ => false,
-    }
+    let version = request.solution_version();
+    serving == version.as_str()
+        || (version.is_latest() && version.is_version_of_same_solution(serving))
 }
 
 fn config_differences(

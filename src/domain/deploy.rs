@@ -4,14 +4,14 @@
 use chrono::{DateTime, Utc};
 
 use super::campaign::{Campaign, Deploying, Status, merged_config};
+use super::execution::DeployReport;
 use super::gate::{Gate, GateReport, judge};
 use super::outcome::Operation;
-use super::predict::Expectation;
 use super::request::DeploymentRequest;
-use super::workflow::Deployment;
+use super::schedule::Expectation;
 use crate::error::Error;
 use crate::ports::{
-    ApiError, ApiErrorKind, CampaignChange, NewCampaign, Personalize, SolutionMetrics,
+    ApiError, ApiErrorKind, CampaignChange, Clock, NewCampaign, Personalize, SolutionMetrics,
 };
 
 /// What to do with a campaign, given what Personalize reports about it.
@@ -103,9 +103,9 @@ pub fn plan(request: &DeploymentRequest, current: Option<&Campaign>) -> Result<P
         changes,
         change: CampaignChange {
             campaign_arn: campaign.arn.clone(),
-            solution_version_arn: request.solution_version_arn.clone(),
-            min_provisioned_tps: request.min_provisioned_tps,
-            config: merged_config(campaign.config.as_ref(), request.campaign_config.as_ref()),
+            solution_version_arn: request.solution_version_arn().to_string(),
+            min_provisioned_tps: request.min_provisioned_tps(),
+            config: merged_config(campaign.config.as_ref(), request.campaign_config()),
         },
     })
 }
@@ -122,10 +122,10 @@ async fn check_gate<M: SolutionMetrics>(
     request: &DeploymentRequest,
     previous: Option<&str>,
 ) -> Result<Option<GateReport>, ApiError> {
-    let Some(gate) = &request.gate else {
+    let Some(gate) = request.gate() else {
         return Ok(None);
     };
-    let candidate = request.solution_version_arn.as_str();
+    let candidate = request.solution_version_arn();
     if previous == Some(candidate) {
         return Ok(None);
     }
@@ -159,24 +159,17 @@ async fn judge_versions<M: SolutionMetrics>(
 /// `gate.passed` false). `startedAt` is taken before the create or update
 /// call, so that the records Personalize makes for it are never older than
 /// it; for adopted work it is when that work began.
-pub async fn deploy<P: Personalize, M: SolutionMetrics>(
+pub async fn deploy<P: Personalize, M: SolutionMetrics, C: Clock>(
     personalize: &P,
     metrics: &M,
     request: &DeploymentRequest,
     default_min_tps: i32,
-    now: impl Fn() -> DateTime<Utc>,
-) -> Result<Deployment, Error> {
-    let errors = request.validate();
-    if !errors.is_empty() {
-        let text: Vec<String> = errors.iter().map(ToString::to_string).collect();
-        return Err(Error::InvalidRequest(text.join("; ")));
-    }
-    let campaign_arn = request.campaign_arn().map_err(Error::InvalidRequest)?;
-    let deployment = |operation, previous, changes, started_at, gate| Deployment {
-        campaign_name: request.campaign_name.clone(),
-        campaign_arn: campaign_arn.clone(),
+    clock: &C,
+) -> Result<DeployReport, Error> {
+    let campaign_arn = request.campaign_arn();
+    let campaign_name = request.campaign_name().as_str();
+    let deployment = |operation, previous, changes, started_at, gate| DeployReport {
         operation,
-        target_solution_version_arn: request.solution_version_arn.clone(),
         previous_solution_version_arn: previous,
         started_at,
         changes,
@@ -186,7 +179,7 @@ pub async fn deploy<P: Personalize, M: SolutionMetrics>(
     let mut last_race = String::new();
     for _ in 0..MAX_ROUNDS {
         let current = personalize.describe_campaign(&campaign_arn).await?;
-        let started_at = now();
+        let started_at = clock.now();
         match plan(request, current.as_ref())? {
             Plan::Create => {
                 let gate = check_gate(metrics, request, None).await?;
@@ -200,11 +193,11 @@ pub async fn deploy<P: Personalize, M: SolutionMetrics>(
                     ));
                 }
                 let new = NewCampaign {
-                    name: request.campaign_name.clone(),
-                    solution_version_arn: request.solution_version_arn.clone(),
-                    min_provisioned_tps: request.min_provisioned_tps.unwrap_or(default_min_tps),
-                    config: request.campaign_config.clone(),
-                    tags: request.tags.clone(),
+                    name: campaign_name.to_string(),
+                    solution_version_arn: request.solution_version_arn().to_string(),
+                    min_provisioned_tps: request.min_provisioned_tps().unwrap_or(default_min_tps),
+                    config: request.campaign_config().cloned(),
+                    tags: request.tags().to_vec(),
                 };
                 match personalize.create_campaign(&new).await {
                     Ok(_) => {
@@ -239,7 +232,7 @@ pub async fn deploy<P: Personalize, M: SolutionMetrics>(
                     ));
                 }
                 return match personalize.update_campaign(&change).await {
-                    Ok(()) => Ok(Deployment {
+                    Ok(()) => Ok(DeployReport {
                         // How long its last update (or its creation) took.
                         expected: current.as_ref().and_then(Expectation::of),
                         ..deployment(
@@ -255,7 +248,7 @@ pub async fn deploy<P: Personalize, M: SolutionMetrics>(
                     Err(e) if e.kind == ApiErrorKind::InUse => {
                         match personalize.describe_campaign(&campaign_arn).await? {
                             Some(c) if c.busy().is_some() => Err(Error::CampaignBusy {
-                                campaign: request.campaign_name.clone(),
+                                campaign: campaign_name.to_string(),
                                 detail: c.busy().unwrap_or_default(),
                             }),
                             _ => Err(Error::ResourceInUse(e)),
@@ -297,7 +290,7 @@ pub async fn deploy<P: Personalize, M: SolutionMetrics>(
         }
     }
     Err(Error::CampaignBusy {
-        campaign: request.campaign_name.clone(),
+        campaign: campaign_name.to_string(),
         detail: format!("the campaign kept changing while it was being deployed ({last_race})"),
     })
 }

@@ -10,16 +10,16 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Duration, Utc};
 use futures::stream::{self, StreamExt, TryStreamExt};
-use serde_json::{Map, Value, json};
 
 use super::arn::SolutionVersionRef;
 use super::campaign::Campaign;
+use super::field::FieldError;
+use super::gate::{Gate, GateChoice, GateMember};
 use super::intake::{CONCURRENT_REQUESTS, Intake, Source};
 use super::origin::Origin;
 use super::outcome::Outcome;
-use super::request::{DeploymentRequest, FieldError, NO_GATE, Rejection, Scope, Tag, gate_member};
+use super::request::{DeploymentRequest, Scope, Tag};
 use super::training::TrainingStatus;
-use super::workflow::PlannedExecution;
 use crate::error::Error;
 use crate::ports::{
     ApiError, ApiErrorKind, Catalog, Personalize, SolutionVersions, VersionSummary,
@@ -28,18 +28,6 @@ use crate::ports::{
 /// The tag that opts a campaign in, and the value that does.
 pub const FOLLOW_TAG: &str = "personalize-deployer:follow";
 pub const FOLLOW_VALUE: &str = "true";
-
-/// The tags that give a followed campaign its own gate, and the member of a
-/// request's `gate` each one sets.
-pub const GATE_TAGS: [(&str, &str); 4] = [
-    ("personalize-deployer:gate-metric", "metric"),
-    ("personalize-deployer:gate-max-drop", "maxDrop"),
-    (
-        "personalize-deployer:gate-max-relative-drop",
-        "maxRelativeDrop",
-    ),
-    ("personalize-deployer:gate-min-value", "minValue"),
-];
 
 /// How much earlier than the CloudTrail event's time (whole seconds) the
 /// version it announces may have been created.
@@ -384,84 +372,39 @@ pub async fn recheck<P: Personalize + Catalog + SolutionVersions>(
     }))
 }
 
-/// The request for a followed campaign: the new version and the gate of its
-/// tags (else the stack's default; none when the metric tag says `none`).
-/// TPS and configuration are left out, so that the campaign keeps what it
-/// has when the version is deployed (not what it had when the training
-/// started). Tags that make no gate reject it, naming the tag.
-fn request(
-    campaign: &Campaign,
-    tags: &[Tag],
-    version: &str,
-    scope: &Scope,
-) -> (Value, Result<DeploymentRequest, Rejection>) {
-    let mut body = Map::new();
-    body.insert("campaignName".into(), json!(campaign.name));
-    body.insert("solutionVersionArn".into(), json!(version));
-    let mut gate = Map::new();
-    let mut errors = Vec::new();
-    for (tag, member) in GATE_TAGS {
-        let Some(value) = tags
-            .iter()
-            .find(|t| t.tag_key == tag)
-            .map(|t| t.tag_value.trim())
-        else {
-            continue;
-        };
-        if member == "metric" && value == NO_GATE {
-            // Not even the stack's default gate.
-            body.insert("gate".into(), json!(NO_GATE));
-            break;
-        } else if member == "metric" {
-            gate.insert(member.into(), json!(value));
-        } else {
-            match value.parse::<f64>() {
-                Ok(number) if number.is_finite() => {
-                    gate.insert(member.into(), json!(number));
-                }
-                _ => errors.push(FieldError::new(
-                    format!("tags.{tag}"),
-                    format!("must be a number, got {value:?}"),
-                )),
-            }
-        }
-    }
-    if !gate.is_empty() {
-        body.insert("gate".into(), Value::Object(gate));
-    }
-    let body = Value::Object(body);
-    let parsed = DeploymentRequest::from_value_within(&body, scope).map_err(|mut rejection| {
-        // A rule the tags' gate breaks is named after its tag.
-        for e in &mut rejection.errors {
-            if let Some(tag) = gate_member(&e.field).map(|i| GATE_TAGS[i].0) {
-                e.field = format!("tags.{tag}");
-            }
-        }
-        rejection
-    });
-    let parsed = match (parsed, errors.is_empty()) {
-        (parsed, true) => parsed,
-        (Ok(_), false) => Err(Rejection {
-            campaign_name: Some(campaign.name.clone()),
-            errors,
-        }),
-        (Err(mut rejection), false) => {
-            rejection.errors.splice(0..0, errors);
-            Err(rejection)
-        }
+/// The gate a followed campaign's tags write (each [`GateMember`]'s tag; a
+/// metric tag of `none` turns the stack's default off), or what is wrong
+/// with them, each error naming its tag.
+pub fn gate_of(tags: &[Tag]) -> Result<Option<GateChoice>, Vec<FieldError>> {
+    let value = |member: GateMember| {
+        let tag = member.names().tag;
+        let found = tags.iter().find(|t| t.tag_key == tag)?;
+        Some(found.tag_value.trim().to_string())
     };
-    (body, parsed)
+    Gate::from_text(value, true).map_err(|errors| {
+        errors
+            .into_iter()
+            .map(|e| FieldError::new(format!("tags.{}", e.member_or_metric().names().tag), e.rule))
+            .collect()
+    })
 }
 
+/// The source of a followed campaign's new version: the request for it (see
+/// [`DeploymentRequest::followed`]) with the gate of its tags (else the
+/// stack's default); tags that make no gate reject it, naming the tag.
 fn source(campaign: &Campaign, tags: &[Tag], version: &str, scope: &Scope) -> Source {
-    let origin = Origin::Follow {
-        campaign_arn: campaign.arn.clone(),
-        solution_version_arn: version.to_string(),
-    };
-    let (body, parsed) = request(campaign, tags, version, scope);
-    let raw = serde_json::to_vec(&body).unwrap_or_default();
-    let planned = PlannedExecution::new(parsed, origin.clone(), &raw);
-    Source::Planned(planned, origin)
+    Source::Followed {
+        origin: Origin::Follow {
+            campaign_arn: campaign.arn.clone(),
+            solution_version_arn: version.to_string(),
+        },
+        request: Box::new(DeploymentRequest::followed(
+            &campaign.name,
+            version,
+            gate_of(tags),
+            scope,
+        )),
+    }
 }
 
 #[cfg(test)]

@@ -2,10 +2,19 @@
 //! to replace the one a campaign serves, judged on one offline metric as
 //! GetSolutionMetrics reports it (higher is better for every documented
 //! metric, API reference §10.1).
+//!
+//! A gate is written in three places: a request's `gate` member (JSON), a
+//! followed campaign's tags, and the stack's default (environment
+//! variables). Each [`GateMember`] knows its name in all three; reading a
+//! gate from any of them and checking its rules happen here, so that an
+//! error names the member where it was written.
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::field::{Reader, join};
 
 /// The thresholds on one metric. Every threshold given must hold.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -24,6 +33,272 @@ pub struct Gate {
     /// The lowest allowed value.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub min_value: Option<f64>,
+}
+
+/// A member of a gate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GateMember {
+    Metric,
+    MaxDrop,
+    MaxRelativeDrop,
+    MinValue,
+}
+
+/// A gate member's name where it is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MemberNames {
+    /// In a request's `gate` object.
+    pub field: &'static str,
+    /// The tag of a followed campaign.
+    pub tag: &'static str,
+    /// The environment variable of the stack's default gate.
+    pub variable: &'static str,
+}
+
+impl GateMember {
+    pub const ALL: [GateMember; 4] = [
+        GateMember::Metric,
+        GateMember::MaxDrop,
+        GateMember::MaxRelativeDrop,
+        GateMember::MinValue,
+    ];
+
+    /// Its names: the one definition of each.
+    pub fn names(self) -> MemberNames {
+        let (field, tag, variable) = match self {
+            GateMember::Metric => (
+                "metric",
+                "personalize-deployer:gate-metric",
+                "DEFAULT_GATE_METRIC",
+            ),
+            GateMember::MaxDrop => (
+                "maxDrop",
+                "personalize-deployer:gate-max-drop",
+                "DEFAULT_GATE_MAX_DROP",
+            ),
+            GateMember::MaxRelativeDrop => (
+                "maxRelativeDrop",
+                "personalize-deployer:gate-max-relative-drop",
+                "DEFAULT_GATE_MAX_RELATIVE_DROP",
+            ),
+            GateMember::MinValue => (
+                "minValue",
+                "personalize-deployer:gate-min-value",
+                "DEFAULT_GATE_MIN_VALUE",
+            ),
+        };
+        MemberNames {
+            field,
+            tag,
+            variable,
+        }
+    }
+
+    fn set_threshold(self, gate: &mut Gate, value: f64) {
+        match self {
+            GateMember::Metric => {}
+            GateMember::MaxDrop => gate.max_drop = Some(value),
+            GateMember::MaxRelativeDrop => gate.max_relative_drop = Some(value),
+            GateMember::MinValue => gate.min_value = Some(value),
+        }
+    }
+}
+
+/// A gate as written: thresholds, or the word [`NO_GATE`] to deploy without
+/// the stack's default gate.
+#[derive(Debug, Clone, PartialEq)]
+pub enum GateChoice {
+    Off,
+    Given(Gate),
+}
+
+impl GateChoice {
+    /// The gate it sets (none when it turns the gate off).
+    pub fn into_gate(self) -> Option<Gate> {
+        match self {
+            GateChoice::Off => None,
+            GateChoice::Given(gate) => Some(gate),
+        }
+    }
+}
+
+/// The word that turns the stack's default gate off (a request's `gate`, a
+/// campaign's metric tag).
+pub const NO_GATE: &str = "none";
+
+/// A rule a gate breaks: the member it is about (none for the gate as a
+/// whole, which a source without a place for that names by its metric), and
+/// the rule.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GateError {
+    pub member: Option<GateMember>,
+    pub rule: String,
+}
+
+impl GateError {
+    fn new(member: Option<GateMember>, rule: impl Into<String>) -> GateError {
+        GateError {
+            member,
+            rule: rule.into(),
+        }
+    }
+
+    /// The member, for a source that names the gate by its members only.
+    pub fn member_or_metric(&self) -> GateMember {
+        self.member.unwrap_or(GateMember::Metric)
+    }
+}
+
+/// GetSolutionMetrics' `MetricName`: at most 256 characters.
+pub const METRIC_NAME_MAX: usize = 256;
+
+impl Gate {
+    /// Every rule the gate breaks (empty when it is valid): it names a
+    /// metric and at least one threshold; a drop is not negative, a
+    /// relative drop is a fraction from 0 to 1.
+    pub fn check(&self) -> Vec<GateError> {
+        let mut out = Vec::new();
+        let n = self.metric.chars().count();
+        if self.metric.trim().is_empty() || n > METRIC_NAME_MAX {
+            out.push(GateError::new(
+                Some(GateMember::Metric),
+                format!(
+                    "must be 1 to {METRIC_NAME_MAX} characters long (it has {n}): a metric name as \
+                     GetSolutionMetrics reports it, e.g. normalized_discounted_cumulative_gain_at_10"
+                ),
+            ));
+        }
+        if self.max_drop.is_none() && self.max_relative_drop.is_none() && self.min_value.is_none() {
+            out.push(GateError::new(
+                None,
+                "must give at least one threshold: maxDrop, maxRelativeDrop or minValue",
+            ));
+        }
+        if let Some(v) = self.max_drop
+            && !(v.is_finite() && v >= 0.0)
+        {
+            out.push(GateError::new(
+                Some(GateMember::MaxDrop),
+                format!("must be a number of 0 or more (the largest allowed drop), got {v}"),
+            ));
+        }
+        if let Some(v) = self.max_relative_drop
+            && !(v.is_finite() && (0.0..=1.0).contains(&v))
+        {
+            out.push(GateError::new(
+                Some(GateMember::MaxRelativeDrop),
+                format!("must be a fraction from 0 to 1 (0.05 allows a 5 % drop), got {v}"),
+            ));
+        }
+        if let Some(v) = self.min_value
+            && !v.is_finite()
+        {
+            out.push(GateError::new(
+                Some(GateMember::MinValue),
+                format!("must be a finite number, got {v}"),
+            ));
+        }
+        out
+    }
+
+    /// A gate written as text, member by member: `value` gives what is
+    /// written for each (a campaign's tags, the stack's variables; none when
+    /// it is not). None when nothing is written; `Off` when the metric is
+    /// [`NO_GATE`] and `off_allowed`. A number that does not read and every
+    /// rule the gate breaks are errors; what reads is still checked, so
+    /// that every error is told at once.
+    pub fn from_text(
+        value: impl Fn(GateMember) -> Option<String>,
+        off_allowed: bool,
+    ) -> Result<Option<GateChoice>, Vec<GateError>> {
+        let metric = value(GateMember::Metric);
+        if off_allowed && metric.as_deref() == Some(NO_GATE) {
+            return Ok(Some(GateChoice::Off));
+        }
+        let mut errors = Vec::new();
+        let mut gate = Gate {
+            metric: metric.clone().unwrap_or_default(),
+            max_drop: None,
+            max_relative_drop: None,
+            min_value: None,
+        };
+        let mut any_threshold = false;
+        for member in &GateMember::ALL[1..] {
+            let Some(raw) = value(*member) else { continue };
+            any_threshold = true;
+            match raw.parse::<f64>() {
+                Ok(v) if v.is_finite() => member.set_threshold(&mut gate, v),
+                _ => errors.push(GateError::new(
+                    Some(*member),
+                    format!("must be a number, got {raw:?}"),
+                )),
+            }
+        }
+        if metric.is_none() {
+            if any_threshold {
+                errors.push(GateError::new(
+                    Some(GateMember::Metric),
+                    "is required when a gate threshold is set",
+                ));
+                return Err(errors);
+            }
+            return Ok(None);
+        }
+        errors.extend(gate.check());
+        if errors.is_empty() {
+            Ok(Some(GateChoice::Given(gate)))
+        } else {
+            Err(errors)
+        }
+    }
+
+    /// Reads a request's `gate` member at `path` (an object of thresholds or
+    /// the word [`NO_GATE`]), reporting what cannot be read to `reader`.
+    /// The rules are checked apart ([`Self::check`]), on a gate read whole.
+    pub(crate) fn read_json(reader: &mut Reader, path: &str, value: &Value) -> Option<GateChoice> {
+        if value.as_str() == Some(NO_GATE) {
+            return Some(GateChoice::Off);
+        }
+        let fields = GateMember::ALL.map(|m| m.names().field);
+        let Some(obj) = value.as_object() else {
+            let members: Vec<String> = fields.iter().map(|f| format!("\"{f}\"")).collect();
+            reader.wrong_type(
+                path,
+                &format!(
+                    "an object {{{}}} or the string \"{NO_GATE}\"",
+                    members.join(", ")
+                ),
+                value,
+            );
+            return None;
+        };
+        reader.unknown_fields(path, obj, &fields);
+        let before = reader.errors.len();
+        let metric = reader.required::<String>(path, obj, fields[0], "a string");
+        let mut gate = Gate {
+            metric: metric.unwrap_or_default(),
+            max_drop: None,
+            max_relative_drop: None,
+            min_value: None,
+        };
+        for member in &GateMember::ALL[1..] {
+            let name = member.names().field;
+            if let Some(v) = reader.optional::<f64>(path, obj, name, "a number") {
+                member.set_threshold(&mut gate, v);
+            }
+        }
+        // A member that could not be read is reported as such, and the rules
+        // are checked only on a gate read whole.
+        (reader.errors.len() == before).then_some(GateChoice::Given(gate))
+    }
+
+    /// The path of a gate error in a request whose gate is at `path`.
+    pub fn json_path(path: &str, error: &GateError) -> String {
+        match error.member {
+            Some(member) => join(path, member.names().field),
+            None => path.to_string(),
+        }
+    }
 }
 
 /// The gate's verdict as notified (the `gate` of a notification's detail):

@@ -1,9 +1,11 @@
 //! Intake: the deployment requests an event announces, read (a manifest from
-//! S3, or a request carried in the event) and started as executions of the
-//! deployment state machine, one per request.
+//! S3, a request carried in the event, a followed campaign's new version),
+//! planned as executions of the deployment state machine (a deterministic
+//! name and an input that fits), and started, one per request.
 //!
-//! deploy-trigger's handler turns its event into [`Source`]s; everything after
-//! that happens here, behind the [`ObjectStore`] and [`Workflow`] ports.
+//! deploy-trigger's handler (and, for following, [`super::follow`]) turns
+//! its event into [`Source`]s; everything after that happens here, behind
+//! the [`ObjectStore`] and [`Workflow`] ports.
 
 use std::fmt;
 
@@ -11,9 +13,10 @@ use futures::stream::{self, StreamExt};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::origin::{ManifestObject, Origin, Via};
+use super::execution::{Execution, MAX_REPORTED_NAME, Rejected};
+use super::field::FieldError;
+use super::origin::{ManifestObject, Origin, Via, execution_name};
 use super::request::{DeploymentRequest, Rejection, Scope};
-use super::workflow::{PlannedExecution, RETRIED_FAILURE};
 use crate::error::Error;
 use crate::ports::{ApiError, Fetched, ObjectStore, Started, Workflow};
 
@@ -31,13 +34,17 @@ pub enum Source {
     Manifest(Manifest),
     /// A request carried in the event itself.
     Inline { origin: Origin, detail: Value },
-    /// A request already made (a followed campaign's new version).
-    Planned(PlannedExecution, Origin),
+    /// A followed campaign's new version: the request made for it (or why
+    /// there is none), and the campaign and version.
+    Followed {
+        origin: Origin,
+        request: Box<Result<DeploymentRequest, Rejection>>,
+    },
 }
 
-/// A manifest announced by an event: the object it names, how it was
-/// announced, the size the event gave, and a second key to try when the
-/// object is not found under the first.
+/// A manifest announced by an event: the object it names (its key as it is
+/// to be read), how it was announced, the size the event gave, and a second
+/// key to try when the object is not found under the first.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Manifest {
     pub object: ManifestObject,
@@ -69,7 +76,7 @@ pub struct TriggerReport {
 #[serde(rename_all = "camelCase")]
 pub struct ExecutionReport {
     pub name: String,
-    pub status: ExecutionStatus,
+    pub status: Handled,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub execution_arn: Option<String>,
     pub rejected: bool,
@@ -81,62 +88,23 @@ pub struct ExecutionReport {
 /// What StartExecution did with a request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum ExecutionStatus {
+pub enum Handled {
     /// A new execution (or, for the same name and input, the running one).
     Started,
     /// An execution of that name exists: this request was handled already.
     AlreadyHandled,
 }
 
-impl fmt::Display for ExecutionStatus {
+impl fmt::Display for Handled {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
-            ExecutionStatus::Started => "STARTED",
-            ExecutionStatus::AlreadyHandled => "ALREADY_HANDLED",
+            Handled::Started => "STARTED",
+            Handled::AlreadyHandled => "ALREADY_HANDLED",
         })
     }
-}
-
-/// Decodes an S3 event notification's key: `+` is a space and `%xx` an
-/// escaped byte.
-pub fn decode_s3_key(key: &str) -> Result<String, String> {
-    let plus_decoded = key.replace('+', " ");
-    percent_encoding::percent_decode_str(&plus_decoded)
-        .decode_utf8()
-        .map(|k| k.into_owned())
-        .map_err(|_| format!("object key {key:?} does not decode to UTF-8"))
 }
 
 impl Source {
-    /// A manifest announced by an S3 event notification, whose key is
-    /// URL-encoded: the decoded key is read. A key that does not decode is
-    /// read as given (and, if it does not exist, the request is rejected like
-    /// any missing manifest).
-    pub fn notified_manifest(object: ManifestObject, size: Option<u64>) -> Source {
-        let key = decode_s3_key(&object.key).unwrap_or(object.key);
-        Source::Manifest(Manifest {
-            object: ManifestObject { key, ..object },
-            via: Via::S3Notification,
-            size,
-            fallback_key: None,
-        })
-    }
-
-    /// A manifest announced by EventBridge, which carries the key as it is
-    /// (events show raw characters such as ':'); in case it arrives
-    /// URL-encoded like a notification's, the decoded key is the fallback.
-    pub fn bridged_manifest(object: ManifestObject, size: Option<u64>) -> Source {
-        let fallback_key = decode_s3_key(&object.key)
-            .ok()
-            .filter(|decoded| *decoded != object.key);
-        Source::Manifest(Manifest {
-            object,
-            via: Via::EventBridge,
-            size,
-            fallback_key,
-        })
-    }
-
     /// Where the request comes from, as far as is known before reading it.
     pub fn origin(&self) -> Origin {
         match self {
@@ -144,7 +112,7 @@ impl Source {
                 object: manifest.object.clone(),
                 via: manifest.via,
             },
-            Source::Inline { origin, .. } | Source::Planned(_, origin) => origin.clone(),
+            Source::Inline { origin, .. } | Source::Followed { origin, .. } => origin.clone(),
         }
     }
 }
@@ -219,7 +187,8 @@ async fn plan<S: ObjectStore>(
     source: Source,
 ) -> Result<PlannedExecution, Error> {
     match source {
-        Source::Planned(planned, _) => Ok(planned),
+        // Named by its origin alone: no content.
+        Source::Followed { origin, request } => Ok(PlannedExecution::new(*request, origin, &[])),
         Source::Inline { origin, detail } => {
             let raw = serde_json::to_vec(&detail).unwrap_or_default();
             let mut parsed = DeploymentRequest::from_value_within(&detail, scope);
@@ -228,7 +197,7 @@ async fn plan<S: ObjectStore>(
             {
                 parsed = Err(match parsed {
                     Ok(request) => Rejection {
-                        campaign_name: Some(request.campaign_name),
+                        campaign_name: Some(request.campaign_name().to_string()),
                         errors: vec![refusal],
                     },
                     Err(mut rejection) => {
@@ -274,8 +243,8 @@ async fn start<S: ObjectStore, W: Workflow>(
         started = workflow.start_execution(&name, &planned.input).await?;
     }
     let (status, execution_arn) = match started {
-        Started::New { execution_arn } => (ExecutionStatus::Started, Some(execution_arn)),
-        Started::AlreadyExists => (ExecutionStatus::AlreadyHandled, None),
+        Started::New { execution_arn } => (Handled::Started, Some(execution_arn)),
+        Started::AlreadyExists => (Handled::AlreadyHandled, None),
     };
     Ok(ExecutionReport {
         name,
@@ -350,19 +319,153 @@ pub async fn start_all<S: ObjectStore, W: Workflow>(
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+/// A StartExecution to make: its deterministic name and input.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlannedExecution {
+    pub name: String,
+    pub input: String,
+    pub rejected: bool,
+    pub campaign_name: Option<String>,
+    /// For a followed version: the name of the one more execution made if
+    /// the first ended [`RETRIED_FAILURE`] (its training outlasted its
+    /// deadline) and the version is found again, trained.
+    pub retry_name: Option<String>,
+}
 
-    #[test]
-    fn s3_keys_are_url_decoded() {
-        assert_eq!(
-            decode_s3_key("manifests/movie+recs%3Dv2.json").unwrap(),
-            "manifests/movie recs=v2.json"
-        );
-        assert_eq!(decode_s3_key("a%2Bb+c").unwrap(), "a+b c");
-        assert_eq!(decode_s3_key("caf%C3%A9.json").unwrap(), "café.json");
-        assert_eq!(decode_s3_key("plain/key.json").unwrap(), "plain/key.json");
-        assert!(decode_s3_key("bad%FF.json").is_err());
+/// The error of the execution of a followed version that is tried once more
+/// when the version is found again: its training outlasted the deadline,
+/// but has ended since.
+pub const RETRIED_FAILURE: &str = "TrainingTimedOut";
+
+/// The most errors a rejected request reports.
+pub const MAX_REPORTED_ERRORS: usize = 50;
+
+/// Step Functions' limit on an execution input, in UTF-8 bytes.
+pub const MAX_INPUT_BYTES: usize = 262_144;
+
+impl PlannedExecution {
+    /// Turns a read (or rejected) request from `origin` into an execution.
+    /// `raw` is the request as received; it names a rejected request, whose
+    /// canonical form does not exist.
+    pub fn new(
+        parsed: Result<DeploymentRequest, Rejection>,
+        origin: Origin,
+        raw: &[u8],
+    ) -> PlannedExecution {
+        let (campaign_name, content) = match &parsed {
+            Ok(request) => (
+                Some(request.campaign_name().to_string()),
+                request.canonical_json().into_bytes(),
+            ),
+            Err(rejection) => (reported_name(rejection), raw.to_vec()),
+        };
+        let content = if origin.names_itself() {
+            Vec::new()
+        } else {
+            content
+        };
+        let name = execution_name(campaign_name.as_deref(), &origin, &content);
+        let retry_name = origin.names_itself().then(|| {
+            execution_name(
+                campaign_name.as_deref(),
+                &origin,
+                RETRIED_FAILURE.as_bytes(),
+            )
+        });
+        let execution = fit(parsed, origin);
+        PlannedExecution {
+            name,
+            input: to_json(&execution),
+            rejected: matches!(execution, Execution::Rejected(_)),
+            campaign_name: execution.campaign_name(),
+            retry_name,
+        }
     }
+}
+
+/// A rejected request's name as reported: cut to [`MAX_REPORTED_NAME`].
+fn reported_name(rejection: &Rejection) -> Option<String> {
+    let name = rejection.campaign_name.as_ref()?;
+    Some(name.chars().take(MAX_REPORTED_NAME).collect())
+}
+
+/// Struct fields serialize in declaration order and maps sorted, so the
+/// same request always gives the same bytes.
+fn to_json(execution: &Execution) -> String {
+    serde_json::to_string(execution).unwrap_or_else(|_| "{}".to_string())
+}
+
+/// The execution of a request, as an input that fits: a rejected request
+/// carries every reason, up to [`MAX_REPORTED_ERRORS`] (a manifest with
+/// thousands of unknown fields must still fit Step Functions' 256 KiB input
+/// and SNS's message limit); a request too large for an input becomes a
+/// rejection that fits ([`shrink`]).
+fn fit(parsed: Result<DeploymentRequest, Rejection>, origin: Origin) -> Execution {
+    let rejected = match parsed {
+        Ok(request) => {
+            let campaign_name = request.campaign_name().to_string();
+            let execution = Execution::accept(request, origin.clone());
+            let size = to_json(&execution).len();
+            if size <= MAX_INPUT_BYTES {
+                return execution;
+            }
+            Rejected {
+                campaign_name: Some(campaign_name),
+                errors: vec![FieldError::new(
+                    "(request)",
+                    format!(
+                        "is {size} bytes as an execution input; Step Functions accepts at most \
+                         {MAX_INPUT_BYTES}"
+                    ),
+                )],
+                origin: Some(origin),
+            }
+        }
+        Err(rejection) => {
+            let campaign_name = reported_name(&rejection);
+            let mut errors = rejection.errors;
+            if errors.len() > MAX_REPORTED_ERRORS {
+                let more = errors.len() - (MAX_REPORTED_ERRORS - 1);
+                errors.truncate(MAX_REPORTED_ERRORS - 1);
+                errors.push(FieldError::new(
+                    "(request)",
+                    format!("has {more} more errors, not listed"),
+                ));
+            }
+            Rejected {
+                campaign_name,
+                errors,
+                origin: Some(origin),
+            }
+        }
+    };
+    Execution::Rejected(shrink(rejected))
+}
+
+/// A rejection too large for an execution input is cut until it fits:
+/// reasons first, then the campaign name.
+fn shrink(mut rejected: Rejected) -> Rejected {
+    let size = |r: &Rejected| to_json(&Execution::Rejected(r.clone())).len();
+    let total = rejected.errors.len();
+    while size(&rejected) > MAX_INPUT_BYTES && rejected.errors.len() > 1 {
+        let keep = rejected.errors.len() / 2;
+        rejected.errors.truncate(keep);
+    }
+    if rejected.errors.len() < total {
+        rejected.errors.push(FieldError::new(
+            "(request)",
+            format!(
+                "has {} more errors, not listed (too large to report)",
+                total - rejected.errors.len()
+            ),
+        ));
+    }
+    if size(&rejected) > MAX_INPUT_BYTES {
+        rejected.campaign_name = None;
+        rejected.errors = vec![FieldError::new(
+            "(request)",
+            "was rejected; its errors are too large to report",
+        )];
+    }
+    rejected
 }

@@ -7,10 +7,10 @@ use std::fmt::Write as _;
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
 
+use super::field::FieldError;
 use super::gate::GateReport;
 use super::origin::Origin;
 use super::outcome::{Operation, Outcome};
-use super::request::FieldError;
 use super::training::TrainingFacts;
 
 /// The EventBridge `source` of every event the product publishes, and of the

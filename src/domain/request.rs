@@ -1,78 +1,49 @@
 //! The deployment request: the body of an S3 manifest or the `detail` of the
-//! project's own EventBridge event, its parsing and its complete validation.
+//! project's own EventBridge event, its reading and its complete validation.
 //!
-//! Parsing never stops at the first problem: every field is read on its own, and
+//! Reading never stops at the first problem: every field is read on its own, and
 //! every structural error (missing field, wrong JSON type, unknown field) and every
 //! rule violation is collected, so that a rejected request tells its author
 //! everything that is wrong with it at once.
+//!
+//! A [`DeploymentRequest`] is valid by construction: its fields are private
+//! and the only ways to make one are this reader (from JSON, which is also
+//! how it is deserialized from a task input) and [`DeploymentRequest::followed`]
+//! (a followed campaign's new version), which check the same rules.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::fmt;
 
-use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::arn::SolutionVersionRef;
-use super::gate::Gate;
+use super::arn::{CampaignName, SolutionVersionRef};
+use super::field::{FieldError, Reader, json_kind};
+use super::gate::{Gate, GateChoice};
 
 mod rules;
 
-/// Every rule a gate breaks, each named under `gate` (empty when it is
-/// valid): for gates that come from elsewhere than a request (the stack's
-/// default).
-pub fn gate_errors(gate: &Gate) -> Vec<FieldError> {
-    let mut out = Vec::new();
-    rules::check_gate("gate", gate, &mut out);
-    out
-}
-
-/// For an error of a request's gate, the member it is about, as an index
-/// into `metric`, `maxDrop`, `maxRelativeDrop`, `minValue` (a gate with no
-/// threshold is about its metric): so that a gate written elsewhere (the
-/// stack's parameters, a campaign's tags) names its own place.
-pub fn gate_member(field: &str) -> Option<usize> {
-    if field == "gate" {
-        return Some(0);
-    }
-    let member = field.strip_prefix("gate.")?;
-    GATE_FIELDS.iter().position(|m| *m == member)
-}
-
 /// A validated request to deploy a solution version to a campaign.
 ///
-/// Field names follow the Personalize API (`CreateCampaign`) exactly.
+/// It serializes with the Personalize API's field names (`CreateCampaign`),
+/// in a fixed order: the same request always gives the same bytes.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(rename_all = "camelCase", try_from = "Value")]
 pub struct DeploymentRequest {
-    pub campaign_name: String,
-    pub solution_version_arn: String,
-    #[serde(
-        rename = "minProvisionedTPS",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub min_provisioned_tps: Option<i32>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub campaign_config: Option<CampaignConfig>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub tags: Vec<Tag>,
+    campaign_name: CampaignName,
+    #[serde(rename = "solutionVersionArn")]
+    solution_version: SolutionVersionRef,
+    #[serde(rename = "minProvisionedTPS", skip_serializing_if = "Option::is_none")]
+    min_provisioned_tps: Option<i32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    campaign_config: Option<CampaignConfig>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    tags: Vec<Tag>,
     /// The metric gate the new version must pass before it is deployed: the
     /// request's own, else the stack's default (none for `"gate": "none"`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub gate: Option<Gate>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    gate: Option<Gate>,
 }
-
-/// The `gate` member of a request as written: thresholds, or `"none"` to
-/// deploy without the stack's default gate.
-#[derive(Debug, Clone, PartialEq)]
-enum GateChoice {
-    Skip,
-    Given(Gate),
-}
-
-/// The word that turns the stack's default gate off for one request.
-pub const NO_GATE: &str = "none";
 
 /// `CampaignConfig` of the Personalize API. Every member is optional; a member
 /// that is absent from a request means "keep what the campaign has".
@@ -94,30 +65,6 @@ pub struct CampaignConfig {
 pub struct Tag {
     pub tag_key: String,
     pub tag_value: String,
-}
-
-/// One thing wrong with a request: the field (a JSON path such as
-/// `tags[2].tagKey`) and the rule it breaks.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct FieldError {
-    pub field: String,
-    pub rule: String,
-}
-
-impl FieldError {
-    pub fn new(field: impl Into<String>, rule: impl Into<String>) -> Self {
-        Self {
-            field: field.into(),
-            rule: rule.into(),
-        }
-    }
-}
-
-impl fmt::Display for FieldError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.field, self.rule)
-    }
 }
 
 /// A request that could not be accepted, with every reason.
@@ -166,12 +113,12 @@ pub struct Scope {
 impl Scope {
     fn check(
         &self,
-        campaign_name: Option<&str>,
+        campaign_name: Option<&CampaignName>,
         version: Option<&SolutionVersionRef>,
         out: &mut Vec<FieldError>,
     ) {
         if let Some(name) = campaign_name
-            && !name.starts_with(&self.campaign_name_prefix)
+            && !name.as_str().starts_with(&self.campaign_name_prefix)
         {
             out.push(FieldError::new(
                 "campaignName",
@@ -183,18 +130,21 @@ impl Scope {
             ));
         }
         let Some(version) = version else { return };
-        let account_differs = self.account.as_ref().is_some_and(|a| *a != version.account);
-        let region_differs = self.region.as_ref().is_some_and(|r| *r != version.region);
+        let account_differs = self
+            .account
+            .as_ref()
+            .is_some_and(|a| a != version.account());
+        let region_differs = self.region.as_ref().is_some_and(|r| r != version.region());
         if account_differs || region_differs {
             out.push(FieldError::new(
                 "solutionVersionArn",
                 format!(
                     "is in region {} of account {}; this stack deploys only in region {} of \
                      account {}",
-                    version.region,
-                    version.account,
-                    self.region.as_deref().unwrap_or(&version.region),
-                    self.account.as_deref().unwrap_or(&version.account),
+                    version.region(),
+                    version.account(),
+                    self.region.as_deref().unwrap_or(version.region()),
+                    self.account.as_deref().unwrap_or(version.account()),
                 ),
             ));
         }
@@ -225,7 +175,6 @@ const TOP_FIELDS: &[&str] = &[
     "tags",
     "gate",
 ];
-const GATE_FIELDS: &[&str] = &["metric", "maxDrop", "maxRelativeDrop", "minValue"];
 const CONFIG_FIELDS: &[&str] = &[
     "itemExplorationConfig",
     "enableMetadataWithRecommendations",
@@ -235,7 +184,7 @@ const CONFIG_FIELDS: &[&str] = &[
 const TAG_FIELDS: &[&str] = &["tagKey", "tagValue"];
 
 impl DeploymentRequest {
-    /// Parses and validates a request from raw JSON bytes (an S3 manifest).
+    /// Reads and validates a request from raw JSON bytes (an S3 manifest).
     /// A UTF-8 byte order mark, which several editors write, is skipped.
     pub fn from_slice(body: &[u8]) -> Result<Self, Rejection> {
         Self::from_slice_within(body, &Scope::default())
@@ -253,7 +202,7 @@ impl DeploymentRequest {
         }
     }
 
-    /// Parses and validates a request from a JSON value (an event `detail`).
+    /// Reads and validates a request from a JSON value (an event `detail`).
     pub fn from_value(value: &Value) -> Result<Self, Rejection> {
         Self::from_value_within(value, &Scope::default())
     }
@@ -267,44 +216,71 @@ impl DeploymentRequest {
             ));
         };
         let mut reader = Reader::default();
-        let draft = reader.draft(obj);
-        let mut errors = reader.errors;
-        errors.extend(draft.validate(scope));
-        let campaign_name = draft.campaign_name.clone();
-        match draft.into_request() {
-            Some(mut request) if errors.is_empty() => {
-                if obj.get("gate").is_none_or(Value::is_null) && !request.targets_latest() {
-                    request.gate = scope.default_gate.clone();
-                }
-                Ok(request)
-            }
-            _ => Err(Rejection {
-                campaign_name,
-                errors,
-            }),
-        }
+        let draft = read(&mut reader, obj);
+        draft.accept(reader.errors, scope)
     }
 
-    /// Every rule this request breaks (empty when it is valid).
-    pub fn validate(&self) -> Vec<FieldError> {
-        Draft::from(self).validate(&Scope::default())
+    /// The request for a followed campaign's new version: its gate as its
+    /// tags write it (`Err`: what is wrong with them, reported first), TPS
+    /// and configuration left out (the campaign keeps what it has when the
+    /// version is deployed), held to the same rules as any request.
+    pub fn followed(
+        campaign_name: &str,
+        solution_version_arn: &str,
+        gate: Result<Option<GateChoice>, Vec<FieldError>>,
+        scope: &Scope,
+    ) -> Result<Self, Rejection> {
+        let (gate, errors) = match gate {
+            Ok(gate) => (gate, Vec::new()),
+            Err(errors) => (None, errors),
+        };
+        let draft = Draft {
+            campaign_name: Some(campaign_name.to_string()),
+            solution_version_arn: Some(solution_version_arn.to_string()),
+            gate,
+            ..Draft::default()
+        };
+        draft.accept(errors, scope)
     }
 
-    /// The parsed solution version ARN. Only valid requests are constructed by
-    /// the parser; for a hand-built invalid one this returns the parse error.
-    pub fn solution_version(&self) -> Result<SolutionVersionRef, String> {
-        SolutionVersionRef::parse(&self.solution_version_arn)
+    pub fn campaign_name(&self) -> &CampaignName {
+        &self.campaign_name
+    }
+
+    pub fn solution_version(&self) -> &SolutionVersionRef {
+        &self.solution_version
+    }
+
+    /// The solution version ARN as written.
+    pub fn solution_version_arn(&self) -> &str {
+        self.solution_version.as_str()
+    }
+
+    pub fn min_provisioned_tps(&self) -> Option<i32> {
+        self.min_provisioned_tps
+    }
+
+    pub fn campaign_config(&self) -> Option<&CampaignConfig> {
+        self.campaign_config.as_ref()
+    }
+
+    pub fn tags(&self) -> &[Tag] {
+        &self.tags
+    }
+
+    pub fn gate(&self) -> Option<&Gate> {
+        self.gate.as_ref()
     }
 
     /// The campaign ARN: the campaign name in the partition, region and account
     /// of the solution version.
-    pub fn campaign_arn(&self) -> Result<String, String> {
-        Ok(self.solution_version()?.campaign_arn(&self.campaign_name))
+    pub fn campaign_arn(&self) -> String {
+        self.solution_version.campaign_arn(&self.campaign_name)
     }
 
     /// Whether the request names the solution's `$LATEST` version.
     pub fn targets_latest(&self) -> bool {
-        self.solution_version().is_ok_and(|v| v.is_latest())
+        self.solution_version.is_latest()
     }
 
     /// Whether the request asks for automatic redeployment of new versions.
@@ -322,6 +298,17 @@ impl DeploymentRequest {
     }
 }
 
+/// A request in a task input (the execution's state) is read by the same
+/// reader as a manifest, within the default scope (the state holds the
+/// stack's default gate already, if any).
+impl TryFrom<Value> for DeploymentRequest {
+    type Error = Rejection;
+
+    fn try_from(value: Value) -> Result<Self, Rejection> {
+        Self::from_value(&value)
+    }
+}
+
 /// A request as far as it could be read: every field that had the right JSON
 /// type, so that the rules can be checked on all of them even when others are
 /// missing or malformed.
@@ -333,37 +320,31 @@ struct Draft {
     campaign_config: Option<CampaignConfig>,
     /// The readable tags, each with its index in the request's list.
     tags: Option<Vec<(usize, Tag)>>,
+    /// The gate as written (none when it is not).
     gate: Option<GateChoice>,
-    /// false when a required field is missing or unreadable.
-    complete: bool,
-}
-
-impl From<&DeploymentRequest> for Draft {
-    fn from(r: &DeploymentRequest) -> Self {
-        Draft {
-            campaign_name: Some(r.campaign_name.clone()),
-            solution_version_arn: Some(r.solution_version_arn.clone()),
-            min_provisioned_tps: r.min_provisioned_tps.map(i64::from),
-            campaign_config: r.campaign_config.clone(),
-            tags: Some(r.tags.iter().cloned().enumerate().collect()),
-            gate: r.gate.clone().map(GateChoice::Given),
-            complete: true,
-        }
-    }
 }
 
 impl Draft {
-    fn into_request(self) -> Option<DeploymentRequest> {
-        if !self.complete {
-            return None;
-        }
-        Some(DeploymentRequest {
-            campaign_name: self.campaign_name?,
-            solution_version_arn: self.solution_version_arn?,
-            min_provisioned_tps: match self.min_provisioned_tps {
-                Some(v) => Some(i32::try_from(v).ok()?),
-                None => None,
-            },
+    /// The request, if the draft was read whole (`errors`: what could not
+    /// be read, reported first) and keeps every rule within `scope`; else
+    /// every reason why not.
+    fn accept(
+        self,
+        mut errors: Vec<FieldError>,
+        scope: &Scope,
+    ) -> Result<DeploymentRequest, Rejection> {
+        let checked = self.validate(scope, &mut errors);
+        let Some((campaign_name, solution_version)) = checked.filter(|_| errors.is_empty()) else {
+            return Err(Rejection {
+                campaign_name: self.campaign_name,
+                errors,
+            });
+        };
+        let latest = solution_version.is_latest();
+        Ok(DeploymentRequest {
+            campaign_name,
+            solution_version,
+            min_provisioned_tps: self.min_provisioned_tps.map(|tps| tps as i32),
             campaign_config: self.campaign_config,
             tags: self
                 .tags
@@ -372,33 +353,36 @@ impl Draft {
                 .map(|(_, tag)| tag)
                 .collect(),
             gate: match self.gate {
-                Some(GateChoice::Given(gate)) => Some(gate),
-                Some(GateChoice::Skip) | None => None,
+                Some(choice) => choice.into_gate(),
+                None if latest => None,
+                None => scope.default_gate.clone(),
             },
         })
     }
 
-    fn validate(&self, scope: &Scope) -> Vec<FieldError> {
-        let mut out = Vec::new();
-        if let Some(name) = &self.campaign_name {
-            rules::check_name("campaignName", name, &mut out);
-        }
+    /// Checks every rule, adding what is broken to `out`; the name and the
+    /// version, when both were read and keep their own rules.
+    fn validate(
+        &self,
+        scope: &Scope,
+        out: &mut Vec<FieldError>,
+    ) -> Option<(CampaignName, SolutionVersionRef)> {
+        let name = self
+            .campaign_name
+            .as_deref()
+            .and_then(|name| rules::check_name("campaignName", name, out));
         let version = self.solution_version_arn.as_deref().and_then(|arn| {
-            rules::check_arn("solutionVersionArn", arn, &mut out)?;
-            match SolutionVersionRef::parse(arn) {
-                Ok(v) => Some(v),
-                Err(rule) => {
-                    out.push(FieldError::new("solutionVersionArn", rule));
-                    None
-                }
-            }
+            rules::check_arn("solutionVersionArn", arn, out)?;
+            SolutionVersionRef::parse(arn)
+                .map_err(|rule| out.push(FieldError::new("solutionVersionArn", rule)))
+                .ok()
         });
         if let Some(tps) = self.min_provisioned_tps {
-            rules::check_tps("minProvisionedTPS", tps, &mut out);
+            rules::check_tps("minProvisionedTPS", tps, out);
         }
         let config = self.campaign_config.as_ref();
         if let Some(config) = config {
-            rules::check_campaign_config("campaignConfig", config, &mut out);
+            rules::check_campaign_config("campaignConfig", config, out);
         }
         let sync = config
             .and_then(|c| c.sync_with_latest_solution_version)
@@ -422,10 +406,12 @@ impl Draft {
             }
         }
         if let Some(tags) = &self.tags {
-            rules::check_tags("tags", tags, &mut out);
+            rules::check_tags("tags", tags, out);
         }
         if let Some(GateChoice::Given(gate)) = &self.gate {
-            rules::check_gate("gate", gate, &mut out);
+            for e in gate.check() {
+                out.push(FieldError::new(Gate::json_path("gate", &e), e.rule));
+            }
             if version.as_ref().is_some_and(SolutionVersionRef::is_latest) {
                 out.push(FieldError::new(
                     "gate",
@@ -437,211 +423,91 @@ impl Draft {
         }
         // Only a well-formed name is held to the prefix (a malformed one has
         // its own reason).
-        let named = self
-            .campaign_name
-            .as_deref()
-            .filter(|_| !out.iter().any(|e| e.field == "campaignName"));
-        scope.check(named, version.as_ref(), &mut out);
-        out
+        scope.check(name.as_ref(), version.as_ref(), out);
+        Some((name?, version?))
     }
 }
 
-/// Reads a JSON object field by field, collecting every structural error.
-#[derive(Default)]
-struct Reader {
-    errors: Vec<FieldError>,
+/// Reads a request object field by field into a draft.
+fn read(reader: &mut Reader, obj: &Map<String, Value>) -> Draft {
+    reader.unknown_fields("", obj, TOP_FIELDS);
+    let campaign_name = reader.required::<String>("", obj, "campaignName", "a string");
+    let solution_version_arn = reader.required::<String>("", obj, "solutionVersionArn", "a string");
+    let min_provisioned_tps =
+        reader.optional::<i64>("", obj, "minProvisionedTPS", "a whole number");
+    let campaign_config = obj.get("campaignConfig").and_then(|v| config(reader, v));
+    let tags = obj.get("tags").and_then(|v| tags(reader, v));
+    let gate = obj
+        .get("gate")
+        .filter(|v| !v.is_null())
+        .and_then(|v| Gate::read_json(reader, "gate", v));
+    Draft {
+        campaign_name,
+        solution_version_arn,
+        min_provisioned_tps,
+        campaign_config,
+        tags,
+        gate,
+    }
 }
 
-impl Reader {
-    fn draft(&mut self, obj: &Map<String, Value>) -> Draft {
-        self.unknown_fields("", obj, TOP_FIELDS);
-        let campaign_name = self.required::<String>("", obj, "campaignName", "a string");
-        let solution_version_arn =
-            self.required::<String>("", obj, "solutionVersionArn", "a string");
-        let min_provisioned_tps =
-            self.optional::<i64>("", obj, "minProvisionedTPS", "a whole number");
-        let campaign_config = obj.get("campaignConfig").and_then(|v| self.config(v));
-        let tags = obj.get("tags").and_then(|v| self.tags(v));
-        let gate = obj
-            .get("gate")
-            .filter(|v| !v.is_null())
-            .and_then(|v| self.gate(v));
-        let required_ok = campaign_name.is_some() && solution_version_arn.is_some();
-        Draft {
-            complete: required_ok && self.errors.is_empty(),
-            campaign_name,
-            solution_version_arn,
-            min_provisioned_tps,
-            campaign_config,
-            tags,
-            gate,
-        }
-    }
-
-    fn gate(&mut self, value: &Value) -> Option<GateChoice> {
-        let path = "gate";
-        if value.as_str() == Some(NO_GATE) {
-            return Some(GateChoice::Skip);
-        }
-        let Some(obj) = value.as_object() else {
-            self.wrong_type(
-                path,
-                &format!(
-                    "an object {{\"metric\", \"maxDrop\", \"maxRelativeDrop\", \"minValue\"}} \
-                     or the string \"{NO_GATE}\""
-                ),
-                value,
-            );
-            return None;
-        };
-        self.unknown_fields(path, obj, GATE_FIELDS);
-        let before = self.errors.len();
-        let metric = self.required::<String>(path, obj, "metric", "a string");
-        let max_drop = self.optional(path, obj, "maxDrop", "a number");
-        let max_relative_drop = self.optional(path, obj, "maxRelativeDrop", "a number");
-        let min_value = self.optional(path, obj, "minValue", "a number");
-        // A member that could not be read is reported as such, and the rules
-        // are checked only on a gate read whole.
-        if self.errors.len() > before {
-            return None;
-        }
-        Some(GateChoice::Given(Gate {
-            metric: metric?,
-            max_drop,
-            max_relative_drop,
-            min_value,
-        }))
-    }
-
-    fn config(&mut self, value: &Value) -> Option<CampaignConfig> {
-        let path = "campaignConfig";
-        let Some(obj) = value.as_object() else {
-            self.wrong_type(path, "an object", value);
-            return None;
-        };
-        self.unknown_fields(path, obj, CONFIG_FIELDS);
-        Some(CampaignConfig {
-            item_exploration_config: self.optional(
-                path,
-                obj,
-                "itemExplorationConfig",
-                "an object whose values are strings (e.g. {\"explorationWeight\": \"0.3\"})",
-            ),
-            enable_metadata_with_recommendations: self.optional(
-                path,
-                obj,
-                "enableMetadataWithRecommendations",
-                "a boolean",
-            ),
-            sync_with_latest_solution_version: self.optional(
-                path,
-                obj,
-                "syncWithLatestSolutionVersion",
-                "a boolean",
-            ),
-            ranking_influence: self.optional(
-                path,
-                obj,
-                "rankingInfluence",
-                "an object whose values are numbers",
-            ),
-        })
-    }
-
-    fn tags(&mut self, value: &Value) -> Option<Vec<(usize, Tag)>> {
-        let Some(items) = value.as_array() else {
-            self.wrong_type(
-                "tags",
-                "an array of {\"tagKey\", \"tagValue\"} objects",
-                value,
-            );
-            return None;
-        };
-        let mut tags = Vec::with_capacity(items.len());
-        for (i, item) in items.iter().enumerate() {
-            let path = format!("tags[{i}]");
-            let Some(obj) = item.as_object() else {
-                self.wrong_type(&path, "an object with tagKey and tagValue", item);
-                continue;
-            };
-            self.unknown_fields(&path, obj, TAG_FIELDS);
-            let key = self.required::<String>(&path, obj, "tagKey", "a string");
-            let value = self.required::<String>(&path, obj, "tagValue", "a string");
-            if let (Some(tag_key), Some(tag_value)) = (key, value) {
-                tags.push((i, Tag { tag_key, tag_value }));
-            }
-        }
-        Some(tags)
-    }
-
-    fn required<T: DeserializeOwned>(
-        &mut self,
-        parent: &str,
-        obj: &Map<String, Value>,
-        name: &str,
-        expected: &str,
-    ) -> Option<T> {
-        if obj.get(name).is_none_or(Value::is_null) {
-            self.errors
-                .push(FieldError::new(join(parent, name), "is required"));
-            return None;
-        }
-        self.optional(parent, obj, name, expected)
-    }
-
-    fn optional<T: DeserializeOwned>(
-        &mut self,
-        parent: &str,
-        obj: &Map<String, Value>,
-        name: &str,
-        expected: &str,
-    ) -> Option<T> {
-        let value = obj.get(name).filter(|v| !v.is_null())?;
-        match T::deserialize(value) {
-            Ok(v) => Some(v),
-            Err(_) => {
-                self.wrong_type(&join(parent, name), expected, value);
-                None
-            }
-        }
-    }
-
-    fn wrong_type(&mut self, path: &str, expected: &str, value: &Value) {
-        self.errors.push(FieldError::new(
+fn config(reader: &mut Reader, value: &Value) -> Option<CampaignConfig> {
+    let path = "campaignConfig";
+    let Some(obj) = value.as_object() else {
+        reader.wrong_type(path, "an object", value);
+        return None;
+    };
+    reader.unknown_fields(path, obj, CONFIG_FIELDS);
+    Some(CampaignConfig {
+        item_exploration_config: reader.optional(
             path,
-            format!("must be {expected}, not {}", json_kind(value)),
-        ));
-    }
+            obj,
+            "itemExplorationConfig",
+            "an object whose values are strings (e.g. {\"explorationWeight\": \"0.3\"})",
+        ),
+        enable_metadata_with_recommendations: reader.optional(
+            path,
+            obj,
+            "enableMetadataWithRecommendations",
+            "a boolean",
+        ),
+        sync_with_latest_solution_version: reader.optional(
+            path,
+            obj,
+            "syncWithLatestSolutionVersion",
+            "a boolean",
+        ),
+        ranking_influence: reader.optional(
+            path,
+            obj,
+            "rankingInfluence",
+            "an object whose values are numbers",
+        ),
+    })
+}
 
-    fn unknown_fields(&mut self, parent: &str, obj: &Map<String, Value>, known: &[&str]) {
-        let unknown: BTreeSet<&String> = obj
-            .keys()
-            .filter(|k| !known.contains(&k.as_str()))
-            .collect();
-        for key in unknown {
-            self.errors.push(FieldError::new(
-                rules::member_path(parent, key),
-                format!("is not a known field; allowed: {}", known.join(", ")),
-            ));
+fn tags(reader: &mut Reader, value: &Value) -> Option<Vec<(usize, Tag)>> {
+    let Some(items) = value.as_array() else {
+        reader.wrong_type(
+            "tags",
+            "an array of {\"tagKey\", \"tagValue\"} objects",
+            value,
+        );
+        return None;
+    };
+    let mut tags = Vec::with_capacity(items.len());
+    for (i, item) in items.iter().enumerate() {
+        let path = format!("tags[{i}]");
+        let Some(obj) = item.as_object() else {
+            reader.wrong_type(&path, "an object with tagKey and tagValue", item);
+            continue;
+        };
+        reader.unknown_fields(&path, obj, TAG_FIELDS);
+        let key = reader.required::<String>(&path, obj, "tagKey", "a string");
+        let value = reader.required::<String>(&path, obj, "tagValue", "a string");
+        if let (Some(tag_key), Some(tag_value)) = (key, value) {
+            tags.push((i, Tag { tag_key, tag_value }));
         }
     }
-}
-
-fn join(parent: &str, name: &str) -> String {
-    if parent.is_empty() {
-        name.to_string()
-    } else {
-        format!("{parent}.{name}")
-    }
-}
-
-fn json_kind(value: &Value) -> String {
-    match value {
-        Value::Null => "null".into(),
-        Value::Bool(b) => format!("the boolean {b}"),
-        Value::Number(n) => format!("the number {n}"),
-        Value::String(s) => format!("the string {}", rules::quote(s)),
-        Value::Array(_) => "an array".into(),
-        Value::Object(_) => "an object".into(),
-    }
+    Some(tags)
 }

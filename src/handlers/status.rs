@@ -1,4 +1,8 @@
-//! campaign-status: the CampaignStatus task (the describe handler).
+//! campaign-status: the tasks that look and decide. CheckTraining (`check:
+//! training`) waits for the requested version's training; PollCampaign
+//! polls the deployment until its outcome is final; DescribeOutcome builds
+//! the notification of an execution whose outcome its state already
+//! decides (a rejected request, a caught task error, an announcement).
 
 use chrono::{DateTime, Duration, Utc};
 use serde_json::Value;
@@ -6,11 +10,11 @@ use tracing::Instrument;
 
 use super::task::{TaskError, task_input};
 use crate::config::StatusConfig;
-use crate::domain::predict;
-use crate::domain::status::{measure, poll_and_hold};
+use crate::domain::execution::{Check, StatusReport};
+use crate::domain::schedule::MAX_HOLD_SECONDS;
+use crate::domain::status::{measure, poll};
 use crate::domain::training::TrainingReport;
-use crate::domain::watch;
-use crate::domain::workflow::{Check, StatusReport};
+use crate::domain::training_check;
 use crate::ports::{Catalog, Clock, MetricsSink, Personalize, SolutionVersions};
 
 /// The report of either check; Step Functions puts it at the task's
@@ -27,10 +31,9 @@ pub enum Report {
 pub const HOLD_MARGIN: Duration = Duration::seconds(15);
 
 /// One check; a final outcome's measurements go to `metrics`. A campaign
-/// check may hold (see [`poll_and_hold`]) for at most
-/// [`predict::MAX_HOLD_SECONDS`], ending [`HOLD_MARGIN`] before the
-/// invocation's own deadline, `deadline_ms` (the Lambda context's, in
-/// milliseconds since the epoch; 0 when unknown).
+/// check may hold (see [`poll`]) for at most [`MAX_HOLD_SECONDS`], ending
+/// [`HOLD_MARGIN`] before the invocation's own deadline, `deadline_ms` (the
+/// Lambda context's, in milliseconds since the epoch; 0 when unknown).
 pub async fn handle<P, M, C>(
     personalize: &P,
     metrics: &M,
@@ -44,13 +47,13 @@ where
     M: MetricsSink,
     C: Clock,
 {
-    let (input, deployment) = task_input(event)?;
+    let (input, task) = task_input(event)?;
     if input.check == Check::Training {
-        let report = watch::check(personalize, &input, &config.training, || clock.now())
-            .instrument(deployment.span())
+        let report = training_check::check(personalize, &input, &config.training, clock)
+            .instrument(task.span())
             .await
-            .map_err(|e| TaskError::new(e, &deployment))?;
-        deployment.span().in_scope(|| {
+            .map_err(|e| TaskError::new(e, &task))?;
+        task.span().in_scope(|| {
             let facts = report.facts.as_ref();
             tracing::info!(
                 outcome = report.outcome.as_str(),
@@ -63,17 +66,17 @@ where
         });
         return Ok(Report::Training(report));
     }
-    let most = clock.now() + Duration::seconds(predict::MAX_HOLD_SECONDS as i64);
+    let most = clock.now() + Duration::seconds(MAX_HOLD_SECONDS as i64);
     let deadline = i64::try_from(deadline_ms)
         .ok()
         .filter(|&ms| ms > 0)
         .and_then(DateTime::<Utc>::from_timestamp_millis);
     let limit = deadline.map_or(most, |d| most.min(d - HOLD_MARGIN));
-    let report = poll_and_hold(personalize, &input, &config.poll, clock, limit)
-        .instrument(deployment.span())
+    let report = poll(personalize, &input, &config.poll, clock, limit)
+        .instrument(task.span())
         .await
-        .map_err(|e| TaskError::new(e, &deployment))?;
-    deployment.span().in_scope(|| {
+        .map_err(|e| TaskError::new(e, &task))?;
+    task.span().in_scope(|| {
         tracing::info!(
             outcome = report.outcome.as_str(),
             attempt = report.attempt,

@@ -1,4 +1,4 @@
-//! What the two task handlers share: reading the task input, the span that
+//! What the task handlers share: reading the task input, the span that
 //! names the deployment in every log line, and the error that names it too.
 
 use std::fmt;
@@ -6,38 +6,39 @@ use std::fmt;
 use lambda_runtime::Diagnostic;
 use serde_json::Value;
 
-use crate::domain::workflow::TaskInput;
+use crate::domain::execution::{Execution, TaskInput};
 use crate::error::Error;
 
-/// Who a task works for: the campaign and the execution (for an
+/// Whom a task works for: the campaign and the execution (for an
 /// announcement, the execution it announces), as far as the event tells.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) struct Deployment {
+pub(super) struct Attribution {
     campaign: String,
     execution: String,
 }
 
-impl Deployment {
-    fn of(input: &TaskInput) -> Deployment {
-        let execution = input
-            .state
-            .ended
-            .as_ref()
-            .map(|ended| ended.execution_arn.clone())
-            .or_else(|| input.execution_arn.clone());
-        Deployment {
-            campaign: input.campaign_name().unwrap_or_else(|| "-".into()),
+impl Attribution {
+    fn of(input: &TaskInput) -> Attribution {
+        let execution = match &input.state {
+            Execution::Announcement(ended) => Some(ended.execution_arn.clone()),
+            _ => input.execution_arn.clone(),
+        };
+        Attribution {
+            campaign: input.state.campaign_name().unwrap_or_else(|| "-".into()),
             execution: execution.unwrap_or_else(|| "-".into()),
         }
     }
 
     /// From an event that is not a task input: what it carries where a task
-    /// input would.
-    fn of_raw(event: &Value) -> Deployment {
-        let text = |v: &Value| v.as_str().unwrap_or("-").to_string();
-        Deployment {
-            campaign: text(&event["state"]["campaignName"]),
-            execution: text(&event["executionArn"]),
+    /// input would (a request's campaign name, or a rejected one's).
+    fn of_raw(event: &Value) -> Attribution {
+        let state = &event["state"];
+        let campaign = [&state["request"]["campaignName"], &state["campaignName"]]
+            .into_iter()
+            .find_map(Value::as_str);
+        Attribution {
+            campaign: campaign.unwrap_or("-").to_string(),
+            execution: event["executionArn"].as_str().unwrap_or("-").to_string(),
         }
     }
 
@@ -53,20 +54,19 @@ impl Deployment {
     }
 }
 
-/// A task's error, and the deployment it belongs to. The runtime logs a
-/// handler's error (its `Debug`) after the handler's span has closed: this
-/// one names the campaign and the execution there too. Lambda reports the
-/// error alone.
+/// A task's error, and whom it works for. The runtime logs a handler's
+/// error (its `Debug`) after the handler's span has closed: this one names
+/// the campaign and the execution there too. Lambda reports the error alone.
 pub struct TaskError {
     pub error: Error,
-    deployment: Deployment,
+    attribution: Attribution,
 }
 
 impl TaskError {
-    pub(super) fn new(error: Error, deployment: &Deployment) -> TaskError {
+    pub(super) fn new(error: Error, attribution: &Attribution) -> TaskError {
         TaskError {
             error,
-            deployment: deployment.clone(),
+            attribution: attribution.clone(),
         }
     }
 
@@ -86,8 +86,8 @@ impl fmt::Debug for TaskError {
         write!(
             f,
             "deployment{{campaign={} execution={}}}: {} ({})",
-            self.deployment.campaign,
-            self.deployment.execution,
+            self.attribution.campaign,
+            self.attribution.execution,
             self.error,
             self.error.error_type()
         )
@@ -102,9 +102,9 @@ impl From<TaskError> for Diagnostic {
 
 /// Reads a task input; an unreadable one is an error that names what the
 /// event carries.
-pub(super) fn task_input(event: Value) -> Result<(TaskInput, Deployment), TaskError> {
-    let deployment = Deployment::of_raw(&event);
-    let input = TaskInput::from_event(event).map_err(|e| TaskError::new(e, &deployment))?;
-    let deployment = Deployment::of(&input);
-    Ok((input, deployment))
+pub(super) fn task_input(event: Value) -> Result<(TaskInput, Attribution), TaskError> {
+    let attribution = Attribution::of_raw(&event);
+    let input = TaskInput::from_event(event).map_err(|e| TaskError::new(e, &attribution))?;
+    let attribution = Attribution::of(&input);
+    Ok((input, attribution))
 }

@@ -3,7 +3,8 @@
 //! types and translated into the [`Source`]s of the domain's intake, which
 //! starts one execution per request; and, for the campaigns that follow
 //! their solution, CloudTrail's CreateSolutionVersion calls and the scheduled
-//! look, translated into a [`Look`].
+//! look, translated into a [`Look`]. Transport details end here: an S3
+//! notification's URL-encoded key is decoded before the domain sees it.
 
 use aws_lambda_events::event::eventbridge::EventBridgeEvent;
 use aws_lambda_events::event::s3::S3Event;
@@ -12,9 +13,9 @@ use serde_json::Value;
 use serde_path_to_error::{Path, Segment};
 
 use crate::domain::follow::{self, Look};
-use crate::domain::intake::{self, Intake, Source, TriggerReport};
+use crate::domain::intake::{self, Intake, Manifest, Source, TriggerReport};
 use crate::domain::notification::REQUEST_DETAIL_TYPE;
-use crate::domain::origin::{ManifestObject, Origin};
+use crate::domain::origin::{ManifestObject, Origin, Via};
 use crate::domain::request::Scope;
 use crate::error::Error;
 use crate::ports::{Catalog, ObjectStore, Personalize, Workflow};
@@ -72,6 +73,16 @@ fn unsupported(what: impl Into<String>) -> Error {
     ))
 }
 
+/// What a deploy-trigger event asks for.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Asked {
+    /// The requests it carries or announces (none, with why, for an event
+    /// that asks nothing: an S3 test event, an API call not followed).
+    Requests(Intake),
+    /// A look at the campaigns that follow their solution.
+    Look(Look),
+}
+
 /// Handles one deploy-trigger event.
 pub async fn handle<S: ObjectStore, W: Workflow, P: Personalize + Catalog>(
     store: &S,
@@ -80,13 +91,9 @@ pub async fn handle<S: ObjectStore, W: Workflow, P: Personalize + Catalog>(
     scope: &Scope,
     event: &Value,
 ) -> Result<TriggerReport, Error> {
-    let intake = match look_of(event)? {
-        Some(Ok(look)) => follow::look(personalize, scope, look).await?,
-        Some(Err(ignored)) => Intake {
-            sources: Vec::new(),
-            ignored: vec![ignored],
-        },
-        None => intake_of(event)?,
+    let intake = match read_event(event)? {
+        Asked::Look(look) => follow::look(personalize, scope, look).await?,
+        Asked::Requests(intake) => intake,
     };
     for note in &intake.ignored {
         tracing::info!(%note, "nothing to deploy");
@@ -94,27 +101,37 @@ pub async fn handle<S: ObjectStore, W: Workflow, P: Personalize + Catalog>(
     intake::start_all(store, workflow, scope, intake).await
 }
 
-/// What a following event asks to look at (an error: why it asks nothing);
-/// none for other events.
-pub fn look_of(event: &Value) -> Result<Option<Result<Look, String>>, Error> {
+/// What an event asks for, or why it is not one deploy-trigger handles.
+pub fn read_event(event: &Value) -> Result<Asked, Error> {
     let source = event.get("source").and_then(Value::as_str);
     let detail_type = event.get("detail-type").and_then(Value::as_str);
     match (source, detail_type) {
-        (Some("aws.personalize"), Some(API_CALL_DETAIL_TYPE)) => api_call(event).map(Some),
-        (Some("aws.events"), Some(SCHEDULED_DETAIL_TYPE)) => Ok(Some(Ok(Look::Scheduled))),
-        _ => Ok(None),
+        (Some("aws.personalize"), Some(API_CALL_DETAIL_TYPE)) => api_call(event),
+        (Some("aws.events"), Some(SCHEDULED_DETAIL_TYPE)) => Ok(Asked::Look(Look::Scheduled)),
+        _ => intake_of(event).map(Asked::Requests),
     }
 }
 
-fn api_call(event: &Value) -> Result<Result<Look, String>, Error> {
+/// An event that asks nothing, and why.
+fn nothing(why: String) -> Asked {
+    Asked::Requests(Intake {
+        sources: Vec::new(),
+        ignored: vec![why],
+    })
+}
+
+fn api_call(event: &Value) -> Result<Asked, Error> {
     let envelope: EventBridgeEvent<ApiCall> = serde_path_to_error::deserialize(event)
         .map_err(|e| unsupported(format!("malformed CloudTrail event ({e})")))?;
     let call = envelope.detail;
     if call.event_name != "CreateSolutionVersion" {
-        return Ok(Err(format!("{} calls are not followed", call.event_name)));
+        return Ok(nothing(format!(
+            "{} calls are not followed",
+            call.event_name
+        )));
     }
     if let Some(code) = call.error_code {
-        return Ok(Err(format!(
+        return Ok(nothing(format!(
             "CreateSolutionVersion failed ({code}): nothing trains"
         )));
     }
@@ -132,7 +149,7 @@ fn api_call(event: &Value) -> Result<Result<Look, String>, Error> {
         .event_time
         .or(envelope.time)
         .ok_or_else(|| unsupported("the CreateSolutionVersion event has no eventTime"))?;
-    Ok(Ok(Look::Trained {
+    Ok(Asked::Look(Look::Trained {
         solution_arn,
         solution_version_arn: text(&call.response_elements, "solutionVersionArn"),
         at,
@@ -140,7 +157,7 @@ fn api_call(event: &Value) -> Result<Result<Look, String>, Error> {
 }
 
 /// The requests an event announces.
-pub fn intake_of(event: &Value) -> Result<Intake, Error> {
+fn intake_of(event: &Value) -> Result<Intake, Error> {
     let Some(obj) = event.as_object() else {
         return Err(unsupported("the event is not a JSON object"));
     };
@@ -237,7 +254,7 @@ fn s3_notification(event: &Value) -> Result<Intake, Error> {
             sequencer: record.s3.object.sequencer,
         };
         let size = record.s3.object.size.and_then(|s| u64::try_from(s).ok());
-        out.sources.push(Source::notified_manifest(object, size));
+        out.sources.push(notified_manifest(object, size));
     }
     Ok(out)
 }
@@ -259,7 +276,7 @@ fn eventbridge(event: &Value) -> Result<Intake, Error> {
                 etag: detail.object.etag,
                 sequencer: detail.object.sequencer,
             };
-            Source::bridged_manifest(object, detail.object.size)
+            bridged_manifest(object, detail.object.size)
         }
         (source, REQUEST_DETAIL_TYPE) => {
             let event_id = envelope
@@ -286,4 +303,60 @@ fn eventbridge(event: &Value) -> Result<Intake, Error> {
         sources: vec![source],
         ignored: Vec::new(),
     })
+}
+
+/// Decodes an S3 event notification's key: `+` is a space and `%xx` an
+/// escaped byte.
+fn decode_s3_key(key: &str) -> Result<String, String> {
+    let plus_decoded = key.replace('+', " ");
+    percent_encoding::percent_decode_str(&plus_decoded)
+        .decode_utf8()
+        .map(|k| k.into_owned())
+        .map_err(|_| format!("object key {key:?} does not decode to UTF-8"))
+}
+
+/// A manifest announced by an S3 event notification, whose key is
+/// URL-encoded: the decoded key is read. A key that does not decode is read
+/// as given (and, if it does not exist, the request is rejected like any
+/// missing manifest).
+fn notified_manifest(object: ManifestObject, size: Option<u64>) -> Source {
+    let key = decode_s3_key(&object.key).unwrap_or(object.key);
+    Source::Manifest(Manifest {
+        object: ManifestObject { key, ..object },
+        via: Via::S3Notification,
+        size,
+        fallback_key: None,
+    })
+}
+
+/// A manifest announced by EventBridge, which carries the key as it is
+/// (events show raw characters such as ':'); in case it arrives URL-encoded
+/// like a notification's, the decoded key is the fallback.
+fn bridged_manifest(object: ManifestObject, size: Option<u64>) -> Source {
+    let fallback_key = decode_s3_key(&object.key)
+        .ok()
+        .filter(|decoded| *decoded != object.key);
+    Source::Manifest(Manifest {
+        object,
+        via: Via::EventBridge,
+        size,
+        fallback_key,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn s3_keys_are_url_decoded() {
+        assert_eq!(
+            decode_s3_key("manifests/movie+recs%3Dv2.json").unwrap(),
+            "manifests/movie recs=v2.json"
+        );
+        assert_eq!(decode_s3_key("a%2Bb+c").unwrap(), "a+b c");
+        assert_eq!(decode_s3_key("caf%C3%A9.json").unwrap(), "café.json");
+        assert_eq!(decode_s3_key("plain/key.json").unwrap(), "plain/key.json");
+        assert!(decode_s3_key("bad%FF.json").is_err());
+    }
 }

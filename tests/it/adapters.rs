@@ -80,7 +80,7 @@ fn sdk_config(config: &CampaignConfig) -> sdk::CampaignConfig {
 #[tokio::test]
 async fn describe_campaign_sends_the_arn_and_reads_the_update_record() {
     let request = manifest("movie-recs.json");
-    let config = request.campaign_config.clone().unwrap();
+    let config = request.campaign_config().cloned().unwrap();
     let wire_config = sdk_config(&config);
     let rule = mock!(aws_sdk_personalize::Client::describe_campaign)
         .match_requests(|r| r.campaign_arn() == Some(CAMPAIGN_ARN))
@@ -171,11 +171,11 @@ async fn create_campaign_sends_every_member_exactly() {
     let client = PersonalizeClient::new(mock_client!(aws_sdk_personalize, [&rule]));
     let arn = client
         .create_campaign(&NewCampaign {
-            name: request.campaign_name.clone(),
-            solution_version_arn: request.solution_version_arn.clone(),
+            name: request.campaign_name().to_string(),
+            solution_version_arn: request.solution_version_arn().to_string(),
             min_provisioned_tps: 2,
-            config: request.campaign_config.clone(),
-            tags: request.tags.clone(),
+            config: request.campaign_config().cloned(),
+            tags: request.tags().to_vec(),
         })
         .await
         .unwrap();

@@ -271,7 +271,14 @@ fn every_line_a_task_logs_names_its_campaign_and_execution() {
         ),
     ] {
         let event: serde_json::Value = serde_json::from_str(&sample(input)).unwrap();
-        let (campaign, execution) = (&event["state"]["campaignName"], &event["executionArn"]);
+        // An accepted request's campaign, or a rejected one's.
+        let state = &event["state"];
+        let campaign = if state["request"].is_object() {
+            &state["request"]["campaignName"]
+        } else {
+            &state["campaignName"]
+        };
+        let execution = &event["executionArn"];
         let (_, _, lines) = invoke_logged(binary, &vars, &sample(input));
         assert!(!lines.is_empty(), "{input}: no log lines");
         for line in &lines {

@@ -10,19 +10,18 @@ use personalize_deployer::config::DeployConfig;
 use personalize_deployer::domain::campaign::Status;
 use personalize_deployer::domain::deploy::{Plan, deploy, plan};
 use personalize_deployer::domain::outcome::Operation;
-use personalize_deployer::domain::predict::{Basis, Expectation};
 use personalize_deployer::domain::request::{CampaignConfig, DeploymentRequest};
+use personalize_deployer::domain::schedule::{Basis, Expectation};
 use personalize_deployer::handlers::deploy::handle;
 use personalize_deployer::ports::ApiErrorKind;
+use serde_json::json;
 
 fn request() -> DeploymentRequest {
     manifest("movie-recs.json")
 }
 
 fn request_for(version: &str) -> DeploymentRequest {
-    let mut r = request();
-    r.solution_version_arn = version.to_string();
-    r
+    patched(&request(), json!({"solutionVersionArn": version}))
 }
 
 #[test]
@@ -59,22 +58,21 @@ fn a_new_solution_version_is_an_update_that_remembers_the_previous_one() {
     assert_eq!(change.campaign_arn, CAMPAIGN_ARN);
     assert_eq!(change.solution_version_arn, SV2);
     assert_eq!(change.min_provisioned_tps, Some(2));
-    assert_eq!(change.config, r.campaign_config);
+    assert_eq!(change.config.as_ref(), r.campaign_config());
 }
 
 #[test]
 fn a_different_tps_or_config_is_an_update() {
     let current = active_campaign(&request());
-    let mut r = request();
-    r.min_provisioned_tps = Some(5);
+    let r = patched(&request(), json!({"minProvisionedTPS": 5}));
     let Plan::Update { changes, .. } = plan(&r, Some(&current)).unwrap() else {
         panic!()
     };
     assert_eq!(changes, vec!["minProvisionedTPS 2 -> 5"]);
 
-    let mut r = request();
-    r.campaign_config.as_mut().unwrap().ranking_influence =
-        Some(BTreeMap::from([("FRESHNESS".to_string(), 0.4)]));
+    let mut config = request().campaign_config().cloned().unwrap();
+    config.ranking_influence = Some(BTreeMap::from([("FRESHNESS".to_string(), 0.4)]));
+    let r = patched(&request(), json!({"campaignConfig": config}));
     let Plan::Update { changes, .. } = plan(&r, Some(&current)).unwrap() else {
         panic!()
     };
@@ -91,9 +89,10 @@ fn fields_the_request_leaves_out_are_kept_not_compared() {
         .as_mut()
         .unwrap()
         .enable_metadata_with_recommendations = Some(true);
-    let mut r = request();
-    r.min_provisioned_tps = None;
-    r.campaign_config = None;
+    let r = patched(
+        &request(),
+        json!({"minProvisionedTPS": null, "campaignConfig": null}),
+    );
     assert!(matches!(
         plan(&r, Some(&current)).unwrap(),
         Plan::Unchanged { .. }
@@ -101,12 +100,14 @@ fn fields_the_request_leaves_out_are_kept_not_compared() {
 
     // An update sends the full configuration: what the campaign has, with what
     // the request gives on top.
-    let mut r = request_for(SV2);
-    r.min_provisioned_tps = None;
-    r.campaign_config = Some(CampaignConfig {
+    let config = CampaignConfig {
         ranking_influence: Some(BTreeMap::from([("POPULARITY".to_string(), 0.9)])),
         ..CampaignConfig::default()
-    });
+    };
+    let r = patched(
+        &request_for(SV2),
+        json!({"minProvisionedTPS": null, "campaignConfig": config}),
+    );
     let Plan::Update { change, .. } = plan(&r, Some(&current)).unwrap() else {
         panic!()
     };
@@ -121,14 +122,14 @@ fn fields_the_request_leaves_out_are_kept_not_compared() {
 
     // Within the two maps too: the keys the request gives replace the
     // campaign's, the others keep their values.
-    let mut r = request_for(SV2);
-    r.campaign_config = Some(CampaignConfig {
+    let config = CampaignConfig {
         item_exploration_config: Some(BTreeMap::from([(
             "explorationWeight".to_string(),
             "0.5".to_string(),
         )])),
         ..CampaignConfig::default()
-    });
+    };
+    let r = patched(&request_for(SV2), json!({"campaignConfig": config}));
     let Plan::Update {
         change, changes, ..
     } = plan(&r, Some(&current)).unwrap()
@@ -210,7 +211,7 @@ fn work_already_heading_for_the_request_is_adopted_not_reported_busy() {
     );
     let mut updating = active_campaign(&request());
     let mut update = update_record(SV2, 2, Status::CreateInProgress);
-    update.config = r.campaign_config.clone();
+    update.config = r.campaign_config().cloned();
     updating.latest_update = Some(update);
     assert_eq!(
         plan(&r, Some(&updating)).unwrap(),
@@ -239,7 +240,9 @@ async fn adopted_work_keeps_its_own_start_time() {
     creating.status = Status::CreateInProgress;
     creating.created_at = Some(t(-90));
     let fake = FakePersonalize::describing(vec![Ok(Some(creating))]);
-    let d = deploy(&fake, &fake, &r, 1, || t(0)).await.unwrap();
+    let d = deploy(&fake, &fake, &r, 1, &FakeClock::at(t(0)))
+        .await
+        .unwrap();
     assert_eq!((d.operation, d.started_at), (Operation::Create, t(-90)));
 }
 
@@ -248,7 +251,7 @@ async fn an_update_refused_as_in_use_for_another_reason_is_resource_in_use() {
     // E.g. the new solution version is not ACTIVE: the campaign is not busy.
     let fake = FakePersonalize::describing(vec![Ok(Some(active_campaign(&request())))])
         .failing_update(api_error(ApiErrorKind::InUse, "ResourceInUseException"));
-    let err = deploy(&fake, &fake, &request_for(SV2), 1, || t(0))
+    let err = deploy(&fake, &fake, &request_for(SV2), 1, &FakeClock::at(t(0)))
         .await
         .unwrap_err();
     assert_eq!(err.error_type(), "ResourceInUse");
@@ -299,17 +302,18 @@ fn a_failed_earlier_update_does_not_block_a_request_the_campaign_already_serves(
 #[tokio::test]
 async fn deploy_creates_with_tags_and_the_default_tps() {
     let fake = FakePersonalize::describing(vec![Ok(None)]);
-    let mut r = request();
-    r.min_provisioned_tps = None;
-    let d = deploy(&fake, &fake, &r, 3, || t(0)).await.unwrap();
+    let r = patched(&request(), json!({"minProvisionedTPS": null}));
+    let d = deploy(&fake, &fake, &r, 3, &FakeClock::at(t(0)))
+        .await
+        .unwrap();
     assert_eq!(d.operation, Operation::Create);
-    assert_eq!(d.campaign_arn, CAMPAIGN_ARN);
+    assert_eq!(r.campaign_arn(), CAMPAIGN_ARN);
     assert_eq!(d.previous_solution_version_arn, None);
     assert_eq!(d.started_at, t(0));
     let created = fake.created.lock().unwrap()[0].clone();
     assert_eq!(created.min_provisioned_tps, 3);
-    assert_eq!(created.tags, r.tags);
-    assert_eq!(created.config, r.campaign_config);
+    assert_eq!(created.tags, r.tags());
+    assert_eq!(created.config.as_ref(), r.campaign_config());
     assert_eq!(
         fake.calls(),
         vec![
@@ -329,7 +333,9 @@ async fn a_create_race_describes_again_and_adopts_the_campaign() {
             ApiErrorKind::AlreadyExists,
             "ResourceAlreadyExistsException",
         ));
-    let d = deploy(&fake, &fake, &r, 1, || t(0)).await.unwrap();
+    let d = deploy(&fake, &fake, &r, 1, &FakeClock::at(t(0)))
+        .await
+        .unwrap();
     assert_eq!(d.operation, Operation::Create);
     assert_eq!(fake.calls().len(), 3, "{:?}", fake.calls());
 }
@@ -344,26 +350,32 @@ async fn a_create_race_with_another_version_is_busy() {
             ApiErrorKind::AlreadyExists,
             "ResourceAlreadyExistsException",
         ));
-    let err = deploy(&fake, &fake, &r, 1, || t(0)).await.unwrap_err();
+    let err = deploy(&fake, &fake, &r, 1, &FakeClock::at(t(0)))
+        .await
+        .unwrap_err();
     assert_eq!(err.error_type(), "CampaignBusy");
 }
 
 #[tokio::test]
 async fn deploy_updates_and_reports_the_previous_version() {
     let fake = FakePersonalize::describing(vec![Ok(Some(active_campaign(&request())))]);
-    let d = deploy(&fake, &fake, &request_for(SV2), 1, || t(5))
+    let d = deploy(&fake, &fake, &request_for(SV2), 1, &FakeClock::at(t(5)))
         .await
         .unwrap();
     assert_eq!(d.operation, Operation::Update);
     assert_eq!(d.previous_solution_version_arn.as_deref(), Some(SV1));
-    assert_eq!(d.target_solution_version_arn, SV2);
-    assert_eq!(fake.updated.lock().unwrap().len(), 1);
+    let [updated] = &fake.updated.lock().unwrap()[..] else {
+        panic!("one update")
+    };
+    assert_eq!(updated.solution_version_arn, SV2);
 }
 
 #[tokio::test]
 async fn deploy_does_nothing_when_the_campaign_serves_the_request() {
     let fake = FakePersonalize::describing(vec![Ok(Some(active_campaign(&request())))]);
-    let d = deploy(&fake, &fake, &request(), 1, || t(5)).await.unwrap();
+    let d = deploy(&fake, &fake, &request(), 1, &FakeClock::at(t(5)))
+        .await
+        .unwrap();
     assert_eq!(d.operation, Operation::None);
     assert_eq!(d.previous_solution_version_arn.as_deref(), Some(SV1));
     assert_eq!(fake.calls().len(), 1, "only a describe: {:?}", fake.calls());
@@ -381,7 +393,7 @@ async fn an_update_refused_as_in_use_is_busy() {
     let fake =
         FakePersonalize::describing(vec![Ok(Some(active_campaign(&request()))), Ok(Some(busy))])
             .failing_update(api_error(ApiErrorKind::InUse, "ResourceInUseException"));
-    let err = deploy(&fake, &fake, &request_for(SV2), 1, || t(0))
+    let err = deploy(&fake, &fake, &request_for(SV2), 1, &FakeClock::at(t(0)))
         .await
         .unwrap_err();
     assert_eq!(err.error_type(), "CampaignBusy");
@@ -408,7 +420,7 @@ async fn permanent_service_errors_keep_their_names_and_are_not_retryable() {
     ] {
         let fake =
             FakePersonalize::describing(vec![Ok(None)]).failing_create(api_error(kind, code));
-        let err = deploy(&fake, &fake, &request(), 1, || t(0))
+        let err = deploy(&fake, &fake, &request(), 1, &FakeClock::at(t(0)))
             .await
             .unwrap_err();
         assert_eq!(err.error_type(), name);
@@ -420,7 +432,7 @@ async fn permanent_service_errors_keep_their_names_and_are_not_retryable() {
         (ApiErrorKind::Unavailable, "ServiceUnavailable"),
     ] {
         let fake = FakePersonalize::describing(vec![Err(api_error(kind, "X"))]);
-        let err = deploy(&fake, &fake, &request(), 1, || t(0))
+        let err = deploy(&fake, &fake, &request(), 1, &FakeClock::at(t(0)))
             .await
             .unwrap_err();
         assert_eq!(err.error_type(), name);
@@ -430,10 +442,17 @@ async fn permanent_service_errors_keep_their_names_and_are_not_retryable() {
 
 #[tokio::test]
 async fn an_invalid_request_is_refused_before_any_call() {
+    // A request cannot be made invalid: one in a task input that did not come
+    // through deploy-trigger is refused as it is read.
     let fake = FakePersonalize::default();
-    let mut r = request();
-    r.campaign_name = "bad name".into();
-    let err = deploy(&fake, &fake, &r, 1, || t(0)).await.unwrap_err();
+    let mut input = event("deploy-campaign-input.json");
+    input["state"]["request"]["campaignName"] = json!("bad name");
+    let config = DeployConfig {
+        default_min_provisioned_tps: 1,
+    };
+    let err = handle(&fake, &FakeClock::at(t(0)), &config, input)
+        .await
+        .unwrap_err();
     assert_eq!(err.error_type(), "InvalidRequest");
     assert!(err.to_string().contains("campaignName"), "{err}");
     assert!(fake.calls().is_empty());
@@ -445,11 +464,16 @@ async fn the_handler_reads_the_sample_task_input() {
     let config = DeployConfig {
         default_min_provisioned_tps: 1,
     };
-    let d = handle(&fake, &config, event("deploy-campaign-input.json"))
-        .await
-        .unwrap();
+    let d = handle(
+        &fake,
+        &FakeClock::at(t(0)),
+        &config,
+        event("deploy-campaign-input.json"),
+    )
+    .await
+    .unwrap();
     assert_eq!(d.operation, Operation::Update);
-    assert_eq!(d.target_solution_version_arn, SV2);
+    assert_eq!(fake.updated.lock().unwrap()[0].solution_version_arn, SV2);
     let out = serde_json::to_value(&d).unwrap();
     assert_eq!(out["operation"], "UPDATE");
     assert_eq!(out["previousSolutionVersionArn"], SV1);
@@ -463,6 +487,7 @@ async fn a_malformed_task_input_is_named() {
     };
     let err = handle(
         &FakePersonalize::default(),
+        &FakeClock::at(t(0)),
         &config,
         serde_json::json!({"request": {}}),
     )
@@ -471,9 +496,14 @@ async fn a_malformed_task_input_is_named() {
     assert_eq!(err.error_type(), "InvalidTaskInput");
     let mut rejected = event("campaign-status-rejected-input.json");
     rejected["state"]["rejected"] = true.into();
-    let err = handle(&FakePersonalize::default(), &config, rejected)
-        .await
-        .unwrap_err();
+    let err = handle(
+        &FakePersonalize::default(),
+        &FakeClock::at(t(0)),
+        &config,
+        rejected,
+    )
+    .await
+    .unwrap_err();
     assert!(
         err.to_string().contains("state.request is missing"),
         "{err}"
@@ -505,7 +535,9 @@ async fn an_update_records_how_long_the_campaigns_last_deployment_took() {
     let mut created = active_campaign(&request_for(SV1));
     created.updated_at = Some(t(-3600 + 720));
     let fake = FakePersonalize::describing(vec![Ok(Some(created.clone()))]);
-    let d = deploy(&fake, &fake, &r, 1, || t(0)).await.unwrap();
+    let d = deploy(&fake, &fake, &r, 1, &FakeClock::at(t(0)))
+        .await
+        .unwrap();
     assert_eq!(d.operation, Operation::Update);
     assert_eq!(
         d.expected,
@@ -521,25 +553,33 @@ async fn an_update_records_how_long_the_campaigns_last_deployment_took() {
     u.updated_at = Some(t(-460));
     updated.latest_update = Some(u);
     let fake = FakePersonalize::describing(vec![Ok(Some(updated))]);
-    let d = deploy(&fake, &fake, &r, 1, || t(0)).await.unwrap();
+    let d = deploy(&fake, &fake, &r, 1, &FakeClock::at(t(0)))
+        .await
+        .unwrap();
     assert_eq!(
         d.expected.map(|e| (e.seconds, e.basis)),
         Some((540, Basis::LastUpdate))
     );
     // A new campaign has no history.
     let fake = FakePersonalize::describing(vec![Ok(None)]);
-    let d = deploy(&fake, &fake, &r, 1, || t(0)).await.unwrap();
+    let d = deploy(&fake, &fake, &r, 1, &FakeClock::at(t(0)))
+        .await
+        .unwrap();
     assert_eq!((d.operation, d.expected), (Operation::Create, None));
     // How long failing took is no measure of deploying.
     let mut failed = active_campaign(&request_for(SV1));
     failed.latest_update = Some(update_record(SV2, 1, Status::CreateFailed));
     let fake = FakePersonalize::describing(vec![Ok(Some(failed))]);
-    let d = deploy(&fake, &fake, &r, 1, || t(0)).await.unwrap();
+    let d = deploy(&fake, &fake, &r, 1, &FakeClock::at(t(0)))
+        .await
+        .unwrap();
     assert_eq!((d.operation, d.expected), (Operation::Update, None));
     // Work already under way toward the request is adopted, unmeasured.
     let mut creating = active_campaign(&r);
     creating.status = Status::CreateInProgress;
     let fake = FakePersonalize::describing(vec![Ok(Some(creating))]);
-    let d = deploy(&fake, &fake, &r, 1, || t(0)).await.unwrap();
+    let d = deploy(&fake, &fake, &r, 1, &FakeClock::at(t(0)))
+        .await
+        .unwrap();
     assert_eq!((d.operation, d.expected), (Operation::Create, None));
 }

@@ -2,22 +2,27 @@
 //! HTTP) against personalize-local: every deployment path end to end.
 
 use crate::support::local::{Local, SOLUTION, train};
-use crate::support::{CAMPAIGN_ARN, SV1, SV2, manifest};
+use crate::support::{CAMPAIGN_ARN, SV1, SV2, manifest, patched};
 use chrono::Utc;
 use personalize_deployer::Error;
+use personalize_deployer::adapters::SystemClock;
 use personalize_deployer::domain::deploy::deploy;
+use personalize_deployer::domain::execution::{
+    Accepted, DeployReport, Execution, StatusReport, TaskInput,
+};
 use personalize_deployer::domain::origin::Origin;
 use personalize_deployer::domain::outcome::{Operation, Outcome};
 use personalize_deployer::domain::request::DeploymentRequest;
-use personalize_deployer::domain::status::{PollPolicy, poll};
-use personalize_deployer::domain::workflow::{Deployment, StatusReport, TaskInput, WorkflowState};
+use personalize_deployer::domain::schedule::PollPolicy;
+use personalize_deployer::domain::status::poll;
 use personalize_deployer::ports::Personalize;
 use serde_json::json;
 
 fn request(version: &str) -> DeploymentRequest {
-    let mut r = manifest("movie-recs.json");
-    r.solution_version_arn = version.to_string();
-    r
+    patched(
+        &manifest("movie-recs.json"),
+        json!({"solutionVersionArn": version}),
+    )
 }
 
 /// One deployment as the state machine runs it: DeployCampaign, then
@@ -31,13 +36,13 @@ impl<'a> Flow<'a> {
     async fn deploy(
         local: &'a Local,
         request: DeploymentRequest,
-    ) -> Result<(Flow<'a>, Deployment), Error> {
+    ) -> Result<(Flow<'a>, DeployReport), Error> {
         let deployment = deploy(
             &local.personalize,
             &local.personalize,
             &request,
             1,
-            Utc::now,
+            &SystemClock,
         )
         .await?;
         let origin = Origin::Event {
@@ -46,8 +51,14 @@ impl<'a> Flow<'a> {
             account: None,
             region: None,
         };
-        let mut state = WorkflowState::accepted(request, origin);
-        state.deployment = Some(deployment.clone());
+        let state = Execution::Accepted(Box::new(Accepted {
+            request,
+            origin: Some(origin),
+            training: None,
+            deployment: Some(deployment.clone()),
+            status: None,
+            error: None,
+        }));
         let input = TaskInput {
             state,
             execution_arn: Some("arn:aws:states:us-east-1:111122223333:execution:sm:test".into()),
@@ -62,11 +73,14 @@ impl<'a> Flow<'a> {
             &self.local.personalize,
             &self.input,
             &PollPolicy::default(),
-            Utc::now,
+            &SystemClock,
+            Utc::now(),
         )
         .await
         .expect("poll");
-        self.input.state.status = Some(report.clone());
+        if let Execution::Accepted(accepted) = &mut self.input.state {
+            accepted.status = Some(report.clone());
+        }
         report
     }
 }
@@ -93,7 +107,6 @@ async fn a_new_campaign_is_created_and_reported_active() {
     let local = Local::start().await;
     let (mut flow, d) = Flow::deploy(&local, request(SV1)).await.unwrap();
     assert_eq!(d.operation, Operation::Create);
-    assert_eq!(d.campaign_arn, CAMPAIGN_ARN);
     assert_eq!(d.previous_solution_version_arn, None);
 
     let r = flow.poll().await;
@@ -112,12 +125,13 @@ async fn a_new_campaign_is_created_and_reported_active() {
     let n = r.notification.unwrap();
     assert_eq!(n.detail_type, "Campaign Deployment Succeeded");
     assert_eq!(n.detail.operation, Some(Operation::Create));
+    assert_eq!(n.detail.campaign_arn.as_deref(), Some(CAMPAIGN_ARN));
 
     // The campaign serves exactly the request, tags included.
     let c = describe(&local).await;
     assert_eq!(c.solution_version_arn.as_deref(), Some(SV1));
     assert_eq!(c.min_provisioned_tps, Some(2));
-    assert_eq!(c.config, request(SV1).campaign_config);
+    assert_eq!(c.config.as_ref(), request(SV1).campaign_config());
     assert!(c.latest_update.is_none());
     let tags = local
         .sdk
@@ -248,8 +262,7 @@ async fn a_busy_campaign_is_campaign_busy_until_it_settles() {
     let (_flow, d) = Flow::deploy(&local, request(SV2)).await.unwrap();
     assert_eq!(d.operation, Operation::Update);
     // And while that update runs, another request is busy again.
-    let mut other = request(SV1);
-    other.min_provisioned_tps = Some(7);
+    let other = patched(&request(SV1), json!({"minProvisionedTPS": 7}));
     let err = Flow::deploy(&local, other).await.err().unwrap();
     assert_eq!(err.error_type(), "CampaignBusy");
     assert!(
@@ -338,7 +351,8 @@ async fn throttling_and_server_errors_are_absorbed_by_the_sdk_retries() {
             &local.personalize,
             &flow.input,
             &PollPolicy::default(),
-            Utc::now,
+            &SystemClock,
+            Utc::now(),
         )
         .await
         .unwrap();

@@ -6,15 +6,17 @@
 use crate::support::local::{Local, SOLUTION, train};
 use crate::support::{FakeStore, FakeWorkflow, all_already_handled, api_error, event};
 use chrono::Utc;
-use personalize_deployer::config::TRAINING_POLICY;
+use personalize_deployer::adapters::SystemClock;
 use personalize_deployer::domain::campaign::Campaign;
-use personalize_deployer::domain::follow::{FOLLOW_TAG, GATE_TAGS};
-use personalize_deployer::domain::intake::{ExecutionStatus, TriggerReport};
+use personalize_deployer::domain::execution::{Check, Execution, TaskInput};
+use personalize_deployer::domain::follow::FOLLOW_TAG;
+use personalize_deployer::domain::gate::GateMember;
+use personalize_deployer::domain::intake::{Handled, TriggerReport};
 use personalize_deployer::domain::outcome::Outcome;
 use personalize_deployer::domain::request::Scope;
 use personalize_deployer::domain::request::Tag;
-use personalize_deployer::domain::watch;
-use personalize_deployer::domain::workflow::{Check, TaskInput, WorkflowState};
+use personalize_deployer::domain::schedule::TRAINING_POLICY;
+use personalize_deployer::domain::training_check;
 use personalize_deployer::handlers::trigger;
 use personalize_deployer::ports::{
     ApiError, ApiErrorKind, CampaignChange, CampaignSummary, Catalog, NewCampaign, Personalize,
@@ -40,8 +42,8 @@ async fn start() -> Local {
         .server
         .seed(json!({"campaigns": [
             campaign("movie-recs", &[(FOLLOW_TAG, "true")]),
-            campaign("movie-home", &[(FOLLOW_TAG, "true"), (GATE_TAGS[0].0, "coverage"),
-                                     (GATE_TAGS[3].0, "0.1")]),
+            campaign("movie-home", &[(FOLLOW_TAG, "true"), (GateMember::Metric.names().tag, "coverage"),
+                                     (GateMember::MinValue.names().tag, "0.1")]),
             campaign("movie-side", &[("team", "recs")]),
         ]}))
         .unwrap();
@@ -84,7 +86,11 @@ fn campaigns_of(workflow: &FakeWorkflow) -> Vec<String> {
     let mut names: Vec<String> = workflow
         .inputs()
         .iter()
-        .map(|i| i["campaignName"].as_str().unwrap().to_string())
+        .map(|i| {
+            // An accepted request's, or a rejected one's.
+            let name = i["request"]["campaignName"].as_str();
+            name.or(i["campaignName"].as_str()).unwrap().to_string()
+        })
         .collect();
     names.sort();
     names
@@ -101,7 +107,7 @@ async fn a_new_version_starts_one_execution_per_campaign_that_opted_in() {
         report
             .executions
             .iter()
-            .all(|e| e.status == ExecutionStatus::Started && !e.rejected)
+            .all(|e| e.status == Handled::Started && !e.rejected)
     );
     assert!(
         report
@@ -211,7 +217,7 @@ async fn gate_tags_that_make_no_gate_reject_the_request_naming_the_tag() {
         .server
         .seed(
             json!({"campaigns": [campaign("movie-recs", &[(FOLLOW_TAG, "true"),
-            (GATE_TAGS[0].0, "coverage"), (GATE_TAGS[1].0, "a lot"), (GATE_TAGS[2].0, "2")])]}),
+            (GateMember::Metric.names().tag, "coverage"), (GateMember::MaxDrop.names().tag, "a lot"), (GateMember::MaxRelativeDrop.names().tag, "2")])]}),
         )
         .unwrap();
     let version = train(&local.sdk, SOLUTION).await;
@@ -268,7 +274,7 @@ async fn a_gate_metric_tag_of_none_turns_the_stack_default_off() {
     local
         .server
         .seed(json!({"campaigns": [
-            campaign("movie-recs", &[(FOLLOW_TAG, "true"), (GATE_TAGS[0].0, "none")]),
+            campaign("movie-recs", &[(FOLLOW_TAG, "true"), (GateMember::Metric.names().tag, "none")]),
             campaign("movie-home", &[(FOLLOW_TAG, "true")]),
         ]}))
         .unwrap();
@@ -357,7 +363,7 @@ fn followed(campaign_arn: &str, version: &str) -> TaskInput {
         solution_version_arn: version.into(),
     };
     TaskInput {
-        state: WorkflowState::accepted(request, origin),
+        state: Execution::accept(request, origin),
         execution_arn: Some("arn:aws:states:us-east-1:111122223333:execution:sm:f".into()),
         execution_start_time: Some(Utc::now()),
         check: Check::Training,
@@ -370,11 +376,11 @@ async fn check_followed(
     campaign_arn: &str,
     version: &str,
 ) -> personalize_deployer::domain::training::TrainingReport {
-    watch::check(
+    training_check::check(
         &local.personalize,
         &followed(campaign_arn, version),
         &TRAINING_POLICY,
-        Utc::now,
+        &SystemClock,
     )
     .await
     .unwrap()
@@ -473,7 +479,7 @@ async fn a_version_whose_training_outlasted_its_deadline_is_tried_once_more_when
         report
             .executions
             .iter()
-            .all(|e| e.status == ExecutionStatus::Started)
+            .all(|e| e.status == Handled::Started)
     );
     // Once only: the next look meets the retries.
     let report = handle(&local, &workflow, &look).await;

@@ -37,7 +37,7 @@ fn a_gate_names_a_metric_and_thresholds_and_every_mistake_is_named() {
         json!({"metric": NDCG, "maxDrop": 0.02, "maxRelativeDrop": 0.05, "minValue": 0.2}),
     ))
     .unwrap();
-    let gate = ok.gate.unwrap();
+    let gate = ok.gate().unwrap();
     assert_eq!(
         (
             gate.metric.as_str(),
@@ -88,13 +88,13 @@ fn the_stack_default_applies_unless_the_request_has_its_own_or_says_none() {
     };
     let read = |v: Value| DeploymentRequest::from_value_within(&v, &scope).unwrap();
     let plain = json!({"campaignName": "movie-recs", "solutionVersionArn": SV2});
-    assert_eq!(read(plain.clone()).gate, Some(default_gate()));
+    assert_eq!(read(plain.clone()).gate(), Some(&default_gate()));
     let mut explicit_null = plain.clone();
     explicit_null["gate"] = Value::Null;
-    assert_eq!(read(explicit_null).gate, Some(default_gate()));
-    assert_eq!(read(request_with(json!("none"))).gate, None);
+    assert_eq!(read(explicit_null).gate(), Some(&default_gate()));
+    assert_eq!(read(request_with(json!("none"))).gate(), None);
     let own = read(request_with(json!({"metric": NDCG, "maxDrop": 0.0})));
-    assert_eq!(own.gate.unwrap().metric, NDCG);
+    assert_eq!(own.gate().unwrap().metric, NDCG);
     // The effective gate is part of the execution's input.
     assert!(
         read(plain)
@@ -107,7 +107,7 @@ fn the_stack_default_applies_unless_the_request_has_its_own_or_says_none() {
         "solutionVersionArn": "arn:aws:personalize:us-east-1:111122223333:solution/movies/$LATEST",
         "campaignConfig": {"syncWithLatestSolutionVersion": true}
     });
-    assert_eq!(read(latest.clone()).gate, None);
+    assert_eq!(read(latest.clone()).gate(), None);
     let mut gated_latest = latest;
     gated_latest["gate"] = json!({"metric": NDCG, "minValue": 0.1});
     let e = errors(&gated_latest);
@@ -130,7 +130,9 @@ async fn a_worse_model_is_not_written_and_the_verdict_says_why() {
         .with_metrics(SV1, &[(NDCG, 0.30), ("coverage", 0.5)])
         .with_metrics(SV2, &[(NDCG, 0.25), ("coverage", 0.6)]);
     let r = gated(json!({"metric": NDCG, "maxDrop": 0.02}));
-    let d = deploy(&fake, &fake, &r, 1, || t(0)).await.unwrap();
+    let d = deploy(&fake, &fake, &r, 1, &FakeClock::at(t(0)))
+        .await
+        .unwrap();
     assert_eq!(d.operation, Operation::None);
     assert!(d.gated());
     let gate = d.gate.unwrap();
@@ -159,7 +161,9 @@ async fn a_model_within_the_gate_is_deployed_with_both_values_reported() {
         .with_metrics(SV1, &[(NDCG, 0.30)])
         .with_metrics(SV2, &[(NDCG, 0.29)]);
     let r = gated(json!({"metric": NDCG, "maxDrop": 0.02}));
-    let d = deploy(&fake, &fake, &r, 1, || t(0)).await.unwrap();
+    let d = deploy(&fake, &fake, &r, 1, &FakeClock::at(t(0)))
+        .await
+        .unwrap();
     assert_eq!(d.operation, Operation::Update);
     let gate = d.gate.unwrap();
     assert!(gate.passed && gate.reason.is_none());
@@ -176,7 +180,9 @@ async fn a_model_within_the_gate_is_deployed_with_both_values_reported() {
 async fn a_new_campaign_is_held_to_the_minimum_only() {
     let fake = FakePersonalize::describing(vec![Ok(None)]).with_metrics(SV2, &[(NDCG, 0.1)]);
     let r = gated(json!({"metric": NDCG, "maxDrop": 0.0, "minValue": 0.2}));
-    let d = deploy(&fake, &fake, &r, 1, || t(0)).await.unwrap();
+    let d = deploy(&fake, &fake, &r, 1, &FakeClock::at(t(0)))
+        .await
+        .unwrap();
     assert_eq!(d.operation, Operation::None);
     let gate = d.gate.unwrap();
     assert_eq!((gate.candidate, gate.current), (Some(0.1), None));
@@ -184,7 +190,9 @@ async fn a_new_campaign_is_held_to_the_minimum_only() {
     assert!(fake.created.lock().unwrap().is_empty());
 
     let fake = FakePersonalize::describing(vec![Ok(None)]).with_metrics(SV2, &[(NDCG, 0.21)]);
-    let d = deploy(&fake, &fake, &r, 1, || t(0)).await.unwrap();
+    let d = deploy(&fake, &fake, &r, 1, &FakeClock::at(t(0)))
+        .await
+        .unwrap();
     assert_eq!(d.operation, Operation::Create);
     assert!(d.gate.unwrap().passed);
 }
@@ -196,7 +204,9 @@ async fn a_metric_a_version_lacks_holds_it_back_naming_those_that_exist() {
         .with_metrics(SV1, &[("coverage", 0.5)])
         .with_metrics(SV2, &[(NDCG, 0.3), ("coverage", 0.6)]);
     let r = gated(json!({"metric": NDCG, "maxRelativeDrop": 0.1}));
-    let d = deploy(&fake, &fake, &r, 1, || t(0)).await.unwrap();
+    let d = deploy(&fake, &fake, &r, 1, &FakeClock::at(t(0)))
+        .await
+        .unwrap();
     assert_eq!(d.operation, Operation::None);
     let gate = d.gate.unwrap();
     // The candidate's value is still shown.
@@ -213,14 +223,17 @@ async fn a_configuration_change_of_the_served_version_is_not_gated() {
     served.min_provisioned_tps = Some(1);
     let fake = FakePersonalize::describing(vec![Ok(Some(served))]);
     let r = gated(json!({"metric": NDCG, "minValue": 0.99}));
-    let d = deploy(&fake, &fake, &r, 1, || t(0)).await.unwrap();
+    let d = deploy(&fake, &fake, &r, 1, &FakeClock::at(t(0)))
+        .await
+        .unwrap();
     assert_eq!(d.operation, Operation::Update);
     assert_eq!(d.gate, None);
     assert!(fake.calls().iter().all(|c| !c.starts_with("metrics")));
 }
 
 fn request_for_version(version: &str) -> DeploymentRequest {
-    let mut r = gated(json!("none"));
-    r.solution_version_arn = version.into();
-    r
+    patched(
+        &gated(json!("none")),
+        json!({"solutionVersionArn": version}),
+    )
 }

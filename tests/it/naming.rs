@@ -3,10 +3,10 @@
 
 use std::collections::HashSet;
 
-use crate::support::manifest;
+use crate::support::{manifest, patched};
+use personalize_deployer::domain::intake::PlannedExecution;
 use personalize_deployer::domain::origin::{ManifestObject, Origin, Via, execution_name};
 use personalize_deployer::domain::request::DeploymentRequest;
-use personalize_deployer::domain::workflow::PlannedExecution;
 
 fn s3(key: &str, version: Option<&str>, etag: &str, via: Via) -> Origin {
     Origin::S3 {
@@ -86,8 +86,7 @@ fn names_respect_the_charset_and_length_for_any_campaign_name() {
 #[test]
 fn distinct_requests_get_distinct_names() {
     let request = manifest("movie-recs.json");
-    let mut other_tps = request.clone();
-    other_tps.min_provisioned_tps = Some(3);
+    let other_tps = patched(&request, serde_json::json!({"minProvisionedTPS": 3}));
     let plans = [
         PlannedExecution::new(
             Ok(request.clone()),
@@ -154,7 +153,7 @@ fn rejected_requests_are_named_by_their_raw_content() {
 
 #[test]
 fn every_planned_input_fits_step_functions_limit() {
-    use personalize_deployer::domain::workflow::MAX_INPUT_BYTES;
+    use personalize_deployer::domain::intake::MAX_INPUT_BYTES;
     let origin = event("id-big");
     // One huge unknown field: its name is cut in the error path.
     let huge_key = format!(r#"{{"{}": 1}}"#, "k".repeat(261_000));

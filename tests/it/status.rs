@@ -3,16 +3,19 @@
 
 use crate::support::*;
 use chrono::{DateTime, Utc};
-use personalize_deployer::config::{StatusConfig, TRAINING_POLICY};
+use personalize_deployer::Error;
+use personalize_deployer::config::StatusConfig;
 use personalize_deployer::domain::campaign::{Campaign, Status};
+use personalize_deployer::domain::execution::{
+    Accepted, DeployReport, Execution, Rejected, StatusReport, TaskInput,
+};
 use personalize_deployer::domain::notification::{DeploymentStatus, SUBJECT_MAX};
 use personalize_deployer::domain::outcome::Outcome;
-use personalize_deployer::domain::predict::{Basis, Expectation};
 use personalize_deployer::domain::request::DeploymentRequest;
-use personalize_deployer::domain::status::{
-    MAX_POLLS, Newer, Observation, PollPolicy, observe, poll, poll_and_hold,
+use personalize_deployer::domain::schedule::{
+    Basis, Expectation, MAX_POLLS, PollPolicy, TRAINING_POLICY,
 };
-use personalize_deployer::domain::workflow::{Deployment, StatusReport, TaskInput};
+use personalize_deployer::domain::status::{Newer, Observation, observe, poll};
 use personalize_deployer::handlers::status::{Report, handle};
 use personalize_deployer::ports::{ApiError, ApiErrorKind};
 use serde_json::json;
@@ -34,16 +37,33 @@ fn update_input() -> TaskInput {
     serde_json::from_value(event("campaign-status-input.json")).unwrap()
 }
 
-fn target() -> DeploymentRequest {
-    update_input().state.request.unwrap()
+/// The accepted request of a task input, to change.
+fn accepted(input: &mut TaskInput) -> &mut Accepted {
+    match &mut input.state {
+        Execution::Accepted(accepted) => accepted,
+        other => panic!("not an accepted request: {other:?}"),
+    }
 }
 
-fn deployment() -> Deployment {
-    update_input().state.deployment.unwrap()
+fn target() -> DeploymentRequest {
+    accepted(&mut update_input()).request.clone()
+}
+
+fn deployment() -> DeployReport {
+    accepted(&mut update_input()).deployment.clone().unwrap()
 }
 
 fn started() -> DateTime<Utc> {
-    update_input().state.deployment.unwrap().started_at
+    deployment().started_at
+}
+
+/// One poll at `now`, with no time to hold.
+async fn poll_at(
+    fake: &FakePersonalize,
+    input: &TaskInput,
+    now: DateTime<Utc>,
+) -> Result<StatusReport, Error> {
+    poll(fake, input, &policy(), &FakeClock::at(now), now).await
 }
 
 fn at(seconds_after_start: i64) -> impl Fn() -> DateTime<Utc> {
@@ -52,15 +72,13 @@ fn at(seconds_after_start: i64) -> impl Fn() -> DateTime<Utc> {
 
 /// The campaign before the update: ACTIVE on SV1.
 fn before() -> Campaign {
-    let mut old = target();
-    old.solution_version_arn = SV1.into();
-    active_campaign(&old)
+    active_campaign(&patched(&target(), json!({"solutionVersionArn": SV1})))
 }
 
 fn updating(status: Status) -> Campaign {
     let mut c = before();
     let mut u = update_record(SV2, 2, status);
-    u.config = target().campaign_config;
+    u.config = target().campaign_config().cloned();
     u.created_at = Some(started() + chrono::Duration::milliseconds(300));
     c.latest_update = Some(u);
     c
@@ -69,14 +87,14 @@ fn updating(status: Status) -> Campaign {
 fn promoted() -> Campaign {
     let mut c = active_campaign(&target());
     let mut u = update_record(SV2, 2, Status::Active);
-    u.config = target().campaign_config;
+    u.config = target().campaign_config().cloned();
     c.latest_update = Some(u);
     c
 }
 
 async fn poll_with(campaign: Option<Campaign>, now: impl Fn() -> DateTime<Utc>) -> StatusReport {
     let fake = FakePersonalize::describing(vec![Ok(campaign)]);
-    poll(&fake, &update_input(), &policy(), now).await.unwrap()
+    poll_at(&fake, &update_input(), now()).await.unwrap()
 }
 
 #[test]
@@ -359,10 +377,10 @@ async fn a_campaign_deleted_while_waiting_is_a_failed_deployment() {
 #[tokio::test]
 async fn an_unchanged_deployment_is_notified_without_describing() {
     let mut input = update_input();
-    input.state.deployment.as_mut().unwrap().operation =
+    accepted(&mut input).deployment.as_mut().unwrap().operation =
         personalize_deployer::domain::outcome::Operation::None;
     let fake = FakePersonalize::default();
-    let report = poll(&fake, &input, &policy(), at(1)).await.unwrap();
+    let report = poll_at(&fake, &input, at(1)()).await.unwrap();
     assert_eq!(report.outcome, Outcome::Unchanged);
     assert!(report.succeeded);
     assert!(fake.calls().is_empty());
@@ -380,7 +398,7 @@ async fn a_rejected_request_is_notified_with_every_reason() {
         serde_json::from_value(event("campaign-status-rejected-input.json")).unwrap();
     let fake = FakePersonalize::default();
     let now = input.execution_start_time.unwrap() + chrono::Duration::milliseconds(400);
-    let report = poll(&fake, &input, &policy(), || now).await.unwrap();
+    let report = poll_at(&fake, &input, now).await.unwrap();
     assert_eq!(report.outcome, Outcome::Rejected);
     assert!(report.is_final && !report.succeeded);
     assert!(fake.calls().is_empty());
@@ -408,7 +426,7 @@ async fn a_caught_task_error_is_notified_as_failed() {
     let input: TaskInput =
         serde_json::from_value(event("campaign-status-error-input.json")).unwrap();
     let fake = FakePersonalize::default();
-    let report = poll(&fake, &input, &policy(), || t(0)).await.unwrap();
+    let report = poll_at(&fake, &input, t(0)).await.unwrap();
     assert_eq!(report.outcome, Outcome::Failed);
     assert!(fake.calls().is_empty());
     let reason = report.failure_reason.unwrap();
@@ -432,8 +450,11 @@ async fn subjects_fit_sns_rules_whatever_the_input() {
         "x".repeat(300),
         "données-réseau\nnouvelle ligne".to_string(),
     ] {
-        input.state.campaign_name = Some(name);
-        let report = poll(&FakePersonalize::default(), &input, &policy(), || t(0))
+        let Execution::Rejected(rejected) = &mut input.state else {
+            panic!("a rejected request")
+        };
+        rejected.campaign_name = Some(name);
+        let report = poll_at(&FakePersonalize::default(), &input, t(0))
             .await
             .unwrap();
         let subject = report.notification.unwrap().subject;
@@ -457,18 +478,14 @@ async fn a_poll_that_cannot_read_the_campaign_polls_again_until_the_deadline() {
         (ApiErrorKind::Unavailable, "Timeout"),
     ] {
         let fake = FakePersonalize::describing(vec![Err(api_error(kind, code))]);
-        let report = poll(&fake, &update_input(), &policy(), at(600))
-            .await
-            .unwrap();
+        let report = poll_at(&fake, &update_input(), at(600)()).await.unwrap();
         assert_eq!(report.outcome, Outcome::InProgress, "{code}");
         assert!(!report.is_final && report.notification.is_none());
         // The sample input has made two polls: this is the third.
         assert_eq!((report.attempt, report.wait_seconds), (3, 120), "{code}");
 
         let fake = FakePersonalize::describing(vec![Err(api_error(kind, code))]);
-        let report = poll(&fake, &update_input(), &policy(), at(3600))
-            .await
-            .unwrap();
+        let report = poll_at(&fake, &update_input(), at(3600)()).await.unwrap();
         assert_eq!(report.outcome, Outcome::TimedOut, "{code}");
         let reason = report.failure_reason.unwrap();
         assert!(
@@ -484,7 +501,7 @@ async fn a_poll_that_cannot_read_the_campaign_polls_again_until_the_deadline() {
         ApiErrorKind::Other,
         "AccessDeniedException",
     ))]);
-    let err = poll(&fake, &update_input(), &policy(), at(600))
+    let err = poll_at(&fake, &update_input(), at(600)())
         .await
         .unwrap_err();
     assert_eq!(err.error_type(), "AwsError");
@@ -535,7 +552,7 @@ async fn the_handler_reads_the_sample_input() {
 fn overtaken(version: &str, status: Status, seconds: i64) -> Campaign {
     let mut c = promoted();
     let mut u = update_record(version, 2, status);
-    u.config = target().campaign_config;
+    u.config = target().campaign_config().cloned();
     u.created_at = Some(started() + chrono::Duration::seconds(seconds));
     c.latest_update = Some(u);
     if c.latest_update.as_ref().unwrap().status == Status::Active {
@@ -738,11 +755,10 @@ fn no_allowed_parameters_let_an_execution_poll_more_than_its_budget() {
 
 #[tokio::test]
 async fn the_poll_budget_ends_a_deployment_as_timed_out_even_before_its_deadline() {
-    use personalize_deployer::domain::status::MAX_POLLS;
     let mut input = update_input();
-    input.state.status.as_mut().unwrap().attempt = MAX_POLLS - 1;
+    accepted(&mut input).status.as_mut().unwrap().attempt = MAX_POLLS - 1;
     let fake = FakePersonalize::describing(vec![Ok(Some(updating(Status::CreateInProgress)))]);
-    let report = poll(&fake, &input, &policy(), at(600)).await.unwrap();
+    let report = poll_at(&fake, &input, at(600)()).await.unwrap();
     assert_eq!(report.outcome, Outcome::TimedOut);
     assert!(
         report
@@ -789,7 +805,7 @@ async fn an_execution_that_ended_without_reporting_is_announced_from_its_event()
             "Campaign Deployment Execution Failed",
         ),
     ] {
-        let report = poll(&fake, &announcement(status, error), &policy(), Utc::now)
+        let report = poll_at(&fake, &announcement(status, error), Utc::now())
             .await
             .unwrap();
         assert_eq!(report.outcome, outcome);
@@ -832,7 +848,7 @@ fn expected_update() -> TaskInput {
 /// The sample update, expected to take `seconds`.
 fn expecting(seconds: u64) -> TaskInput {
     let mut input = update_input();
-    let deployment = input.state.deployment.as_mut().unwrap();
+    let deployment = accepted(&mut input).deployment.as_mut().unwrap();
     deployment.expected = Some(Expectation {
         seconds,
         basis: Basis::LastUpdate,
@@ -860,7 +876,7 @@ async fn hold_input(
 ) -> (StatusReport, FakePersonalize, FakeClock) {
     let fake = FakePersonalize::describing(answers);
     let clock = FakeClock::at(at(from)());
-    let report = poll_and_hold(&fake, input, policy, &clock, at(limit)())
+    let report = poll(&fake, input, policy, &clock, at(limit)())
         .await
         .unwrap();
     (report, fake, clock)
@@ -1006,7 +1022,11 @@ async fn a_hold_with_no_time_left_does_not_bring_the_next_poll_sooner_than_the_b
 #[tokio::test]
 async fn a_deployment_already_decided_by_its_state_makes_no_look_inside_the_window() {
     let mut input = expected_update();
-    input.state.rejected = true;
+    input.state = Execution::Rejected(Rejected {
+        campaign_name: Some("movie-recs".into()),
+        errors: Vec::new(),
+        origin: None,
+    });
     let answers = vec![Ok(Some(updating(Status::CreateInProgress)))];
     let (report, fake, clock) = hold_input(&input, answers, &policy(), 900, 1140).await;
     assert_eq!(report.outcome, Outcome::Rejected);
@@ -1034,20 +1054,18 @@ async fn with_holds_too_an_execution_reaches_its_deadline_within_its_poll_budget
             10 * deadline_seconds,
         ] {
             let mut input = expecting(seconds);
-            input.state.status = None;
+            accepted(&mut input).status = None;
             let fake =
                 FakePersonalize::describing(vec![Ok(Some(updating(Status::CreateInProgress)))]);
             let clock = FakeClock::at(started());
             let report = loop {
                 let limit = clock.now() + chrono::Duration::seconds(240);
-                let report = poll_and_hold(&fake, &input, &policy, &clock, limit)
-                    .await
-                    .unwrap();
+                let report = poll(&fake, &input, &policy, &clock, limit).await.unwrap();
                 if report.is_final {
                     break report;
                 }
                 *clock.now.lock().unwrap() += chrono::Duration::seconds(report.wait_seconds as i64);
-                input.state.status = Some(report);
+                accepted(&mut input).status = Some(report);
             };
             let case = format!("deadline {deadline_seconds} s, expected {seconds} s");
             assert_eq!(report.outcome, Outcome::TimedOut, "{case}");

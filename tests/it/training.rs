@@ -4,15 +4,16 @@
 
 use crate::support::*;
 use chrono::{DateTime, Utc};
-use personalize_deployer::config::TRAINING_POLICY;
+use personalize_deployer::domain::execution::{Accepted, Check, Execution, TaskInput};
 use personalize_deployer::domain::notification::DeploymentStatus;
 use personalize_deployer::domain::origin::Origin;
 use personalize_deployer::domain::outcome::Outcome;
-use personalize_deployer::domain::status::{PollPolicy, poll};
+use personalize_deployer::domain::schedule::{MAX_TRAINING_POLLS, PollPolicy, TRAINING_POLICY};
+use personalize_deployer::domain::status::poll;
 use personalize_deployer::domain::training::{SolutionVersion, TrainingReport, TrainingStatus};
-use personalize_deployer::domain::watch::{MAX_TRAINING_POLLS, check};
-use personalize_deployer::domain::workflow::{Check, TaskInput, WorkflowState};
+use personalize_deployer::domain::training_check::check;
 use personalize_deployer::ports::ApiErrorKind;
+use serde_json::json;
 
 fn version(status: &str, reason: Option<&str>, hours: Option<f64>) -> SolutionVersion {
     SolutionVersion {
@@ -26,18 +27,28 @@ fn version(status: &str, reason: Option<&str>, hours: Option<f64>) -> SolutionVe
 }
 
 fn input(version: &str, previous: Option<TrainingReport>) -> TaskInput {
-    let mut request = manifest("movie-recs.json");
-    request.solution_version_arn = version.into();
+    // A $LATEST version is valid only for a campaign that syncs with it.
+    let patch = if version.ends_with("/$LATEST") {
+        json!({"solutionVersionArn": version, "campaignConfig": {"syncWithLatestSolutionVersion": true}})
+    } else {
+        json!({"solutionVersionArn": version})
+    };
+    let request = patched(&manifest("movie-recs.json"), patch);
     let origin = Origin::Event {
         event_id: "e-1".into(),
         source: "personalize-deployer".into(),
         account: None,
         region: None,
     };
-    let mut state = WorkflowState::accepted(request, origin);
-    state.training = previous;
     TaskInput {
-        state,
+        state: Execution::Accepted(Box::new(Accepted {
+            request,
+            origin: Some(origin),
+            training: previous,
+            deployment: None,
+            status: None,
+            error: None,
+        })),
         execution_arn: Some("arn:aws:states:us-east-1:111122223333:execution:sm:x".into()),
         execution_start_time: Some(t(0)),
         check: Check::Training,
@@ -51,7 +62,7 @@ fn fake(answers: Vec<SolutionVersion>) -> FakePersonalize {
 }
 
 async fn at(fake: &FakePersonalize, input: &TaskInput, now: DateTime<Utc>) -> TrainingReport {
-    check(fake, input, &TRAINING_POLICY, move || now)
+    check(fake, input, &TRAINING_POLICY, &FakeClock::at(now))
         .await
         .unwrap()
 }
@@ -158,9 +169,14 @@ async fn an_unanswered_describe_is_waited_out_but_access_denied_is_an_error() {
     assert!(r.wait_seconds > 0);
     *f.versions.lock().unwrap() =
         vec![Err(api_error(ApiErrorKind::Other, "AccessDeniedException"))];
-    let e = check(&f, &input(SV2, None), &TRAINING_POLICY, || t(0))
-        .await
-        .unwrap_err();
+    let e = check(
+        &f,
+        &input(SV2, None),
+        &TRAINING_POLICY,
+        &FakeClock::at(t(0)),
+    )
+    .await
+    .unwrap_err();
     assert!(e.to_string().contains("AccessDeniedException"), "{e}");
 }
 
@@ -180,12 +196,14 @@ async fn an_ended_training_is_notified_with_its_facts_and_without_a_campaign_cal
         Some("Not enough interactions"),
         None,
     )]);
-    let mut input = input(SV2, None);
-    input.state.training = Some(at(&f, &input, t(10)).await);
+    let first = input(SV2, None);
+    let mut input = input(SV2, Some(at(&f, &first, t(10)).await));
     input.check = Check::Campaign;
     let policy = PollPolicy::default();
     let later = t(20);
-    let report = poll(&f, &input, &policy, move || later).await.unwrap();
+    let report = poll(&f, &input, &policy, &FakeClock::at(later), later)
+        .await
+        .unwrap();
     assert_eq!(report.outcome, Outcome::TrainingFailed);
     assert!(report.is_final && !report.succeeded);
     let n = report.notification.unwrap();

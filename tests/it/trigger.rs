@@ -5,11 +5,13 @@ use crate::support::{
     FakePersonalize, FakeStore, FakeWorkflow, all_already_handled, api_error, event, event_bytes,
 };
 use personalize_deployer::Error;
+use personalize_deployer::domain::execution::Execution;
+use personalize_deployer::domain::field::FieldError;
 use personalize_deployer::domain::intake::{
-    CONCURRENT_REQUESTS, ExecutionStatus, MANIFEST_MAX_BYTES, TriggerReport,
+    CONCURRENT_REQUESTS, Handled, MANIFEST_MAX_BYTES, TriggerReport,
 };
-use personalize_deployer::domain::request::Scope;
-use personalize_deployer::domain::workflow::WorkflowState;
+use personalize_deployer::domain::origin::Origin;
+use personalize_deployer::domain::request::{DeploymentRequest, Scope};
 use personalize_deployer::handlers::trigger;
 use personalize_deployer::ports::{ApiErrorKind, ObjectStore, Workflow};
 use serde_json::{Value, json};
@@ -41,11 +43,35 @@ async fn handle_scoped(workflow: &FakeWorkflow, event: &Value) -> TriggerReport 
         .unwrap()
 }
 
-fn states(workflow: &FakeWorkflow) -> Vec<WorkflowState> {
+/// What an execution input says, read as the task Lambdas read it.
+struct State {
+    rejected: bool,
+    campaign_name: Option<String>,
+    campaign_arn: Option<String>,
+    request: Option<DeploymentRequest>,
+    errors: Vec<FieldError>,
+    origin: Option<Origin>,
+}
+
+fn states(workflow: &FakeWorkflow) -> Vec<State> {
     workflow
         .inputs()
         .into_iter()
-        .map(|v| serde_json::from_value(v).unwrap())
+        .map(|v| {
+            let execution: Execution = serde_json::from_value(v).unwrap();
+            let accepted = execution.accepted();
+            State {
+                rejected: matches!(execution, Execution::Rejected(_)),
+                campaign_name: execution.campaign_name(),
+                campaign_arn: accepted.map(|a| a.request.campaign_arn()),
+                request: accepted.map(|a| a.request.clone()),
+                errors: match &execution {
+                    Execution::Rejected(rejected) => rejected.errors.clone(),
+                    _ => Vec::new(),
+                },
+                origin: execution.origin().cloned(),
+            }
+        })
         .collect()
 }
 
@@ -78,7 +104,7 @@ async fn an_s3_notification_with_two_records_starts_two_executions() {
         report
             .executions
             .iter()
-            .all(|e| e.status == ExecutionStatus::Started && !e.rejected)
+            .all(|e| e.status == Handled::Started && !e.rejected)
     );
     // The decoded keys were read, at the exact version that was announced.
     let reads = store.reads.lock().unwrap().clone();
@@ -104,7 +130,7 @@ async fn an_s3_notification_with_two_records_starts_two_executions() {
         Some("arn:aws:personalize:us-east-1:111122223333:campaign/movie-recs")
     );
     assert_eq!(
-        states[1].request.as_ref().unwrap().campaign_name,
+        states[1].request.as_ref().unwrap().campaign_name().as_str(),
         "news-feed"
     );
     assert!(!states[0].rejected);
@@ -155,7 +181,10 @@ async fn an_eventbridge_object_created_event_reads_its_manifest() {
     let origin = serde_json::to_value(state.origin.as_ref().unwrap()).unwrap();
     assert_eq!(origin["via"], "eventbridge");
     assert_eq!(origin["versionId"], "IYV3p45BT0ac8hjHg1houSdS1a.Mro8e");
-    assert_eq!(state.request.as_ref().unwrap().min_provisioned_tps, Some(2));
+    assert_eq!(
+        state.request.as_ref().unwrap().min_provisioned_tps(),
+        Some(2)
+    );
 }
 
 #[tokio::test]
@@ -204,7 +233,7 @@ async fn a_deployment_requested_event_carries_its_request() {
     assert_eq!(report.executions.len(), 1);
     let state = &states(&workflow)[0];
     let request = state.request.as_ref().unwrap();
-    assert_eq!(request.solution_version_arn, crate::support::SV2);
+    assert_eq!(request.solution_version_arn(), crate::support::SV2);
     let origin = serde_json::to_value(state.origin.as_ref().unwrap()).unwrap();
     assert_eq!(
         origin,
@@ -448,11 +477,8 @@ async fn a_failing_record_does_not_stop_the_others_and_the_event_fails_for_a_ret
     let report = handle(&store, &workflow, &event("s3-notification.json"))
         .await
         .unwrap();
-    let statuses: Vec<ExecutionStatus> = report.executions.iter().map(|e| e.status).collect();
-    assert_eq!(
-        statuses,
-        vec![ExecutionStatus::Started, ExecutionStatus::AlreadyHandled]
-    );
+    let statuses: Vec<Handled> = report.executions.iter().map(|e| e.status).collect();
+    assert_eq!(statuses, vec![Handled::Started, Handled::AlreadyHandled]);
 }
 
 #[tokio::test]
@@ -535,7 +561,7 @@ async fn the_same_upload_announced_by_s3_and_by_eventbridge_is_one_execution() {
     let first = handle(&store, &workflow, &notification).await.unwrap();
     let second = handle(&store, &workflow, &bridge).await.unwrap();
     assert_eq!(first.executions[0].name, second.executions[0].name);
-    assert_eq!(second.executions[0].status, ExecutionStatus::AlreadyHandled);
+    assert_eq!(second.executions[0].status, Handled::AlreadyHandled);
 }
 
 #[tokio::test]
@@ -656,7 +682,7 @@ async fn the_records_of_a_large_event_are_started_concurrently_and_reported_in_o
         report
             .executions
             .iter()
-            .all(|e| e.status == ExecutionStatus::Started)
+            .all(|e| e.status == Handled::Started)
     );
     assert_eq!(workflow.inner.executions.lock().unwrap().len(), 30);
     assert_eq!(
@@ -688,7 +714,7 @@ async fn requests_outside_the_stack_are_rejected_up_front_naming_why() {
     assert!(report.executions[0].rejected);
 
     let states = states(&workflow);
-    let reasons = |state: &WorkflowState| {
+    let reasons = |state: &State| {
         state
             .errors
             .iter()

@@ -6,11 +6,10 @@ use std::collections::{BTreeMap, HashMap};
 
 use unicode_properties::{GeneralCategoryGroup, UnicodeGeneralCategory};
 
-use super::{CampaignConfig, FieldError, Tag};
-use crate::domain::arn::is_name;
-use crate::domain::gate::Gate;
+use super::{CampaignConfig, Tag};
+use crate::domain::arn::CampaignName;
+use crate::domain::field::{FieldError, member_path, quote};
 
-pub const NAME_MAX: usize = 63;
 pub const ARN_MAX: usize = 256;
 pub const EXPLORATION_MAX_ENTRIES: usize = 100;
 pub const PARAMETER_NAME_MAX: usize = 256;
@@ -70,58 +69,15 @@ fn is_tag_text(text: &str) -> bool {
     })
 }
 
-pub(crate) fn quote(s: &str) -> String {
-    const SHOWN: usize = 80;
-    if s.chars().count() > SHOWN {
-        let head: String = s.chars().take(SHOWN).collect();
-        format!("{head:?}…")
-    } else {
-        format!("{s:?}")
-    }
-}
-
-/// The path of a member named by user data (an unknown field, a map key): the
-/// key itself when it is short and plain, otherwise quoted and cut, so that a
-/// path never carries a huge or unprintable key.
-pub(crate) fn member_path(parent: &str, key: &str) -> String {
-    let plain = !key.is_empty()
-        && key.chars().count() <= 64
-        && key
-            .chars()
-            .all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.' | ':' | '$'));
-    let member = if plain {
-        key.to_string()
-    } else {
-        format!("[{}]", quote(key))
-    };
-    match (parent.is_empty(), plain) {
-        (true, _) => member,
-        (false, true) => format!("{parent}.{member}"),
-        (false, false) => format!("{parent}{member}"),
-    }
-}
-
 fn len(s: &str) -> usize {
     s.chars().count()
 }
 
-pub fn check_name(field: &str, name: &str, out: &mut Vec<FieldError>) {
-    let n = len(name);
-    if n == 0 || n > NAME_MAX {
-        out.push(FieldError::new(
-            field,
-            format!("must be 1 to {NAME_MAX} characters long (it has {n})"),
-        ));
-    } else if !is_name(name) {
-        out.push(FieldError::new(
-            field,
-            format!(
-                "must start with a letter or digit and contain only letters, digits, '-' and '_' \
-                 (pattern ^[a-zA-Z0-9][a-zA-Z0-9\\-_]*$); got {}",
-                quote(name)
-            ),
-        ));
-    }
+/// The name, when it keeps the rule.
+pub fn check_name(field: &str, name: &str, out: &mut Vec<FieldError>) -> Option<CampaignName> {
+    CampaignName::parse(name)
+        .map_err(|rule| out.push(FieldError::new(field, rule)))
+        .ok()
 }
 
 /// Length and pattern of a Personalize `Arn`. Returns `Some(())` when both hold.
@@ -305,54 +261,6 @@ fn check_tag_text(path: &str, text: &str, out: &mut Vec<FieldError>) {
                 "must not start with \"aws:\" in any letter case (reserved for AWS); got {}",
                 quote(text)
             ),
-        ));
-    }
-}
-
-/// GetSolutionMetrics' `MetricName`: at most 256 characters.
-pub const METRIC_NAME_MAX: usize = 256;
-
-/// A gate names a metric and at least one threshold; a drop is not negative,
-/// a relative drop is a fraction from 0 to 1.
-pub fn check_gate(field: &str, gate: &Gate, out: &mut Vec<FieldError>) {
-    let n = len(&gate.metric);
-    if gate.metric.trim().is_empty() || n > METRIC_NAME_MAX {
-        out.push(FieldError::new(
-            format!("{field}.metric"),
-            format!(
-                "must be 1 to {METRIC_NAME_MAX} characters long (it has {n}): a metric name as \
-                 GetSolutionMetrics reports it, e.g. normalized_discounted_cumulative_gain_at_10"
-            ),
-        ));
-    }
-    if gate.max_drop.is_none() && gate.max_relative_drop.is_none() && gate.min_value.is_none() {
-        out.push(FieldError::new(
-            field,
-            "must give at least one threshold: maxDrop, maxRelativeDrop or minValue",
-        ));
-    }
-    if let Some(v) = gate.max_drop
-        && !(v.is_finite() && v >= 0.0)
-    {
-        out.push(FieldError::new(
-            format!("{field}.maxDrop"),
-            format!("must be a number of 0 or more (the largest allowed drop), got {v}"),
-        ));
-    }
-    if let Some(v) = gate.max_relative_drop
-        && !(v.is_finite() && (0.0..=1.0).contains(&v))
-    {
-        out.push(FieldError::new(
-            format!("{field}.maxRelativeDrop"),
-            format!("must be a fraction from 0 to 1 (0.05 allows a 5 % drop), got {v}"),
-        ));
-    }
-    if let Some(v) = gate.min_value
-        && !v.is_finite()
-    {
-        out.push(FieldError::new(
-            format!("{field}.minValue"),
-            format!("must be a finite number, got {v}"),
         ));
     }
 }

@@ -7,7 +7,7 @@ use std::sync::Mutex;
 
 use chrono::{DateTime, TimeZone, Utc};
 use personalize_deployer::domain::campaign::{Campaign, CampaignUpdate, Status};
-use personalize_deployer::domain::intake::{ExecutionStatus, TriggerReport};
+use personalize_deployer::domain::intake::{Handled, TriggerReport};
 use personalize_deployer::domain::metrics::DeploymentMetrics;
 use personalize_deployer::domain::request::{DeploymentRequest, Tag};
 use personalize_deployer::domain::training::SolutionVersion;
@@ -43,14 +43,28 @@ pub const SV1: &str = "arn:aws:personalize:us-east-1:111122223333:solution/movie
 pub const SV2: &str = "arn:aws:personalize:us-east-1:111122223333:solution/movies/5e6f7a8b";
 pub const CAMPAIGN_ARN: &str = "arn:aws:personalize:us-east-1:111122223333:campaign/movie-recs";
 
+/// `request` with the members of `patch` replaced (a `null` removes one),
+/// read again as any request is.
+pub fn patched(request: &DeploymentRequest, patch: Value) -> DeploymentRequest {
+    let mut body = serde_json::to_value(request).unwrap();
+    for (key, value) in patch.as_object().expect("a patch is an object") {
+        if value.is_null() {
+            body.as_object_mut().unwrap().remove(key);
+        } else {
+            body[key] = value.clone();
+        }
+    }
+    DeploymentRequest::from_value(&body).unwrap_or_else(|r| panic!("{body} is rejected: {r}"))
+}
+
 /// An ACTIVE campaign serving exactly what `request` asks for.
 pub fn active_campaign(request: &DeploymentRequest) -> Campaign {
     Campaign {
-        name: request.campaign_name.clone(),
-        arn: request.campaign_arn().unwrap(),
-        solution_version_arn: Some(request.solution_version_arn.clone()),
-        min_provisioned_tps: Some(request.min_provisioned_tps.unwrap_or(1)),
-        config: request.campaign_config.clone(),
+        name: request.campaign_name().to_string(),
+        arn: request.campaign_arn(),
+        solution_version_arn: Some(request.solution_version_arn().to_string()),
+        min_provisioned_tps: Some(request.min_provisioned_tps().unwrap_or(1)),
+        config: request.campaign_config().cloned(),
         status: Status::Active,
         failure_reason: None,
         created_at: Some(t(-3600)),
@@ -77,7 +91,7 @@ pub fn all_already_handled(report: &TriggerReport) -> bool {
     report
         .executions
         .iter()
-        .all(|e| e.status == ExecutionStatus::AlreadyHandled)
+        .all(|e| e.status == Handled::AlreadyHandled)
 }
 
 /// A clock that moves only when slept on, and remembers each pause.

@@ -1,21 +1,17 @@
-//! The CheckTraining task: waiting for the requested solution version's
-//! training (DescribeSolutionVersion) with its own schedule and deadline,
-//! before anything is deployed.
+//! The CheckTraining task (run by campaign-status): waiting for the
+//! requested solution version's training (DescribeSolutionVersion) with its
+//! own schedule and deadline, before anything is deployed.
 
 use chrono::{DateTime, Utc};
 
+use super::execution::TaskInput;
 use super::follow::{self, Stop};
 use super::origin::Origin;
 use super::outcome::Outcome;
-use super::status::PollPolicy;
+use super::schedule::{Next, PollPolicy};
 use super::training::{SolutionVersion, Training, TrainingFacts, TrainingReport, observe};
-use super::workflow::TaskInput;
 use crate::error::Error;
-use crate::ports::{Catalog, Personalize, SolutionVersions};
-
-/// The most training polls an execution makes (see [`super::status::MAX_POLLS`]
-/// for the reason; the definition's test adds both loops up).
-pub const MAX_TRAINING_POLLS: u32 = 250;
+use crate::ports::{Catalog, Clock, Personalize, SolutionVersions};
 
 /// One CheckTraining poll: whether the requested version is trained (deploy
 /// it), still training (wait `waitSeconds`), or will never be (report it).
@@ -23,24 +19,21 @@ pub const MAX_TRAINING_POLLS: u32 = 250;
 /// ACTIVE version itself. The deadline counts from the execution's start.
 /// A followed campaign's version, once trained, is deployed only if the
 /// campaign still follows and serves nothing newer ([`follow::recheck`]).
-pub async fn check<V: Personalize + SolutionVersions + Catalog>(
+pub async fn check<V: Personalize + SolutionVersions + Catalog, C: Clock>(
     versions: &V,
     input: &TaskInput,
     policy: &PollPolicy,
-    now: impl Fn() -> DateTime<Utc>,
+    clock: &C,
 ) -> Result<TrainingReport, Error> {
-    let state = &input.state;
-    let attempt = state.training.as_ref().map_or(0, |t| t.attempt) + 1;
-    let request = state
-        .request
-        .as_ref()
-        .ok_or_else(|| Error::InvalidTaskInput("state.request is missing".into()))?;
+    let accepted = input.state.require_accepted()?;
+    let attempt = accepted.training_polls() + 1;
+    let request = &accepted.request;
     if request.targets_latest() {
         return Ok(report(Outcome::Active, attempt, None, None));
     }
-    let arn = &request.solution_version_arn;
+    let arn = request.solution_version_arn();
     let described = versions.describe_solution_version(arn).await;
-    let now = now();
+    let now = clock.now();
     let (version, facts) = match described {
         Ok(version) => {
             let facts = facts_of(arn, version.as_ref());
@@ -48,7 +41,7 @@ pub async fn check<V: Personalize + SolutionVersions + Catalog>(
         }
         Err(e) if e.is_transient_for_a_read() => {
             let what = format!("DescribeSolutionVersion did not answer ({e})");
-            let facts = state.training.as_ref().and_then(|t| t.facts.clone());
+            let facts = accepted.training.as_ref().and_then(|t| t.facts.clone());
             return Ok(not_yet(input, policy, attempt, facts, what, now));
         }
         Err(e) => return Err(e.into()),
@@ -56,7 +49,7 @@ pub async fn check<V: Personalize + SolutionVersions + Catalog>(
     Ok(match observe(version.as_ref()) {
         Training::Ready => {
             let created = version.as_ref().and_then(|v| v.created_at);
-            let stop = match &state.origin {
+            let stop = match &accepted.origin {
                 Some(Origin::Follow { campaign_arn, .. }) => {
                     match follow::recheck(versions, campaign_arn, arn, created).await {
                         Ok(stop) => stop,
@@ -141,13 +134,13 @@ fn not_yet(
 ) -> TrainingReport {
     let started = input.execution_start_time.unwrap_or(now);
     let since = "the deployment was requested";
-    match policy.next_wait(attempt, started, since, &what, now) {
-        Ok(wait) => {
+    match policy.next(attempt, started, since, &what, now) {
+        Next::Wait(wait) => {
             let mut report = report(Outcome::InProgress, attempt, None, facts);
             report.wait_seconds = wait;
             report
         }
-        Err(reason) => report(
+        Next::Overdue(reason) => report(
             Outcome::TrainingTimedOut,
             attempt,
             Some(format!("training {reason}")),

@@ -1,0 +1,450 @@
+//! What an execution of the deployment state machine is, and the task inputs
+//! and outputs of the Lambdas inside it.
+//!
+//! An execution is one of three things ([`Execution`]): an accepted request,
+//! deployed step by step; a rejected request, only notified; or the
+//! announcement of another execution that ended without reporting. Each
+//! fact has one home: the campaign's name, its ARN and the target version of
+//! an accepted request are its request's.
+//!
+//! On the wire, the state is one JSON document that the state machine
+//! carries from step to step: deploy-trigger writes the execution input,
+//! and each task's report is put at its `ResultPath` (`training`,
+//! `deployment`, `status`; a caught error at `error`). The paths the
+//! definition's Choice states read (`ended`, `rejected`, `training.ready`,
+//! `training.final`, `status.final`, `status.succeeded`, `status.outcome`)
+//! are always written by the Rust side; docs/workflow.md lists every path
+//! the definition reads.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::field::FieldError;
+use super::gate::GateReport;
+use super::notification::Notification;
+use super::origin::Origin;
+use super::outcome::{Operation, Outcome};
+use super::request::DeploymentRequest;
+use super::schedule::Expectation;
+use super::training::TrainingReport;
+use crate::error::Error;
+
+/// What an execution is.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(into = "StateWire<DeploymentRequest>", try_from = "StateWire<Value>")]
+pub enum Execution {
+    /// A valid request: its training is waited for, it is deployed and
+    /// watched, and the outcome notified.
+    Accepted(Box<Accepted>),
+    /// A request that broke a rule: only notified.
+    Rejected(Rejected),
+    /// The announcement of an execution that ended without reporting (the
+    /// AnnounceUnreportedEnds rule starts it): only notified, as if that
+    /// execution had sent it.
+    Announcement(EndedExecution),
+}
+
+/// An accepted request and what the steps so far reported.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Accepted {
+    pub request: DeploymentRequest,
+    /// Where it came from (none for an execution started by hand).
+    pub origin: Option<Origin>,
+    /// The latest CheckTraining report, once it ran.
+    pub training: Option<TrainingReport>,
+    /// DeployCampaign's report, once it ran.
+    pub deployment: Option<DeployReport>,
+    /// The latest CampaignStatus report, once it ran.
+    pub status: Option<StatusReport>,
+    /// A task error the state machine caught (its `Catch`).
+    pub error: Option<TaskFailure>,
+}
+
+/// A rejected request: every reason, and its campaign name when the body
+/// carried one as a string (even an invalid one), cut to
+/// [`MAX_REPORTED_NAME`] characters.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rejected {
+    pub campaign_name: Option<String>,
+    pub errors: Vec<FieldError>,
+    pub origin: Option<Origin>,
+}
+
+/// A rejected request's campaign name is cut to this many characters.
+pub const MAX_REPORTED_NAME: usize = 100;
+
+impl Execution {
+    /// An accepted request, as deploy-trigger starts it.
+    pub fn accept(request: DeploymentRequest, origin: Origin) -> Execution {
+        Execution::Accepted(Box::new(Accepted {
+            request,
+            origin: Some(origin),
+            training: None,
+            deployment: None,
+            status: None,
+            error: None,
+        }))
+    }
+
+    /// The campaign the execution is about: the request's, a rejected
+    /// request's, or that of the execution announced.
+    pub fn campaign_name(&self) -> Option<String> {
+        match self {
+            Execution::Accepted(accepted) => {
+                Some(accepted.request.campaign_name().as_str().to_string())
+            }
+            Execution::Rejected(rejected) => rejected.campaign_name.clone(),
+            Execution::Announcement(ended) => ended.execution()?.campaign_name(),
+        }
+    }
+
+    /// Where the request came from (none for an announcement, or for an
+    /// execution started by hand).
+    pub fn origin(&self) -> Option<&Origin> {
+        match self {
+            Execution::Accepted(accepted) => accepted.origin.as_ref(),
+            Execution::Rejected(rejected) => rejected.origin.as_ref(),
+            Execution::Announcement(_) => None,
+        }
+    }
+
+    /// The accepted request, if it is one.
+    pub fn accepted(&self) -> Option<&Accepted> {
+        match self {
+            Execution::Accepted(accepted) => Some(accepted),
+            _ => None,
+        }
+    }
+
+    /// The accepted request, or the error of a task that deploys and was
+    /// given something else.
+    pub fn require_accepted(&self) -> Result<&Accepted, Error> {
+        self.accepted().ok_or_else(|| {
+            Error::InvalidTaskInput(match self {
+                Execution::Rejected(_) => {
+                    "state.request is missing (the request was rejected)".into()
+                }
+                _ => "state.request is missing (an announcement deploys nothing)".into(),
+            })
+        })
+    }
+}
+
+impl Accepted {
+    /// CampaignStatus polls made so far.
+    pub fn polls(&self) -> u32 {
+        self.status.as_ref().map_or(0, |s| s.attempt)
+    }
+
+    /// CheckTraining polls made so far.
+    pub fn training_polls(&self) -> u32 {
+        self.training.as_ref().map_or(0, |t| t.attempt)
+    }
+}
+
+/// The state document as it travels. `R` is the request: written from a
+/// [`DeploymentRequest`], read as JSON and then through the request's own
+/// reader, so that a request that breaks a rule is named as such.
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct StateWire<R> {
+    #[serde(default)]
+    rejected: bool,
+    /// A rejected request's campaign name. Executions started by earlier
+    /// versions also carry it (and `campaignArn`) for accepted requests: it
+    /// is the request's, and not read there.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    campaign_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    request: Option<R>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    errors: Vec<FieldError>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    origin: Option<Origin>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    training: Option<TrainingReport>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    deployment: Option<DeployReport>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    status: Option<StatusReport>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    error: Option<TaskFailure>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    ended: Option<EndedExecution>,
+}
+
+impl From<Execution> for StateWire<DeploymentRequest> {
+    fn from(execution: Execution) -> Self {
+        let mut wire = StateWire {
+            rejected: false,
+            campaign_name: None,
+            request: None,
+            errors: Vec::new(),
+            origin: None,
+            training: None,
+            deployment: None,
+            status: None,
+            error: None,
+            ended: None,
+        };
+        match execution {
+            Execution::Accepted(accepted) => {
+                let Accepted {
+                    request,
+                    origin,
+                    training,
+                    deployment,
+                    status,
+                    error,
+                } = *accepted;
+                wire.request = Some(request);
+                wire.origin = origin;
+                wire.training = training;
+                wire.deployment = deployment;
+                wire.status = status;
+                wire.error = error;
+            }
+            Execution::Rejected(rejected) => {
+                wire.rejected = true;
+                wire.campaign_name = rejected.campaign_name;
+                wire.errors = rejected.errors;
+                wire.origin = rejected.origin;
+            }
+            Execution::Announcement(ended) => wire.ended = Some(ended),
+        }
+        wire
+    }
+}
+
+impl TryFrom<StateWire<Value>> for Execution {
+    type Error = Error;
+
+    /// Reads the state as the definition routes it (`ended`, then
+    /// `rejected`, else a request), refusing what contradicts that.
+    fn try_from(wire: StateWire<Value>) -> Result<Execution, Error> {
+        let invalid = |what: &str| Err(Error::InvalidTaskInput(format!("state: {what}")));
+        let progress = wire.training.is_some()
+            || wire.deployment.is_some()
+            || wire.status.is_some()
+            || wire.error.is_some();
+        if let Some(ended) = wire.ended {
+            if wire.rejected || wire.request.is_some() || !wire.errors.is_empty() || progress {
+                return invalid("an announcement (ended) carries nothing else");
+            }
+            return Ok(Execution::Announcement(ended));
+        }
+        if wire.rejected {
+            if wire.request.is_some() || progress {
+                return invalid("a rejected request (rejected: true) has no request and no steps");
+            }
+            return Ok(Execution::Rejected(Rejected {
+                campaign_name: wire.campaign_name,
+                errors: wire.errors,
+                origin: wire.origin,
+            }));
+        }
+        if !wire.errors.is_empty() {
+            return invalid("errors are given, but rejected is not true");
+        }
+        let Some(request) = wire.request else {
+            return invalid(
+                "request is missing: an execution is a request (request), a rejected request \
+                 (rejected: true) or an announcement (ended)",
+            );
+        };
+        let request = DeploymentRequest::from_value(&request)
+            .map_err(|rejection| Error::InvalidRequest(rejection.to_string()))?;
+        Ok(Execution::Accepted(Box::new(Accepted {
+            request,
+            origin: wire.origin,
+            training: wire.training,
+            deployment: wire.deployment,
+            status: wire.status,
+            error: wire.error,
+        })))
+    }
+}
+
+/// The `detail` of a "Step Functions Execution Status Change" event, as far as
+/// the announcement of an execution that ended without reporting needs it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EndedExecution {
+    pub execution_arn: String,
+    /// `ABORTED`, `TIMED_OUT` or `FAILED`.
+    pub status: String,
+    /// Epoch milliseconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start_date: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stop_date: Option<i64>,
+    /// The execution's input, as a JSON string (the [`Execution`] that
+    /// deploy-trigger made).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cause: Option<String>,
+}
+
+impl EndedExecution {
+    /// The ended execution, read back from its input (none when the event
+    /// left it out or it is not one this product makes).
+    pub fn execution(&self) -> Option<Execution> {
+        serde_json::from_str(self.input.as_deref()?).ok()
+    }
+}
+
+/// The input of every task Lambda: the state, the execution's ARN and start
+/// time from the context object, and which check campaign-status makes.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(try_from = "TaskInputWire")]
+pub struct TaskInput {
+    pub state: Execution,
+    /// `$$.Execution.Id`.
+    pub execution_arn: Option<String>,
+    /// `$$.Execution.StartTime`.
+    pub execution_start_time: Option<DateTime<Utc>>,
+    /// What a campaign-status task checks: the campaign (the default) or the
+    /// solution version's training.
+    pub check: Check,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct TaskInputWire {
+    state: StateWire<Value>,
+    #[serde(default)]
+    execution_arn: Option<String>,
+    #[serde(default)]
+    execution_start_time: Option<DateTime<Utc>>,
+    #[serde(default)]
+    check: Check,
+}
+
+impl TryFrom<TaskInputWire> for TaskInput {
+    type Error = Error;
+
+    fn try_from(wire: TaskInputWire) -> Result<TaskInput, Error> {
+        Ok(TaskInput {
+            state: Execution::try_from(wire.state)?,
+            execution_arn: wire.execution_arn,
+            execution_start_time: wire.execution_start_time,
+            check: wire.check,
+        })
+    }
+}
+
+/// What a campaign-status task checks.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Check {
+    /// The deployment (or, without one, the outcome so far).
+    #[default]
+    Campaign,
+    /// The training of the requested solution version.
+    Training,
+}
+
+impl TaskInput {
+    /// Reads a task Lambda's event, naming what is wrong with it: a request
+    /// that breaks a rule is `InvalidRequest`, anything else that is not a
+    /// task input `InvalidTaskInput`.
+    pub fn from_event(event: Value) -> Result<TaskInput, Error> {
+        let wire: TaskInputWire = serde_json::from_value(event).map_err(|e| {
+            Error::InvalidTaskInput(format!(
+                "expected {{\"state\": <execution state>, \"executionArn\", \"executionStartTime\"}}: {e}"
+            ))
+        })?;
+        TaskInput::try_from(wire)
+    }
+}
+
+/// What Step Functions puts at a Catch's ResultPath.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TaskFailure {
+    #[serde(rename = "Error")]
+    pub error: String,
+    #[serde(rename = "Cause", default, skip_serializing_if = "Option::is_none")]
+    pub cause: Option<String>,
+}
+
+impl TaskFailure {
+    /// A readable reason: the error name and, when the cause is a Lambda error
+    /// document, its `errorMessage`.
+    pub fn reason(&self) -> String {
+        let message = self.cause.as_deref().map(|cause| {
+            serde_json::from_str::<serde_json::Value>(cause)
+                .ok()
+                .and_then(|v| v.get("errorMessage")?.as_str().map(str::to_string))
+                .unwrap_or_else(|| cause.to_string())
+        });
+        match message {
+            Some(m) if !m.is_empty() => format!("{}: {m}", self.error),
+            _ => self.error.clone(),
+        }
+    }
+}
+
+/// The output of DeployCampaign: what it did to the campaign of the
+/// request.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeployReport {
+    pub operation: Operation,
+    /// The solution version the campaign served before (none for a new or a
+    /// failed campaign).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous_solution_version_arn: Option<String>,
+    /// When the create or update was requested (for NONE: when it was checked).
+    pub started_at: DateTime<Utc>,
+    /// What differed, e.g. `minProvisionedTPS 1 -> 2` (empty for CREATE/NONE).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub changes: Vec<String>,
+    /// The metric gate's verdict, when the request has a gate and a new
+    /// version was to be deployed. When it failed, nothing was written
+    /// (`operation` is NONE).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gate: Option<GateReport>,
+    /// How long the create or update is expected to take, from the
+    /// campaign's own history (none without one, and for NONE).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expected: Option<Expectation>,
+}
+
+impl DeployReport {
+    /// Whether the metric gate held the version back.
+    pub fn gated(&self) -> bool {
+        self.gate.as_ref().is_some_and(|g| !g.passed)
+    }
+}
+
+/// The output of CampaignStatus. Every member the state machine's Choice
+/// states read (`outcome`, `final`, `succeeded`, `waitSeconds`, `attempt`) is
+/// always present.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StatusReport {
+    pub outcome: Outcome,
+    #[serde(rename = "final")]
+    pub is_final: bool,
+    /// Whether the execution should succeed (meaningful when final).
+    pub succeeded: bool,
+    /// Seconds to wait before the next poll (0 when final).
+    pub wait_seconds: u64,
+    /// Polls made so far, this one included.
+    pub attempt: u32,
+    /// The campaign's top-level status as last described.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub campaign_status: Option<String>,
+    /// `latestCampaignUpdate.status` as last described.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub update_status: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failure_reason: Option<String>,
+    /// Present when final: what to publish.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notification: Option<Notification>,
+}
