@@ -35,21 +35,15 @@ import time
 import uuid
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from benchmarks import trust_store
+from benchmarks.report import render
+from benchmarks.twin_parity import PARITY_CAMPAIGNS, TWIN, parity
+from workflow.harness.events import EVENTS, s3_notification, s3_record, sample
+from workflow.harness.names import BUCKET, target_dir
+from workflow.harness.runtime_api import RuntimeApi
+from workflow.harness.sample import seed
+from workflow.harness.services import MotoServer, PersonalizeLocal, create_state_machine, lambda_env
 
-from workflow.harness.events import EVENTS, s3_notification, s3_record, sample  # noqa: E402
-from workflow.harness.lambda_host import function_env  # noqa: E402
-from workflow.harness.names import BUCKET, target_dir  # noqa: E402
-from workflow.harness.runtime_api import RuntimeApi  # noqa: E402
-from workflow.harness.sample import SV2, campaign_arn, seed  # noqa: E402
-from workflow.harness.services import (  # noqa: E402
-    OFFLINE_AWS_ENV, MotoServer, PersonalizeLocal, create_state_machine, service_env,
-)
-
-import trust_store  # noqa: E402
-from report import render  # noqa: E402
-from twin_parity import CREATING, parity  # noqa: E402
 
 
 
@@ -110,25 +104,6 @@ class Subject:
             self.check(body)
 
 
-# ------------------------------------------------------------- services
-
-
-def lambda_env(personalize_url, moto_url, state_machine_arn, name, home):
-    """A Lambda's whole environment, nothing inherited but PATH."""
-    return {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "HOME": home,
-        "LANG": "C.UTF-8",
-        **OFFLINE_AWS_ENV,
-        "AWS_SESSION_TOKEN": "test",
-        **service_env(personalize_url, moto_url, state_machine_arn),
-        **function_env(name),
-        "AWS_LAMBDA_LOG_STREAM_NAME": "2026/11/22/[$LATEST]bench",
-        "AWS_LAMBDA_LOG_FORMAT": "JSON",
-        "AWS_LAMBDA_LOG_LEVEL": "INFO",
-    }
-
-
 # ---------------------------------------------------------------- events
 
 
@@ -146,9 +121,7 @@ def deploy_events(prefix):
 
 def deploy_event(name):
     event = sample("deploy-campaign-input.json")
-    state = event["state"]
-    state["campaignName"] = state["request"]["campaignName"] = name
-    state["campaignArn"] = campaign_arn(name)
+    event["state"]["request"]["campaignName"] = name
     return json.dumps(event).encode()
 
 
@@ -280,7 +253,7 @@ def main():
     # mount namespace of their own, so this machine's /etc stays as it is.
     al2023 = not args.no_al2023 and cert_bundle() is not None
     if al2023 and not trust_store.in_private_namespace():
-        code = trust_store.reexec_in_private_namespace([sys.executable, *sys.argv])
+        code = trust_store.reexec_in_private_namespace([sys.executable, "-m", __spec__.name, *sys.argv[1:]])
         if code is not None:
             sys.exit(code)
         print("AL2023-like trust stores left out: no private mount namespace here", file=sys.stderr)
@@ -295,13 +268,9 @@ def main():
     personalize = PersonalizeLocal("--max-active-campaigns", "1000000", profile="release").start()
     moto = MotoServer(own_process=True).start()
     try:
-        config = {"itemExplorationConfig": {"explorationItemAgeCutOff": "30", "explorationWeight": "0.3"}}
-        personalize.admin("/seed", seed(
-            {"name": "movie-recs", "solutionVersionArn": SV2, "minProvisionedTPS": 2, "campaignConfig": config},
-            # Still being created (for a day, at the emulator's real-time
-            # durations): the parity check's deployments in progress.
-            {"name": CREATING, "solutionVersionArn": SV2, "minProvisionedTPS": 2, "campaignConfig": config,
-             "status": "CREATE IN_PROGRESS"}))
+        # The sample status input's campaign, serving its target (the final
+        # poll), and the parity check's campaigns.
+        personalize.admin("/seed", seed(*PARITY_CAMPAIGNS))
         s3, sfn = moto.client("s3"), moto.client("stepfunctions")
         s3.create_bucket(Bucket=BUCKET)
         state_machine_arn = create_state_machine(
@@ -326,7 +295,7 @@ def main():
         rust = Subject("campaign-status", [str(lambdas / "campaign-status")], status_event, check=final_active)
         python = Subject("campaign-status (Python, boto3, awslambdaric)",
                          [py, "-m", "awslambdaric", "campaign_status.handler"], status_event,
-                         cwd=ROOT / "benchmarks" / "python", check=final_active)
+                         cwd=TWIN, check=final_active)
         floor = Subject("harness floor (bare HTTP client)", [str(release / "examples" / "runtime-floor")],
                         status_event)
         subjects = [
@@ -337,7 +306,7 @@ def main():
                      check=deployed),
              env("deploy-campaign")),
             (rust, env("campaign-status")),
-            (python, dict(env("campaign-status"), LAMBDA_TASK_ROOT=str(ROOT / "benchmarks" / "python"))),
+            (python, dict(env("campaign-status"), LAMBDA_TASK_ROOT=str(TWIN))),
             (floor, env("floor")),
         ]
         bundle = cert_bundle()
@@ -367,12 +336,7 @@ def main():
             print(f"run {run + 1}/{args.runs} done", file=sys.stderr, flush=True)
         # The Python twin must decide and notify exactly as the Rust handler
         # does, over every kind of decision, for the comparison to hold.
-        parity_env = dict(env("campaign-status"), POLL_INITIAL_SECONDS="15", POLL_BACKOFF_RATE="1.5")
-        parity_checked = parity({
-            "Rust": ([str(lambdas / "campaign-status")], None, {}),
-            "Python": ([py, "-m", "awslambdaric", "campaign_status.handler"], ROOT / "benchmarks" / "python",
-                       {"LAMBDA_TASK_ROOT": str(ROOT / "benchmarks" / "python")}),
-        }, parity_env, log)
+        parity_checked = parity(lambdas / "campaign-status", py, env("campaign-status"), log)
 
         panic = panic_check(release / "examples" / "panic-probe", env("panic-probe"), log)
         tp = throughput(env("deploy-trigger"), s3, sfn, state_machine_arn, args.instances, args.burst,

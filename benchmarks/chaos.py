@@ -20,14 +20,10 @@ import threading
 import time
 from collections import Counter, defaultdict
 from datetime import datetime
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from workflow.harness.events import sample  # noqa: E402
-from workflow.harness.local_workflow import LocalWorkflow  # noqa: E402
-from workflow.harness.sample import SOLUTION, SV1, SV2, seed  # noqa: E402
+from workflow.harness.events import sample
+from workflow.harness.local_workflow import LocalWorkflow
+from workflow.harness.sample import SOLUTION, SV1, SV2, seed
 
 SV3 = SOLUTION + "/9c0d1e2f"
 FAILING = "the injected deployment failure"

@@ -3,15 +3,18 @@ how many status polls (Lambda invocations and Step Functions state transitions)
 each schedule makes, and how late it notices that the deployment finished;
 and the same for the training wait, for trainings of half an hour to a day.
 
-    python3 benchmarks/polling_cost.py
+    python -m benchmarks.polling_cost        # from the repository's root
 
-The last tables are the schedule that predicts the end (src/domain/predict.rs):
+The project's schedules (their defaults, budgets, window and hold) are read
+from the contract the Rust side writes (contract.json, src/contract.rs).
+
+The last tables are the schedule that predicts the end (src/domain/schedule.rs):
 with an expected duration E from the campaign's history, the usual waits until
 70 % of E (the last one shortened to land there), then one invocation that
 stays and looks every 5 s (a hold, at most 240 s per invocation) until 130 % of
 E, then the usual waits again.
 
-The project's schedule is the one campaign-status computes (src/domain/status.rs,
+The project's schedule is the one campaign-status computes (src/domain/schedule.rs,
 PollPolicy::backoff): the first poll right after the create/update call, then
 waits of initial x rate^(n-1), capped. Each poll that finds the deployment
 still running costs three state transitions (PollCampaign, CheckCampaign,
@@ -20,6 +23,9 @@ before and after the loop are the same for every schedule and are left out.
 """
 import math
 
+from workflow.contract import SCHEDULE
+
+CAMPAIGN, TRAINING = SCHEDULE["campaign"], SCHEDULE["training"]
 DURATIONS_MIN = [0, 1, 2, 5, 10, 15, 20, 30, 45, 60, 90, 120]
 # Prices (us-east-1): Step Functions standard, per state transition; Lambda
 # arm64, per request and per GB-second, at 128 MB for 10 ms (campaign-status
@@ -38,8 +44,13 @@ def backoff(initial, rate, cap):
     return wait
 
 
+def describe(policy):
+    return f"{policy['initialSeconds']} s x{policy['backoffRate']:g}, cap {policy['maxSeconds']} s"
+
+
+PROJECT_DEFAULT = f"project default ({describe(CAMPAIGN)})"
 SCHEDULES = {
-    "project default (30 s x2, cap 120 s)": backoff(30, 2.0, 120),
+    PROJECT_DEFAULT: backoff(CAMPAIGN["initialSeconds"], CAMPAIGN["backoffRate"], CAMPAIGN["maxSeconds"]),
     "fixed 30 s": backoff(30, 1.0, 30),
     "fixed 60 s": backoff(60, 1.0, 60),
     "fixed 120 s": backoff(120, 1.0, 120),
@@ -47,11 +58,11 @@ SCHEDULES = {
 }
 
 
-# The training wait (src/domain/watch.rs, src/config.rs TRAINING_POLICY): waits
-# from 60 s doubling to TrainingPollSeconds (600 s), never shorter than the
-# wait that keeps a TrainingDeadlineSeconds (a day) within MAX_TRAINING_POLLS
-# (250) polls: ceil(86400 / 248) = 349 s.
-TRAINING_FLOOR = math.ceil(86400 / (250 - 2))
+# The training wait (src/domain/training_check.rs, schedule.rs
+# TRAINING_POLICY): waits from 60 s doubling to TrainingPollSeconds (600 s),
+# never shorter than the wait that keeps a TrainingDeadlineSeconds (a day)
+# within MAX_TRAINING_POLLS (250) polls: ceil(86400 / 248) = 349 s.
+TRAINING_FLOOR = math.ceil(TRAINING["deadlineSeconds"] / (SCHEDULE["maxTrainingPolls"] - 2))
 
 
 def at_least(floor, wait):
@@ -60,7 +71,8 @@ def at_least(floor, wait):
 
 TRAINING_HOURS = [0.5, 1, 2, 4, 8, 12, 23]
 TRAINING_SCHEDULES = {
-    "project default (60 s x2, cap 600 s, floor 349 s)": at_least(TRAINING_FLOOR, backoff(60, 2.0, 600)),
+    f"project default ({describe(TRAINING)}, floor {TRAINING_FLOOR} s)": at_least(
+        TRAINING_FLOOR, backoff(TRAINING["initialSeconds"], TRAINING["backoffRate"], TRAINING["maxSeconds"])),
     "fixed 60 s": backoff(60, 1.0, 60),
     "fixed 300 s": backoff(300, 1.0, 300),
     "fixed 600 s": backoff(600, 1.0, 600),
@@ -123,17 +135,17 @@ def training_tables():
         print(f"| {name} | {polls / 4:.1f} | {transitions(polls) / 4:.1f} | {cost(polls) / 4:.5f} | {lag:.0f} |")
 
 
-# The schedule that predicts the end (src/domain/predict.rs, status.rs
-# poll_and_hold): its window, the looks of a hold, the longest hold of one
+# The schedule that predicts the end (src/domain/schedule.rs, status.rs
+# poll): its window, the looks of a hold, the longest hold of one
 # invocation. A hold is billed as Lambda duration (128 MB arm64).
-WINDOW_FRACTION = 0.3
-HOLD_LOOK_SECONDS = 5
-MAX_HOLD_SECONDS = 240
+WINDOW_FRACTION = SCHEDULE["window"]
+HOLD_LOOK_SECONDS = CAMPAIGN["holdSeconds"]
+MAX_HOLD_SECONDS = SCHEDULE["maxHoldSeconds"]
 HOLD_USD_PER_SECOND = 0.0000133334 * 0.125
 # The shortest wait the poll budget allows with the default 3-hour deadline:
-# polls start at least this far apart (status.rs PollPolicy::shortest_wait).
-POLL_FLOOR = math.ceil(10800 / (540 - 2))
-DEFAULT = SCHEDULES["project default (30 s x2, cap 120 s)"]
+# polls start at least this far apart (schedule.rs PollPolicy::shortest_wait).
+POLL_FLOOR = math.ceil(CAMPAIGN["deadlineSeconds"] / (SCHEDULE["maxPolls"] - 2))
+DEFAULT = SCHEDULES[PROJECT_DEFAULT]
 
 
 def simulate_predictive(expected_s, duration_s, wait=DEFAULT):

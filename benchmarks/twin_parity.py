@@ -1,15 +1,32 @@
 """The Python twin's parity with the Rust campaign-status: the same task
 inputs, one for each kind of decision, through both, and the same reports
-back (but for the moment each was made), or the benchmark stops."""
+back (but for the moment each was made), or the check fails. The test command
+runs it against the debug build (tests/workflow/test_twin_parity.py); the
+benchmarks against the build they measure, before comparing the two."""
 import json
 import time
 
 from workflow.harness.events import sample
+from workflow.harness.names import ROOT
 from workflow.harness.runtime_api import RuntimeApi
 from workflow.harness.sample import SV2
 
-# The campaign the benchmark seeds as still being created.
+# The twin's code (benchmarks/python/campaign_status.py), its Lambda task root.
+TWIN = ROOT / "benchmarks" / "python"
+# The campaign seeded as still being created: the deployments in progress.
 CREATING = "movie-new"
+_CONFIG = {"itemExplorationConfig": {"explorationItemAgeCutOff": "30", "explorationWeight": "0.3"}}
+# What personalize-local is seeded with: the sample status input's campaign,
+# serving its target (the final poll), and CREATING, still being created
+# (for a day, at the emulator's real-time durations).
+PARITY_CAMPAIGNS = (
+    {"name": "movie-recs", "solutionVersionArn": SV2, "minProvisionedTPS": 2, "campaignConfig": _CONFIG},
+    {"name": CREATING, "solutionVersionArn": SV2, "minProvisionedTPS": 2, "campaignConfig": _CONFIG,
+     "status": "CREATE IN_PROGRESS"},
+)
+# A schedule other than the default, so that the twin is seen to read it:
+# waits of 15 s, times 1.5.
+PARITY_POLICY = {"POLL_INITIAL_SECONDS": "15", "POLL_BACKOFF_RATE": "1.5"}
 
 
 def comparable(report):
@@ -31,25 +48,22 @@ def parity_events():
     def at(seconds_ago):
         return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now - seconds_ago))
 
-    def update(target, started_ago, attempt):
-        """The creation of a campaign that is still being created (seeded
-        so by the benchmark), started `started_ago` seconds ago."""
+    def creation(target, started_ago, attempt):
+        """The creation of the campaign that is still being created, started
+        `started_ago` seconds ago."""
         event = sample("campaign-status-input.json")
         state = event["state"]
-        arn = state["campaignArn"].replace("movie-recs", CREATING)
-        state.update(campaignName=CREATING, campaignArn=arn)
         state["request"].update(campaignName=CREATING, solutionVersionArn=target)
-        state["deployment"].update(campaignName=CREATING, campaignArn=arn, operation="CREATE",
-                                   targetSolutionVersionArn=target, startedAt=at(started_ago), changes=[])
+        state["deployment"].update(operation="CREATE", startedAt=at(started_ago), changes=[])
         state["deployment"].pop("previousSolutionVersionArn", None)
         state["status"]["attempt"] = attempt
         return event
 
     return [
         ("active (final poll, notification)", sample("campaign-status-input.json")),
-        ("in progress (backoff 15 s x1.5: 22.5 s rounds to 23)", update(SV2, 60, 1)),
-        (CAPPED, update(SV2, 10_800 - 40, 5)),
-        ("timed out", update(SV2, 4 * 3600, 7)),
+        ("in progress (backoff 15 s x1.5: 22.5 s rounds to 23)", creation(SV2, 60, 1)),
+        (CAPPED, creation(SV2, 10_800 - 40, 5)),
+        ("timed out", creation(SV2, 4 * 3600, 7)),
         ("caught task error", sample("campaign-status-error-input.json")),
         ("rejected request", sample("campaign-status-rejected-input.json")),
     ]
@@ -73,15 +87,22 @@ def alike(name, first, other):
     return abs(wait - other_wait) <= 1 and dict(a, waitSeconds=0) == dict(b, waitSeconds=0)
 
 
-def parity(commands, env, log):
-    """Runs every parity event through each command (one process each) and
-    fails unless all answer alike."""
+def parity(rust_binary, python, env, log):
+    """Runs every parity event through the Rust campaign-status and the
+    Python twin (one process each, under `env` and PARITY_POLICY, against a
+    personalize-local seeded with PARITY_CAMPAIGNS) and raises unless both
+    answer alike; the names of the events checked."""
+    commands = {
+        "Rust": ([str(rust_binary)], None, {}),
+        "Python": ([str(python), "-m", "awslambdaric", "campaign_status.handler"], TWIN,
+                   {"LAMBDA_TASK_ROOT": str(TWIN)}),
+    }
     answers = {}
     events = parity_events()
     for label, (command, cwd, extra) in commands.items():
         runtime = RuntimeApi("campaign-status", timeout=60)
         try:
-            runtime.spawn(command, dict(env, **extra), cwd=cwd, log=log)
+            runtime.spawn(command, dict(env, **PARITY_POLICY, **extra), cwd=cwd, log=log)
             if not runtime.first_next.wait(60):
                 raise RuntimeError(f"{label}: no /next")
             for name, event in events:

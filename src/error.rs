@@ -2,6 +2,7 @@
 //! name that the state machine's Retry and Catch clauses match (the handlers
 //! report it to Lambda).
 
+use crate::listed::listed;
 use crate::ports::{ApiError, ApiErrorKind};
 
 #[derive(Debug, thiserror::Error)]
@@ -51,32 +52,97 @@ pub enum Error {
     },
 }
 
+listed! {
+/// The stable names of [`Error`]s: the `errorType` a Lambda reports and
+/// the state machine's Retry and Catch clauses match.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorType {
+    InvalidTaskInput,
+    InvalidRequest,
+    CampaignBusy,
+    CampaignDeleting,
+    ResourceNotFound,
+    ResourceInUse,
+    InvalidInput,
+    LimitExceeded,
+    Throttled,
+    ServiceUnavailable,
+    AwsError,
+    UnsupportedEvent,
+    TriggerFailed,
+}
+}
+
+/// Whether an error may go away if the same call is made again later.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Retry {
+    Always,
+    Never,
+    /// It depends on the error's detail (deploy-trigger's `TriggerFailed`:
+    /// when one of the failures was transient).
+    Depends,
+}
+
+impl ErrorType {
+    pub fn name(self) -> &'static str {
+        match self {
+            ErrorType::InvalidTaskInput => "InvalidTaskInput",
+            ErrorType::InvalidRequest => "InvalidRequest",
+            ErrorType::CampaignBusy => "CampaignBusy",
+            ErrorType::CampaignDeleting => "CampaignDeleting",
+            ErrorType::ResourceNotFound => "ResourceNotFound",
+            ErrorType::ResourceInUse => "ResourceInUse",
+            ErrorType::InvalidInput => "InvalidInput",
+            ErrorType::LimitExceeded => "LimitExceeded",
+            ErrorType::Throttled => "Throttled",
+            ErrorType::ServiceUnavailable => "ServiceUnavailable",
+            ErrorType::AwsError => "AwsError",
+            ErrorType::UnsupportedEvent => "UnsupportedEvent",
+            ErrorType::TriggerFailed => "TriggerFailed",
+        }
+    }
+
+    pub fn retry(self) -> Retry {
+        match self {
+            ErrorType::CampaignBusy | ErrorType::Throttled | ErrorType::ServiceUnavailable => {
+                Retry::Always
+            }
+            ErrorType::TriggerFailed => Retry::Depends,
+            _ => Retry::Never,
+        }
+    }
+}
+
 impl Error {
+    pub fn kind(&self) -> ErrorType {
+        match self {
+            Error::InvalidTaskInput(_) => ErrorType::InvalidTaskInput,
+            Error::InvalidRequest(_) => ErrorType::InvalidRequest,
+            Error::CampaignBusy { .. } => ErrorType::CampaignBusy,
+            Error::CampaignDeleting { .. } => ErrorType::CampaignDeleting,
+            Error::ResourceNotFound(_) => ErrorType::ResourceNotFound,
+            Error::ResourceInUse(_) => ErrorType::ResourceInUse,
+            Error::InvalidInput(_) => ErrorType::InvalidInput,
+            Error::LimitExceeded(_) => ErrorType::LimitExceeded,
+            Error::Throttled(_) => ErrorType::Throttled,
+            Error::ServiceUnavailable(_) => ErrorType::ServiceUnavailable,
+            Error::Aws(_) => ErrorType::AwsError,
+            Error::UnsupportedEvent(_) => ErrorType::UnsupportedEvent,
+            Error::TriggerFailed { .. } => ErrorType::TriggerFailed,
+        }
+    }
+
     /// The stable `errorType` reported to Lambda and matched by Step Functions.
     pub fn error_type(&self) -> &'static str {
-        match self {
-            Error::InvalidTaskInput(_) => "InvalidTaskInput",
-            Error::InvalidRequest(_) => "InvalidRequest",
-            Error::CampaignBusy { .. } => "CampaignBusy",
-            Error::CampaignDeleting { .. } => "CampaignDeleting",
-            Error::ResourceNotFound(_) => "ResourceNotFound",
-            Error::ResourceInUse(_) => "ResourceInUse",
-            Error::InvalidInput(_) => "InvalidInput",
-            Error::LimitExceeded(_) => "LimitExceeded",
-            Error::Throttled(_) => "Throttled",
-            Error::ServiceUnavailable(_) => "ServiceUnavailable",
-            Error::Aws(_) => "AwsError",
-            Error::UnsupportedEvent(_) => "UnsupportedEvent",
-            Error::TriggerFailed { .. } => "TriggerFailed",
-        }
+        self.kind().name()
     }
 
     /// Whether retrying the same call later can succeed.
     pub fn is_retryable(&self) -> bool {
-        match self {
-            Error::CampaignBusy { .. } | Error::Throttled(_) | Error::ServiceUnavailable(_) => true,
-            Error::TriggerFailed { retryable, .. } => *retryable,
-            _ => false,
+        match (self, self.kind().retry()) {
+            (Error::TriggerFailed { retryable, .. }, _) => *retryable,
+            (_, retry) => retry == Retry::Always,
         }
     }
 }

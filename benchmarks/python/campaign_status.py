@@ -10,31 +10,33 @@ runtime interface client:
 
     python -m awslambdaric campaign_status.handler
 
-The benchmark checks that it reports the same outcome as the Rust handler for
-the same event, so that the two do the same work.
+The test command and the benchmark check that it answers exactly as the Rust
+handler does for the same events (benchmarks/twin_parity.py), so that the two
+do the same work. The facts of the Rust side it needs (the default schedule,
+the outcomes' statuses and detail-types, the notification's source and schema)
+come from the contract the Rust side writes, contract.json.
 """
 import json
 import math
 import os
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import boto3
 
 personalize = boto3.client("personalize")
 
-INITIAL = int(os.environ.get("POLL_INITIAL_SECONDS", "30"))
-MAXIMUM = max(INITIAL, int(os.environ.get("POLL_MAX_SECONDS", "120")))
-RATE = float(os.environ.get("POLL_BACKOFF_RATE", "2"))
-DEADLINE = int(os.environ.get("DEPLOYMENT_DEADLINE_SECONDS", str(3 * 3600)))
-CLOCK_SKEW = timedelta(seconds=60)
+CONTRACT = json.loads((Path(__file__).resolve().parents[2] / "contract.json").read_text())
+_POLICY = CONTRACT["schedule"]["campaign"]
+INITIAL = int(os.environ.get("POLL_INITIAL_SECONDS", _POLICY["initialSeconds"]))
+MAXIMUM = max(INITIAL, int(os.environ.get("POLL_MAX_SECONDS", _POLICY["maxSeconds"])))
+RATE = float(os.environ.get("POLL_BACKOFF_RATE", _POLICY["backoffRate"]))
+DEADLINE = int(os.environ.get("DEPLOYMENT_DEADLINE_SECONDS", _POLICY["deadlineSeconds"]))
+CLOCK_SKEW = timedelta(seconds=CONTRACT["schedule"]["clockSkewSeconds"])
 CREATING = ("CREATE PENDING", "CREATE IN_PROGRESS")
 DELETING = ("DELETE PENDING", "DELETE IN_PROGRESS")
-STATUS_OF = {"ACTIVE": "SUCCEEDED", "UNCHANGED": "UNCHANGED", "REJECTED": "REJECTED", "TIMED_OUT": "TIMED_OUT"}
-DETAIL_TYPE = {
-    "SUCCEEDED": "Campaign Deployment Succeeded", "FAILED": "Campaign Deployment Failed",
-    "REJECTED": "Campaign Deployment Rejected", "TIMED_OUT": "Campaign Deployment Timed Out",
-    "UNCHANGED": "Campaign Deployment Unchanged",
-}
+_OUTCOMES = {o["outcome"]: o for o in CONTRACT["outcomes"]["list"]}
+NOTIFICATION = CONTRACT["notification"]
 
 
 class InvalidTaskInput(Exception):
@@ -165,6 +167,13 @@ def observe(request, deployment, campaign):
     return "ACTIVE", None
 
 
+def campaign_arn(request):
+    """The campaign's ARN: its name in the solution version's partition,
+    region and account."""
+    _, partition, _, region, account, _ = request["solutionVersionArn"].split(":", 5)
+    return f"arn:{partition}:personalize:{region}:{account}:campaign/{request['campaignName']}"
+
+
 def describe(arn):
     try:
         return personalize.describe_campaign(campaignArn=arn)["campaign"]
@@ -208,24 +217,26 @@ def training_text(training):
 def notification(task, outcome, reason, now):
     state = task["state"]
     deployment = state.get("deployment") or {}
-    request = state.get("request") or {}
-    name = deployment.get("campaignName") or request.get("campaignName") or state.get("campaignName")
+    request = state.get("request")
+    # An accepted request's campaign, or a rejected one's.
+    name = request["campaignName"] if request else state.get("campaignName")
     operation = deployment.get("operation")
     started = parse_time(task.get("executionStartTime") or deployment.get("startedAt"))
     # Whole milliseconds, as the Rust handler counts them.
     duration = max((now - started) // timedelta(milliseconds=1), 0) / 1000 if started else None
-    status = STATUS_OF.get(outcome, "FAILED")
+    status = _OUTCOMES[outcome]["status"]
     head = headline(outcome, operation)
     subject = f"Personalize campaign {name}: {head}" if name else f"Personalize {head}"
     subject = "".join(c if " " <= c <= "~" else "?" for c in subject)
-    if len(subject) > 99:
-        subject = subject[:96] + "..."
+    limit = NOTIFICATION["subjectMax"]
+    if len(subject) > limit:
+        subject = subject[:limit - 3] + "..."
     notification_id = f"{task.get('executionArn') or '(no execution)'}#{status}"
     detail = {
-        "schemaVersion": "1", "notificationId": notification_id, "status": status, "outcome": outcome,
-        "campaignName": name,
-        "campaignArn": deployment.get("campaignArn") or state.get("campaignArn"), "operation": operation,
-        "targetSolutionVersionArn": deployment.get("targetSolutionVersionArn") or request.get("solutionVersionArn"),
+        "schemaVersion": NOTIFICATION["schemaVersion"], "notificationId": notification_id, "status": status,
+        "outcome": outcome, "campaignName": name,
+        "campaignArn": request and campaign_arn(request), "operation": operation,
+        "targetSolutionVersionArn": request and request["solutionVersionArn"],
         "previousSolutionVersionArn": deployment.get("previousSolutionVersionArn"), "failureReason": reason,
         "supersededBy": None, "errors": state.get("errors", []), "startedAt": started and iso_auto(started), "endedAt": iso_auto(now),
         "durationSeconds": duration, "executionArn": task.get("executionArn"), "origin": state.get("origin"),
@@ -247,14 +258,14 @@ def notification(task, outcome, reason, now):
     if detail["errors"]:
         lines += ["", "The request was rejected for these reasons:"]
         lines += [f"  - {e['field']}: {e['rule']}" for e in detail["errors"]]
-    return {"subject": subject, "message": "\n".join(lines) + "\n", "detailType": DETAIL_TYPE[status],
-            "source": "personalize-deployer", "detail": detail}
+    return {"subject": subject, "message": "\n".join(lines) + "\n", "detailType": _OUTCOMES[outcome]["detailType"],
+            "source": NOTIFICATION["source"], "detail": detail}
 
 
 def report(task, outcome, attempt, campaign, reason, now):
-    final = outcome != "IN_PROGRESS"
+    final = _OUTCOMES[outcome]["final"]
     out = {
-        "outcome": outcome, "final": final, "succeeded": outcome in ("ACTIVE", "UNCHANGED"),
+        "outcome": outcome, "final": final, "succeeded": _OUTCOMES[outcome]["succeeded"],
         "waitSeconds": 0, "attempt": attempt,
     }
     if campaign:
@@ -284,7 +295,7 @@ def handler(event, context):
         raise InvalidTaskInput("state.request or state.deployment is missing")
     if deployment["operation"] == "NONE":
         return report(event, "UNCHANGED", attempt, None, None, now)
-    campaign = describe(deployment["campaignArn"])
+    campaign = describe(campaign_arn(request))
     now = datetime.now(timezone.utc)
     outcome, reason = observe(request, deployment, campaign)
     if outcome != "IN_PROGRESS":

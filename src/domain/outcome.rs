@@ -6,6 +6,8 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use crate::listed::listed;
+
 /// What DeployCampaign did to the campaign.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "UPPERCASE")]
@@ -25,6 +27,7 @@ impl fmt::Display for Operation {
     }
 }
 
+listed! {
 /// The decision of a CampaignStatus poll.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
@@ -63,6 +66,7 @@ pub enum Outcome {
     /// The metric gate held the new version back: nothing was deployed.
     Gated,
 }
+}
 
 impl Outcome {
     pub fn is_final(self) -> bool {
@@ -72,6 +76,30 @@ impl Outcome {
     /// Whether the execution should end in Succeed.
     pub fn is_success(self) -> bool {
         matches!(self, Outcome::Active | Outcome::Unchanged)
+    }
+
+    /// The end state of the definition an execution with this final
+    /// outcome ends in (none while in progress), and whether it fails the
+    /// execution (a Fail state, which the failed-executions alarm counts).
+    /// Only a deployment that did not happen as asked fails; a rejection,
+    /// a newer deployment, a held-back or stopped model are told, not
+    /// alarmed; an announcement ends its own execution as announced.
+    pub fn end_state(self) -> Option<EndState> {
+        let (name, fails) = match self {
+            Outcome::InProgress => return None,
+            Outcome::Active | Outcome::Unchanged => ("Deployed", false),
+            Outcome::Rejected => ("Rejected", false),
+            Outcome::Superseded => ("Superseded", false),
+            Outcome::Gated => ("Gated", false),
+            Outcome::TrainingStopped => ("TrainingStopped", false),
+            Outcome::Aborted | Outcome::ExecutionTimedOut | Outcome::ExecutionFailed => {
+                ("Announced", false)
+            }
+            Outcome::TimedOut => ("TimedOut", true),
+            Outcome::TrainingTimedOut => ("TrainingTimedOut", true),
+            Outcome::Failed | Outcome::Deleted | Outcome::TrainingFailed => ("Failed", true),
+        };
+        Some(EndState { name, fails })
     }
 
     pub fn as_str(self) -> &'static str {
@@ -93,4 +121,12 @@ impl Outcome {
             Outcome::Gated => "GATED",
         }
     }
+}
+
+/// A terminal state of the state machine's definition.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct EndState {
+    pub name: &'static str,
+    /// A Fail state (else Succeed).
+    pub fails: bool,
 }

@@ -14,6 +14,7 @@ use aws_sdk_personalize::primitives::DateTime as SdkTime;
 use aws_sdk_personalize::types::{self as sdk, RankingInfluenceType};
 use aws_sdk_s3::operation::get_object::GetObjectOutput;
 use aws_sdk_s3::primitives::ByteStream;
+use aws_sdk_sfn::operation::describe_execution::DescribeExecutionOutput;
 use aws_sdk_sfn::operation::start_execution::StartExecutionOutput;
 use aws_smithy_mocks::{Rule, RuleMode, mock, mock_client};
 use aws_smithy_types::retry::RetryConfig;
@@ -389,6 +390,40 @@ async fn execution_already_exists_means_already_handled() {
     let sfn = StepFunctionsClient::new(mock_client!(aws_sdk_sfn, [&rule]), STATE_MACHINE);
     let e = sfn.start_execution("bad name", "{}").await.unwrap_err();
     assert_eq!(e.kind, ApiErrorKind::InvalidInput);
+}
+
+#[tokio::test]
+async fn a_qualified_state_machine_finds_its_executions_failures_by_their_unqualified_arn() {
+    // A version or alias qualifier names what runs, not the execution: Step
+    // Functions' execution ARNs never carry it.
+    let execution =
+        "arn:aws:states:us-east-1:111122223333:execution:personalize-deployer:movie-recs-0123";
+    for qualified in [
+        format!("{STATE_MACHINE}:3"),
+        format!("{STATE_MACHINE}:live"),
+    ] {
+        let rule = mock!(aws_sdk_sfn::Client::describe_execution)
+            .match_requests(move |r| r.execution_arn() == Some(execution))
+            .then_output(|| {
+                DescribeExecutionOutput::builder()
+                    .execution_arn(
+                        "arn:aws:states:us-east-1:111122223333:execution:personalize-deployer:movie-recs-0123",
+                    )
+                    .state_machine_arn(STATE_MACHINE)
+                    .status(aws_sdk_sfn::types::ExecutionStatus::Failed)
+                    .error("TrainingTimedOut")
+                    .start_date(aws_sdk_sfn::primitives::DateTime::from_secs(1_700_000_000))
+                    .build()
+                    .unwrap()
+            });
+        let sfn = StepFunctionsClient::new(mock_client!(aws_sdk_sfn, [&rule]), qualified.clone());
+        assert_eq!(
+            sfn.failure_of("movie-recs-0123").await.unwrap().as_deref(),
+            Some("TrainingTimedOut"),
+            "{qualified}"
+        );
+        assert_eq!(rule.num_calls(), 1);
+    }
 }
 
 #[tokio::test]

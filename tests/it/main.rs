@@ -5,6 +5,7 @@
 
 mod adapters;
 mod binaries;
+mod contract;
 mod deploy;
 mod deployment_profile;
 mod emulator_handlers;

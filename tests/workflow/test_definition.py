@@ -4,6 +4,7 @@ import json
 import re
 from pathlib import Path
 
+from workflow.contract import CONTRACT, ERRORS, OUTCOMES, SCHEDULE
 from workflow.definition import definition, load_template, state_machine
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -14,10 +15,8 @@ def states():
 
 
 def handler_error_types():
-    """The errorType names the Rust handlers report (src/error.rs)."""
-    source = (ROOT / "src" / "error.rs").read_text()
-    body = source.split("pub fn error_type")[1].split("\n    }\n")[0]
-    return set(re.findall(r'=> "([A-Za-z]+)"', body))
+    """The errorType names the Rust handlers report (the contract)."""
+    return set(ERRORS)
 
 
 # Error names Step Functions and its integrations report, as documented.
@@ -53,12 +52,29 @@ def test_retry_and_catch_only_name_errors_that_exist():
                 assert error in SERVICE_ERRORS or error in known, f"{name}: {error}"
 
 
+def test_only_errors_that_may_pass_are_retried_and_each_of_them_is():
+    """A Retry names the handlers' errors that the Rust side says may pass
+    (and no other); each of those is retried by the task that may raise it."""
+    retried = set()
+    for name, state in states().items():
+        for clause in state.get("Retry", []):
+            for error in clause["ErrorEquals"]:
+                if error in ERRORS:
+                    assert ERRORS[error] == "always", f"{name} retries {error}, which does not pass"
+                    retried.add(error)
+    assert retried == {e for e, retry in ERRORS.items() if retry == "always"}
+
+
 def test_choices_read_only_members_that_are_always_there_or_guarded():
     """moto's interpreter takes Default on a missing path where AWS fails the
     execution: every Choice must read members the handlers always return
     (StatusReport's outcome, final, succeeded) or guard them with IsPresent."""
-    always = {"$.status.final", "$.status.succeeded", "$.status.outcome",
-              "$.training.ready", "$.training.final"}
+    present = CONTRACT["state"]["alwaysPresent"]
+    always = ({f"$.{member}" for member in present["input"]}
+              | {f"$.training.{member}" for member in present["training"]}
+              | {f"$.status.{member}" for member in present["status"]})
+    assert {"$.status.final", "$.status.succeeded", "$.status.outcome",
+            "$.training.ready", "$.training.final"} <= always
 
     def check(rule, guarded):
         for key in ("And", "Or"):
@@ -72,13 +88,6 @@ def test_choices_read_only_members_that_are_always_there_or_guarded():
         variable = rule["Variable"]
         assert "IsPresent" in rule or variable in always or variable in guarded, variable
 
-    workflow_rs = (ROOT / "src" / "domain" / "workflow.rs").read_text()
-    for member in ("outcome", "is_final", "succeeded"):
-        assert f"pub {member}:" in workflow_rs
-    training_rs = (ROOT / "src" / "domain" / "training.rs").read_text()
-    report = training_rs.split("pub struct TrainingReport")[1].split("\n}\n")[0]
-    for member in ("ready", "is_final"):
-        assert f"pub {member}:" in report
     for state in states().values():
         for rule in state.get("Choices", []):
             check(rule, set())
@@ -161,8 +170,7 @@ def test_a_task_that_times_out_or_dies_is_retried_a_bounded_number_of_times():
     # Only campaign-status may run long (a poll that holds around the
     # expected end, at most MAX_HOLD_SECONDS, then a last look within
     # HOLD_MARGIN); the other tasks answer in seconds.
-    longest_hold = rust_const("predict.rs", r"pub const MAX_HOLD_SECONDS: u64 = ([0-9_]+);")
-    margin = rust_const("../handlers/status.rs", r"pub const HOLD_MARGIN: Duration = Duration::seconds\(([0-9_]+)\);")
+    longest_hold, margin = SCHEDULE["maxHoldSeconds"], SCHEDULE["holdMarginSeconds"]
     assert longest_hold + margin < function_timeout(tasks["PollCampaign"]) == 300
     assert function_timeout(tasks["DeployCampaign"]) == default_timeout == 30
     # Every task waits only so long; the notifications' time-outs are not
@@ -170,6 +178,17 @@ def test_a_task_that_times_out_or_dies_is_retried_a_bounded_number_of_times():
     for name, state in states().items():
         if state["Type"] == "Task" and name not in tasks:
             assert 0 < state["TimeoutSeconds"] <= 120, name
+
+
+def test_the_fallback_notification_carries_every_key_of_the_detail():
+    """The notification the definition builds itself, when campaign-status
+    cannot, has the detail's schema: every key the Rust side writes."""
+    notification = states()["FallbackNotification"]["Parameters"]["notification"]
+    detail = notification["detail"]
+    assert {key.removesuffix(".$") for key in detail} == set(CONTRACT["notification"]["detailKeys"])
+    assert detail["schemaVersion"] == CONTRACT["notification"]["schemaVersion"]
+    assert notification["source"] == CONTRACT["notification"]["source"]
+    assert notification["detailType"] == OUTCOMES["FAILED"]["detailType"]
 
 
 def test_notifications_are_retried_only_when_they_were_certainly_not_accepted():
@@ -182,16 +201,6 @@ def test_notifications_are_retried_only_when_they_were_certainly_not_accepted():
         assert retried and retried <= allowed, (name, retried)
 
 
-def rust_const(source, pattern):
-    """A number the Rust source under src/domain/ defines."""
-    text = (ROOT / "src" / "domain" / source).read_text()
-    return int(re.search(pattern, text).group(1).replace("_", ""))
-
-
-def max_polls(name, source):
-    return rust_const(source, rf"pub const {name}: u32 = ([0-9_]+);")
-
-
 def test_no_execution_can_reach_the_history_limit():
     """The worst case: every state visited (the others at most once), the
     training loop MAX_TRAINING_POLLS times, the poll loop MAX_POLLS times, and
@@ -199,8 +208,8 @@ def test_no_execution_can_reach_the_history_limit():
     retried attempt, any other state 2, the execution 2."""
     s = states()
     loops = {
-        ("CheckTraining", "CheckTrained", "WaitForTraining"): max_polls("MAX_TRAINING_POLLS", "watch.rs"),
-        ("PollCampaign", "CheckCampaign", "WaitForCampaign"): max_polls("MAX_POLLS", "status.rs"),
+        ("CheckTraining", "CheckTrained", "WaitForTraining"): SCHEDULE["maxTrainingPolls"],
+        ("PollCampaign", "CheckCampaign", "WaitForCampaign"): SCHEDULE["maxPolls"],
     }
     for (task, choice, wait), _ in loops.items():
         assert s[wait]["Next"] == task and s[task]["Next"] == choice
@@ -237,6 +246,42 @@ def test_rejected_and_superseded_executions_do_not_count_as_failed_deployments()
         "Cause": "The solution version did not finish training before its deadline; see the notification."}
     assert "TRAINING_FAILED" not in finish, "a failed training is a failed deployment (Default)"
     assert s[s["Finish"]["Default"]]["Type"] == "Fail"
+
+
+def test_every_outcome_ends_in_the_end_state_the_rust_side_expects():
+    """The Finish Choice routes each final outcome to the end state the
+    contract gives it, a Fail state exactly when the outcome fails the
+    execution; an announcement ends in Announced; deploy-trigger's second try
+    matches the error of TRAINING_TIMED_OUT's Fail state."""
+    s = states()
+    rules = []
+    for choice in s["Finish"]["Choices"]:
+        for rule in choice.get("Or", [choice]):
+            rules.append((rule, choice["Next"]))
+
+    def end_of(outcome, succeeded, announced):
+        for rule, target in rules:
+            variable = rule["Variable"]
+            if variable in ("$.notifyTopicError", "$.publishEventError"):
+                continue
+            if variable == "$.ended" and announced:
+                return target
+            if variable == "$.status.succeeded" and rule.get("BooleanEquals") == succeeded:
+                return target
+            if variable == "$.status.outcome" and rule.get("StringEquals") == outcome:
+                return target
+        return s["Finish"]["Default"]
+
+    for name, outcome in OUTCOMES.items():
+        end = outcome["endState"]
+        if not outcome["final"]:
+            assert end is None, name
+            continue
+        target = end_of(name, outcome["succeeded"], end["name"] == "Announced")
+        assert target == end["name"], (name, target)
+        assert s[target]["Type"] == ("Fail" if end["fails"] else "Succeed"), name
+    retried = CONTRACT["outcomes"]["retriedFailure"]
+    assert s[OUTCOMES["TRAINING_TIMED_OUT"]["endState"]["name"]]["Error"] == retried
 
 
 def test_executions_that_end_without_reporting_are_announced():
@@ -402,7 +447,7 @@ def test_half_a_default_gate_is_refused_by_the_template():
 def test_the_dashboard_shows_executions_outcomes_durations_lambdas_dead_letters_and_alarms():
     """Its body is valid JSON once CloudFormation substitutes it; every name
     it substitutes exists; and each question an operator asks has its widget,
-    on the metrics campaign-status emits (src/adapters/emf.rs)."""
+    on the metrics campaign-status emits (the contract)."""
     template = load_template()
     resources = template["Resources"]
     body, variables = resources["Dashboard"]["Properties"]["DashboardBody"]["Sub"]
@@ -428,6 +473,7 @@ def test_the_dashboard_shows_executions_outcomes_durations_lambdas_dead_letters_
     alarm_resources = {n for n, r in resources.items() if r["Type"] == "AWS::CloudWatch::Alarm"}
     assert set(re.findall(r"\$\{(\w+)\.Arn\}", body)) == alarm_resources
     assert len(alarms["properties"]["alarms"]) == len(alarm_resources)
-    # The dimensions the widgets search are those the metrics carry.
-    emf = (ROOT / "src" / "adapters" / "emf.rs").read_text()
-    assert '&["Outcome"]' in emf and "{${Namespace},Outcome}" in body
+    # The metrics and dimensions the widgets search are those the metrics carry.
+    metrics = {m["Name"] for m in CONTRACT["metrics"]["metrics"]}
+    assert {"Deployments", "DeploymentDuration"} <= metrics
+    assert ["Outcome"] in CONTRACT["metrics"]["dimensions"] and "{${Namespace},Outcome}" in body

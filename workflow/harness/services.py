@@ -4,6 +4,7 @@ credentials and endpoints a Lambda needs to reach them, and the resources
 of template.yaml (bucket, topic, state machine) created in moto, with SQS
 queues that observe the notifications."""
 import json
+import os
 import socket
 import subprocess
 import sys
@@ -14,6 +15,7 @@ import urllib.request
 import boto3
 
 from workflow.definition import definition
+from workflow.harness.lambda_host import function_env
 from workflow.harness.names import (
     BUCKET, MOTO_ACCOUNT, REGION, STATE_MACHINE_NAME, TOPIC_NAME, binary, function_arn,
 )
@@ -37,6 +39,24 @@ def service_env(personalize_url, moto_url, state_machine_arn):
         "AWS_ENDPOINT_URL_S3": moto_url,
         "S3_FORCE_PATH_STYLE": "true",
         "STATE_MACHINE_ARN": state_machine_arn,
+    }
+
+
+def lambda_env(personalize_url, moto_url, state_machine_arn, name, home):
+    """A Lambda process's whole environment, nothing inherited but PATH: the
+    offline services' credentials and endpoints, the variables Lambda sets,
+    JSON logs."""
+    return {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": home,
+        "LANG": "C.UTF-8",
+        **OFFLINE_AWS_ENV,
+        "AWS_SESSION_TOKEN": "test",
+        **service_env(personalize_url, moto_url, state_machine_arn),
+        **function_env(name),
+        "AWS_LAMBDA_LOG_STREAM_NAME": "2026/11/22/[$LATEST]bench",
+        "AWS_LAMBDA_LOG_FORMAT": "JSON",
+        "AWS_LAMBDA_LOG_LEVEL": "INFO",
     }
 
 

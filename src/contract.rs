@@ -1,0 +1,216 @@
+//! The contract: the facts of the Rust side that the Python side (the tests
+//! of the state machine definition, the benchmarks and the Python twin of
+//! campaign-status) relies on, as one JSON document, `contract.json`.
+//! `cargo run --example contract` writes it; a test fails when the file in
+//! the repository is not what this code writes, so that a change here
+//! cannot leave the Python side reading stale facts.
+//!
+//! Every fact is read from the code that acts on it (the error types and
+//! their retry, the schedules, the outcomes, a notification and a metrics
+//! line as they are built), never written down a second time.
+
+use chrono::{DateTime, Utc};
+use serde_json::{Map, Value, json};
+
+use crate::adapters::emf;
+use crate::domain::execution::{Execution, Rejected, StatusReport};
+use crate::domain::intake::{MAX_INPUT_BYTES, RETRIED_FAILURE};
+use crate::domain::metrics::DeploymentMetrics;
+use crate::domain::notification::{
+    DeploymentStatus, EVENT_SOURCE, Facts, Notification, REQUEST_DETAIL_TYPE, SCHEMA_VERSION,
+    SUBJECT_MAX,
+};
+use crate::domain::outcome::Outcome;
+use crate::domain::schedule::{
+    MAX_HOLD_SECONDS, MAX_POLLS, MAX_TRAINING_POLLS, PollPolicy, TRAINING_POLICY, WINDOW,
+};
+use crate::domain::status::CLOCK_SKEW_SECONDS;
+use crate::domain::training::TrainingReport;
+use crate::error::{ErrorType, Retry};
+use crate::handlers::PANIC_ERROR_TYPE;
+use crate::handlers::status::HOLD_MARGIN;
+
+/// The contract, as JSON.
+pub fn contract() -> Value {
+    json!({
+        "about": "Facts of the Rust side for the Python side. Written by `cargo run --example \
+                  contract > contract.json`; a Rust test checks that this file is current.",
+        "errors": errors(),
+        "schedule": schedule(),
+        "outcomes": outcomes(),
+        "state": state(),
+        "notification": notification(),
+        "metrics": metrics(),
+    })
+}
+
+/// The contract as the file holds it: pretty JSON and a final newline.
+pub fn render() -> String {
+    let mut text = serde_json::to_string_pretty(&contract()).expect("the contract serializes");
+    text.push('\n');
+    text
+}
+
+/// Every `errorType` a task Lambda reports, and whether the same call may
+/// succeed later.
+fn errors() -> Value {
+    let mut errors: Vec<Value> = ErrorType::ALL
+        .iter()
+        .map(|e| json!({"errorType": e.name(), "retry": e.retry()}))
+        .collect();
+    errors.push(json!({"errorType": PANIC_ERROR_TYPE, "retry": Retry::Never}));
+    Value::Array(errors)
+}
+
+fn policy(p: &PollPolicy) -> Value {
+    json!({
+        "initialSeconds": p.initial_seconds,
+        "maxSeconds": p.max_seconds,
+        "backoffRate": p.backoff_rate,
+        "deadlineSeconds": p.deadline_seconds,
+        "maxPolls": p.max_polls,
+        "holdSeconds": p.hold_seconds,
+    })
+}
+
+/// The two poll loops' default schedules and budgets, and the hold around
+/// an expected end.
+fn schedule() -> Value {
+    json!({
+        "maxPolls": MAX_POLLS,
+        "maxTrainingPolls": MAX_TRAINING_POLLS,
+        "campaign": policy(&PollPolicy::default()),
+        "training": policy(&TRAINING_POLICY),
+        "window": WINDOW,
+        "maxHoldSeconds": MAX_HOLD_SECONDS,
+        "holdMarginSeconds": HOLD_MARGIN.num_seconds(),
+        "clockSkewSeconds": CLOCK_SKEW_SECONDS,
+    })
+}
+
+/// Every outcome: whether it is final and a success, the status and
+/// detail-type it is published with, the end state it leads to.
+fn outcomes() -> Value {
+    let outcomes: Vec<Value> = Outcome::ALL
+        .iter()
+        .map(|o| {
+            let status = DeploymentStatus::of(*o);
+            json!({
+                "outcome": o.as_str(),
+                "final": o.is_final(),
+                "succeeded": o.is_success(),
+                "status": status.as_str(),
+                "detailType": status.detail_type(),
+                "endState": o.end_state(),
+            })
+        })
+        .collect();
+    json!({
+        "list": outcomes,
+        // A followed version's execution that ends in this error is tried
+        // once more when its version is found trained (deploy-trigger).
+        "retriedFailure": RETRIED_FAILURE,
+    })
+}
+
+/// The members of an object that are always there, as serialized.
+fn keys(value: Value) -> Vec<String> {
+    value
+        .as_object()
+        .map(|o| o.keys().cloned().collect())
+        .unwrap_or_default()
+}
+
+/// The members the state machine's Choice states may read unguarded: those
+/// the Rust side always writes in the execution input and in each report,
+/// found by serializing the emptiest of each.
+fn state() -> Value {
+    let rejected = Execution::Rejected(Rejected {
+        campaign_name: None,
+        errors: Vec::new(),
+        origin: None,
+    });
+    let training = TrainingReport {
+        outcome: Outcome::InProgress,
+        ready: false,
+        is_final: false,
+        wait_seconds: 0,
+        attempt: 0,
+        reason: None,
+        facts: None,
+        superseded_by: None,
+    };
+    let status = StatusReport {
+        outcome: Outcome::InProgress,
+        is_final: false,
+        succeeded: false,
+        wait_seconds: 0,
+        attempt: 0,
+        campaign_status: None,
+        update_status: None,
+        failure_reason: None,
+        notification: None,
+    };
+    json!({
+        "maxInputBytes": MAX_INPUT_BYTES,
+        "alwaysPresent": {
+            "input": keys(serde_json::to_value(rejected).unwrap_or_default()),
+            "training": keys(serde_json::to_value(training).unwrap_or_default()),
+            "status": keys(serde_json::to_value(status).unwrap_or_default()),
+        },
+    })
+}
+
+/// What a notification carries: its source, schema version, the limit on
+/// its subject, and the keys of its detail (every one always present).
+fn notification() -> Value {
+    let built = Notification::build(Facts {
+        outcome: Outcome::Failed,
+        campaign_name: None,
+        campaign_arn: None,
+        operation: None,
+        target_solution_version_arn: None,
+        previous_solution_version_arn: None,
+        failure_reason: None,
+        superseded_by: None,
+        errors: Vec::new(),
+        started_at: None,
+        ended_at: DateTime::<Utc>::UNIX_EPOCH,
+        execution_arn: None,
+        origin: None,
+        training: None,
+        gate: None,
+    });
+    json!({
+        "source": EVENT_SOURCE,
+        "requestDetailType": REQUEST_DETAIL_TYPE,
+        "schemaVersion": SCHEMA_VERSION,
+        "subjectMax": SUBJECT_MAX,
+        "detailKeys": keys(serde_json::to_value(&built.detail).unwrap_or_default()),
+    })
+}
+
+/// The metrics of a finished deployment, as the embedded-metrics line of
+/// one with every measurement declares them: names, units, dimension sets.
+fn metrics() -> Value {
+    let line = emf::render(
+        "contract",
+        &DeploymentMetrics {
+            outcome: Outcome::Active,
+            campaign_name: Some("c".into()),
+            duration_seconds: Some(1.0),
+            polls: 1,
+            training_polls: Some(1),
+            training_wait_seconds: Some(1.0),
+            execution_arn: None,
+            notification_id: None,
+            ended_at: DateTime::<Utc>::UNIX_EPOCH,
+        },
+    );
+    let root: Value = serde_json::from_str(&line).unwrap_or_default();
+    let directive = &root["_aws"]["CloudWatchMetrics"][0];
+    let mut out = Map::new();
+    out.insert("metrics".into(), directive["Metrics"].clone());
+    out.insert("dimensions".into(), directive["Dimensions"].clone());
+    Value::Object(out)
+}
