@@ -3,9 +3,11 @@
 //!
 //! An execution is one of three things ([`Execution`]): an accepted request,
 //! deployed step by step; a rejected request, only notified; or the
-//! announcement of another execution that ended without reporting. Each
-//! fact has one home: the campaign's name, its ARN and the target version of
-//! an accepted request are its request's.
+//! announcement of another execution that ended without reporting. (A
+//! fourth is not made by this product but must still be told: an execution
+//! started by hand with an input that is none of these, once its first task
+//! failed on it.) Each fact has one home: the campaign's name, its ARN and
+//! the target version of an accepted request are its request's.
 //!
 //! On the wire, the state is one JSON document that the state machine
 //! carries from step to step: deploy-trigger writes the execution input,
@@ -43,6 +45,10 @@ pub enum Execution {
     /// AnnounceUnreportedEnds rule starts it): only notified, as if that
     /// execution had sent it.
     Announcement(EndedExecution),
+    /// An input that is none of these (an execution started by hand with a
+    /// made-up input), once a task failed on it and the state machine caught
+    /// its error: only notified, FAILED, with that error.
+    Unrecognized(TaskFailure),
 }
 
 /// An accepted request and what the steps so far reported.
@@ -96,6 +102,7 @@ impl Execution {
             }
             Execution::Rejected(rejected) => rejected.campaign_name.clone(),
             Execution::Announcement(ended) => ended.execution()?.campaign_name(),
+            Execution::Unrecognized(_) => None,
         }
     }
 
@@ -105,7 +112,7 @@ impl Execution {
         match self {
             Execution::Accepted(accepted) => accepted.origin.as_ref(),
             Execution::Rejected(rejected) => rejected.origin.as_ref(),
-            Execution::Announcement(_) => None,
+            Execution::Announcement(_) | Execution::Unrecognized(_) => None,
         }
     }
 
@@ -212,6 +219,7 @@ impl From<Execution> for StateWire<DeploymentRequest> {
                 wire.origin = rejected.origin;
             }
             Execution::Announcement(ended) => wire.ended = Some(ended),
+            Execution::Unrecognized(error) => wire.error = Some(error),
         }
         wire
     }
@@ -221,22 +229,26 @@ impl TryFrom<StateWire<Value>> for Execution {
     type Error = Error;
 
     /// Reads the state as the definition routes it (`ended`, then
-    /// `rejected`, else a request), refusing what contradicts that.
+    /// `rejected`, else a request), refusing what contradicts that. A
+    /// request that does not read, once a task's error was caught, is
+    /// [`Execution::Unrecognized`].
     fn try_from(wire: StateWire<Value>) -> Result<Execution, Error> {
-        let invalid = |what: &str| Err(Error::InvalidTaskInput(format!("state: {what}")));
+        let invalid = |what: &str| Error::InvalidTaskInput(format!("state{what}"));
         let progress = wire.training.is_some()
             || wire.deployment.is_some()
             || wire.status.is_some()
             || wire.error.is_some();
         if let Some(ended) = wire.ended {
             if wire.rejected || wire.request.is_some() || !wire.errors.is_empty() || progress {
-                return invalid("an announcement (ended) carries nothing else");
+                return Err(invalid(": an announcement (ended) carries nothing else"));
             }
             return Ok(Execution::Announcement(ended));
         }
         if wire.rejected {
             if wire.request.is_some() || progress {
-                return invalid("a rejected request (rejected: true) has no request and no steps");
+                return Err(invalid(
+                    ": a rejected request (rejected: true) has no request and no steps",
+                ));
             }
             return Ok(Execution::Rejected(Rejected {
                 campaign_name: wire.campaign_name,
@@ -245,23 +257,28 @@ impl TryFrom<StateWire<Value>> for Execution {
             }));
         }
         if !wire.errors.is_empty() {
-            return invalid("errors are given, but rejected is not true");
+            return Err(invalid(".errors are given, but rejected is not true"));
         }
-        let Some(request) = wire.request else {
-            return invalid(
-                "request is missing: an execution is a request (request), a rejected request \
+        let request = match wire.request {
+            Some(request) => DeploymentRequest::from_value(&request)
+                .map_err(|rejection| Error::InvalidRequest(rejection.to_string())),
+            None => Err(invalid(
+                ".request is missing: an execution is a request (request), a rejected request \
                  (rejected: true) or an announcement (ended)",
-            );
+            )),
         };
-        let request = DeploymentRequest::from_value(&request)
-            .map_err(|rejection| Error::InvalidRequest(rejection.to_string()))?;
+        let (request, error) = match (request, wire.error) {
+            (Ok(request), error) => (request, error),
+            (Err(_), Some(error)) => return Ok(Execution::Unrecognized(error)),
+            (Err(e), None) => return Err(e),
+        };
         Ok(Execution::Accepted(Box::new(Accepted {
             request,
             origin: wire.origin,
             training: wire.training,
             deployment: wire.deployment,
             status: wire.status,
-            error: wire.error,
+            error,
         })))
     }
 }

@@ -231,6 +231,10 @@ pub async fn poll<P: Personalize, C: Clock>(
             let end = End::new(Outcome::Rejected);
             return Ok(report(input, 1, Verdict::Final(end), None, clock.now()));
         }
+        Execution::Unrecognized(failure) => {
+            let end = End::because(Outcome::Failed, failure.reason());
+            return Ok(report(input, 1, Verdict::Final(end), None, clock.now()));
+        }
         Execution::Accepted(accepted) => accepted,
     };
     let attempt = accepted.polls() + 1;

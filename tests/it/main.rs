@@ -9,6 +9,7 @@ mod contract;
 mod deploy;
 mod deployment_profile;
 mod emulator_handlers;
+mod execution;
 mod follow;
 mod gate;
 mod metrics;

@@ -31,7 +31,7 @@ def followers():
 
 def deployed(wf, executions):
     """Each execution's campaign and how it ended."""
-    return sorted((json_of(e)["campaignName"], e["status"]) for e in executions)
+    return sorted((json_of(e)["request"]["campaignName"], e["status"]) for e in executions)
 
 
 def json_of(execution):
