@@ -359,16 +359,20 @@ def main():
 
 
 def panic_check(binary, env, log):
-    """Whether a panicking handler is reported as an invocation error and the
-    process goes on serving."""
+    """Whether a panicking handler is reported as an invocation error, with
+    the errorType HandlerPanicked and the panic's message, and the process
+    goes on serving."""
     runtime = RuntimeApi("panic-probe", timeout=10)
     process = runtime.spawn([str(binary)], env, log=log)
     try:
         runtime.first_next.wait(30)
         kind, body, _ = runtime.invoke_timed(b'{"panic": true}')
         after_kind, after, _ = runtime.invoke_timed(b'{"hello": 1}')
-        return {"reported": kind == "error" and after_kind == "response" and process.poll() is None,
-                "errorType": (body or {}).get("errorType"), "next invocation": after_kind}
+        error_type = (body or {}).get("errorType")
+        return {"reported": kind == "error" and error_type == "HandlerPanicked"
+                and after_kind == "response" and process.poll() is None,
+                "errorType": error_type, "errorMessage": (body or {}).get("errorMessage"),
+                "next invocation": after_kind}
     except RuntimeError as e:
         return {"reported": False, "error": str(e), "exit code": process.poll()}
     finally:

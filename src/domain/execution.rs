@@ -61,7 +61,7 @@ pub struct Accepted {
     pub training: Option<TrainingReport>,
     /// DeployCampaign's report, once it ran.
     pub deployment: Option<DeployReport>,
-    /// The latest CampaignStatus report, once it ran.
+    /// The latest report of PollCampaign (or DescribeOutcome), once it ran.
     pub status: Option<StatusReport>,
     /// A task error the state machine caught (its `Catch`).
     pub error: Option<TaskFailure>,
@@ -139,7 +139,7 @@ impl Execution {
 }
 
 impl Accepted {
-    /// CampaignStatus polls made so far.
+    /// PollCampaign polls made so far.
     pub fn polls(&self) -> u32 {
         self.status.as_ref().map_or(0, |s| s.attempt)
     }
@@ -438,7 +438,7 @@ impl DeployReport {
     }
 }
 
-/// The output of CampaignStatus. Every member the state machine's Choice
+/// The output of PollCampaign and DescribeOutcome. Every member the state machine's Choice
 /// states read (`outcome`, `final`, `succeeded`, `waitSeconds`, `attempt`) is
 /// always present.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

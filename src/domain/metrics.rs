@@ -13,7 +13,7 @@ pub struct DeploymentMetrics {
     pub campaign_name: Option<String>,
     /// From the execution's start to its outcome.
     pub duration_seconds: Option<f64>,
-    /// CampaignStatus polls (a final report without a poll loop counts one).
+    /// PollCampaign polls (a final report without a poll loop counts one).
     pub polls: u32,
     /// Training checks, when the request's training was checked.
     pub training_polls: Option<u32>,

@@ -28,7 +28,8 @@ impl fmt::Display for Operation {
 }
 
 listed! {
-/// The decision of a CampaignStatus poll.
+/// How a deployment stands: in progress, or how it ended (the decision of a
+/// poll or of the training check, and what is notified).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum Outcome {

@@ -1,4 +1,4 @@
-//! The CampaignStatus task (and DescribeOutcome, which runs the same code):
+//! The PollCampaign task (and DescribeOutcome, which runs the same code):
 //! reading DescribeCampaign against the deployment, deciding whether it is
 //! still in progress (wait, or hold around its expected end), done, or
 //! failed, and building the notification once the outcome is final: from the
@@ -202,7 +202,7 @@ enum Decision {
     },
 }
 
-/// One CampaignStatus poll: decides from the state (an announcement, a
+/// One PollCampaign poll: decides from the state (an announcement, a
 /// rejected request, a caught task error, a training that ended without a
 /// version, a gated or unchanged deployment) or from DescribeCampaign, and
 /// builds the notification when the outcome is final.
