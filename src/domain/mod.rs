@@ -4,6 +4,7 @@
 pub mod arn;
 pub mod campaign;
 pub mod deploy;
+pub mod ending;
 pub mod execution;
 pub mod field;
 pub mod follow;

@@ -10,9 +10,10 @@ use tracing::Instrument;
 
 use super::task::{TaskError, task_input};
 use crate::config::StatusConfig;
+use crate::domain::ending::measure;
 use crate::domain::execution::{Check, StatusReport};
 use crate::domain::schedule::MAX_HOLD_SECONDS;
-use crate::domain::status::{measure, poll};
+use crate::domain::status::poll;
 use crate::domain::training::TrainingReport;
 use crate::domain::training_check;
 use crate::ports::{Catalog, Clock, MetricsSink, Personalize, SolutionVersions};

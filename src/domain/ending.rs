@@ -1,0 +1,201 @@
+//! How an execution ends: its final report and the notification's facts,
+//! read from what the execution is; the announcement of an execution that
+//! ended without reporting, as if that execution had sent it; and the
+//! measurements of a final report.
+
+use chrono::{DateTime, Utc};
+
+use super::campaign::Campaign;
+use super::execution::{EndedExecution, Execution, StatusReport, TaskInput};
+use super::metrics::DeploymentMetrics;
+use super::notification::{Facts, Notification};
+use super::outcome::Outcome;
+use super::request::DeploymentRequest;
+
+/// How a deployment ended: its outcome, why, and (when superseded) the
+/// target of the newer deployment.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct End {
+    pub outcome: Outcome,
+    pub reason: Option<String>,
+    pub superseded_by: Option<String>,
+}
+
+impl End {
+    pub fn new(outcome: Outcome) -> End {
+        End {
+            outcome,
+            reason: None,
+            superseded_by: None,
+        }
+    }
+
+    pub fn because(outcome: Outcome, reason: String) -> End {
+        End {
+            reason: Some(reason),
+            ..End::new(outcome)
+        }
+    }
+}
+
+/// What a poll reports.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Verdict {
+    /// The outcome is final.
+    Final(End),
+    /// Not yet: poll again after this many seconds.
+    Wait(u64),
+}
+
+/// The notification of an execution that ended without sending its own (a
+/// stop, the backstop time-out, an error no Catch sees), built from its status
+/// change event and its input, as if that execution had sent it.
+pub(crate) fn announce(ended: &EndedExecution, now: DateTime<Utc>) -> StatusReport {
+    let outcome = match ended.status.as_str() {
+        "ABORTED" => Outcome::Aborted,
+        "TIMED_OUT" => Outcome::ExecutionTimedOut,
+        _ => Outcome::ExecutionFailed,
+    };
+    let what = match outcome {
+        Outcome::Aborted => "the execution was stopped before it reported",
+        Outcome::ExecutionTimedOut => {
+            "the execution reached its time limit (the backstop) before it reported"
+        }
+        _ => "the execution failed with an error no step of it could catch",
+    };
+    let error = [ended.error.as_deref(), ended.cause.as_deref()]
+        .into_iter()
+        .flatten()
+        .filter(|s| !s.is_empty())
+        .collect::<Vec<_>>()
+        .join(": ");
+    let reason = if error.is_empty() {
+        format!("{what}; the campaign may still be changing")
+    } else {
+        format!("{what} ({error}); the campaign may still be changing")
+    };
+    let millis = |ms: Option<i64>| ms.and_then(DateTime::<Utc>::from_timestamp_millis);
+    let mut report = status_report(outcome, 0, None, Some(reason.clone()));
+    report.notification = Some(Notification::build(facts(
+        ended.execution().as_ref(),
+        Some(ended.execution_arn.clone()),
+        millis(ended.start_date),
+        End::because(outcome, reason),
+        millis(ended.stop_date).unwrap_or(now),
+    )));
+    report
+}
+
+fn status_report(
+    outcome: Outcome,
+    attempt: u32,
+    campaign: Option<&Campaign>,
+    failure_reason: Option<String>,
+) -> StatusReport {
+    StatusReport {
+        outcome,
+        is_final: outcome.is_final(),
+        succeeded: outcome.is_success(),
+        wait_seconds: 0,
+        attempt,
+        campaign_status: campaign.map(|c| c.status.to_string()),
+        update_status: campaign
+            .and_then(|c| c.latest_update.as_ref())
+            .map(|u| u.status.to_string()),
+        failure_reason,
+        notification: None,
+    }
+}
+
+/// The report of poll number `attempt`: the wait before the next, or the
+/// final outcome with its notification.
+pub(crate) fn report(
+    input: &TaskInput,
+    attempt: u32,
+    verdict: Verdict,
+    campaign: Option<&Campaign>,
+    now: DateTime<Utc>,
+) -> StatusReport {
+    let end = match verdict {
+        Verdict::Wait(wait) => {
+            let mut report = status_report(Outcome::InProgress, attempt, campaign, None);
+            report.wait_seconds = wait;
+            return report;
+        }
+        Verdict::Final(end) => end,
+    };
+    let mut report = status_report(end.outcome, attempt, campaign, end.reason.clone());
+    report.notification = Some(Notification::build(facts(
+        Some(&input.state),
+        input.execution_arn.clone(),
+        input.execution_start_time,
+        end,
+        now,
+    )));
+    report
+}
+
+/// What the notification of an execution tells: the facts of its state
+/// (none when it is unknown), its ARN and start, and how it ended.
+fn facts(
+    state: Option<&Execution>,
+    execution_arn: Option<String>,
+    started_at: Option<DateTime<Utc>>,
+    end: End,
+    ended_at: DateTime<Utc>,
+) -> Facts {
+    let accepted = state.and_then(Execution::accepted);
+    let request = accepted.map(|a| &a.request);
+    let deployment = accepted.and_then(|a| a.deployment.as_ref());
+    let errors = match state {
+        Some(Execution::Rejected(rejected)) => rejected.errors.clone(),
+        _ => Vec::new(),
+    };
+    Facts {
+        outcome: end.outcome,
+        campaign_name: state.and_then(Execution::campaign_name),
+        campaign_arn: request.map(DeploymentRequest::campaign_arn),
+        operation: deployment.map(|d| d.operation),
+        target_solution_version_arn: request.map(|r| r.solution_version_arn().to_string()),
+        previous_solution_version_arn: deployment
+            .and_then(|d| d.previous_solution_version_arn.clone()),
+        failure_reason: end.reason,
+        superseded_by: end.superseded_by,
+        errors,
+        started_at: started_at.or(deployment.map(|d| d.started_at)),
+        ended_at,
+        execution_arn,
+        origin: state.and_then(Execution::origin).cloned(),
+        training: accepted
+            .and_then(|a| a.training.as_ref())
+            .and_then(|t| t.facts.clone()),
+        gate: deployment.and_then(|d| d.gate.clone()),
+    }
+}
+
+/// The measurements of a final report (none while the deployment goes on).
+pub fn measure(input: &TaskInput, report: &StatusReport) -> Option<DeploymentMetrics> {
+    let notification = report.notification.as_ref()?;
+    let detail = &notification.detail;
+    let accepted = input.state.accepted();
+    let training = accepted.and_then(|a| a.training.as_ref());
+    let started = detail.started_at;
+    let waited_until = accepted
+        .and_then(|a| a.deployment.as_ref())
+        .map_or(detail.ended_at, |d| d.started_at);
+    let training_wait_seconds = training
+        .filter(|t| t.attempt > 1)
+        .and(started)
+        .map(|start| ((waited_until - start).num_milliseconds().max(0)) as f64 / 1000.0);
+    Some(DeploymentMetrics {
+        outcome: report.outcome,
+        campaign_name: detail.campaign_name.clone(),
+        duration_seconds: detail.duration_seconds,
+        polls: report.attempt,
+        training_polls: training.map(|t| t.attempt),
+        training_wait_seconds,
+        execution_arn: detail.execution_arn.clone(),
+        notification_id: Some(detail.notification_id.clone()),
+        ended_at: detail.ended_at,
+    })
+}
