@@ -38,6 +38,7 @@ from pathlib import Path
 from benchmarks import trust_store
 from benchmarks.report import render
 from benchmarks.twin_parity import PARITY_CAMPAIGNS, TWIN, parity
+from workflow.contract import CONTRACT
 from workflow.harness.events import EVENTS, s3_notification, s3_record, sample
 from workflow.harness.names import BUCKET, target_dir
 from workflow.harness.runtime_api import RuntimeApi
@@ -369,7 +370,7 @@ def panic_check(binary, env, log):
         kind, body, _ = runtime.invoke_timed(b'{"panic": true}')
         after_kind, after, _ = runtime.invoke_timed(b'{"hello": 1}')
         error_type = (body or {}).get("errorType")
-        return {"reported": kind == "error" and error_type == "HandlerPanicked"
+        return {"reported": kind == "error" and error_type == CONTRACT["panicErrorType"]
                 and after_kind == "response" and process.poll() is None,
                 "errorType": error_type, "errorMessage": (body or {}).get("errorMessage"),
                 "next invocation": after_kind}

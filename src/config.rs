@@ -420,6 +420,60 @@ mod tests {
     }
 
     #[test]
+    fn the_default_gate_is_read_and_checked_naming_its_variable() {
+        let gate = |pairs: &[(&str, &str)]| {
+            let mut vars = vec![("STATE_MACHINE_ARN", ARN)];
+            vars.extend_from_slice(pairs);
+            TriggerConfig::from_env(&env(&vars)).map(|c| c.scope.default_gate)
+        };
+        assert_eq!(gate(&[]).unwrap(), None, "none by default");
+        assert_eq!(
+            gate(&[
+                ("DEFAULT_GATE_METRIC", "coverage"),
+                ("DEFAULT_GATE_MIN_VALUE", "0.1"),
+                ("DEFAULT_GATE_MAX_DROP", " "),
+            ])
+            .unwrap(),
+            Some(Gate {
+                metric: "coverage".into(),
+                max_drop: None,
+                max_relative_drop: None,
+                min_value: Some(0.1),
+            }),
+            "an empty variable is unset"
+        );
+        for (pairs, variable, rule) in [
+            (
+                vec![("DEFAULT_GATE_METRIC", "coverage"), ("DEFAULT_GATE_MAX_DROP", "a lot")],
+                "DEFAULT_GATE_MAX_DROP",
+                "must be a number, got \"a lot\"",
+            ),
+            (
+                vec![("DEFAULT_GATE_MIN_VALUE", "0.1")],
+                "DEFAULT_GATE_METRIC",
+                "is required when a gate threshold is set",
+            ),
+            (
+                vec![("DEFAULT_GATE_METRIC", "coverage")],
+                "DEFAULT_GATE_METRIC",
+                "must give at least one threshold",
+            ),
+            (
+                vec![
+                    ("DEFAULT_GATE_METRIC", "coverage"),
+                    ("DEFAULT_GATE_MAX_RELATIVE_DROP", "2"),
+                ],
+                "DEFAULT_GATE_MAX_RELATIVE_DROP",
+                "must be a fraction from 0 to 1",
+            ),
+        ] {
+            let e = gate(&pairs).unwrap_err();
+            assert_eq!(e.variable, variable, "{pairs:?}");
+            assert!(e.rule.contains(rule), "{pairs:?}: {e}");
+        }
+    }
+
+    #[test]
     fn deploy_default_tps() {
         assert_eq!(
             DeployConfig::from_env(&env(&[]))

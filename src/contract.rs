@@ -13,7 +13,7 @@ use chrono::{DateTime, Utc};
 use serde_json::{Map, Value, json};
 
 use crate::adapters::emf;
-use crate::domain::execution::{Execution, Rejected, StatusReport};
+use crate::domain::execution::StatusReport;
 use crate::domain::intake::{MAX_INPUT_BYTES, RETRIED_FAILURE};
 use crate::domain::metrics::DeploymentMetrics;
 use crate::domain::notification::{
@@ -26,8 +26,7 @@ use crate::domain::schedule::{
 };
 use crate::domain::status::CLOCK_SKEW_SECONDS;
 use crate::domain::training::TrainingReport;
-use crate::error::{ErrorType, Retry};
-use crate::handlers::PANIC_ERROR_TYPE;
+use crate::error::ErrorType;
 use crate::handlers::status::HOLD_MARGIN;
 
 /// The contract, as JSON.
@@ -36,6 +35,7 @@ pub fn contract() -> Value {
         "about": "Facts of the Rust side for the Python side. Written by `cargo run --example \
                   contract > contract.json`; a Rust test checks that this file is current.",
         "errors": errors(),
+        "panicErrorType": ErrorType::HandlerPanicked.name(),
         "schedule": schedule(),
         "outcomes": outcomes(),
         "state": state(),
@@ -51,14 +51,13 @@ pub fn render() -> String {
     text
 }
 
-/// Every `errorType` a task Lambda reports, and whether the same call may
+/// Every `errorType` a Lambda reports, and whether the same call may
 /// succeed later.
 fn errors() -> Value {
-    let mut errors: Vec<Value> = ErrorType::ALL
+    let errors: Vec<Value> = ErrorType::ALL
         .iter()
         .map(|e| json!({"errorType": e.name(), "retry": e.retry()}))
         .collect();
-    errors.push(json!({"errorType": PANIC_ERROR_TYPE, "retry": Retry::Never}));
     Value::Array(errors)
 }
 
@@ -122,14 +121,10 @@ fn keys(value: Value) -> Vec<String> {
 }
 
 /// The members the state machine's Choice states may read unguarded: those
-/// the Rust side always writes in the execution input and in each report,
-/// found by serializing the emptiest of each.
+/// every report of the Rust side carries, found by serializing the emptiest
+/// of each. (The execution input has none: the announcement rule writes
+/// one too.)
 fn state() -> Value {
-    let rejected = Execution::Rejected(Rejected {
-        campaign_name: None,
-        errors: Vec::new(),
-        origin: None,
-    });
     let training = TrainingReport {
         outcome: Outcome::InProgress,
         ready: false,
@@ -154,7 +149,6 @@ fn state() -> Value {
     json!({
         "maxInputBytes": MAX_INPUT_BYTES,
         "alwaysPresent": {
-            "input": keys(serde_json::to_value(rejected).unwrap_or_default()),
             "training": keys(serde_json::to_value(training).unwrap_or_default()),
             "status": keys(serde_json::to_value(status).unwrap_or_default()),
         },

@@ -70,6 +70,9 @@ pub enum ErrorType {
     AwsError,
     UnsupportedEvent,
     TriggerFailed,
+    /// A handler panicked (a bug): reported at the Lambda edge, never an
+    /// [`Error`].
+    HandlerPanicked,
 }
 }
 
@@ -100,6 +103,7 @@ impl ErrorType {
             ErrorType::AwsError => "AwsError",
             ErrorType::UnsupportedEvent => "UnsupportedEvent",
             ErrorType::TriggerFailed => "TriggerFailed",
+            ErrorType::HandlerPanicked => "HandlerPanicked",
         }
     }
 

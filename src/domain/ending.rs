@@ -40,7 +40,7 @@ impl End {
 
 /// What a poll reports.
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) enum Verdict {
+pub(crate) enum Conclusion {
     /// The outcome is final.
     Final(End),
     /// Not yet: poll again after this many seconds.
@@ -112,17 +112,17 @@ fn status_report(
 pub(crate) fn report(
     input: &TaskInput,
     attempt: u32,
-    verdict: Verdict,
+    conclusion: Conclusion,
     campaign: Option<&Campaign>,
     now: DateTime<Utc>,
 ) -> StatusReport {
-    let end = match verdict {
-        Verdict::Wait(wait) => {
+    let end = match conclusion {
+        Conclusion::Wait(wait) => {
             let mut report = status_report(Outcome::InProgress, attempt, campaign, None);
             report.wait_seconds = wait;
             return report;
         }
-        Verdict::Final(end) => end,
+        Conclusion::Final(end) => end,
     };
     let mut report = status_report(end.outcome, attempt, campaign, end.reason.clone());
     report.notification = Some(Notification::build(facts(

@@ -32,7 +32,8 @@ use super::schedule::Expectation;
 use super::training::TrainingReport;
 use crate::error::Error;
 
-/// What an execution is.
+/// What an execution is: one of the three this product starts, or an input
+/// it did not make that is only told.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(into = "StateWire<DeploymentRequest>", try_from = "StateWire<Value>")]
 pub enum Execution {
@@ -132,7 +133,10 @@ impl Execution {
                 Execution::Rejected(_) => {
                     "state.request is missing (the request was rejected)".into()
                 }
-                _ => "state.request is missing (an announcement deploys nothing)".into(),
+                Execution::Announcement(_) => {
+                    "state.request is missing (an announcement deploys nothing)".into()
+                }
+                _ => "state.request is missing (a task failed on this input)".into(),
             })
         })
     }
@@ -432,9 +436,14 @@ pub struct DeployReport {
 }
 
 impl DeployReport {
+    /// The metric gate's verdict, when it held the version back.
+    pub fn held_back(&self) -> Option<&GateReport> {
+        self.gate.as_ref().filter(|g| !g.passed)
+    }
+
     /// Whether the metric gate held the version back.
     pub fn gated(&self) -> bool {
-        self.gate.as_ref().is_some_and(|g| !g.passed)
+        self.held_back().is_some()
     }
 }
 

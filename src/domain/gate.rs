@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::field::{Reader, join};
+use crate::listed::listed;
 
 /// The thresholds on one metric. Every threshold given must hold.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -35,6 +36,7 @@ pub struct Gate {
     pub min_value: Option<f64>,
 }
 
+listed! {
 /// A member of a gate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum GateMember {
@@ -42,6 +44,7 @@ pub enum GateMember {
     MaxDrop,
     MaxRelativeDrop,
     MinValue,
+}
 }
 
 /// A gate member's name where it is written.
@@ -56,13 +59,6 @@ pub struct MemberNames {
 }
 
 impl GateMember {
-    pub const ALL: [GateMember; 4] = [
-        GateMember::Metric,
-        GateMember::MaxDrop,
-        GateMember::MaxRelativeDrop,
-        GateMember::MinValue,
-    ];
-
     /// Its names: the one definition of each.
     pub fn names(self) -> MemberNames {
         let (field, tag, variable) = match self {
@@ -91,15 +87,6 @@ impl GateMember {
             field,
             tag,
             variable,
-        }
-    }
-
-    fn set_threshold(self, gate: &mut Gate, value: f64) {
-        match self {
-            GateMember::Metric => {}
-            GateMember::MaxDrop => gate.max_drop = Some(value),
-            GateMember::MaxRelativeDrop => gate.max_relative_drop = Some(value),
-            GateMember::MinValue => gate.min_value = Some(value),
         }
     }
 }
@@ -153,6 +140,16 @@ impl GateError {
 pub const METRIC_NAME_MAX: usize = 256;
 
 impl Gate {
+    /// The threshold a member sets (none for the metric, which is not one).
+    fn threshold(&mut self, member: GateMember) -> Option<&mut Option<f64>> {
+        match member {
+            GateMember::Metric => None,
+            GateMember::MaxDrop => Some(&mut self.max_drop),
+            GateMember::MaxRelativeDrop => Some(&mut self.max_relative_drop),
+            GateMember::MinValue => Some(&mut self.min_value),
+        }
+    }
+
     /// Every rule the gate breaks (empty when it is valid): it names a
     /// metric and at least one threshold; a drop is not negative, a
     /// relative drop is a fraction from 0 to 1.
@@ -223,11 +220,16 @@ impl Gate {
             min_value: None,
         };
         let mut any_threshold = false;
-        for member in &GateMember::ALL[1..] {
+        for member in GateMember::ALL {
+            let Some(slot) = gate.threshold(*member) else {
+                continue;
+            };
             let Some(raw) = value(*member) else { continue };
-            any_threshold = true;
             match raw.parse::<f64>() {
-                Ok(v) if v.is_finite() => member.set_threshold(&mut gate, v),
+                Ok(v) if v.is_finite() => {
+                    *slot = Some(v);
+                    any_threshold = true;
+                }
                 _ => errors.push(GateError::new(
                     Some(*member),
                     format!("must be a number, got {raw:?}"),
@@ -259,7 +261,7 @@ impl Gate {
         if value.as_str() == Some(NO_GATE) {
             return Some(GateChoice::Off);
         }
-        let fields = GateMember::ALL.map(|m| m.names().field);
+        let fields: Vec<&str> = GateMember::ALL.iter().map(|m| m.names().field).collect();
         let Some(obj) = value.as_object() else {
             let members: Vec<String> = fields.iter().map(|f| format!("\"{f}\"")).collect();
             reader.wrong_type(
@@ -274,18 +276,19 @@ impl Gate {
         };
         reader.unknown_fields(path, obj, &fields);
         let before = reader.errors.len();
-        let metric = reader.required::<String>(path, obj, fields[0], "a string");
+        let metric_field = GateMember::Metric.names().field;
+        let metric = reader.required::<String>(path, obj, metric_field, "a string");
         let mut gate = Gate {
             metric: metric.unwrap_or_default(),
             max_drop: None,
             max_relative_drop: None,
             min_value: None,
         };
-        for member in &GateMember::ALL[1..] {
-            let name = member.names().field;
-            if let Some(v) = reader.optional::<f64>(path, obj, name, "a number") {
-                member.set_threshold(&mut gate, v);
-            }
+        for member in GateMember::ALL {
+            let Some(slot) = gate.threshold(*member) else {
+                continue;
+            };
+            *slot = reader.optional::<f64>(path, obj, member.names().field, "a number");
         }
         // A member that could not be read is reported as such, and the rules
         // are checked only on a gate read whole.

@@ -9,7 +9,7 @@
 use chrono::{DateTime, Duration, Utc};
 
 use super::campaign::{Campaign, Deploying, Status};
-use super::ending::{End, Verdict, announce, report};
+use super::ending::{Conclusion, End, announce, report};
 use super::execution::{Accepted, DeployReport, Execution, StatusReport, TaskInput};
 use super::outcome::{Operation, Outcome};
 use super::request::DeploymentRequest;
@@ -156,7 +156,7 @@ fn newer_target(
 /// What one look at the deployment decided.
 #[derive(Debug, Clone, PartialEq)]
 enum Decision {
-    Report(Verdict),
+    Report(Conclusion),
     /// Not yet, inside the window around the expected end: look again, in
     /// this invocation, until then.
     Hold {
@@ -191,11 +191,11 @@ pub async fn poll<P: Personalize, C: Clock>(
         Execution::Announcement(ended) => return Ok(announce(ended, clock.now())),
         Execution::Rejected(_) => {
             let end = End::new(Outcome::Rejected);
-            return Ok(report(input, 1, Verdict::Final(end), None, clock.now()));
+            return Ok(report(input, 1, Conclusion::Final(end), None, clock.now()));
         }
         Execution::Unrecognized(failure) => {
             let end = End::because(Outcome::Failed, failure.reason());
-            return Ok(report(input, 1, Verdict::Final(end), None, clock.now()));
+            return Ok(report(input, 1, Conclusion::Final(end), None, clock.now()));
         }
         Execution::Accepted(accepted) => accepted,
     };
@@ -205,7 +205,7 @@ pub async fn poll<P: Personalize, C: Clock>(
             return Ok(report(
                 input,
                 attempt,
-                Verdict::Final(end),
+                Conclusion::Final(end),
                 None,
                 clock.now(),
             ));
@@ -228,10 +228,10 @@ pub async fn poll<P: Personalize, C: Clock>(
         )
         .await?;
         let now = clock.now();
-        let verdict = match decision {
-            Decision::Report(verdict) => verdict,
+        let conclusion = match decision {
+            Decision::Report(conclusion) => conclusion,
             Decision::Hold { until } if now >= until.min(limit) || looks > MAX_HOLD_SECONDS => {
-                Verdict::Wait(policy.resume_after_hold(began, now, until))
+                Conclusion::Wait(policy.resume_after_hold(began, now, until))
             }
             Decision::Hold { until } => {
                 let pause = policy.look_every().min(until.min(limit) - now);
@@ -239,7 +239,7 @@ pub async fn poll<P: Personalize, C: Clock>(
                 continue;
             }
         };
-        return Ok(report(input, attempt, verdict, described.as_ref(), now));
+        return Ok(report(input, attempt, conclusion, described.as_ref(), now));
     }
 }
 
@@ -279,8 +279,8 @@ fn from_state(accepted: &Accepted) -> Result<FromState<'_>, Error> {
     if deployment.operation != Operation::None {
         return Ok(FromState::Deploying(deployment));
     }
-    Ok(FromState::Ended(match &deployment.gate {
-        Some(gate) if !gate.passed => End::because(
+    Ok(FromState::Ended(match deployment.held_back() {
+        Some(gate) => End::because(
             Outcome::Gated,
             format!(
                 "the metric gate held {} back: {}",
@@ -288,7 +288,7 @@ fn from_state(accepted: &Accepted) -> Result<FromState<'_>, Error> {
                 gate.reason.clone().unwrap_or_default()
             ),
         ),
-        _ => End::new(Outcome::Unchanged),
+        None => End::new(Outcome::Unchanged),
     }))
 }
 
@@ -312,10 +312,10 @@ async fn look<P: Personalize, C: Clock>(
         &what,
         now,
     ) {
-        Step::Wait(wait) => Decision::Report(Verdict::Wait(wait)),
+        Step::Wait(wait) => Decision::Report(Conclusion::Wait(wait)),
         Step::Hold { until } => Decision::Hold { until },
         Step::Overdue(reason) => {
-            Decision::Report(Verdict::Final(End::because(Outcome::TimedOut, reason)))
+            Decision::Report(Conclusion::Final(End::because(Outcome::TimedOut, reason)))
         }
     };
     let campaign = match described {
@@ -341,5 +341,5 @@ async fn look<P: Personalize, C: Clock>(
             ..End::new(Outcome::Superseded)
         },
     };
-    Ok((Decision::Report(Verdict::Final(end)), campaign))
+    Ok((Decision::Report(Conclusion::Final(end)), campaign))
 }

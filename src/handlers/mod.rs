@@ -13,7 +13,7 @@ use std::panic::AssertUnwindSafe;
 use futures::FutureExt;
 use lambda_runtime::Diagnostic;
 
-use crate::error::Error;
+use crate::error::{Error, ErrorType};
 
 pub use task::TaskError;
 
@@ -27,10 +27,6 @@ impl From<Error> for Diagnostic {
         }
     }
 }
-
-/// The `errorType` of a handler that panicked (a bug): the message is the
-/// panic's. Not retried by the state machine; caught and notified as FAILED.
-pub const PANIC_ERROR_TYPE: &str = "HandlerPanicked";
 
 /// A handler's error, or its panic.
 pub enum HandlerError<E> {
@@ -55,7 +51,7 @@ impl<E: Into<Diagnostic>> From<HandlerError<E>> for Diagnostic {
         match e {
             HandlerError::Failed(e) => e.into(),
             HandlerError::Panicked(message) => Diagnostic {
-                error_type: PANIC_ERROR_TYPE.to_string(),
+                error_type: ErrorType::HandlerPanicked.name().to_string(),
                 error_message: format!("the handler panicked: {message}"),
             },
         }
@@ -63,7 +59,8 @@ impl<E: Into<Diagnostic>> From<HandlerError<E>> for Diagnostic {
 }
 
 /// Runs a handler's future, reporting a panic in it as the error
-/// [`PANIC_ERROR_TYPE`] with the panic's message (the runtime would name
+/// `HandlerPanicked` (a bug: not retried by the state machine, caught and
+/// notified as FAILED) with the panic's message (the runtime would name
 /// the payload's Rust type instead); the process goes on serving.
 pub async fn guarded<T, E>(
     handler: impl Future<Output = Result<T, E>>,

@@ -70,8 +70,7 @@ def test_choices_read_only_members_that_are_always_there_or_guarded():
     execution: every Choice must read members the handlers always return
     (StatusReport's outcome, final, succeeded) or guard them with IsPresent."""
     present = CONTRACT["state"]["alwaysPresent"]
-    always = ({f"$.{member}" for member in present["input"]}
-              | {f"$.training.{member}" for member in present["training"]}
+    always = ({f"$.training.{member}" for member in present["training"]}
               | {f"$.status.{member}" for member in present["status"]})
     assert {"$.status.final", "$.status.succeeded", "$.status.outcome",
             "$.training.ready", "$.training.final"} <= always
