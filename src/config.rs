@@ -444,7 +444,10 @@ mod tests {
         );
         for (pairs, variable, rule) in [
             (
-                vec![("DEFAULT_GATE_METRIC", "coverage"), ("DEFAULT_GATE_MAX_DROP", "a lot")],
+                vec![
+                    ("DEFAULT_GATE_METRIC", "coverage"),
+                    ("DEFAULT_GATE_MAX_DROP", "a lot"),
+                ],
                 "DEFAULT_GATE_MAX_DROP",
                 "must be a number, got \"a lot\"",
             ),
