@@ -11,29 +11,45 @@
 
 use std::collections::BTreeMap;
 
-use serde::{Deserialize, Serialize};
+use serde::ser::SerializeMap;
+use serde::{Deserialize, Serialize, Serializer};
 use serde_json::Value;
 
 use super::field::{Reader, join};
 use crate::listed::listed;
 
-/// The thresholds on one metric. Every threshold given must hold.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+/// The thresholds on one metric. Every threshold given must hold. Written
+/// (a request's `gate`) and read by its members' names ([`GateMember`]).
+#[derive(Debug, Clone, PartialEq)]
 pub struct Gate {
     /// A metric name as GetSolutionMetrics reports it.
     pub metric: String,
     /// The largest allowed drop against the served version, in the metric's
     /// units (0.02: from 0.30 to 0.28 passes, to 0.279 does not).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_drop: Option<f64>,
     /// The largest allowed drop as a fraction of the served version's value
     /// (0.05: 5 %).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_relative_drop: Option<f64>,
     /// The lowest allowed value.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub min_value: Option<f64>,
+}
+
+/// As a request's `gate`: each member under its field name, in the order of
+/// [`GateMember::ALL`], a threshold not given left out.
+impl Serialize for Gate {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut gate = self.clone();
+        let mut map = serializer.serialize_map(None)?;
+        for member in GateMember::ALL {
+            let field = member.names().field;
+            match gate.threshold(*member) {
+                None => map.serialize_entry(field, &self.metric)?,
+                Some(Some(value)) => map.serialize_entry(field, value)?,
+                Some(None) => {}
+            }
+        }
+        map.end()
+    }
 }
 
 listed! {

@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::arn::{CampaignName, SolutionVersionRef};
-use super::field::{FieldError, Reader, json_kind};
+use super::field::{FieldError, Reader, fields_of, json_kind};
 use super::gate::{Gate, GateChoice};
 
 mod rules;
@@ -46,7 +46,9 @@ pub struct DeploymentRequest {
 }
 
 /// `CampaignConfig` of the Personalize API. Every member is optional; a member
-/// that is absent from a request means "keep what the campaign has".
+/// that is absent from a request means "keep what the campaign has". Its
+/// fields are the ones a request's `campaignConfig` may have (the reader
+/// takes them from here).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CampaignConfig {
@@ -60,6 +62,7 @@ pub struct CampaignConfig {
     pub ranking_influence: Option<BTreeMap<String, f64>>,
 }
 
+/// A tag; its fields are the ones a request's tags may have.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Tag {
@@ -167,6 +170,8 @@ impl Scope {
     }
 }
 
+/// The members of a request (the request itself is read by [`read`], not by
+/// a derived `Deserialize`).
 const TOP_FIELDS: &[&str] = &[
     "campaignName",
     "solutionVersionArn",
@@ -175,13 +180,6 @@ const TOP_FIELDS: &[&str] = &[
     "tags",
     "gate",
 ];
-const CONFIG_FIELDS: &[&str] = &[
-    "itemExplorationConfig",
-    "enableMetadataWithRecommendations",
-    "syncWithLatestSolutionVersion",
-    "rankingInfluence",
-];
-const TAG_FIELDS: &[&str] = &["tagKey", "tagValue"];
 
 impl DeploymentRequest {
     /// Reads and validates a request from raw JSON bytes (an S3 manifest).
@@ -457,7 +455,7 @@ fn config(reader: &mut Reader, value: &Value) -> Option<CampaignConfig> {
         reader.wrong_type(path, "an object", value);
         return None;
     };
-    reader.unknown_fields(path, obj, CONFIG_FIELDS);
+    reader.unknown_fields(path, obj, fields_of::<CampaignConfig>());
     Some(CampaignConfig {
         item_exploration_config: reader.optional(
             path,
@@ -502,7 +500,7 @@ fn tags(reader: &mut Reader, value: &Value) -> Option<Vec<(usize, Tag)>> {
             reader.wrong_type(&path, "an object with tagKey and tagValue", item);
             continue;
         };
-        reader.unknown_fields(&path, obj, TAG_FIELDS);
+        reader.unknown_fields(&path, obj, fields_of::<Tag>());
         let key = reader.required::<String>(&path, obj, "tagKey", "a string");
         let value = reader.required::<String>(&path, obj, "tagValue", "a string");
         if let (Some(tag_key), Some(tag_value)) = (key, value) {

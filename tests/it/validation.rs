@@ -145,6 +145,33 @@ fn unknown_fields_are_rejected_at_every_level() {
         "tags[0].key",
         "not a known field",
     );
+    // Each names the fields it has, taken from the types themselves.
+    rejects(
+        with(&["campaignConfig", "explorationWeight"], json!("0.3")),
+        "campaignConfig.explorationWeight",
+        "allowed: itemExplorationConfig, enableMetadataWithRecommendations, \
+         syncWithLatestSolutionVersion, rankingInfluence",
+    );
+    rejects(
+        with(
+            &["tags"],
+            json!([{"tagKey": "a", "tagValue": "b", "key": "c"}]),
+        ),
+        "tags[0].key",
+        "allowed: tagKey, tagValue",
+    );
+    let errs = errors(&with(
+        &["gate"],
+        json!({"metric": "coverage", "minValue": 0.1, "threshold": 3}),
+    ));
+    assert_eq!(errs.len(), 1, "{errs:?}");
+    assert_eq!(errs[0].field, "gate.threshold");
+    assert!(
+        errs[0]
+            .rule
+            .ends_with("allowed: metric, maxDrop, maxRelativeDrop, minValue"),
+        "{errs:?}"
+    );
 }
 
 #[test]
