@@ -13,7 +13,7 @@ use chrono::{DateTime, Utc};
 use serde_json::{Map, Value, json};
 
 use crate::adapters::emf;
-use crate::domain::execution::StatusReport;
+use crate::domain::execution::{MAX_WAITS, StatusReport};
 use crate::domain::intake::{MAX_INPUT_BYTES, RETRIED_FAILURE};
 use crate::domain::metrics::DeploymentMetrics;
 use crate::domain::notification::{
@@ -72,12 +72,15 @@ fn policy(p: &PollPolicy) -> Value {
     })
 }
 
-/// The two poll loops' default schedules and budgets, and the hold around
-/// an expected end.
+/// The two poll loops' default schedules and budgets, the most waits for a
+/// busy campaign, and the hold around an expected end.
 fn schedule() -> Value {
     json!({
         "maxPolls": MAX_POLLS,
         "maxTrainingPolls": MAX_TRAINING_POLLS,
+        // DeployCampaign runs once, and once more after each wait for the
+        // campaign.
+        "maxWaits": MAX_WAITS,
         "campaign": policy(&PollPolicy::default()),
         "training": policy(&TRAINING_POLICY),
         "window": WINDOW,
@@ -141,6 +144,7 @@ fn state() -> Value {
         succeeded: false,
         wait_seconds: 0,
         attempt: 0,
+        deploy: false,
         campaign_status: None,
         update_status: None,
         failure_reason: None,

@@ -14,7 +14,8 @@ pub enum Error {
     /// not come through deploy-trigger).
     #[error("invalid deployment request: {0}")]
     InvalidRequest(String),
-    /// A create or update of the campaign is already under way. Retryable.
+    /// The campaign was busy again after the most waits for it (see
+    /// `MAX_WAITS`). Not retried: the waits were the retries.
     #[error("campaign {campaign} is busy: {detail}")]
     CampaignBusy { campaign: String, detail: String },
     /// The campaign is being deleted.
@@ -109,9 +110,7 @@ impl ErrorType {
 
     pub fn retry(self) -> Retry {
         match self {
-            ErrorType::CampaignBusy | ErrorType::Throttled | ErrorType::ServiceUnavailable => {
-                Retry::Always
-            }
+            ErrorType::Throttled | ErrorType::ServiceUnavailable => Retry::Always,
             ErrorType::TriggerFailed => Retry::Depends,
             _ => Retry::Never,
         }

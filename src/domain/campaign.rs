@@ -5,8 +5,19 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
 
 use super::request::{CampaignConfig, DeploymentRequest};
+
+/// A create or update of the campaign, other than the request's, that
+/// decides what the campaign serves: the solution version it deploys and how
+/// it differs from the request (e.g. `minProvisionedTPS 3 -> 2`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Newer {
+    pub solution_version_arn: String,
+    pub differences: Vec<String>,
+}
 
 /// A campaign or campaign-update status (API reference §5).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -100,6 +111,40 @@ impl Campaign {
             }
             _ => None,
         }
+    }
+}
+
+impl Campaign {
+    /// The campaign's latest create or update, when it heads elsewhere than
+    /// the request and is newer than `since`: still in progress (when
+    /// `in_progress_counts`), or created after `since`. Only the members the
+    /// record reports count: a member the service leaves out is not a
+    /// difference.
+    pub fn newer_than(
+        &self,
+        request: &DeploymentRequest,
+        since: DateTime<Utc>,
+        in_progress_counts: bool,
+    ) -> Option<Newer> {
+        let (in_progress, created_at, target, differences) = match &self.latest_update {
+            Some(update) => (
+                update.status.is_creating(),
+                update.created_at,
+                update.solution_version_arn.as_deref(),
+                update.reported_differences(request),
+            ),
+            None => (
+                self.status.is_creating(),
+                self.created_at,
+                self.solution_version_arn.as_deref(),
+                self.reported_differences(request),
+            ),
+        };
+        let newer = (in_progress && in_progress_counts) || created_at.is_some_and(|at| at > since);
+        (newer && !differences.is_empty()).then(|| Newer {
+            solution_version_arn: target.unwrap_or("(not reported)").to_string(),
+            differences,
+        })
     }
 }
 

@@ -3,8 +3,8 @@
 
 use chrono::{DateTime, Utc};
 
-use super::campaign::{Campaign, Deploying, Status, merged_config};
-use super::execution::DeployReport;
+use super::campaign::{Campaign, Deploying, Newer, Status, merged_config};
+use super::execution::{DeployReport, Deployment, MAX_WAITS, Overtaken, Waiting};
 use super::gate::{Gate, GateReport, judge};
 use super::outcome::Operation;
 use super::request::DeploymentRequest;
@@ -34,15 +34,30 @@ pub enum Plan {
         /// When that work began, as Personalize recorded it.
         since: Option<DateTime<Utc>>,
     },
+    /// Another create or update, older than the request, is under way: wait
+    /// for it to end (what it is).
+    Wait(String),
+    /// A create or update that began after the request heads elsewhere: the
+    /// newer request decides what the campaign serves.
+    Superseded(Newer),
 }
 
-/// Decides create, update or nothing. Fails with `CampaignBusy` while another
-/// create or update is under way and with `CampaignDeleting` while the campaign
-/// is deleted. A create or update that already goes exactly where the request
-/// wants is adopted rather than reported busy, so that a retried deployment
-/// (a Lambda time-out after CreateCampaign succeeded, an SDK retry answered
-/// with ResourceAlreadyExists) still reports what it did.
-pub fn plan(request: &DeploymentRequest, current: Option<&Campaign>) -> Result<Plan, Error> {
+/// Decides create, update, nothing, wait or give way, for a request made at
+/// `requested_at` (the execution's start; none when unknown). Fails with
+/// `CampaignDeleting` while the campaign is deleted.
+///
+/// - A create or update that already goes exactly where the request wants
+///   is adopted, so that a retried deployment (a Lambda time-out after
+///   CreateCampaign succeeded, an SDK retry answered with
+///   ResourceAlreadyExists) still reports what it did.
+/// - A create or update heading elsewhere that began after the request
+///   (running, ended or failed) supersedes it: the latest request decides.
+/// - Other work under way is older than the request: it is waited for.
+pub fn plan(
+    request: &DeploymentRequest,
+    current: Option<&Campaign>,
+    requested_at: Option<DateTime<Utc>>,
+) -> Result<Plan, Error> {
     let Some(campaign) = current else {
         return Ok(Plan::Create);
     };
@@ -75,11 +90,11 @@ pub fn plan(request: &DeploymentRequest, current: Option<&Campaign>) -> Result<P
             since: campaign.created_at,
         });
     }
+    if let Some(newer) = requested_at.and_then(|at| campaign.newer_than(request, at, false)) {
+        return Ok(Plan::Superseded(newer));
+    }
     if let Some(detail) = campaign.busy() {
-        return Err(Error::CampaignBusy {
-            campaign: campaign.name.clone(),
-            detail,
-        });
+        return Ok(Plan::Wait(detail));
     }
     let failed = campaign.status == Status::CreateFailed;
     let changes = campaign.differences(request);
@@ -111,7 +126,8 @@ pub fn plan(request: &DeploymentRequest, current: Option<&Campaign>) -> Result<P
 }
 
 /// How many times a describe/act cycle is repeated when another writer wins a
-/// race (ResourceAlreadyExists on create).
+/// race (ResourceAlreadyExists on create, ResourceInUse on update) before
+/// the deployment waits for the campaign.
 const MAX_ROUNDS: usize = 3;
 
 /// Judges the request's gate for a deployment from `previous` (none for a
@@ -152,10 +168,45 @@ async fn judge_versions<M: SolutionMetrics>(
     Ok(GateReport::of(gate, &judge(gate, &new, served.as_ref())))
 }
 
+/// When DeployCampaign runs: when the request was made (the execution's
+/// start; none when unknown) and, after a wait for the campaign, that wait.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Turn<'a> {
+    pub requested_at: Option<DateTime<Utc>>,
+    pub waiting: Option<&'a Waiting>,
+}
+
+impl Turn<'_> {
+    /// The report of a campaign found busy at `now` with older work.
+    fn wait(
+        &self,
+        campaign: &str,
+        waiting_for: String,
+        now: DateTime<Utc>,
+    ) -> Result<Deployment, Error> {
+        let round = self.waiting.map_or(0, |w| w.round) + 1;
+        if round > MAX_WAITS {
+            return Err(Error::CampaignBusy {
+                campaign: campaign.to_string(),
+                detail: format!(
+                    "{waiting_for}, again after {MAX_WAITS} waits for the campaign to be free"
+                ),
+            });
+        }
+        Ok(Deployment::Waiting(Waiting {
+            waiting_for,
+            since: self.waiting.map_or(now, |w| w.since),
+            round,
+        }))
+    }
+}
+
 /// Brings the campaign to the request: creates it when missing, updates it when
-/// it differs, and otherwise does nothing. A request with a gate is judged
-/// just before the create or update (see [`check_gate`]); a version the gate
-/// holds back is not written, and the deployment says so (`operation` NONE,
+/// it differs, and otherwise does nothing; or, while older work runs on the
+/// campaign, reports that it waits, and when newer work heads elsewhere,
+/// that it gives way ([`plan`]). A request with a gate is judged just before
+/// the create or update (see [`check_gate`]); a version the gate holds back
+/// is not written, and the deployment says so (`operation` NONE,
 /// `gate.passed` false). `startedAt` is taken before the create or update
 /// call, so that the records Personalize makes for it are never older than
 /// it; for adopted work it is when that work began.
@@ -163,24 +214,36 @@ pub async fn deploy<P: Personalize, M: SolutionMetrics, C: Clock>(
     personalize: &P,
     metrics: &M,
     request: &DeploymentRequest,
+    turn: &Turn<'_>,
     default_min_tps: i32,
     clock: &C,
-) -> Result<DeployReport, Error> {
+) -> Result<Deployment, Error> {
     let campaign_arn = request.campaign_arn();
     let campaign_name = request.campaign_name().as_str();
-    let deployment = |operation, previous, changes, started_at, gate| DeployReport {
-        operation,
-        previous_solution_version_arn: previous,
-        started_at,
-        changes,
-        gate,
-        expected: None,
+    let waited_since = turn.waiting.map(|w| w.since);
+    let deployment = |operation, previous, changes, started_at, gate| {
+        Deployment::Started(DeployReport {
+            operation,
+            previous_solution_version_arn: previous,
+            started_at,
+            changes,
+            gate,
+            expected: None,
+            waited_since,
+        })
     };
     let mut last_race = String::new();
     for _ in 0..MAX_ROUNDS {
         let current = personalize.describe_campaign(&campaign_arn).await?;
         let started_at = clock.now();
-        match plan(request, current.as_ref())? {
+        match plan(request, current.as_ref(), turn.requested_at)? {
+            Plan::Wait(busy) => return turn.wait(campaign_name, busy, started_at),
+            Plan::Superseded(newer) => {
+                return Ok(Deployment::Overtaken(Overtaken {
+                    superseded_by: newer,
+                    checked_at: started_at,
+                }));
+            }
             Plan::Create => {
                 let gate = check_gate(metrics, request, None).await?;
                 if gate.as_ref().is_some_and(|g| !g.passed) {
@@ -231,31 +294,32 @@ pub async fn deploy<P: Personalize, M: SolutionMetrics, C: Clock>(
                         gate,
                     ));
                 }
-                return match personalize.update_campaign(&change).await {
-                    Ok(()) => Ok(DeployReport {
-                        // How long its last update (or its creation) took.
-                        expected: current.as_ref().and_then(Expectation::of),
-                        ..deployment(
+                match personalize.update_campaign(&change).await {
+                    Ok(()) => {
+                        let mut report = deployment(
                             Operation::Update,
                             previous_solution_version_arn,
                             changes,
                             started_at,
                             gate,
-                        )
-                    }),
-                    // In use: the campaign became busy since we looked, or
-                    // something else (the new version) is not ready.
+                        );
+                        if let Deployment::Started(report) = &mut report {
+                            // How long its last update (or its creation) took.
+                            report.expected = current.as_ref().and_then(Expectation::of);
+                        }
+                        return Ok(report);
+                    }
+                    // In use: the campaign became busy since we looked (look
+                    // again), or something else (the new version) is not
+                    // ready.
                     Err(e) if e.kind == ApiErrorKind::InUse => {
                         match personalize.describe_campaign(&campaign_arn).await? {
-                            Some(c) if c.busy().is_some() => Err(Error::CampaignBusy {
-                                campaign: campaign_name.to_string(),
-                                detail: c.busy().unwrap_or_default(),
-                            }),
-                            _ => Err(Error::ResourceInUse(e)),
+                            Some(c) if c.busy().is_some() => last_race = e.to_string(),
+                            _ => return Err(Error::ResourceInUse(e)),
                         }
                     }
-                    Err(e) => Err(e.into()),
-                };
+                    Err(e) => return Err(e.into()),
+                }
             }
             Plan::Unchanged { serving } => {
                 return Ok(deployment(
@@ -289,8 +353,11 @@ pub async fn deploy<P: Personalize, M: SolutionMetrics, C: Clock>(
             }
         }
     }
-    Err(Error::CampaignBusy {
-        campaign: campaign_name.to_string(),
-        detail: format!("the campaign kept changing while it was being deployed ({last_race})"),
-    })
+    // Another writer won every round: wait for the campaign like for any
+    // other work on it.
+    turn.wait(
+        campaign_name,
+        format!("the campaign kept changing while it was being deployed ({last_race})"),
+        clock.now(),
+    )
 }

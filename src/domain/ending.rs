@@ -6,7 +6,7 @@
 use chrono::{DateTime, Utc};
 
 use super::campaign::Campaign;
-use super::execution::{EndedExecution, Execution, StatusReport, TaskInput};
+use super::execution::{Deployment, EndedExecution, Execution, StatusReport, TaskInput};
 use super::metrics::DeploymentMetrics;
 use super::notification::{Facts, Notification};
 use super::outcome::Outcome;
@@ -45,6 +45,8 @@ pub(crate) enum Conclusion {
     Final(End),
     /// Not yet: poll again after this many seconds.
     Wait(u64),
+    /// The campaign the request waited for is free: deploy at once.
+    Deploy,
 }
 
 /// The notification of an execution that ended without sending its own (a
@@ -98,6 +100,7 @@ fn status_report(
         succeeded: outcome.is_success(),
         wait_seconds: 0,
         attempt,
+        deploy: false,
         campaign_status: campaign.map(|c| c.status.to_string()),
         update_status: campaign
             .and_then(|c| c.latest_update.as_ref())
@@ -120,6 +123,11 @@ pub(crate) fn report(
         Conclusion::Wait(wait) => {
             let mut report = status_report(Outcome::InProgress, attempt, campaign, None);
             report.wait_seconds = wait;
+            return report;
+        }
+        Conclusion::Deploy => {
+            let mut report = status_report(Outcome::InProgress, attempt, campaign, None);
+            report.deploy = true;
             return report;
         }
         Conclusion::Final(end) => end,
@@ -146,7 +154,9 @@ fn facts(
 ) -> Facts {
     let accepted = state.and_then(Execution::accepted);
     let request = accepted.map(|a| &a.request);
-    let deployment = accepted.and_then(|a| a.deployment.as_ref());
+    let deployment = accepted
+        .and_then(|a| a.deployment.as_ref())
+        .and_then(Deployment::started);
     let errors = match state {
         Some(Execution::Rejected(rejected)) => rejected.errors.clone(),
         _ => Vec::new(),
@@ -182,7 +192,11 @@ pub fn measure(input: &TaskInput, report: &StatusReport) -> Option<DeploymentMet
     let started = detail.started_at;
     let waited_until = accepted
         .and_then(|a| a.deployment.as_ref())
-        .map_or(detail.ended_at, |d| d.started_at);
+        .map_or(detail.ended_at, |d| match d {
+            Deployment::Started(report) => report.deadline_from(),
+            Deployment::Waiting(waiting) => waiting.since,
+            Deployment::Overtaken(overtaken) => overtaken.checked_at,
+        });
     let training_wait_seconds = training
         .filter(|t| t.attempt > 1)
         .and(started)

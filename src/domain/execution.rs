@@ -22,6 +22,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use super::campaign::Newer;
 use super::field::FieldError;
 use super::gate::GateReport;
 use super::notification::Notification;
@@ -60,8 +61,8 @@ pub struct Accepted {
     pub origin: Option<Origin>,
     /// The latest CheckTraining report, once it ran.
     pub training: Option<TrainingReport>,
-    /// DeployCampaign's report, once it ran.
-    pub deployment: Option<DeployReport>,
+    /// DeployCampaign's latest report, once it ran.
+    pub deployment: Option<Deployment>,
     /// The latest report of PollCampaign (or DescribeOutcome), once it ran.
     pub status: Option<StatusReport>,
     /// A task error the state machine caught (its `Catch`).
@@ -176,7 +177,7 @@ struct StateWire<R> {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     training: Option<TrainingReport>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    deployment: Option<DeployReport>,
+    deployment: Option<Deployment>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     status: Option<StatusReport>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -409,8 +410,73 @@ impl TaskFailure {
     }
 }
 
-/// The output of DeployCampaign: what it did to the campaign of the
-/// request.
+/// The output of DeployCampaign: the create or update it started (or why it
+/// wrote nothing), or why it waits, or why it will not write.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Deployment {
+    /// Another create or update of the campaign, older than this request,
+    /// is under way: PollCampaign waits for it to end, then DeployCampaign
+    /// runs again.
+    Waiting(Waiting),
+    /// A create or update of the campaign that a newer request started heads
+    /// elsewhere: nothing was written, the newer request decides.
+    Overtaken(Overtaken),
+    /// What DeployCampaign did (CREATE, UPDATE, or NONE).
+    Started(DeployReport),
+}
+
+impl Deployment {
+    /// The create or update (or NONE) reported, if DeployCampaign got that
+    /// far.
+    pub fn started(&self) -> Option<&DeployReport> {
+        match self {
+            Deployment::Started(report) => Some(report),
+            _ => None,
+        }
+    }
+
+    /// The wait for the campaign, while there is one.
+    pub fn waiting(&self) -> Option<&Waiting> {
+        match self {
+            Deployment::Waiting(waiting) => Some(waiting),
+            _ => None,
+        }
+    }
+}
+
+/// DeployCampaign found the campaign busy with work older than this request.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Waiting {
+    /// What the campaign is busy with, e.g. `an update is in progress
+    /// (CREATE IN_PROGRESS)`.
+    pub waiting_for: String,
+    /// When this request first found the campaign busy: its deployment's
+    /// deadline counts from then.
+    pub since: DateTime<Utc>,
+    /// How many times DeployCampaign has found the campaign busy (at most
+    /// [`MAX_WAITS`]).
+    pub round: u32,
+}
+
+/// The most times a deployment waits for its campaign. Only work older than
+/// the request is waited for, and the campaign was seen free after each wait,
+/// so a second is already a race; the bound keeps DeployCampaign's runs
+/// (and the history of the execution) finite.
+pub const MAX_WAITS: u32 = 3;
+
+/// DeployCampaign found a newer create or update of the campaign heading
+/// elsewhere.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Overtaken {
+    pub superseded_by: Newer,
+    /// When DeployCampaign found it.
+    pub checked_at: DateTime<Utc>,
+}
+
+/// What DeployCampaign did to the campaign of the request.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct DeployReport {
@@ -433,9 +499,20 @@ pub struct DeployReport {
     /// campaign's own history (none without one, and for NONE).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expected: Option<Expectation>,
+    /// When this request first found the campaign busy with older work, if
+    /// it waited for that work before this create or update.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub waited_since: Option<DateTime<Utc>>,
 }
 
 impl DeployReport {
+    /// When the deployment's deadline counts from: when the request first
+    /// tried to deploy (found the campaign busy, or started its write).
+    pub fn deadline_from(&self) -> DateTime<Utc> {
+        self.waited_since
+            .map_or(self.started_at, |since| since.min(self.started_at))
+    }
+
     /// The metric gate's verdict, when it held the version back.
     pub fn held_back(&self) -> Option<&GateReport> {
         self.gate.as_ref().filter(|g| !g.passed)
@@ -447,9 +524,9 @@ impl DeployReport {
     }
 }
 
-/// The output of PollCampaign and DescribeOutcome. Every member the state machine's Choice
-/// states read (`outcome`, `final`, `succeeded`, `waitSeconds`, `attempt`) is
-/// always present.
+/// The output of PollCampaign and DescribeOutcome. Every member the state
+/// machine's Choice states read (`outcome`, `final`, `succeeded`, `deploy`,
+/// `waitSeconds`, `attempt`) is always present.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct StatusReport {
@@ -462,6 +539,10 @@ pub struct StatusReport {
     pub wait_seconds: u64,
     /// Polls made so far, this one included.
     pub attempt: u32,
+    /// The campaign this request waited for is free: run DeployCampaign
+    /// again, at once (not final).
+    #[serde(default)]
+    pub deploy: bool,
     /// The campaign's top-level status as last described.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub campaign_status: Option<String>,

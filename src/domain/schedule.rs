@@ -168,16 +168,18 @@ impl PollPolicy {
         Next::Wait(self.wait(attempt).min(remaining))
     }
 
-    /// [`Self::next`] for a deployment that may have an expected duration:
-    /// the usual wait, shortened to end where the window around the expected
-    /// end begins (but never below [`Self::shortest_wait`]: polls start that
-    /// far apart at least); a hold to the window's end (or the deadline)
-    /// inside it; the usual wait again after it.
+    /// [`Self::next`] for a deployment that may have an expected duration
+    /// (`window`: the window around its expected end, see
+    /// [`Expectation::window`]): the usual wait, shortened to end where the
+    /// window begins (but never below [`Self::shortest_wait`]: polls start
+    /// that far apart at least); a hold to the window's end (or the
+    /// deadline) inside it; the usual wait again after it. The deadline
+    /// counts from `started_at`.
     pub fn around(
         &self,
         attempt: u32,
         started_at: DateTime<Utc>,
-        expected: Option<&Expectation>,
+        window: Option<(DateTime<Utc>, DateTime<Utc>)>,
         since: &str,
         what: &str,
         now: DateTime<Utc>,
@@ -186,10 +188,9 @@ impl PollPolicy {
             Next::Wait(wait) => wait,
             Next::Overdue(why) => return Step::Overdue(why),
         };
-        let Some(expected) = expected.filter(|_| self.hold_seconds > 0) else {
+        let Some((opens, closes)) = window.filter(|_| self.hold_seconds > 0) else {
             return Step::Wait(wait);
         };
-        let (opens, closes) = expected.window(started_at);
         if now < opens {
             let to_window = whole_seconds(opens - now).max(self.shortest_wait());
             Step::Wait(wait.min(to_window))
@@ -416,7 +417,8 @@ mod tests {
             ..PollPolicy::default()
         };
         let start = t(0);
-        let next = |attempt, at| policy.around(attempt, start, Some(&e), "", "", t(at));
+        let window = Some(e.window(start));
+        let next = |attempt, at| policy.around(attempt, start, window, "", "", t(at));
         assert_eq!(next(1, 0), Step::Wait(30), "the usual schedule at first");
         assert_eq!(next(3, 690), Step::Wait(120));
         assert_eq!(next(3, 810), Step::Wait(30), "shortened to the window");
@@ -435,7 +437,7 @@ mod tests {
             basis: Basis::Creation,
         };
         assert_eq!(
-            policy.around(3, start, Some(&endless), "", "", t(1000)),
+            policy.around(3, start, Some(endless.window(start)), "", "", t(1000)),
             Step::Wait(120)
         );
     }

@@ -8,12 +8,15 @@
 
 use chrono::{DateTime, Duration, Utc};
 
-use super::campaign::{Campaign, Deploying, Status};
+use super::campaign::{Campaign, Deploying, Newer, Status};
+use super::deploy::{Plan, plan};
 use super::ending::{Conclusion, End, announce, report};
-use super::execution::{Accepted, DeployReport, Execution, StatusReport, TaskInput};
+use super::execution::{
+    Accepted, DeployReport, Deployment, Execution, StatusReport, TaskInput, Waiting,
+};
 use super::outcome::{Operation, Outcome};
 use super::request::DeploymentRequest;
-use super::schedule::{MAX_HOLD_SECONDS, PollPolicy, Step};
+use super::schedule::{MAX_HOLD_SECONDS, Next, PollPolicy, Step};
 use crate::error::Error;
 use crate::ports::{Clock, Personalize};
 
@@ -26,14 +29,6 @@ pub enum Observation {
     Deleted(String),
     /// A newer deployment of the campaign heads to another target.
     Superseded(Newer),
-}
-
-/// A newer deployment of the campaign: the solution version it deploys and
-/// how it differs from the request (e.g. `minProvisionedTPS 3 -> 2`).
-#[derive(Debug, Clone, PartialEq)]
-pub struct Newer {
-    pub solution_version_arn: String,
-    pub differences: Vec<String>,
 }
 
 /// How much older than the deployment's start a record may look and still be
@@ -64,7 +59,10 @@ pub fn observe(
             campaign.status
         ));
     }
-    if let Some(target) = newer_target(request, deployment, campaign) {
+    // A record in progress toward another target is newer (ours, when it
+    // runs, goes to the request; an earlier one had ended before ours was
+    // planned), and so is one started after ours.
+    if let Some(target) = campaign.newer_than(request, deployment.started_at, true) {
         return Observation::Superseded(target);
     }
     let since = deployment.started_at - Duration::seconds(CLOCK_SKEW_SECONDS);
@@ -120,37 +118,6 @@ pub fn observe(
             differences.join(", ")
         ))
     }
-}
-
-/// A newer create or update of the campaign that heads elsewhere than the
-/// request, if its latest record is one: a record in progress toward another
-/// target (ours, when it runs, goes to the request; an earlier one had ended
-/// before ours was planned), or one started after ours. Only the members the
-/// record reports count: a member the service leaves out is not a difference.
-fn newer_target(
-    request: &DeploymentRequest,
-    deployment: &DeployReport,
-    campaign: &Campaign,
-) -> Option<Newer> {
-    let (in_progress, created_at, target, differences) = match &campaign.latest_update {
-        Some(update) => (
-            update.status.is_creating(),
-            update.created_at,
-            update.solution_version_arn.as_deref(),
-            update.reported_differences(request),
-        ),
-        None => (
-            campaign.status.is_creating(),
-            campaign.created_at,
-            campaign.solution_version_arn.as_deref(),
-            campaign.reported_differences(request),
-        ),
-    };
-    let newer = in_progress || created_at.is_some_and(|at| at > deployment.started_at);
-    (newer && !differences.is_empty()).then(|| Newer {
-        solution_version_arn: target.unwrap_or("(not reported)").to_string(),
-        differences,
-    })
 }
 
 /// What one look at the deployment decided.
@@ -210,6 +177,20 @@ pub async fn poll<P: Personalize, C: Clock>(
                 clock.now(),
             ));
         }
+        FromState::Waiting(waiting) => {
+            let (conclusion, described) = wait_for_campaign(
+                personalize,
+                &accepted.request,
+                input.execution_start_time,
+                waiting,
+                policy,
+                attempt,
+                clock,
+            )
+            .await?;
+            let now = clock.now();
+            return Ok(report(input, attempt, conclusion, described.as_ref(), now));
+        }
         FromState::Deploying(deployment) => deployment,
     };
     let began = clock.now();
@@ -247,6 +228,8 @@ pub async fn poll<P: Personalize, C: Clock>(
 enum FromState<'a> {
     /// The end it already decides.
     Ended(End),
+    /// The campaign was busy with older work: look whether it is free.
+    Waiting(&'a Waiting),
     /// A create or update under way: look at the campaign.
     Deploying(&'a DeployReport),
 }
@@ -272,10 +255,21 @@ fn from_state(accepted: &Accepted) -> Result<FromState<'_>, Error> {
             ..End::because(training.outcome, reason)
         }));
     }
-    let deployment = accepted
-        .deployment
-        .as_ref()
-        .ok_or_else(|| Error::InvalidTaskInput("state.deployment is missing".into()))?;
+    let deployment = match accepted.deployment.as_ref() {
+        None => {
+            return Err(Error::InvalidTaskInput(
+                "state.deployment is missing".into(),
+            ));
+        }
+        Some(Deployment::Waiting(waiting)) => return Ok(FromState::Waiting(waiting)),
+        Some(Deployment::Overtaken(overtaken)) => {
+            return Ok(FromState::Ended(superseded(
+                &overtaken.superseded_by,
+                "began after this request; nothing was written",
+            )));
+        }
+        Some(Deployment::Started(deployment)) => deployment,
+    };
     if deployment.operation != Operation::None {
         return Ok(FromState::Deploying(deployment));
     }
@@ -304,11 +298,19 @@ async fn look<P: Personalize, C: Clock>(
 ) -> Result<(Decision, Option<Campaign>), Error> {
     let described = personalize.describe_campaign(&request.campaign_arn()).await;
     let now = clock.now();
+    let window = deployment
+        .expected
+        .map(|expected| expected.window(deployment.started_at));
+    let since = if deployment.waited_since.is_some() {
+        "it first found the campaign busy"
+    } else {
+        "it started"
+    };
     let unfinished = |what: String| match policy.around(
         attempt,
-        deployment.started_at,
-        deployment.expected.as_ref(),
-        "it started",
+        deployment.deadline_from(),
+        window,
+        since,
         &what,
         now,
     ) {
@@ -331,15 +333,72 @@ async fn look<P: Personalize, C: Clock>(
         Observation::Done => End::new(Outcome::Active),
         Observation::Failed(reason) => End::because(Outcome::Failed, reason),
         Observation::Deleted(reason) => End::because(Outcome::Deleted, reason),
-        Observation::Superseded(newer) => End {
-            reason: Some(format!(
-                "a newer deployment of the campaign, to {}, started after this one ({})",
-                newer.solution_version_arn,
-                newer.differences.join(", ")
-            )),
-            superseded_by: Some(newer.solution_version_arn),
-            ..End::new(Outcome::Superseded)
-        },
+        Observation::Superseded(newer) => superseded(&newer, "started after this one"),
     };
     Ok((Decision::Report(Conclusion::Final(end)), campaign))
+}
+
+/// The end of a deployment a newer one overtook (`when`: how it relates to
+/// this one).
+fn superseded(newer: &Newer, when: &str) -> End {
+    End {
+        reason: Some(format!(
+            "a newer deployment of the campaign, to {}, {when} ({})",
+            newer.solution_version_arn,
+            newer.differences.join(", ")
+        )),
+        superseded_by: Some(newer.solution_version_arn.clone()),
+        ..End::new(Outcome::Superseded)
+    }
+}
+
+/// One look at a campaign that was busy with work older than the request
+/// (made at `requested_at`): still busy, wait (the usual schedule, the
+/// deadline counting from when the request first found it busy); free, deploy
+/// now; overtaken by newer work heading elsewhere, superseded; being
+/// deleted, deleted. What it decides is [`plan`]'s: DeployCampaign decides the
+/// same way when it runs again.
+async fn wait_for_campaign<P: Personalize, C: Clock>(
+    personalize: &P,
+    request: &DeploymentRequest,
+    requested_at: Option<DateTime<Utc>>,
+    waiting: &Waiting,
+    policy: &PollPolicy,
+    attempt: u32,
+    clock: &C,
+) -> Result<(Conclusion, Option<Campaign>), Error> {
+    let described = personalize.describe_campaign(&request.campaign_arn()).await;
+    let now = clock.now();
+    let unfinished = |what: String| match policy.next(
+        attempt,
+        waiting.since,
+        "it first found the campaign busy",
+        &what,
+        now,
+    ) {
+        Next::Wait(wait) => Conclusion::Wait(wait),
+        Next::Overdue(reason) => Conclusion::Final(End::because(Outcome::TimedOut, reason)),
+    };
+    let campaign = match described {
+        Ok(campaign) => campaign,
+        Err(e) if e.is_transient_for_a_read() => {
+            let what = format!("DescribeCampaign did not answer ({e})");
+            return Ok((unfinished(what), None));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let conclusion = match plan(request, campaign.as_ref(), requested_at) {
+        Err(Error::CampaignDeleting { status, .. }) => Conclusion::Final(End::because(
+            Outcome::Deleted,
+            format!("the campaign is being deleted (status {status})"),
+        )),
+        Err(e) => return Err(e),
+        Ok(Plan::Wait(busy)) => unfinished(format!("the campaign is still busy: {busy}")),
+        Ok(Plan::Superseded(newer)) => Conclusion::Final(superseded(
+            &newer,
+            "began after this request; nothing was written",
+        )),
+        Ok(_) => Conclusion::Deploy,
+    };
+    Ok((conclusion, campaign))
 }

@@ -5,8 +5,8 @@ use tracing::Instrument;
 
 use super::task::{TaskError, task_input};
 use crate::config::DeployConfig;
-use crate::domain::deploy::deploy;
-use crate::domain::execution::DeployReport;
+use crate::domain::deploy::{Turn, deploy};
+use crate::domain::execution::Deployment;
 use crate::ports::{Clock, Personalize, SolutionMetrics};
 
 pub async fn handle<P: Personalize + SolutionMetrics, C: Clock>(
@@ -14,37 +14,56 @@ pub async fn handle<P: Personalize + SolutionMetrics, C: Clock>(
     clock: &C,
     config: &DeployConfig,
     event: Value,
-) -> Result<DeployReport, TaskError> {
+) -> Result<Deployment, TaskError> {
     let (input, task) = task_input(event)?;
     let accepted = input
         .state
         .require_accepted()
         .map_err(|e| TaskError::new(e, &task))?;
     let request = &accepted.request;
-    let report = deploy(
+    let turn = Turn {
+        requested_at: input.execution_start_time,
+        waiting: accepted.deployment.as_ref().and_then(|d| d.waiting()),
+    };
+    let deployment = deploy(
         personalize,
         personalize,
         request,
+        &turn,
         config.default_min_provisioned_tps,
         clock,
     )
     .instrument(task.span())
     .await
     .map_err(|e| TaskError::new(e, &task))?;
-    task.span().in_scope(|| {
-        let what = if report.gated() {
-            "deployment held back by the metric gate"
-        } else {
-            "deployment started"
-        };
-        tracing::info!(
-            operation = %report.operation,
+    task.span().in_scope(|| match &deployment {
+        Deployment::Started(report) => {
+            let what = if report.gated() {
+                "deployment held back by the metric gate"
+            } else {
+                "deployment started"
+            };
+            tracing::info!(
+                operation = %report.operation,
+                target = request.solution_version_arn(),
+                previous = report.previous_solution_version_arn.as_deref().unwrap_or("-"),
+                changes = ?report.changes,
+                gate = report.gate.as_ref().map(|g| g.summary()).as_deref().unwrap_or("-"),
+                "{what}"
+            )
+        }
+        Deployment::Waiting(waiting) => tracing::info!(
             target = request.solution_version_arn(),
-            previous = report.previous_solution_version_arn.as_deref().unwrap_or("-"),
-            changes = ?report.changes,
-            gate = report.gate.as_ref().map(|g| g.summary()).as_deref().unwrap_or("-"),
-            "{what}"
-        )
+            busy = %waiting.waiting_for,
+            since = %waiting.since,
+            round = waiting.round,
+            "campaign busy with older work: waiting for it"
+        ),
+        Deployment::Overtaken(overtaken) => tracing::info!(
+            target = request.solution_version_arn(),
+            newer = %overtaken.superseded_by.solution_version_arn,
+            "a newer deployment heads elsewhere: nothing written"
+        ),
     });
-    Ok(report)
+    Ok(deployment)
 }

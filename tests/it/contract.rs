@@ -30,13 +30,17 @@ fn the_contract_lists_every_error_outcome_and_schedule_fact() {
     ] {
         assert!(errors.contains(&name), "{errors:?}");
     }
-    assert_eq!(c["errors"][2]["retry"], "always", "CampaignBusy is retried");
+    assert_eq!(
+        c["errors"][2]["retry"], "never",
+        "CampaignBusy comes after the waits for the campaign: not retried"
+    );
     let outcomes = c["outcomes"]["list"].as_array().unwrap();
     assert_eq!(outcomes.len(), 15);
     let gated = outcomes.iter().find(|o| o["outcome"] == "GATED").unwrap();
     assert_eq!(gated["detailType"], "Campaign Deployment Skipped");
     assert_eq!(gated["endState"]["name"], "Gated");
     assert_eq!(c["schedule"]["maxPolls"], 540);
+    assert_eq!(c["schedule"]["maxWaits"], 3);
     assert_eq!(c["schedule"]["campaign"]["initialSeconds"], 30);
     assert_eq!(c["schedule"]["training"]["deadlineSeconds"], 86_400);
     let always = &c["state"]["alwaysPresent"];

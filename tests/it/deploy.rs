@@ -4,11 +4,14 @@
 use std::collections::BTreeMap;
 
 use crate::support::*;
+use chrono::{DateTime, Utc};
 use lambda_runtime::Diagnostic;
 use personalize_deployer::Error;
 use personalize_deployer::config::DeployConfig;
+use personalize_deployer::domain::campaign::Newer;
 use personalize_deployer::domain::campaign::Status;
-use personalize_deployer::domain::deploy::{Plan, deploy, plan};
+use personalize_deployer::domain::deploy::{Plan, Turn, deploy, plan};
+use personalize_deployer::domain::execution::{Deployment, MAX_WAITS, Waiting};
 use personalize_deployer::domain::outcome::Operation;
 use personalize_deployer::domain::request::{CampaignConfig, DeploymentRequest};
 use personalize_deployer::domain::schedule::{Basis, Expectation};
@@ -24,15 +27,31 @@ fn request_for(version: &str) -> DeploymentRequest {
     patched(&request(), json!({"solutionVersionArn": version}))
 }
 
+/// DeployCampaign's run at `now` for a request made at `requested_at`,
+/// after `waiting` (none the first time).
+async fn deploy_turn(
+    fake: &FakePersonalize,
+    request: &DeploymentRequest,
+    requested_at: DateTime<Utc>,
+    waiting: Option<&Waiting>,
+    now: DateTime<Utc>,
+) -> Result<Deployment, Error> {
+    let turn = Turn {
+        requested_at: Some(requested_at),
+        waiting,
+    };
+    deploy(fake, fake, request, &turn, 1, &FakeClock::at(now)).await
+}
+
 #[test]
 fn a_missing_campaign_is_created() {
-    assert_eq!(plan(&request(), None).unwrap(), Plan::Create);
+    assert_eq!(plan(&request(), None, None).unwrap(), Plan::Create);
 }
 
 #[test]
 fn a_campaign_serving_the_request_is_left_unchanged() {
     let r = request();
-    let plan = plan(&r, Some(&active_campaign(&r))).unwrap();
+    let plan = plan(&r, Some(&active_campaign(&r)), None).unwrap();
     assert_eq!(
         plan,
         Plan::Unchanged {
@@ -49,7 +68,7 @@ fn a_new_solution_version_is_an_update_that_remembers_the_previous_one() {
         previous_solution_version_arn,
         changes,
         change,
-    } = plan(&r, Some(&current)).unwrap()
+    } = plan(&r, Some(&current), None).unwrap()
     else {
         panic!("expected an update");
     };
@@ -65,7 +84,7 @@ fn a_new_solution_version_is_an_update_that_remembers_the_previous_one() {
 fn a_different_tps_or_config_is_an_update() {
     let current = active_campaign(&request());
     let r = patched(&request(), json!({"minProvisionedTPS": 5}));
-    let Plan::Update { changes, .. } = plan(&r, Some(&current)).unwrap() else {
+    let Plan::Update { changes, .. } = plan(&r, Some(&current), None).unwrap() else {
         panic!()
     };
     assert_eq!(changes, vec!["minProvisionedTPS 2 -> 5"]);
@@ -73,7 +92,7 @@ fn a_different_tps_or_config_is_an_update() {
     let mut config = request().campaign_config().cloned().unwrap();
     config.ranking_influence = Some(BTreeMap::from([("FRESHNESS".to_string(), 0.4)]));
     let r = patched(&request(), json!({"campaignConfig": config}));
-    let Plan::Update { changes, .. } = plan(&r, Some(&current)).unwrap() else {
+    let Plan::Update { changes, .. } = plan(&r, Some(&current), None).unwrap() else {
         panic!()
     };
     assert_eq!(changes.len(), 1);
@@ -94,7 +113,7 @@ fn fields_the_request_leaves_out_are_kept_not_compared() {
         json!({"minProvisionedTPS": null, "campaignConfig": null}),
     );
     assert!(matches!(
-        plan(&r, Some(&current)).unwrap(),
+        plan(&r, Some(&current), None).unwrap(),
         Plan::Unchanged { .. }
     ));
 
@@ -108,7 +127,7 @@ fn fields_the_request_leaves_out_are_kept_not_compared() {
         &request_for(SV2),
         json!({"minProvisionedTPS": null, "campaignConfig": config}),
     );
-    let Plan::Update { change, .. } = plan(&r, Some(&current)).unwrap() else {
+    let Plan::Update { change, .. } = plan(&r, Some(&current), None).unwrap() else {
         panic!()
     };
     assert_eq!(change.min_provisioned_tps, None);
@@ -132,7 +151,7 @@ fn fields_the_request_leaves_out_are_kept_not_compared() {
     let r = patched(&request_for(SV2), json!({"campaignConfig": config}));
     let Plan::Update {
         change, changes, ..
-    } = plan(&r, Some(&current)).unwrap()
+    } = plan(&r, Some(&current), None).unwrap()
     else {
         panic!()
     };
@@ -157,43 +176,158 @@ fn a_latest_request_is_served_by_any_version_of_its_solution() {
     current.solution_version_arn =
         Some("arn:aws:personalize:us-east-1:111122223333:solution/news/0f0f0f0f".into());
     assert!(matches!(
-        plan(&r, Some(&current)).unwrap(),
+        plan(&r, Some(&current), None).unwrap(),
         Plan::Unchanged { .. }
     ));
     current.solution_version_arn =
         Some("arn:aws:personalize:us-east-1:111122223333:solution/other/0f0f0f0f".into());
     assert!(matches!(
-        plan(&r, Some(&current)).unwrap(),
+        plan(&r, Some(&current), None).unwrap(),
         Plan::Update { .. }
     ));
 }
 
 #[test]
-fn a_campaign_being_created_for_another_version_is_busy() {
+fn a_campaign_being_created_for_another_version_is_waited_for() {
     let mut current = active_campaign(&request());
     current.status = Status::CreateInProgress;
-    let err = plan(&request_for(SV2), Some(&current)).unwrap_err();
-    assert!(matches!(err, Error::CampaignBusy { .. }), "{err}");
-    assert_eq!(err.error_type(), "CampaignBusy");
-    assert!(err.is_retryable());
-    assert!(err.to_string().contains("CREATE IN_PROGRESS"), "{err}");
+    // Work older than the request (created at t(-3600)), or of unknown age.
+    for requested_at in [Some(t(0)), None] {
+        let plan = plan(&request_for(SV2), Some(&current), requested_at).unwrap();
+        assert_eq!(
+            plan,
+            Plan::Wait("campaign status is CREATE IN_PROGRESS".into())
+        );
+    }
 }
 
 #[test]
-fn an_update_in_progress_for_another_version_is_busy() {
+fn an_update_in_progress_for_another_version_is_waited_for() {
     let mut current = active_campaign(&request());
     current.latest_update = Some(update_record(
         "arn:aws:personalize:us-east-1:111122223333:solution/movies/99999999",
         2,
         Status::CreatePending,
     ));
-    let err = plan(&request_for(SV2), Some(&current)).unwrap_err();
-    assert_eq!(err.error_type(), "CampaignBusy");
-    assert!(
-        err.to_string()
-            .contains("an update is in progress (CREATE PENDING)"),
-        "{err}"
+    assert_eq!(
+        plan(&request_for(SV2), Some(&current), Some(t(1))).unwrap(),
+        Plan::Wait("an update is in progress (CREATE PENDING)".into())
     );
+}
+
+#[test]
+fn work_begun_after_the_request_and_heading_elsewhere_supersedes_it() {
+    let other = "arn:aws:personalize:us-east-1:111122223333:solution/movies/99999999";
+    let mut current = active_campaign(&request());
+    // The update record was created at t(0): after a request made at t(-1).
+    for status in [Status::CreatePending, Status::Active, Status::CreateFailed] {
+        current.latest_update = Some(update_record(other, 2, status.clone()));
+        assert_eq!(
+            plan(&request_for(SV2), Some(&current), Some(t(-1))).unwrap(),
+            Plan::Superseded(Newer {
+                solution_version_arn: other.into(),
+                differences: vec![format!("solutionVersionArn {other} -> {SV2}")],
+            }),
+            "{status}"
+        );
+    }
+    // The same work heading where the request goes is adopted, not a rival.
+    let r = request_for(SV2);
+    let mut update = update_record(SV2, 2, Status::CreateInProgress);
+    update.config = r.campaign_config().cloned();
+    current.latest_update = Some(update);
+    assert!(matches!(
+        plan(&r, Some(&current), Some(t(-1))).unwrap(),
+        Plan::Adopt { .. }
+    ));
+    // A campaign created after the request, for another version, too.
+    let mut created = active_campaign(&request());
+    created.created_at = Some(t(5));
+    assert!(matches!(
+        plan(&request_for(SV2), Some(&created), Some(t(0))).unwrap(),
+        Plan::Superseded(_)
+    ));
+}
+
+#[tokio::test]
+async fn a_busy_campaign_is_reported_waiting_and_the_wait_keeps_its_start() {
+    let mut busy = active_campaign(&request());
+    busy.status = Status::CreateInProgress;
+    let fake = FakePersonalize::describing(vec![Ok(Some(busy.clone())), Ok(Some(busy))]);
+    let r = request_for(SV2);
+    let Deployment::Waiting(first) = deploy_turn(&fake, &r, t(0), None, t(10)).await.unwrap()
+    else {
+        panic!("expected a wait")
+    };
+    assert_eq!((first.since, first.round), (t(10), 1));
+    // Busy again on the next run (a race after the campaign was seen free):
+    // the wait goes on from its first start.
+    let Deployment::Waiting(second) = deploy_turn(&fake, &r, t(0), Some(&first), t(500))
+        .await
+        .unwrap()
+    else {
+        panic!("expected a wait")
+    };
+    assert_eq!((second.since, second.round), (t(10), 2));
+    assert!(fake.updated.lock().unwrap().is_empty(), "nothing written");
+}
+
+#[tokio::test]
+async fn a_campaign_busy_again_after_the_most_waits_is_campaign_busy() {
+    let mut busy = active_campaign(&request());
+    busy.status = Status::CreateInProgress;
+    let fake = FakePersonalize::describing(vec![Ok(Some(busy))]);
+    let last = Waiting {
+        waiting_for: "campaign status is CREATE IN_PROGRESS".into(),
+        since: t(0),
+        round: MAX_WAITS,
+    };
+    let err = deploy_turn(&fake, &request_for(SV2), t(0), Some(&last), t(900))
+        .await
+        .unwrap_err();
+    assert_eq!(err.error_type(), "CampaignBusy");
+    assert!(!err.is_retryable(), "the waits were the retries");
+    assert!(err.to_string().contains("again after 3 waits"), "{err}");
+}
+
+#[tokio::test]
+async fn after_a_wait_the_update_records_since_when_it_waited() {
+    let fake = FakePersonalize::describing(vec![Ok(Some(active_campaign(&request())))]);
+    let waited = Waiting {
+        waiting_for: "an update is in progress (CREATE IN_PROGRESS)".into(),
+        since: t(100),
+        round: 1,
+    };
+    let Deployment::Started(d) =
+        deploy_turn(&fake, &request_for(SV2), t(0), Some(&waited), t(5400))
+            .await
+            .unwrap()
+    else {
+        panic!("expected the update")
+    };
+    assert_eq!(d.operation, Operation::Update);
+    assert_eq!((d.started_at, d.waited_since), (t(5400), Some(t(100))));
+    assert_eq!(
+        d.deadline_from(),
+        t(100),
+        "the deadline counts from the wait"
+    );
+}
+
+#[tokio::test]
+async fn newer_work_heading_elsewhere_is_reported_and_nothing_written() {
+    let mut current = active_campaign(&request());
+    current.latest_update = Some(update_record(SV1, 7, Status::CreateInProgress));
+    let fake = FakePersonalize::describing(vec![Ok(Some(current))]);
+    let d = deploy_turn(&fake, &request_for(SV2), t(-5), None, t(20))
+        .await
+        .unwrap();
+    let Deployment::Overtaken(overtaken) = d else {
+        panic!("expected to give way: {d:?}")
+    };
+    assert_eq!(overtaken.superseded_by.solution_version_arn, SV1);
+    assert_eq!(overtaken.checked_at, t(20));
+    assert!(fake.updated.lock().unwrap().is_empty(), "nothing written");
 }
 
 #[test]
@@ -202,7 +336,7 @@ fn work_already_heading_for_the_request_is_adopted_not_reported_busy() {
     let mut creating = active_campaign(&r);
     creating.status = Status::CreatePending;
     assert_eq!(
-        plan(&r, Some(&creating)).unwrap(),
+        plan(&r, Some(&creating), None).unwrap(),
         Plan::Adopt {
             operation: Operation::Create,
             previous_solution_version_arn: None,
@@ -214,7 +348,7 @@ fn work_already_heading_for_the_request_is_adopted_not_reported_busy() {
     update.config = r.campaign_config().cloned();
     updating.latest_update = Some(update);
     assert_eq!(
-        plan(&r, Some(&updating)).unwrap(),
+        plan(&r, Some(&updating), None).unwrap(),
         Plan::Adopt {
             operation: Operation::Update,
             previous_solution_version_arn: Some(SV1.into()),
@@ -224,7 +358,7 @@ fn work_already_heading_for_the_request_is_adopted_not_reported_busy() {
     // An update of a failed campaign that is under way: it served nothing.
     updating.status = Status::CreatePending;
     assert_eq!(
-        plan(&r, Some(&updating)).unwrap(),
+        plan(&r, Some(&updating), None).unwrap(),
         Plan::Adopt {
             operation: Operation::Update,
             previous_solution_version_arn: None,
@@ -240,9 +374,7 @@ async fn adopted_work_keeps_its_own_start_time() {
     creating.status = Status::CreateInProgress;
     creating.created_at = Some(t(-90));
     let fake = FakePersonalize::describing(vec![Ok(Some(creating))]);
-    let d = deploy(&fake, &fake, &r, 1, &FakeClock::at(t(0)))
-        .await
-        .unwrap();
+    let d = deployed(&fake, &r, 1, t(0)).await.unwrap();
     assert_eq!((d.operation, d.started_at), (Operation::Create, t(-90)));
 }
 
@@ -251,7 +383,7 @@ async fn an_update_refused_as_in_use_for_another_reason_is_resource_in_use() {
     // E.g. the new solution version is not ACTIVE: the campaign is not busy.
     let fake = FakePersonalize::describing(vec![Ok(Some(active_campaign(&request())))])
         .failing_update(api_error(ApiErrorKind::InUse, "ResourceInUseException"));
-    let err = deploy(&fake, &fake, &request_for(SV2), 1, &FakeClock::at(t(0)))
+    let err = deployed(&fake, &request_for(SV2), 1, t(0))
         .await
         .unwrap_err();
     assert_eq!(err.error_type(), "ResourceInUse");
@@ -262,7 +394,7 @@ async fn an_update_refused_as_in_use_for_another_reason_is_resource_in_use() {
 fn a_campaign_being_deleted_fails_with_its_own_name() {
     let mut current = active_campaign(&request());
     current.status = Status::DeletePending;
-    let err = plan(&request(), Some(&current)).unwrap_err();
+    let err = plan(&request(), Some(&current), None).unwrap_err();
     assert_eq!(err.error_type(), "CampaignDeleting");
     assert!(!err.is_retryable());
     assert!(err.to_string().contains("DELETE PENDING"));
@@ -277,7 +409,7 @@ fn a_failed_campaign_is_updated_even_with_the_same_request() {
         previous_solution_version_arn,
         changes,
         ..
-    } = plan(&r, Some(&current)).unwrap()
+    } = plan(&r, Some(&current), None).unwrap()
     else {
         panic!("expected an update");
     };
@@ -294,7 +426,7 @@ fn a_failed_earlier_update_does_not_block_a_request_the_campaign_already_serves(
     let mut current = active_campaign(&r);
     current.latest_update = Some(update_record(SV2, 2, Status::CreateFailed));
     assert!(matches!(
-        plan(&r, Some(&current)).unwrap(),
+        plan(&r, Some(&current), None).unwrap(),
         Plan::Unchanged { .. }
     ));
 }
@@ -303,9 +435,7 @@ fn a_failed_earlier_update_does_not_block_a_request_the_campaign_already_serves(
 async fn deploy_creates_with_tags_and_the_default_tps() {
     let fake = FakePersonalize::describing(vec![Ok(None)]);
     let r = patched(&request(), json!({"minProvisionedTPS": null}));
-    let d = deploy(&fake, &fake, &r, 3, &FakeClock::at(t(0)))
-        .await
-        .unwrap();
+    let d = deployed(&fake, &r, 3, t(0)).await.unwrap();
     assert_eq!(d.operation, Operation::Create);
     assert_eq!(r.campaign_arn(), CAMPAIGN_ARN);
     assert_eq!(d.previous_solution_version_arn, None);
@@ -333,15 +463,13 @@ async fn a_create_race_describes_again_and_adopts_the_campaign() {
             ApiErrorKind::AlreadyExists,
             "ResourceAlreadyExistsException",
         ));
-    let d = deploy(&fake, &fake, &r, 1, &FakeClock::at(t(0)))
-        .await
-        .unwrap();
+    let d = deployed(&fake, &r, 1, t(0)).await.unwrap();
     assert_eq!(d.operation, Operation::Create);
     assert_eq!(fake.calls().len(), 3, "{:?}", fake.calls());
 }
 
 #[tokio::test]
-async fn a_create_race_with_another_version_is_busy() {
+async fn a_create_race_with_another_version_waits() {
     let r = request();
     let mut other = active_campaign(&request_for(SV2));
     other.status = Status::CreateInProgress;
@@ -350,18 +478,14 @@ async fn a_create_race_with_another_version_is_busy() {
             ApiErrorKind::AlreadyExists,
             "ResourceAlreadyExistsException",
         ));
-    let err = deploy(&fake, &fake, &r, 1, &FakeClock::at(t(0)))
-        .await
-        .unwrap_err();
-    assert_eq!(err.error_type(), "CampaignBusy");
+    let d = deploy_turn(&fake, &r, t(0), None, t(0)).await.unwrap();
+    assert!(matches!(d, Deployment::Waiting(_)), "{d:?}");
 }
 
 #[tokio::test]
 async fn deploy_updates_and_reports_the_previous_version() {
     let fake = FakePersonalize::describing(vec![Ok(Some(active_campaign(&request())))]);
-    let d = deploy(&fake, &fake, &request_for(SV2), 1, &FakeClock::at(t(5)))
-        .await
-        .unwrap();
+    let d = deployed(&fake, &request_for(SV2), 1, t(5)).await.unwrap();
     assert_eq!(d.operation, Operation::Update);
     assert_eq!(d.previous_solution_version_arn.as_deref(), Some(SV1));
     let [updated] = &fake.updated.lock().unwrap()[..] else {
@@ -373,16 +497,14 @@ async fn deploy_updates_and_reports_the_previous_version() {
 #[tokio::test]
 async fn deploy_does_nothing_when_the_campaign_serves_the_request() {
     let fake = FakePersonalize::describing(vec![Ok(Some(active_campaign(&request())))]);
-    let d = deploy(&fake, &fake, &request(), 1, &FakeClock::at(t(5)))
-        .await
-        .unwrap();
+    let d = deployed(&fake, &request(), 1, t(5)).await.unwrap();
     assert_eq!(d.operation, Operation::None);
     assert_eq!(d.previous_solution_version_arn.as_deref(), Some(SV1));
     assert_eq!(fake.calls().len(), 1, "only a describe: {:?}", fake.calls());
 }
 
 #[tokio::test]
-async fn an_update_refused_as_in_use_is_busy() {
+async fn an_update_refused_as_in_use_waits_for_the_campaign() {
     // The campaign became busy between our describe and our update.
     let mut busy = active_campaign(&request());
     busy.latest_update = Some(update_record(
@@ -390,13 +512,23 @@ async fn an_update_refused_as_in_use_is_busy() {
         2,
         Status::CreatePending,
     ));
-    let fake =
-        FakePersonalize::describing(vec![Ok(Some(active_campaign(&request()))), Ok(Some(busy))])
-            .failing_update(api_error(ApiErrorKind::InUse, "ResourceInUseException"));
-    let err = deploy(&fake, &fake, &request_for(SV2), 1, &FakeClock::at(t(0)))
+    let fake = FakePersonalize::describing(vec![
+        Ok(Some(active_campaign(&request()))),
+        Ok(Some(busy.clone())),
+        Ok(Some(busy)),
+    ])
+    .failing_update(api_error(ApiErrorKind::InUse, "ResourceInUseException"));
+    let d = deploy_turn(&fake, &request_for(SV2), t(1), None, t(2))
         .await
-        .unwrap_err();
-    assert_eq!(err.error_type(), "CampaignBusy");
+        .unwrap();
+    assert_eq!(
+        d,
+        Deployment::Waiting(Waiting {
+            waiting_for: "an update is in progress (CREATE PENDING)".into(),
+            since: t(2),
+            round: 1,
+        })
+    );
 }
 
 #[tokio::test]
@@ -420,9 +552,7 @@ async fn permanent_service_errors_keep_their_names_and_are_not_retryable() {
     ] {
         let fake =
             FakePersonalize::describing(vec![Ok(None)]).failing_create(api_error(kind, code));
-        let err = deploy(&fake, &fake, &request(), 1, &FakeClock::at(t(0)))
-            .await
-            .unwrap_err();
+        let err = deployed(&fake, &request(), 1, t(0)).await.unwrap_err();
         assert_eq!(err.error_type(), name);
         assert!(!err.is_retryable(), "{name}");
         assert!(err.to_string().contains(code), "{err}");
@@ -432,9 +562,7 @@ async fn permanent_service_errors_keep_their_names_and_are_not_retryable() {
         (ApiErrorKind::Unavailable, "ServiceUnavailable"),
     ] {
         let fake = FakePersonalize::describing(vec![Err(api_error(kind, "X"))]);
-        let err = deploy(&fake, &fake, &request(), 1, &FakeClock::at(t(0)))
-            .await
-            .unwrap_err();
+        let err = deployed(&fake, &request(), 1, t(0)).await.unwrap_err();
         assert_eq!(err.error_type(), name);
         assert!(err.is_retryable(), "{name}");
     }
@@ -472,7 +600,7 @@ async fn the_handler_reads_the_sample_task_input() {
     )
     .await
     .unwrap();
-    assert_eq!(d.operation, Operation::Update);
+    assert_eq!(d.started().unwrap().operation, Operation::Update);
     assert_eq!(fake.updated.lock().unwrap()[0].solution_version_arn, SV2);
     let out = serde_json::to_value(&d).unwrap();
     assert_eq!(out["operation"], "UPDATE");
@@ -535,9 +663,7 @@ async fn an_update_records_how_long_the_campaigns_last_deployment_took() {
     let mut created = active_campaign(&request_for(SV1));
     created.updated_at = Some(t(-3600 + 720));
     let fake = FakePersonalize::describing(vec![Ok(Some(created.clone()))]);
-    let d = deploy(&fake, &fake, &r, 1, &FakeClock::at(t(0)))
-        .await
-        .unwrap();
+    let d = deployed(&fake, &r, 1, t(0)).await.unwrap();
     assert_eq!(d.operation, Operation::Update);
     assert_eq!(
         d.expected,
@@ -553,33 +679,25 @@ async fn an_update_records_how_long_the_campaigns_last_deployment_took() {
     u.updated_at = Some(t(-460));
     updated.latest_update = Some(u);
     let fake = FakePersonalize::describing(vec![Ok(Some(updated))]);
-    let d = deploy(&fake, &fake, &r, 1, &FakeClock::at(t(0)))
-        .await
-        .unwrap();
+    let d = deployed(&fake, &r, 1, t(0)).await.unwrap();
     assert_eq!(
         d.expected.map(|e| (e.seconds, e.basis)),
         Some((540, Basis::LastUpdate))
     );
     // A new campaign has no history.
     let fake = FakePersonalize::describing(vec![Ok(None)]);
-    let d = deploy(&fake, &fake, &r, 1, &FakeClock::at(t(0)))
-        .await
-        .unwrap();
+    let d = deployed(&fake, &r, 1, t(0)).await.unwrap();
     assert_eq!((d.operation, d.expected), (Operation::Create, None));
     // How long failing took is no measure of deploying.
     let mut failed = active_campaign(&request_for(SV1));
     failed.latest_update = Some(update_record(SV2, 1, Status::CreateFailed));
     let fake = FakePersonalize::describing(vec![Ok(Some(failed))]);
-    let d = deploy(&fake, &fake, &r, 1, &FakeClock::at(t(0)))
-        .await
-        .unwrap();
+    let d = deployed(&fake, &r, 1, t(0)).await.unwrap();
     assert_eq!((d.operation, d.expected), (Operation::Update, None));
     // Work already under way toward the request is adopted, unmeasured.
     let mut creating = active_campaign(&r);
     creating.status = Status::CreateInProgress;
     let fake = FakePersonalize::describing(vec![Ok(Some(creating))]);
-    let d = deploy(&fake, &fake, &r, 1, &FakeClock::at(t(0)))
-        .await
-        .unwrap();
+    let d = deployed(&fake, &r, 1, t(0)).await.unwrap();
     assert_eq!((d.operation, d.expected), (Operation::Create, None));
 }

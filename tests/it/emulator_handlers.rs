@@ -3,12 +3,12 @@
 
 use crate::support::local::{Local, SOLUTION, train};
 use crate::support::{CAMPAIGN_ARN, SV1, SV2, manifest, patched};
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use personalize_deployer::Error;
 use personalize_deployer::adapters::SystemClock;
-use personalize_deployer::domain::deploy::deploy;
+use personalize_deployer::domain::deploy::{Turn, deploy};
 use personalize_deployer::domain::execution::{
-    Accepted, DeployReport, Execution, StatusReport, TaskInput,
+    Accepted, DeployReport, Deployment, Execution, StatusReport, TaskInput,
 };
 use personalize_deployer::domain::origin::Origin;
 use personalize_deployer::domain::outcome::{Operation, Outcome};
@@ -33,18 +33,21 @@ struct Flow<'a> {
 }
 
 impl<'a> Flow<'a> {
-    async fn deploy(
+    /// A request made now (on the emulator's clock) and DeployCampaign's
+    /// first run for it.
+    async fn start(
         local: &'a Local,
         request: DeploymentRequest,
-    ) -> Result<(Flow<'a>, DeployReport), Error> {
-        let deployment = deploy(
-            &local.personalize,
-            &local.personalize,
-            &request,
-            1,
-            &SystemClock,
-        )
-        .await?;
+    ) -> Result<(Flow<'a>, Deployment), Error> {
+        Flow::start_at(local, request, local.now()).await
+    }
+
+    /// [`Flow::start`] for a request made at `requested_at`.
+    async fn start_at(
+        local: &'a Local,
+        request: DeploymentRequest,
+        requested_at: DateTime<Utc>,
+    ) -> Result<(Flow<'a>, Deployment), Error> {
         let origin = Origin::Event {
             event_id: "test".into(),
             source: "tests".into(),
@@ -55,17 +58,53 @@ impl<'a> Flow<'a> {
             request,
             origin: Some(origin),
             training: None,
-            deployment: Some(deployment.clone()),
+            deployment: None,
             status: None,
             error: None,
         }));
         let input = TaskInput {
             state,
             execution_arn: Some("arn:aws:states:us-east-1:111122223333:execution:sm:test".into()),
-            execution_start_time: Some(Utc::now()),
+            execution_start_time: Some(requested_at),
             check: Default::default(),
         };
-        Ok((Flow { local, input }, deployment))
+        let mut flow = Flow { local, input };
+        let deployment = flow.run_deploy().await?;
+        Ok((flow, deployment))
+    }
+
+    /// DeployCampaign, as the state machine runs it (again, after a wait).
+    async fn run_deploy(&mut self) -> Result<Deployment, Error> {
+        let Execution::Accepted(accepted) = &mut self.input.state else {
+            unreachable!("a flow is an accepted request")
+        };
+        let turn = Turn {
+            requested_at: self.input.execution_start_time,
+            waiting: accepted.deployment.as_ref().and_then(Deployment::waiting),
+        };
+        let deployment = deploy(
+            &self.local.personalize,
+            &self.local.personalize,
+            &accepted.request,
+            &turn,
+            1,
+            &SystemClock,
+        )
+        .await?;
+        accepted.deployment = Some(deployment.clone());
+        Ok(deployment)
+    }
+
+    /// [`Flow::start`] for a deployment that starts a create or update (or
+    /// does nothing).
+    async fn deploy(
+        local: &'a Local,
+        request: DeploymentRequest,
+    ) -> Result<(Flow<'a>, DeployReport), Error> {
+        match Flow::start(local, request).await? {
+            (flow, Deployment::Started(report)) => Ok((flow, report)),
+            (_, other) => panic!("expected a create, update or nothing: {other:?}"),
+        }
     }
 
     async fn poll(&mut self) -> StatusReport {
@@ -250,24 +289,89 @@ async fn a_failed_update_is_failed_while_the_campaign_stays_active_on_the_old_ve
 }
 
 #[tokio::test]
-async fn a_busy_campaign_is_campaign_busy_until_it_settles() {
+async fn a_request_that_finds_its_campaign_busy_waits_for_it_then_deploys() {
     let local = Local::start().await;
-    // Being created for SV1, a request for SV2 must wait.
-    let (_flow, _) = Flow::deploy(&local, request(SV1)).await.unwrap();
-    let err = Flow::deploy(&local, request(SV2)).await.err().unwrap();
-    assert_eq!(err.error_type(), "CampaignBusy");
-    assert!(err.to_string().contains("CREATE PENDING"), "{err}");
-    // Once ACTIVE, the same request goes through as an update.
-    local.advance(605.0).await;
-    let (_flow, d) = Flow::deploy(&local, request(SV2)).await.unwrap();
-    assert_eq!(d.operation, Operation::Update);
-    // And while that update runs, another request is busy again.
-    let other = patched(&request(SV1), json!({"minProvisionedTPS": 7}));
-    let err = Flow::deploy(&local, other).await.err().unwrap();
-    assert_eq!(err.error_type(), "CampaignBusy");
+    // Being created for SV1 (by an older request), a request for SV2 waits.
+    let (_first, _) = Flow::deploy(&local, request(SV1)).await.unwrap();
+    local.advance(1.0).await;
+    let (mut flow, d) = Flow::start(&local, request(SV2)).await.unwrap();
+    let Deployment::Waiting(waiting) = d else {
+        panic!("expected a wait: {d:?}")
+    };
     assert!(
-        err.to_string().contains("an update is in progress"),
-        "{err}"
+        waiting.waiting_for.contains("CREATE PENDING"),
+        "{waiting:?}"
+    );
+    assert_eq!(waiting.round, 1);
+    // Polled, not retried: still busy, the usual wait.
+    let r = flow.poll().await;
+    assert_eq!(
+        (r.outcome, r.deploy, r.wait_seconds),
+        (Outcome::InProgress, false, 30)
+    );
+    // Once the creation is ACTIVE, the poll says: deploy now.
+    local.advance(605.0).await;
+    let r = flow.poll().await;
+    assert_eq!(
+        (r.outcome, r.deploy, r.is_final),
+        (Outcome::InProgress, true, false)
+    );
+    assert_eq!((r.wait_seconds, r.attempt), (0, 2));
+    let Deployment::Started(d) = flow.run_deploy().await.unwrap() else {
+        panic!("expected the update")
+    };
+    assert_eq!(d.operation, Operation::Update);
+    assert_eq!(d.previous_solution_version_arn.as_deref(), Some(SV1));
+    assert_eq!(
+        d.waited_since,
+        Some(waiting.since),
+        "its deadline counts from the wait"
+    );
+    local.advance(305.0).await;
+    let r = flow.poll().await;
+    assert_eq!((r.outcome, r.attempt), (Outcome::Active, 3));
+    assert_eq!(
+        describe(&local).await.solution_version_arn.as_deref(),
+        Some(SV2)
+    );
+}
+
+#[tokio::test]
+async fn a_request_that_finds_newer_work_on_its_campaign_gives_way_at_once() {
+    let local = Local::start().await;
+    active_campaign(&local, SV1).await;
+    // A request made before the update below started (e.g. while its
+    // version trained) must not undo it once that update is done.
+    let requested_at = local.now();
+    local.advance(1.0).await;
+    let newer = patched(&request(SV1), json!({"minProvisionedTPS": 7}));
+    let (_newer, _) = Flow::deploy(&local, newer).await.unwrap();
+    local.advance(1.0).await;
+    let (mut flow, d) = Flow::start_at(&local, request(SV1), requested_at)
+        .await
+        .unwrap();
+    let Deployment::Overtaken(overtaken) = &d else {
+        panic!("expected to give way: {d:?}")
+    };
+    assert_eq!(overtaken.superseded_by.solution_version_arn, SV1);
+    assert_eq!(
+        overtaken.superseded_by.differences,
+        vec!["minProvisionedTPS 7 -> 2".to_string()]
+    );
+    let r = flow.poll().await;
+    assert_eq!(r.outcome, Outcome::Superseded);
+    assert!(
+        r.failure_reason
+            .as_deref()
+            .unwrap()
+            .contains("began after this request; nothing was written"),
+        "{r:?}"
+    );
+    let campaign = describe(&local).await;
+    assert_eq!(
+        campaign.latest_update.unwrap().min_provisioned_tps,
+        Some(7),
+        "the newer update stands"
     );
 }
 

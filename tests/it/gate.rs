@@ -3,7 +3,6 @@
 //! fails).
 
 use crate::support::*;
-use personalize_deployer::domain::deploy::deploy;
 use personalize_deployer::domain::gate::Gate;
 use personalize_deployer::domain::outcome::Operation;
 use personalize_deployer::domain::request::{DeploymentRequest, Scope};
@@ -130,9 +129,7 @@ async fn a_worse_model_is_not_written_and_the_verdict_says_why() {
         .with_metrics(SV1, &[(NDCG, 0.30), ("coverage", 0.5)])
         .with_metrics(SV2, &[(NDCG, 0.25), ("coverage", 0.6)]);
     let r = gated(json!({"metric": NDCG, "maxDrop": 0.02}));
-    let d = deploy(&fake, &fake, &r, 1, &FakeClock::at(t(0)))
-        .await
-        .unwrap();
+    let d = deployed(&fake, &r, 1, t(0)).await.unwrap();
     assert_eq!(d.operation, Operation::None);
     assert!(d.gated());
     let gate = d.gate.unwrap();
@@ -161,9 +158,7 @@ async fn a_model_within_the_gate_is_deployed_with_both_values_reported() {
         .with_metrics(SV1, &[(NDCG, 0.30)])
         .with_metrics(SV2, &[(NDCG, 0.29)]);
     let r = gated(json!({"metric": NDCG, "maxDrop": 0.02}));
-    let d = deploy(&fake, &fake, &r, 1, &FakeClock::at(t(0)))
-        .await
-        .unwrap();
+    let d = deployed(&fake, &r, 1, t(0)).await.unwrap();
     assert_eq!(d.operation, Operation::Update);
     let gate = d.gate.unwrap();
     assert!(gate.passed && gate.reason.is_none());
@@ -180,9 +175,7 @@ async fn a_model_within_the_gate_is_deployed_with_both_values_reported() {
 async fn a_new_campaign_is_held_to_the_minimum_only() {
     let fake = FakePersonalize::describing(vec![Ok(None)]).with_metrics(SV2, &[(NDCG, 0.1)]);
     let r = gated(json!({"metric": NDCG, "maxDrop": 0.0, "minValue": 0.2}));
-    let d = deploy(&fake, &fake, &r, 1, &FakeClock::at(t(0)))
-        .await
-        .unwrap();
+    let d = deployed(&fake, &r, 1, t(0)).await.unwrap();
     assert_eq!(d.operation, Operation::None);
     let gate = d.gate.unwrap();
     assert_eq!((gate.candidate, gate.current), (Some(0.1), None));
@@ -190,9 +183,7 @@ async fn a_new_campaign_is_held_to_the_minimum_only() {
     assert!(fake.created.lock().unwrap().is_empty());
 
     let fake = FakePersonalize::describing(vec![Ok(None)]).with_metrics(SV2, &[(NDCG, 0.21)]);
-    let d = deploy(&fake, &fake, &r, 1, &FakeClock::at(t(0)))
-        .await
-        .unwrap();
+    let d = deployed(&fake, &r, 1, t(0)).await.unwrap();
     assert_eq!(d.operation, Operation::Create);
     assert!(d.gate.unwrap().passed);
 }
@@ -204,9 +195,7 @@ async fn a_metric_a_version_lacks_holds_it_back_naming_those_that_exist() {
         .with_metrics(SV1, &[("coverage", 0.5)])
         .with_metrics(SV2, &[(NDCG, 0.3), ("coverage", 0.6)]);
     let r = gated(json!({"metric": NDCG, "maxRelativeDrop": 0.1}));
-    let d = deploy(&fake, &fake, &r, 1, &FakeClock::at(t(0)))
-        .await
-        .unwrap();
+    let d = deployed(&fake, &r, 1, t(0)).await.unwrap();
     assert_eq!(d.operation, Operation::None);
     let gate = d.gate.unwrap();
     // The candidate's value is still shown.
@@ -223,9 +212,7 @@ async fn a_configuration_change_of_the_served_version_is_not_gated() {
     served.min_provisioned_tps = Some(1);
     let fake = FakePersonalize::describing(vec![Ok(Some(served))]);
     let r = gated(json!({"metric": NDCG, "minValue": 0.99}));
-    let d = deploy(&fake, &fake, &r, 1, &FakeClock::at(t(0)))
-        .await
-        .unwrap();
+    let d = deployed(&fake, &r, 1, t(0)).await.unwrap();
     assert_eq!(d.operation, Operation::Update);
     assert_eq!(d.gate, None);
     assert!(fake.calls().iter().all(|c| !c.starts_with("metrics")));

@@ -5,9 +5,10 @@ use crate::support::*;
 use chrono::{DateTime, Utc};
 use personalize_deployer::Error;
 use personalize_deployer::config::StatusConfig;
+use personalize_deployer::domain::campaign::Newer;
 use personalize_deployer::domain::campaign::{Campaign, Status};
 use personalize_deployer::domain::execution::{
-    Accepted, DeployReport, Execution, Rejected, StatusReport, TaskInput,
+    Accepted, DeployReport, Deployment, Execution, Rejected, StatusReport, TaskInput,
 };
 use personalize_deployer::domain::notification::{DeploymentStatus, SUBJECT_MAX};
 use personalize_deployer::domain::outcome::Outcome;
@@ -15,7 +16,7 @@ use personalize_deployer::domain::request::DeploymentRequest;
 use personalize_deployer::domain::schedule::{
     Basis, Expectation, MAX_POLLS, PollPolicy, TRAINING_POLICY,
 };
-use personalize_deployer::domain::status::{Newer, Observation, observe, poll};
+use personalize_deployer::domain::status::{Observation, observe, poll};
 use personalize_deployer::handlers::status::{Report, handle};
 use personalize_deployer::ports::{ApiError, ApiErrorKind};
 use serde_json::json;
@@ -50,7 +51,15 @@ fn target() -> DeploymentRequest {
 }
 
 fn deployment() -> DeployReport {
-    accepted(&mut update_input()).deployment.clone().unwrap()
+    started_mut(&mut update_input()).clone()
+}
+
+/// The create or update DeployCampaign reported in `input`.
+fn started_mut(input: &mut TaskInput) -> &mut DeployReport {
+    match accepted(input).deployment.as_mut() {
+        Some(Deployment::Started(report)) => report,
+        other => panic!("not a started deployment: {other:?}"),
+    }
 }
 
 fn started() -> DateTime<Utc> {
@@ -377,8 +386,7 @@ async fn a_campaign_deleted_while_waiting_is_a_failed_deployment() {
 #[tokio::test]
 async fn an_unchanged_deployment_is_notified_without_describing() {
     let mut input = update_input();
-    accepted(&mut input).deployment.as_mut().unwrap().operation =
-        personalize_deployer::domain::outcome::Operation::None;
+    started_mut(&mut input).operation = personalize_deployer::domain::outcome::Operation::None;
     let fake = FakePersonalize::default();
     let report = poll_at(&fake, &input, at(1)()).await.unwrap();
     assert_eq!(report.outcome, Outcome::Unchanged);
@@ -848,7 +856,7 @@ fn expected_update() -> TaskInput {
 /// The sample update, expected to take `seconds`.
 fn expecting(seconds: u64) -> TaskInput {
     let mut input = update_input();
-    let deployment = accepted(&mut input).deployment.as_mut().unwrap();
+    let deployment = started_mut(&mut input);
     deployment.expected = Some(Expectation {
         seconds,
         basis: Basis::LastUpdate,
@@ -1081,4 +1089,114 @@ async fn with_holds_too_an_execution_reaches_its_deadline_within_its_poll_budget
             assert!(late <= chrono::Duration::seconds(1), "{case}: {late}");
         }
     }
+}
+
+/// The sample state of a request waiting for its busy campaign (requested
+/// at 10:30:01, found it busy at 10:30:02, polled twice).
+fn waiting_input() -> TaskInput {
+    serde_json::from_value(event("campaign-status-waiting-input.json")).unwrap()
+}
+
+/// `seconds` after the waiting sample first found its campaign busy.
+fn waited(seconds: i64) -> DateTime<Utc> {
+    match &waiting_input().state {
+        Execution::Accepted(a) => {
+            a.deployment.as_ref().unwrap().waiting().unwrap().since
+                + chrono::Duration::seconds(seconds)
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+/// The campaign, busy with an update to another version that began before
+/// the waiting request (at `began`, seconds after it first found it busy).
+fn busy_since(began: i64) -> Campaign {
+    let mut c = before();
+    let mut u = update_record(
+        "arn:aws:personalize:us-east-1:111122223333:solution/movies/99999999",
+        2,
+        Status::CreateInProgress,
+    );
+    u.created_at = Some(waited(began));
+    c.latest_update = Some(u);
+    c
+}
+
+#[tokio::test]
+async fn a_waiting_request_polls_its_busy_campaign_on_the_usual_schedule() {
+    let fake = FakePersonalize::describing(vec![Ok(Some(busy_since(-60)))]);
+    let r = poll_at(&fake, &waiting_input(), waited(600)).await.unwrap();
+    assert_eq!((r.outcome, r.is_final, r.deploy), (Outcome::InProgress, false, false));
+    // Third poll: 30 × 2² = 120 s, the cap.
+    assert_eq!((r.attempt, r.wait_seconds), (3, 120));
+    assert_eq!(r.update_status.as_deref(), Some("CREATE IN_PROGRESS"));
+}
+
+#[tokio::test]
+async fn a_waiting_request_deploys_as_soon_as_its_campaign_is_free() {
+    let mut free = busy_since(-60);
+    free.latest_update.as_mut().unwrap().status = Status::Active;
+    let fake = FakePersonalize::describing(vec![Ok(Some(free))]);
+    let r = poll_at(&fake, &waiting_input(), waited(5400)).await.unwrap();
+    assert_eq!(
+        (r.outcome, r.is_final, r.deploy, r.wait_seconds),
+        (Outcome::InProgress, false, true, 0)
+    );
+    assert!(r.notification.is_none());
+}
+
+#[tokio::test]
+async fn a_waiting_request_gives_way_to_newer_work_at_once() {
+    // An update that began after the request (another request's) heads
+    // elsewhere: the request is superseded, not deployed over it.
+    let fake = FakePersonalize::describing(vec![Ok(Some(busy_since(30)))]);
+    let r = poll_at(&fake, &waiting_input(), waited(60)).await.unwrap();
+    assert_eq!(r.outcome, Outcome::Superseded);
+    let detail = &r.notification.unwrap().detail;
+    assert_eq!(
+        detail.superseded_by.as_deref(),
+        Some("arn:aws:personalize:us-east-1:111122223333:solution/movies/99999999")
+    );
+    assert!(
+        detail
+            .failure_reason
+            .as_deref()
+            .unwrap()
+            .contains("began after this request; nothing was written"),
+        "{detail:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_wait_past_the_deployment_deadline_times_out_naming_what_it_waited_for() {
+    let fake = FakePersonalize::describing(vec![Ok(Some(busy_since(-60)))]);
+    // The deadline (3600 s here) counts from when it first found it busy.
+    let r = poll_at(&fake, &waiting_input(), waited(3600)).await.unwrap();
+    assert_eq!(r.outcome, Outcome::TimedOut);
+    let reason = r.failure_reason.unwrap();
+    assert!(
+        reason.contains("after it first found the campaign busy")
+            && reason.contains("the campaign is still busy: an update is in progress"),
+        "{reason}"
+    );
+}
+
+#[tokio::test]
+async fn a_campaign_deleted_while_a_request_waits_for_it_is_deleted() {
+    let mut deleting = busy_since(-60);
+    deleting.status = Status::DeletePending;
+    let fake = FakePersonalize::describing(vec![Ok(Some(deleting))]);
+    let r = poll_at(&fake, &waiting_input(), waited(60)).await.unwrap();
+    assert_eq!(r.outcome, Outcome::Deleted);
+}
+
+#[tokio::test]
+async fn a_throttled_look_at_a_busy_campaign_waits_and_looks_again() {
+    let fake = FakePersonalize::describing(vec![Err(api_error(
+        ApiErrorKind::Throttled,
+        "ThrottlingException",
+    ))]);
+    let r = poll_at(&fake, &waiting_input(), waited(60)).await.unwrap();
+    assert_eq!((r.outcome, r.deploy), (Outcome::InProgress, false));
+    assert!(r.wait_seconds > 0);
 }

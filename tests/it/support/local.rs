@@ -16,6 +16,8 @@ pub struct Local {
     pub server: Server,
     pub sdk: aws_sdk_personalize::Client,
     pub personalize: PersonalizeClient,
+    /// Seconds the emulator's clock was moved forward.
+    advanced: std::sync::Mutex<f64>,
 }
 
 impl Local {
@@ -31,12 +33,20 @@ impl Local {
             personalize: PersonalizeClient::new(sdk.clone()),
             sdk,
             server,
+            advanced: std::sync::Mutex::new(0.0),
         }
     }
 
     /// Moves the emulator's clock forward.
     pub async fn advance(&self, seconds: f64) {
         self.server.advance_clock(seconds).unwrap();
+        *self.advanced.lock().unwrap() += seconds;
+    }
+
+    /// The emulator's clock: the wall clock and what it was moved forward.
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        let advanced = *self.advanced.lock().unwrap();
+        chrono::Utc::now() + chrono::Duration::milliseconds((advanced * 1000.0) as i64)
     }
 
     pub async fn faults(&self, faults: Value) {

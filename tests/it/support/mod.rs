@@ -397,3 +397,27 @@ impl Workflow for FakeWorkflow {
     }
 }
 pub mod local;
+
+/// DeployCampaign's first run at `now`, for a request of unknown time,
+/// expected to start a create or update (or do nothing).
+pub async fn deployed(
+    fake: &FakePersonalize,
+    request: &DeploymentRequest,
+    default_tps: i32,
+    now: DateTime<Utc>,
+) -> Result<personalize_deployer::domain::execution::DeployReport, personalize_deployer::Error> {
+    let turn = personalize_deployer::domain::deploy::Turn::default();
+    match personalize_deployer::domain::deploy::deploy(
+        fake,
+        fake,
+        request,
+        &turn,
+        default_tps,
+        &FakeClock::at(now),
+    )
+    .await?
+    {
+        personalize_deployer::domain::execution::Deployment::Started(report) => Ok(report),
+        other => panic!("expected a create, update or nothing: {other:?}"),
+    }
+}
