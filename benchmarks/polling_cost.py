@@ -143,8 +143,8 @@ HOLD_LOOK_SECONDS = CAMPAIGN["holdSeconds"]
 MAX_HOLD_SECONDS = SCHEDULE["maxHoldSeconds"]
 HOLD_USD_PER_SECOND = 0.0000133334 * 0.125
 # The shortest wait the poll budget allows with the default 3-hour deadline:
-# polls start at least this far apart (schedule.rs PollPolicy::shortest_wait).
-POLL_FLOOR = math.ceil(CAMPAIGN["deadlineSeconds"] / (SCHEDULE["maxPolls"] - 2))
+# polls start at least this far apart.
+POLL_FLOOR = CAMPAIGN["shortestWaitSeconds"]
 DEFAULT = SCHEDULES[PROJECT_DEFAULT]
 
 

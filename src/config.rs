@@ -525,6 +525,8 @@ mod tests {
                 deadline_seconds: 7200,
                 max_polls: crate::domain::schedule::MAX_POLLS,
                 hold_seconds: 0,
+                spaced_for: crate::domain::schedule::MAX_POLLS
+                    - crate::domain::schedule::BUSY_WAIT_POLLS,
             }
         );
         assert_eq!(c.training, TRAINING_POLICY);

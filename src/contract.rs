@@ -69,6 +69,9 @@ fn policy(p: &PollPolicy) -> Value {
         "deadlineSeconds": p.deadline_seconds,
         "maxPolls": p.max_polls,
         "holdSeconds": p.hold_seconds,
+        "spacedFor": p.spaced_for,
+        // Polls start at least this far apart (the budget's floor).
+        "shortestWaitSeconds": p.shortest_wait(),
     })
 }
 

@@ -193,7 +193,7 @@ pub fn measure(input: &TaskInput, report: &StatusReport) -> Option<DeploymentMet
     let waited_until = accepted
         .and_then(|a| a.deployment.as_ref())
         .map_or(detail.ended_at, |d| match d {
-            Deployment::Started(report) => report.deadline_from(),
+            Deployment::Started(report) => report.first_tried_at(),
             Deployment::Waiting(waiting) => waiting.since,
             Deployment::Overtaken(overtaken) => overtaken.checked_at,
         });

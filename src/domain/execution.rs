@@ -452,8 +452,8 @@ pub struct Waiting {
     /// What the campaign is busy with, e.g. `an update is in progress
     /// (CREATE IN_PROGRESS)`.
     pub waiting_for: String,
-    /// When this request first found the campaign busy: its deployment's
-    /// deadline counts from then.
+    /// When this request first found the campaign busy: the wait's
+    /// deadline (the deployment deadline) counts from then.
     pub since: DateTime<Utc>,
     /// How many times DeployCampaign has found the campaign busy (at most
     /// [`MAX_WAITS`]).
@@ -506,9 +506,9 @@ pub struct DeployReport {
 }
 
 impl DeployReport {
-    /// When the deployment's deadline counts from: when the request first
-    /// tried to deploy (found the campaign busy, or started its write).
-    pub fn deadline_from(&self) -> DateTime<Utc> {
+    /// When the request first tried to deploy: when it first found the
+    /// campaign busy, if it waited, else when it wrote.
+    pub fn first_tried_at(&self) -> DateTime<Utc> {
         self.waited_since
             .map_or(self.started_at, |since| since.min(self.started_at))
     }

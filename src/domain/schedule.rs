@@ -55,7 +55,17 @@ pub struct PollPolicy {
     /// Around a deployment's expected end, look every this many seconds
     /// within one invocation; 0: never hold, always the schedule above.
     pub hold_seconds: u64,
+    /// The polls its waits are spaced for over one deadline (the floor,
+    /// [`Self::shortest_wait`]): `max_polls` for the training; for the
+    /// campaign, what the deployment leaves of it ([`MAX_POLLS`] less
+    /// [`BUSY_WAIT_POLLS`], which are a wait's for a busy campaign).
+    pub spaced_for: u32,
 }
+
+/// The polls of a wait for a campaign busy with older work, out of
+/// [`MAX_POLLS`]: the wait and the deployment after it each have the
+/// deployment deadline, and their polls together stay within the budget.
+pub const BUSY_WAIT_POLLS: u32 = 120;
 
 /// The campaign poll's defaults: polls 30 s, 1 min, then 2 min apart, for
 /// at most 3 hours, looking every 5 s around an expected end.
@@ -68,6 +78,7 @@ impl Default for PollPolicy {
             deadline_seconds: 3 * 60 * 60,
             max_polls: MAX_POLLS,
             hold_seconds: 5,
+            spaced_for: MAX_POLLS - BUSY_WAIT_POLLS,
         }
     }
 }
@@ -82,6 +93,7 @@ pub const TRAINING_POLICY: PollPolicy = PollPolicy {
     max_polls: MAX_TRAINING_POLLS,
     // A training has no expected end to hold around.
     hold_seconds: 0,
+    spaced_for: MAX_TRAINING_POLLS,
 };
 
 /// What follows a poll that found the work unfinished, on the usual schedule.
@@ -127,12 +139,23 @@ impl PollPolicy {
         self.backoff(attempt).max(self.shortest_wait())
     }
 
-    /// The shortest wait that keeps the polls within `max_polls` until the
-    /// deadline (with two to spare: the first poll and the one after it).
+    /// The shortest wait that keeps the polls within `spaced_for` until
+    /// the deadline (with two to spare: the first poll and the one after
+    /// it).
     pub fn shortest_wait(&self) -> u64 {
         self.deadline_seconds
-            .div_ceil(u64::from(self.max_polls.max(3) - 2))
+            .div_ceil(u64::from(self.spaced_for.max(3) - 2))
             .max(1)
+    }
+
+    /// The schedule of a wait for a campaign busy with older work: the same
+    /// waits and deadline, spaced for [`BUSY_WAIT_POLLS`].
+    pub fn busy_wait(&self) -> PollPolicy {
+        PollPolicy {
+            spaced_for: BUSY_WAIT_POLLS,
+            hold_seconds: 0,
+            ..*self
+        }
     }
 
     pub fn deadline(&self, started_at: DateTime<Utc>) -> DateTime<Utc> {
@@ -303,6 +326,7 @@ mod tests {
             deadline_seconds: 3600,
             max_polls: MAX_POLLS,
             hold_seconds: 5,
+            spaced_for: MAX_POLLS,
         };
         let waits: Vec<u64> = (1..=6).map(|a| p.backoff(a)).collect();
         assert_eq!(waits, vec![30, 60, 120, 120, 120, 120]);
@@ -414,6 +438,7 @@ mod tests {
             max_seconds: 120,
             deadline_seconds: 86_400,
             max_polls: 86_402,
+            spaced_for: 86_402,
             ..PollPolicy::default()
         };
         let start = t(0);

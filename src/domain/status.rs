@@ -301,16 +301,11 @@ async fn look<P: Personalize, C: Clock>(
     let window = deployment
         .expected
         .map(|expected| expected.window(deployment.started_at));
-    let since = if deployment.waited_since.is_some() {
-        "it first found the campaign busy"
-    } else {
-        "it started"
-    };
     let unfinished = |what: String| match policy.around(
         attempt,
-        deployment.deadline_from(),
+        deployment.started_at,
         window,
-        since,
+        "it started",
         &what,
         now,
     ) {
@@ -369,7 +364,7 @@ async fn wait_for_campaign<P: Personalize, C: Clock>(
 ) -> Result<(Conclusion, Option<Campaign>), Error> {
     let described = personalize.describe_campaign(&request.campaign_arn()).await;
     let now = clock.now();
-    let unfinished = |what: String| match policy.next(
+    let unfinished = |what: String| match policy.busy_wait().next(
         attempt,
         waiting.since,
         "it first found the campaign busy",

@@ -303,12 +303,15 @@ async fn a_request_that_finds_its_campaign_busy_waits_for_it_then_deploys() {
         "{waiting:?}"
     );
     assert_eq!(waiting.round, 1);
-    // Polled, not retried: still busy, the usual wait.
+    // Polled, not retried: still busy, the usual wait (30 s, lengthened so
+    // that the wait's polls stay within its share of the budget).
     let r = flow.poll().await;
+    let first_wait = PollPolicy::default().busy_wait().wait(1);
     assert_eq!(
         (r.outcome, r.deploy, r.wait_seconds),
-        (Outcome::InProgress, false, 30)
+        (Outcome::InProgress, false, first_wait)
     );
+    assert_eq!(first_wait, 92, "⌈3 h / 118⌉");
     // Once the creation is ACTIVE, the poll says: deploy now.
     local.advance(605.0).await;
     let r = flow.poll().await;

@@ -14,7 +14,7 @@ use personalize_deployer::domain::notification::{DeploymentStatus, SUBJECT_MAX};
 use personalize_deployer::domain::outcome::Outcome;
 use personalize_deployer::domain::request::DeploymentRequest;
 use personalize_deployer::domain::schedule::{
-    Basis, Expectation, MAX_POLLS, PollPolicy, TRAINING_POLICY,
+    BUSY_WAIT_POLLS, Basis, Expectation, MAX_POLLS, PollPolicy, TRAINING_POLICY,
 };
 use personalize_deployer::domain::status::{Observation, observe, poll};
 use personalize_deployer::handlers::status::{Report, handle};
@@ -29,6 +29,7 @@ fn policy() -> PollPolicy {
         deadline_seconds: 3600,
         max_polls: MAX_POLLS,
         hold_seconds: 5,
+        spaced_for: MAX_POLLS - BUSY_WAIT_POLLS,
     }
 }
 
@@ -734,23 +735,26 @@ fn served_means_the_members_the_request_gives_equal_as_the_service_reports_them(
 
 #[test]
 fn no_allowed_parameters_let_an_execution_poll_more_than_its_budget() {
-    // The densest schedule the parameters allow, with the longest deadline:
-    // the waits are lengthened so that the deadline comes first.
+    // The densest schedule the parameters allow, with the longest deadline,
+    // for a wait for a busy campaign and then the deployment (each has the
+    // deadline): the waits are lengthened so that the deadlines come first.
     for deadline_seconds in [60, 3600, 10_800, 43_200] {
         let policy = PollPolicy {
             initial_seconds: 1,
             max_seconds: 1,
             backoff_rate: 1.0,
             deadline_seconds,
-            max_polls: MAX_POLLS,
-            hold_seconds: 5,
+            ..PollPolicy::default()
         };
-        let (mut elapsed, mut polls) = (0u64, 0u32);
-        while elapsed < deadline_seconds {
-            polls += 1;
-            elapsed += policy.wait(polls);
+        let mut polls = 0u32;
+        for phase in [policy.busy_wait(), policy] {
+            let mut elapsed = 0u64;
+            while elapsed < deadline_seconds {
+                polls += 1;
+                elapsed += phase.wait(polls);
+            }
+            polls += 1; // the poll at the deadline, which times out (or deploys)
         }
-        polls += 1; // the poll at the deadline, which times out
         assert!(polls <= MAX_POLLS, "{deadline_seconds} s: {polls} polls");
     }
     // The default schedule is not touched.
@@ -1022,9 +1026,10 @@ async fn a_hold_with_no_time_left_does_not_bring_the_next_poll_sooner_than_the_b
     assert_eq!(report.outcome, Outcome::InProgress);
     assert_eq!(looks(&fake), 1);
     assert!(clock.pauses.lock().unwrap().is_empty());
-    // ⌈3600 / 538⌉: the shortest wait of a one-hour deadline, not 1 s.
+    // ⌈3600 / 418⌉: the shortest wait of a one-hour deadline (with the
+    // polls of a wait for a busy campaign kept aside), not 1 s.
     assert_eq!(report.wait_seconds, policy().shortest_wait());
-    assert_eq!(report.wait_seconds, 7);
+    assert_eq!(report.wait_seconds, 9);
 }
 
 #[tokio::test]
@@ -1126,9 +1131,18 @@ fn busy_since(began: i64) -> Campaign {
 async fn a_waiting_request_polls_its_busy_campaign_on_the_usual_schedule() {
     let fake = FakePersonalize::describing(vec![Ok(Some(busy_since(-60)))]);
     let r = poll_at(&fake, &waiting_input(), waited(600)).await.unwrap();
-    assert_eq!((r.outcome, r.is_final, r.deploy), (Outcome::InProgress, false, false));
+    assert_eq!(
+        (r.outcome, r.is_final, r.deploy),
+        (Outcome::InProgress, false, false)
+    );
     // Third poll: 30 × 2² = 120 s, the cap.
     assert_eq!((r.attempt, r.wait_seconds), (3, 120));
+    // The first: 30 s, lengthened to the wait's floor (⌈3600 / 118⌉ = 31 s:
+    // it keeps BUSY_WAIT_POLLS polls until the deadline).
+    let mut first = waiting_input();
+    accepted(&mut first).status = None;
+    let r = poll_at(&fake, &first, waited(10)).await.unwrap();
+    assert_eq!((r.attempt, r.wait_seconds), (1, 31));
     assert_eq!(r.update_status.as_deref(), Some("CREATE IN_PROGRESS"));
 }
 
@@ -1137,7 +1151,9 @@ async fn a_waiting_request_deploys_as_soon_as_its_campaign_is_free() {
     let mut free = busy_since(-60);
     free.latest_update.as_mut().unwrap().status = Status::Active;
     let fake = FakePersonalize::describing(vec![Ok(Some(free))]);
-    let r = poll_at(&fake, &waiting_input(), waited(5400)).await.unwrap();
+    let r = poll_at(&fake, &waiting_input(), waited(5400))
+        .await
+        .unwrap();
     assert_eq!(
         (r.outcome, r.is_final, r.deploy, r.wait_seconds),
         (Outcome::InProgress, false, true, 0)
@@ -1171,7 +1187,9 @@ async fn a_waiting_request_gives_way_to_newer_work_at_once() {
 async fn a_wait_past_the_deployment_deadline_times_out_naming_what_it_waited_for() {
     let fake = FakePersonalize::describing(vec![Ok(Some(busy_since(-60)))]);
     // The deadline (3600 s here) counts from when it first found it busy.
-    let r = poll_at(&fake, &waiting_input(), waited(3600)).await.unwrap();
+    let r = poll_at(&fake, &waiting_input(), waited(3600))
+        .await
+        .unwrap();
     assert_eq!(r.outcome, Outcome::TimedOut);
     let reason = r.failure_reason.unwrap();
     assert!(

@@ -202,9 +202,10 @@ def test_notifications_are_retried_only_when_they_were_certainly_not_accepted():
 
 def test_no_execution_can_reach_the_history_limit():
     """The worst case: every state visited (the others at most once), the
-    training loop MAX_TRAINING_POLLS times, the poll loop MAX_POLLS times, and
-    every task using all of its retries. A Task adds 5 events and 3 per
-    retried attempt, any other state 2, the execution 2."""
+    training loop MAX_TRAINING_POLLS times, the poll loop MAX_POLLS times,
+    DeployCampaign once more after each of the MAX_WAITS waits for a busy
+    campaign, and every task using all of its retries. A Task adds 5 events
+    and 3 per retried attempt, any other state 2, the execution 2."""
     s = states()
     loops = {
         ("CheckTraining", "CheckTrained", "WaitForTraining"): SCHEDULE["maxTrainingPolls"],
@@ -216,9 +217,14 @@ def test_no_execution_can_reach_the_history_limit():
     def events(name):
         return 5 + 3 * retries(s[name]) if s[name]["Type"] == "Task" else 2
 
+    # The only way back to DeployCampaign (CheckTrained leads there once):
+    # a poll that found the campaign it waited for free.
+    into_deploy = [c for n, st in s.items() if st["Type"] == "Choice" and n != "CheckTrained"
+                   for c in st["Choices"] if c.get("Next") == "DeployCampaign"]
+    assert into_deploy == [{"Variable": "$.status.deploy", "BooleanEquals": True, "Next": "DeployCampaign"}]
     in_loops = {n for loop in loops for n in loop}
     once = sum(events(n) for n in s if n not in in_loops)
-    worst = 2 + once
+    worst = 2 + once + SCHEDULE["maxWaits"] * events("DeployCampaign")
     for loop, polls in loops.items():
         per_poll = sum(events(n) for n in loop)
         assert per_poll >= 9 and polls >= 100
