@@ -1,7 +1,7 @@
 """The chaos run: the whole offline pipeline (deploy-trigger, the state machine
 of template.yaml in moto's interpreter, the task Lambdas, personalize-local)
 with many deployments at once, every event delivered twice and concurrently,
-competing requests for busy campaigns, and a Personalize that throttles (both
+competing requests for campaigns busy with 90-minute updates, and a Personalize that throttles (both
 error names), fails with 5xx and fails deployments.
 
     benchmarks/chaos [--short] [--seed N]   # N: seed of personalize-local's faults
@@ -167,11 +167,15 @@ class Run:
                 problems.append(f"campaign {name} is {campaign and campaign['status']} on "
                                 f"{campaign and campaign.get('solutionVersionArn')}")
         per_execution = Counter(len(notified.get(arn, [])) for arn in by_arn)
+        # Executions that found their campaign busy and waited for it: DeployCampaign
+        # ran again once the campaign was free.
+        waited = sum(1 for arn in by_arn if self.wf.path(arn).count("DeployCampaign") > 1)
         return {
             "requests": len(self.requests), "executions": len(executions),
             "outcomes": ", ".join(f"{k} {v}" for k, v in sorted(outcomes.items())),
             "notifications per execution": ", ".join(f"{k}: {v}" for k, v in sorted(per_execution.items())),
-            "duplicates": duplicates, "right version": f"{right}/{len(campaigns)}",
+            "duplicates": duplicates, "waited for the campaign": waited,
+            "right version": f"{right}/{len(campaigns)}",
             "still running": len(running), "wall time (s)": f"{wall:.1f}", "problems": problems,
         }
 
@@ -190,20 +194,23 @@ def distinct(size, seed_value):
 
 
 def competing(size, seed_value):
-    """Busy campaigns: each gets a request for SV2 and, once that update runs,
-    one for SV3. The later deployment decides; the earlier one is superseded
-    (or, under load, had reported before the later one started)."""
+    """Busy campaigns whose updates take 90 minutes (Personalize: "can take
+    over an hour"): each gets a request for SV2 and, once that update runs,
+    one for SV3, which waits for it (longer than the hour CampaignBusy
+    retries used to last) and then deploys. The later deployment decides;
+    the earlier one reports its own end or is superseded."""
     names = [f"chaos-b{i}" for i in range(size)]
     # Polls an hour (6 s here) apart: the later deployment starts between two
-    # polls of the earlier one.
+    # polls of the earlier one, or after its end.
     slow_polls = {"POLL_INITIAL_SECONDS": "3600", "POLL_MAX_SECONDS": "3600"}
     with LocalWorkflow(seed=dict(versions(), campaigns=[serving(n) for n in names]),
-                       personalize_args=ROOMY, instances=INSTANCES, env=slow_polls) as wf:
+                       personalize_args=[*ROOMY, "--campaign-update-seconds", "5400"],
+                       instances=INSTANCES, env=slow_polls) as wf:
         run, started = Run(wf), time.time()
         for name in names:
             run.request(name, SV2, {"SUCCEEDED", "SUPERSEDED"})
         # Each campaign busy with the first update before the second request
-        # arrives (it waits, CampaignBusy, then deploys).
+        # arrives (it waits for the update, then deploys).
         deadline = time.time() + 60
         while time.time() < deadline and not all(
                 (wf.campaign(n).get("latestCampaignUpdate") or {}).get("status") for n in names):
@@ -258,7 +265,7 @@ SCENARIOS = {
 }
 SIZES = {"short": (6, 3, 6), "full": (40, 12, 30)}
 COLUMNS = ["requests", "executions", "outcomes", "notifications per execution", "duplicates",
-           "right version", "still running", "wall time (s)"]
+           "waited for the campaign", "right version", "still running", "wall time (s)"]
 
 
 def run(short=False, seed_value=1):

@@ -26,7 +26,9 @@ PARITY_CAMPAIGNS = (
 )
 # A schedule other than the default, so that the twin is seen to read it:
 # waits of 15 s, times 1.5.
-PARITY_POLICY = {"POLL_INITIAL_SECONDS": "15", "POLL_BACKOFF_RATE": "1.5"}
+# A first wait above the schedule's floor (26 s with the default deadline),
+# so that the backoff alone decides it.
+PARITY_POLICY = {"POLL_INITIAL_SECONDS": "35", "POLL_BACKOFF_RATE": "1.5"}
 
 
 def comparable(report):
@@ -61,7 +63,7 @@ def parity_events():
 
     return [
         ("active (final poll, notification)", sample("campaign-status-input.json")),
-        ("in progress (backoff 15 s x1.5: 22.5 s rounds to 23)", creation(SV2, 60, 1)),
+        ("in progress (backoff 35 s x1.5: 52.5 s rounds to 53)", creation(SV2, 60, 1)),
         (CAPPED, creation(SV2, 10_800 - 40, 5)),
         ("timed out", creation(SV2, 4 * 3600, 7)),
         ("caught task error", sample("campaign-status-error-input.json")),

@@ -22,7 +22,8 @@ use crate::domain::notification::{
 };
 use crate::domain::outcome::Outcome;
 use crate::domain::schedule::{
-    MAX_HOLD_SECONDS, MAX_POLLS, MAX_TRAINING_POLLS, PollPolicy, TRAINING_POLICY, WINDOW,
+    DEPLOYMENT_DEADLINES, MAX_HOLD_SECONDS, MAX_POLLS, MAX_TRAINING_POLLS, PollPolicy,
+    TRAINING_POLICY, WINDOW,
 };
 use crate::domain::status::CLOCK_SKEW_SECONDS;
 use crate::domain::training::TrainingReport;
@@ -84,6 +85,7 @@ fn schedule() -> Value {
         // DeployCampaign runs once, and once more after each wait for the
         // campaign.
         "maxWaits": MAX_WAITS,
+        "deploymentDeadlines": DEPLOYMENT_DEADLINES,
         "campaign": policy(&PollPolicy::default()),
         "training": policy(&TRAINING_POLICY),
         "window": WINDOW,

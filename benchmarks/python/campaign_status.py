@@ -267,6 +267,9 @@ def report(task, outcome, attempt, campaign, reason, now):
     out = {
         "outcome": outcome, "final": final, "succeeded": _OUTCOMES[outcome]["succeeded"],
         "waitSeconds": 0, "attempt": attempt,
+        # The twin follows a create or update; waiting for a busy campaign
+        # is not among what it does.
+        "deploy": False,
     }
     if campaign:
         out["campaignStatus"] = campaign["status"]

@@ -62,6 +62,11 @@ pub struct PollPolicy {
     pub spaced_for: u32,
 }
 
+/// How many deployment deadlines one execution may spend: a wait for a
+/// campaign busy with older work, then its own create or update (the
+/// execution's backstop outlasts them and the training deadline).
+pub const DEPLOYMENT_DEADLINES: u32 = 2;
+
 /// The polls of a wait for a campaign busy with older work, out of
 /// [`MAX_POLLS`]: the wait and the deployment after it each have the
 /// deployment deadline, and their polls together stay within the budget.

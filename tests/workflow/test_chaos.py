@@ -14,5 +14,7 @@ def test_the_short_chaos_run_loses_duplicates_misreports_and_hangs_nothing():
         done, total = row["right version"].split("/")
         assert done == total, name
     # Each scenario did what it is for.
-    assert "SUPERSEDED" in results["competing requests for busy campaigns"]["outcomes"]
+    # Later requests met their campaigns busy with 90-minute updates, waited
+    # for them and then deployed (the right version, checked above, is theirs).
+    assert results["competing requests for busy campaigns"]["waited for the campaign"] > 0
     assert "FAILED" in results["throttling, 5xx and failed deployments"]["outcomes"]

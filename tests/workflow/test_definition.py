@@ -129,7 +129,9 @@ def test_every_path_to_an_end_notifies():
 
 def test_waits_come_from_the_handler_and_the_backstop_exceeds_the_deadlines():
     """Both waits are the handler's; the backstop outlasts the longest training
-    and the longest deployment the parameters allow, with an hour to spare."""
+    and the deployment deadlines an execution may spend (a wait for a busy
+    campaign, then the deployment), each the longest the parameters allow,
+    with an hour to spare."""
     s = states()
     assert s["WaitForCampaign"]["SecondsPath"] == "$.status.waitSeconds"
     assert s["WaitForTraining"]["SecondsPath"] == "$.training.waitSeconds"
@@ -139,7 +141,8 @@ def test_waits_come_from_the_handler_and_the_backstop_exceeds_the_deadlines():
     def max_value(name):
         return int(re.search(name + r":.*?MaxValue: (\d+)", template, re.S).group(1))
 
-    longest = max_value("DeploymentDeadlineSeconds") + max_value("TrainingDeadlineSeconds")
+    longest = (SCHEDULE["deploymentDeadlines"] * max_value("DeploymentDeadlineSeconds")
+               + max_value("TrainingDeadlineSeconds"))
     assert json.loads(definition())["TimeoutSeconds"] > longest + 3600
     assert parameters["Type"] == "STANDARD"
 

@@ -184,26 +184,6 @@ def test_a_rejected_manifest_is_notified_with_every_reason():
         assert len(notification["detail"]["errors"]) == 10
 
 
-def test_a_busy_campaign_is_retried_then_deployed():
-    # Another deployment is creating the campaign on SV1 when SV2 is requested.
-    # Seeded just before the request, so that the timing does not depend on how
-    # long the stack takes to start: its creation lasts 3000 s (5 s here), less
-    # than the CampaignBusy retries' 3780 s (6.3 s here).
-    with LocalWorkflow(seed=seed(), personalize_args=["--campaign-create-seconds", "3000"]) as wf:
-        wf.personalize.admin("/seed", {"campaigns": [serving(SV1, status="CREATE IN_PROGRESS")]})
-        execution, path = run(wf, requested())
-        assert execution["status"] == "SUCCEEDED"
-        # Retries stay inside the DeployCampaign state.
-        assert collapse(path)[0] == ["CheckRequest", *TRAINED, "DeployCampaign", *POLL_LOOP, *NOTIFY, "Deployed"]
-        failures = task_failures(wf, execution)
-        assert failures and set(failures) == {"CampaignBusy"}, failures
-        [deployment] = [o["deployment"] for o in outputs(wf, execution, "DeployCampaign")]
-        assert (deployment["operation"], deployment["previousSolutionVersionArn"]) == ("UPDATE", SV1)
-        assert wf.campaign("movie-recs")["solutionVersionArn"] == SV2
-        subject, _, _ = one_notification(wf)
-        assert subject == "Personalize campaign movie-recs: deployment succeeded (UPDATE)"
-
-
 def test_a_deployment_past_its_deadline_times_out():
     with LocalWorkflow(
         seed=seed(), env={"DEPLOYMENT_DEADLINE_SECONDS": "2"},
@@ -347,19 +327,6 @@ def assert_superseded(wf, first, second):
     assert by_execution[second["executionArn"]]["detail-type"] == "Campaign Deployment Succeeded"
     subjects = sorted(subject for subject, _ in sns)
     assert "Personalize campaign movie-recs: deployment SUPERSEDED (UPDATE) by a newer one" in subjects
-
-
-def test_a_deployment_overtaken_while_it_runs_ends_superseded_at_its_next_poll():
-    with LocalWorkflow(seed=with_sv3(seed(serving(SV1))), env=SLOW_POLLS) as wf:
-        error, _ = wf.trigger(request_for(SV2, "11111111-0000-4000-8000-000000000001"))
-        assert error is None
-        # While the first update runs: the second waits (CampaignBusy), then
-        # updates once the first has finished.
-        wait_until(lambda: update_status(wf) in ("CREATE PENDING", "CREATE IN_PROGRESS"))
-        error, _ = wf.trigger(request_for(SV3, "11111111-0000-4000-8000-000000000002"))
-        assert error is None
-        executions = by_target(wf, wf.wait_for_executions(2))
-        assert_superseded(wf, executions[SV2], executions[SV3])
 
 
 def test_a_deployment_overtaken_after_it_finished_but_before_its_next_poll_ends_superseded():
@@ -558,3 +525,61 @@ def test_an_update_is_noticed_within_a_look_of_its_end_as_long_as_the_creation_t
         ended = datetime.fromisoformat(notification["detail"]["endedAt"].replace("Z", "+00:00"))
         lag = ended.timestamp() - update["lastUpdatedDateTime"].timestamp()
         assert 0 <= lag <= 2, f"noticed {lag:.2f} s after the update ended"
+
+
+def test_a_request_that_meets_a_90_minute_update_waits_for_it_then_deploys():
+    """Personalize documents that an update "can take over an hour": a
+    request that finds its campaign busy with an older update waits for it
+    (polled, not retried: no CampaignBusy, no hour-long retry budget), then
+    deploys, and the campaign ends on the newest model."""
+    with LocalWorkflow(seed=with_sv3(seed(serving(SV1))),
+                       personalize_args=["--campaign-update-seconds", "5400"]) as wf:
+        error, _ = wf.trigger(request_for(SV2, "11111111-0000-4000-8000-000000000011"))
+        assert error is None
+        wait_until(lambda: update_status(wf) in ("CREATE PENDING", "CREATE IN_PROGRESS"))
+        error, _ = wf.trigger(request_for(SV3, "11111111-0000-4000-8000-000000000012"))
+        assert error is None
+        executions = by_target(wf, wf.wait_for_executions(2, timeout=120))
+        first, later = executions[SV2], executions[SV3]
+        assert later["status"] == "SUCCEEDED"
+        path = wf.path(later["executionArn"])
+        assert path.count("DeployCampaign") == 2 and path[-1] == "Deployed", path
+        assert task_failures(wf, later) == []
+        waited, deployed = [o["deployment"] for o in outputs(wf, later, "DeployCampaign")]
+        assert "an update is in progress" in waited["waitingFor"] and waited["round"] == 1
+        assert (deployed["operation"], deployed["previousSolutionVersionArn"]) == ("UPDATE", SV2)
+        assert deployed["waitedSince"] == waited["since"]
+        # The first deployment is not undone: it ended, then the later one ran.
+        assert first["status"] == "SUCCEEDED"
+        assert wf.path(first["executionArn"])[-1] in ("Deployed", "Superseded")
+        assert wf.campaign("movie-recs")["solutionVersionArn"] == SV3
+        sns, events = wf.notifications()
+        assert len(sns) == 2 and len(events) == 2
+        by_execution = {e["detail"]["executionArn"]: e for e in events}
+        assert by_execution[later["executionArn"]]["detail-type"] == "Campaign Deployment Succeeded"
+
+
+def test_a_request_older_than_the_update_in_progress_gives_way_without_writing():
+    """A request made before another one's update started (here: its
+    version still trained) does not deploy over it: SUPERSEDED at once,
+    nothing written, the newer model kept."""
+    with LocalWorkflow(seed=with_sv3(seed(serving(SV1))),
+                       personalize_args=["--solution-version-training-seconds", "3000"]) as wf:
+        training, _ = wf.train(SOLUTION)
+        error, _ = wf.trigger(request_for(training, "11111111-0000-4000-8000-000000000013"))
+        assert error is None
+        error, _ = wf.trigger(request_for(SV3, "11111111-0000-4000-8000-000000000014"))
+        assert error is None
+        executions = by_target(wf, wf.wait_for_executions(2, timeout=120))
+        older, newer = executions[training], executions[SV3]
+        assert (older["status"], newer["status"]) == ("SUCCEEDED", "SUCCEEDED")
+        assert wf.path(older["executionArn"])[-1] == "Superseded"
+        assert wf.path(newer["executionArn"])[-1] == "Deployed"
+        [overtaken] = [o["deployment"] for o in outputs(wf, older, "DeployCampaign")]
+        assert overtaken["supersededBy"]["solutionVersionArn"] == SV3
+        assert wf.campaign("movie-recs")["solutionVersionArn"] == SV3
+        _, events = wf.notifications()
+        by_execution = {e["detail"]["executionArn"]: e for e in events}
+        detail = by_execution[older["executionArn"]]["detail"]
+        assert (detail["status"], detail["supersededBy"]) == ("SUPERSEDED", SV3)
+        assert "began after this request; nothing was written" in detail["failureReason"]
