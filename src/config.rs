@@ -8,6 +8,9 @@ use crate::domain::arn::check_state_machine_arn;
 use crate::domain::gate::{Gate, GateChoice};
 use crate::domain::request::Scope;
 use crate::domain::schedule::{PollPolicy, TRAINING_POLICY};
+use crate::domain::watch::{
+    DEFAULT_WATCH_MINUTES, MAX_WATCH_MINUTES, WatchChoice, WatchDefaults, check_alarms,
+};
 
 #[derive(Clone, PartialEq, Eq, thiserror::Error)]
 #[error("configuration error: {variable} {rule}")]
@@ -156,7 +159,43 @@ fn scope(env: &impl Env) -> Result<Scope, ConfigError> {
         region: value(env, "AWS_REGION"),
         campaign_name_prefix: prefix,
         default_gate: default_gate(env)?,
+        watch: watch_defaults(env)?,
     })
+}
+
+/// The stack's watch: `WATCH_ALARMS` (alarm names separated by commas,
+/// `{campaign}` standing for the campaign's name; none when empty) and
+/// `WATCH_MINUTES` (the period, default 60), held to the rules of a
+/// request's watch.
+fn watch_defaults(env: &impl Env) -> Result<WatchDefaults, ConfigError> {
+    let minutes = integer(
+        env,
+        "WATCH_MINUTES",
+        DEFAULT_WATCH_MINUTES,
+        1..=MAX_WATCH_MINUTES,
+    )?;
+    let variable = "WATCH_ALARMS";
+    let alarms = match WatchChoice::from_text(value(env, variable).as_deref(), None, variable, "") {
+        Ok(Some(WatchChoice::Given { alarms, .. })) => alarms,
+        Ok(_) => Vec::new(),
+        Err(errors) => {
+            return Err(ConfigError {
+                variable,
+                rule: errors[0].rule.clone(),
+            });
+        }
+    };
+    let mut errors = Vec::new();
+    if !alarms.is_empty() {
+        check_alarms(&alarms, variable, &mut errors);
+    }
+    if let Some(e) = errors.first() {
+        return Err(ConfigError {
+            variable,
+            rule: format!("{}: {}", e.field, e.rule),
+        });
+    }
+    Ok(WatchDefaults { alarms, minutes })
 }
 
 /// `METRICS_NAMESPACE`: 1 to 255 characters, CloudWatch's limit on a
@@ -405,6 +444,7 @@ mod tests {
                 region: Some("us-east-1".into()),
                 campaign_name_prefix: "team-a-".into(),
                 default_gate: None,
+                watch: WatchDefaults::default(),
             }
         );
         for (variable, value, rule) in [
@@ -417,6 +457,32 @@ mod tests {
             assert_eq!(e.variable, variable);
             assert!(e.rule.contains(rule), "{}", e.rule);
         }
+    }
+
+    #[test]
+    fn the_stacks_watch_is_read_and_checked_naming_its_variable() {
+        let watch = |vars: &[(&str, &str)]| {
+            let mut all = vec![("STATE_MACHINE_ARN", ARN)];
+            all.extend_from_slice(vars);
+            TriggerConfig::from_env(&env(&all)).map(|c| c.scope.watch)
+        };
+        assert_eq!(watch(&[]).unwrap(), WatchDefaults::default());
+        assert_eq!(
+            watch(&[
+                ("WATCH_ALARMS", "recs-{campaign}-5xx, recs-ctr"),
+                ("WATCH_MINUTES", "90")
+            ])
+            .unwrap(),
+            WatchDefaults {
+                alarms: vec!["recs-{campaign}-5xx".into(), "recs-ctr".into()],
+                minutes: 90,
+            }
+        );
+        let e = watch(&[("WATCH_MINUTES", "721")]).unwrap_err();
+        assert_eq!(e.variable, "WATCH_MINUTES");
+        let e = watch(&[("WATCH_ALARMS", "a,,a")]).unwrap_err();
+        assert_eq!(e.variable, "WATCH_ALARMS");
+        assert!(e.rule.contains("must not be empty"), "{e:?}");
     }
 
     #[test]
@@ -525,8 +591,7 @@ mod tests {
                 deadline_seconds: 7200,
                 max_polls: crate::domain::schedule::MAX_POLLS,
                 hold_seconds: 0,
-                spaced_for: crate::domain::schedule::MAX_POLLS
-                    - crate::domain::schedule::BUSY_WAIT_POLLS,
+                spaced_for: PollPolicy::default().spaced_for,
             }
         );
         assert_eq!(c.training, TRAINING_POLICY);

@@ -13,7 +13,7 @@ use chrono::{DateTime, Utc};
 use serde_json::{Map, Value, json};
 
 use crate::adapters::emf;
-use crate::domain::execution::{MAX_WAITS, StatusReport};
+use crate::domain::execution::{MAX_WAITS, StatusReport, Then};
 use crate::domain::intake::{MAX_INPUT_BYTES, RETRIED_FAILURE};
 use crate::domain::metrics::DeploymentMetrics;
 use crate::domain::notification::{
@@ -149,7 +149,7 @@ fn state() -> Value {
         succeeded: false,
         wait_seconds: 0,
         attempt: 0,
-        deploy: false,
+        next: Then::Poll,
         campaign_status: None,
         update_status: None,
         failure_reason: None,
@@ -183,6 +183,8 @@ fn notification() -> Value {
         origin: None,
         training: None,
         gate: None,
+        watch: None,
+        rollback: None,
     });
     json!({
         "source": EVENT_SOURCE,

@@ -8,6 +8,7 @@ use std::future::Future;
 
 use chrono::{DateTime, Utc};
 
+use crate::domain::alarm::AlarmState;
 use crate::domain::campaign::Campaign;
 use crate::domain::metrics::DeploymentMetrics;
 use crate::domain::request::{CampaignConfig, Tag};
@@ -228,4 +229,14 @@ pub trait ObjectStore: Send + Sync {
         version_id: Option<&str>,
         max_bytes: u64,
     ) -> impl Future<Output = Result<Fetched, ApiError>> + Send;
+}
+
+/// CloudWatch alarms.
+pub trait Alarms: Send + Sync {
+    /// The alarms of these names, metric and composite; a name no alarm has
+    /// is left out of the answer.
+    fn describe_alarms(
+        &self,
+        names: &[String],
+    ) -> impl Future<Output = Result<Vec<AlarmState>, ApiError>> + Send;
 }

@@ -4,6 +4,7 @@
 //! is classified here into an [`ApiError`].
 
 pub mod clock;
+pub mod cloudwatch;
 pub mod emf;
 pub mod personalize;
 pub mod s3;
@@ -11,6 +12,7 @@ mod sdk;
 pub mod sfn;
 
 pub use clock::SystemClock;
+pub use cloudwatch::CloudWatchClient;
 pub use emf::EmfStdout;
 pub use personalize::PersonalizeClient;
 pub use s3::S3Client;

@@ -2,9 +2,10 @@
 
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 use personalize_deployer::adapters::{
-    PersonalizeClient, S3Client, StepFunctionsClient, load_aws_config,
+    CloudWatchClient, PersonalizeClient, S3Client, StepFunctionsClient, load_aws_config,
 };
 use personalize_deployer::config::{ProcessEnv, TriggerConfig};
+use personalize_deployer::domain::intake::Services;
 use personalize_deployer::handlers::{guarded, trigger};
 use serde_json::Value;
 
@@ -19,11 +20,16 @@ async fn main() -> Result<(), Error> {
         config.state_machine_arn.clone(),
     );
     let personalize = PersonalizeClient::from_conf(&aws);
-    let (store, workflow, personalize, scope) = (&store, &workflow, &personalize, &config.scope);
+    let alarms = CloudWatchClient::from_conf(&aws);
+    let services = Services {
+        store: &store,
+        alarms: &alarms,
+        workflow: &workflow,
+    };
+    let (services, personalize, scope) = (&services, &personalize, &config.scope);
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
         guarded(trigger::handle(
-            store,
-            workflow,
+            services,
             personalize,
             scope,
             &event.payload,

@@ -7,7 +7,7 @@ use std::fmt;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::request::{CampaignConfig, DeploymentRequest};
+use super::request::{CampaignConfig, DeploymentRequest, Served};
 
 /// A create or update of the campaign, other than the request's, that
 /// decides what the campaign serves: the solution version it deploys and how
@@ -115,6 +115,18 @@ impl Campaign {
 }
 
 impl Campaign {
+    /// What the campaign serves, by its top-level fields (during an update:
+    /// the previous version, which it keeps serving until the update is
+    /// ACTIVE); none when it reports no version. A TPS it leaves out is the
+    /// API's default, 1.
+    pub fn served(&self) -> Option<Served> {
+        Some(Served {
+            solution_version_arn: self.solution_version_arn.clone()?,
+            min_provisioned_tps: self.min_provisioned_tps.unwrap_or(1),
+            campaign_config: self.config.clone(),
+        })
+    }
+
     /// The campaign's latest create or update, when it heads elsewhere than
     /// the request and is newer than `since`: still in progress (when
     /// `in_progress_counts`), or created after `since`. Only the members the

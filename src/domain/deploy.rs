@@ -4,10 +4,10 @@
 use chrono::{DateTime, Utc};
 
 use super::campaign::{Campaign, Deploying, Newer, Status, merged_config};
-use super::execution::{DeployReport, Deployment, MAX_WAITS, Overtaken, Waiting};
+use super::execution::{Accepted, DeployReport, Deployment, MAX_WAITS, Overtaken, Waiting};
 use super::gate::{Gate, GateReport, judge};
 use super::outcome::Operation;
-use super::request::DeploymentRequest;
+use super::request::{DeploymentRequest, Served};
 use super::schedule::Expectation;
 use crate::error::Error;
 use crate::ports::{
@@ -19,7 +19,8 @@ use crate::ports::{
 pub enum Plan {
     Create,
     Update {
-        previous_solution_version_arn: Option<String>,
+        /// What the campaign served (none when its creation had failed).
+        served_before: Option<Served>,
         changes: Vec<String>,
         change: CampaignChange,
     },
@@ -30,7 +31,9 @@ pub enum Plan {
     /// (an earlier attempt of this deployment started it): watch it.
     Adopt {
         operation: Operation,
-        previous_solution_version_arn: Option<String>,
+        /// What the campaign served while the update runs (none for a
+        /// create, or an update of a campaign that served nothing).
+        served_before: Option<Served>,
         /// When that work began, as Personalize recorded it.
         since: Option<DateTime<Utc>>,
     },
@@ -75,8 +78,8 @@ pub fn plan(
     {
         return Ok(Plan::Adopt {
             operation: Operation::Update,
-            previous_solution_version_arn: if campaign.status == Status::Active {
-                campaign.solution_version_arn.clone()
+            served_before: if campaign.status == Status::Active {
+                campaign.served()
             } else {
                 None
             },
@@ -86,7 +89,7 @@ pub fn plan(
     if campaign.status.is_creating() && campaign.differences(request).is_empty() {
         return Ok(Plan::Adopt {
             operation: Operation::Create,
-            previous_solution_version_arn: None,
+            served_before: None,
             since: campaign.created_at,
         });
     }
@@ -110,11 +113,7 @@ pub fn plan(
     };
     Ok(Plan::Update {
         // A campaign whose creation failed never served anything.
-        previous_solution_version_arn: if failed {
-            None
-        } else {
-            campaign.solution_version_arn.clone()
-        },
+        served_before: if failed { None } else { campaign.served() },
         changes,
         change: CampaignChange {
             campaign_arn: campaign.arn.clone(),
@@ -221,16 +220,19 @@ pub async fn deploy<P: Personalize, M: SolutionMetrics, C: Clock>(
     let campaign_arn = request.campaign_arn();
     let campaign_name = request.campaign_name().as_str();
     let waited_since = turn.waiting.map(|w| w.since);
-    let deployment = |operation, previous, changes, started_at, gate| {
-        Deployment::Started(DeployReport {
+    let deployment = |operation, served_before: Option<Served>, changes, started_at, gate| {
+        Deployment::Started(Box::new(DeployReport {
             operation,
-            previous_solution_version_arn: previous,
+            previous_solution_version_arn: served_before
+                .as_ref()
+                .map(|s| s.solution_version_arn.clone()),
             started_at,
             changes,
             gate,
             expected: None,
             waited_since,
-        })
+            served_before,
+        }))
     };
     let mut last_race = String::new();
     for _ in 0..MAX_ROUNDS {
@@ -279,30 +281,27 @@ pub async fn deploy<P: Personalize, M: SolutionMetrics, C: Clock>(
                 }
             }
             Plan::Update {
-                previous_solution_version_arn,
+                served_before,
                 changes,
                 change,
             } => {
-                let gate =
-                    check_gate(metrics, request, previous_solution_version_arn.as_deref()).await?;
+                let previous = served_before
+                    .as_ref()
+                    .map(|s| s.solution_version_arn.as_str());
+                let gate = check_gate(metrics, request, previous).await?;
                 if gate.as_ref().is_some_and(|g| !g.passed) {
-                    return Ok(deployment(
-                        Operation::None,
-                        previous_solution_version_arn,
-                        changes,
-                        started_at,
-                        gate,
-                    ));
+                    let mut report =
+                        deployment(Operation::None, served_before, changes, started_at, gate);
+                    if let Deployment::Started(report) = &mut report {
+                        // Nothing was written: nothing to return to.
+                        report.served_before = None;
+                    }
+                    return Ok(report);
                 }
                 match personalize.update_campaign(&change).await {
                     Ok(()) => {
-                        let mut report = deployment(
-                            Operation::Update,
-                            previous_solution_version_arn,
-                            changes,
-                            started_at,
-                            gate,
-                        );
+                        let mut report =
+                            deployment(Operation::Update, served_before, changes, started_at, gate);
                         if let Deployment::Started(report) = &mut report {
                             // How long its last update (or its creation) took.
                             report.expected = current.as_ref().and_then(Expectation::of);
@@ -322,30 +321,31 @@ pub async fn deploy<P: Personalize, M: SolutionMetrics, C: Clock>(
                 }
             }
             Plan::Unchanged { serving } => {
-                return Ok(deployment(
-                    Operation::None,
-                    serving,
-                    Vec::new(),
-                    started_at,
-                    None,
-                ));
+                let mut report = deployment(Operation::None, None, Vec::new(), started_at, None);
+                if let Deployment::Started(report) = &mut report {
+                    report.previous_solution_version_arn = serving;
+                }
+                return Ok(report);
             }
             Plan::Adopt {
                 operation,
-                previous_solution_version_arn,
+                served_before,
                 since,
             } => {
                 // The write passed the gate in an earlier attempt: judged
                 // again for the report only, and only a verdict that agrees
                 // is reported (work someone else started goes on regardless).
-                let gate = check_gate(metrics, request, previous_solution_version_arn.as_deref())
+                let previous = served_before
+                    .as_ref()
+                    .map(|s| s.solution_version_arn.as_str());
+                let gate = check_gate(metrics, request, previous)
                     .await
                     .ok()
                     .flatten()
                     .filter(|g| g.passed);
                 return Ok(deployment(
                     operation,
-                    previous_solution_version_arn,
+                    served_before,
                     Vec::new(),
                     since.unwrap_or(started_at),
                     gate,
@@ -360,4 +360,89 @@ pub async fn deploy<P: Personalize, M: SolutionMetrics, C: Clock>(
         format!("the campaign kept changing while it was being deployed ({last_race})"),
         clock.now(),
     )
+}
+
+/// RollBack: returns the campaign to what it served before the deployment
+/// (its version, TPS and configuration, exactly: the configuration is sent
+/// whole, not merged), with no gate. The sync with the solution's latest
+/// version is turned off if it was on (it would redeploy the version rolled
+/// back from). Gives way to a newer deployment of the campaign (running, or
+/// begun after this one, heading elsewhere); adopts its own update when the
+/// task is tried again.
+pub async fn roll_back<P: Personalize, C: Clock>(
+    personalize: &P,
+    accepted: &Accepted,
+    clock: &C,
+) -> Result<Deployment, Error> {
+    let request = &accepted.request;
+    let deployment = accepted
+        .deployment
+        .as_ref()
+        .and_then(Deployment::started)
+        .ok_or_else(|| Error::InvalidTaskInput("state.deployment: nothing was deployed".into()))?;
+    let served = deployment.served_before.as_ref().ok_or_else(|| {
+        Error::InvalidTaskInput(
+            "state.deployment.servedBefore is missing: nothing to return to".into(),
+        )
+    })?;
+    let (restore, _) = request.restoring(served).map_err(|rule| {
+        Error::InvalidTaskInput(format!("state.deployment.servedBefore: {rule}"))
+    })?;
+    let campaign_arn = request.campaign_arn();
+    let campaign = personalize
+        .describe_campaign(&campaign_arn)
+        .await?
+        .ok_or_else(|| Error::CampaignDeleting {
+            campaign: request.campaign_name().to_string(),
+            status: "(no longer exists)".into(),
+        })?;
+    if campaign.status.is_deleting() {
+        return Err(Error::CampaignDeleting {
+            campaign: campaign.name.clone(),
+            status: campaign.status.to_string(),
+        });
+    }
+    let started_at = clock.now();
+    let report = |operation, started_at| {
+        Deployment::Started(Box::new(DeployReport {
+            operation,
+            previous_solution_version_arn: campaign.solution_version_arn.clone(),
+            started_at,
+            changes: campaign.differences(&restore),
+            gate: None,
+            // How long its last update (the deployment) took.
+            expected: Expectation::of(&campaign),
+            waited_since: None,
+            served_before: campaign.served(),
+        }))
+    };
+    // Its own update, from an earlier attempt of this task.
+    if let Some(update) = &campaign.latest_update
+        && update
+            .created_at
+            .is_some_and(|at| at > deployment.started_at)
+        && update.reported_differences(&restore).is_empty()
+    {
+        return Ok(report(
+            Operation::Update,
+            update.created_at.unwrap_or(started_at),
+        ));
+    }
+    if let Some(newer) = campaign.newer_than(request, deployment.started_at, true) {
+        return Ok(Deployment::Overtaken(Overtaken {
+            superseded_by: newer,
+            checked_at: started_at,
+        }));
+    }
+    if campaign.differences(&restore).is_empty() {
+        return Ok(report(Operation::None, started_at));
+    }
+    let change = CampaignChange {
+        campaign_arn,
+        solution_version_arn: served.solution_version_arn.clone(),
+        min_provisioned_tps: Some(served.min_provisioned_tps),
+        config: restore.campaign_config().cloned(),
+    };
+    personalize.update_campaign(&change).await?;
+    Ok(report(Operation::Update, started_at))
 }

@@ -5,10 +5,13 @@
 
 use chrono::{DateTime, Utc};
 
+use super::alarm::Verdict;
 use super::campaign::Campaign;
-use super::execution::{Deployment, EndedExecution, Execution, StatusReport, TaskInput};
+use super::execution::{
+    Accepted, Deployment, EndedExecution, Execution, StatusReport, TaskInput, Then,
+};
 use super::metrics::DeploymentMetrics;
-use super::notification::{Facts, Notification};
+use super::notification::{Facts, Notification, RollbackFacts};
 use super::outcome::Outcome;
 use super::request::DeploymentRequest;
 
@@ -47,6 +50,8 @@ pub(crate) enum Conclusion {
     Wait(u64),
     /// The campaign the request waited for is free: deploy at once.
     Deploy,
+    /// The deployment is ACTIVE and has a watch: watch at once.
+    Watch,
 }
 
 /// The notification of an execution that ended without sending its own (a
@@ -100,7 +105,11 @@ fn status_report(
         succeeded: outcome.is_success(),
         wait_seconds: 0,
         attempt,
-        deploy: false,
+        next: if outcome.is_final() {
+            Then::Notify
+        } else {
+            Then::Poll
+        },
         campaign_status: campaign.map(|c| c.status.to_string()),
         update_status: campaign
             .and_then(|c| c.latest_update.as_ref())
@@ -127,7 +136,12 @@ pub(crate) fn report(
         }
         Conclusion::Deploy => {
             let mut report = status_report(Outcome::InProgress, attempt, campaign, None);
-            report.deploy = true;
+            report.next = Then::Deploy;
+            return report;
+        }
+        Conclusion::Watch => {
+            let mut report = status_report(Outcome::InProgress, attempt, campaign, None);
+            report.next = Then::Watch;
             return report;
         }
         Conclusion::Final(end) => end,
@@ -180,7 +194,32 @@ fn facts(
             .and_then(|a| a.training.as_ref())
             .and_then(|t| t.facts.clone()),
         gate: deployment.and_then(|d| d.gate.clone()),
+        watch: accepted.and_then(|a| a.watch.clone()),
+        rollback: accepted.and_then(|a| rollback_facts(a, end.outcome)),
     }
+}
+
+/// The rollback of a watch whose alarm fired: from what the campaign served
+/// then, to what it served before the deployment, and how it ended.
+fn rollback_facts(accepted: &Accepted, outcome: Outcome) -> Option<RollbackFacts> {
+    let Verdict::Alarm { .. } = accepted.watch.as_ref()?.verdict else {
+        return None;
+    };
+    let to = accepted
+        .deployment
+        .as_ref()?
+        .started()?
+        .served_before
+        .clone()?;
+    let (_, sync_turned_off) = accepted.request.restoring(&to).ok()?;
+    let rollback = accepted.rollback.as_ref().and_then(Deployment::started);
+    Some(RollbackFacts {
+        from: rollback.and_then(|r| r.served_before.clone()),
+        to,
+        sync_turned_off,
+        started_at: rollback.map(|r| r.started_at),
+        outcome,
+    })
 }
 
 /// The measurements of a final report (none while the deployment goes on).

@@ -22,6 +22,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use super::alarm::WatchReport;
 use super::campaign::Newer;
 use super::field::FieldError;
 use super::gate::GateReport;
@@ -29,6 +30,7 @@ use super::notification::Notification;
 use super::origin::Origin;
 use super::outcome::{Operation, Outcome};
 use super::request::DeploymentRequest;
+use super::request::Served;
 use super::schedule::Expectation;
 use super::training::TrainingReport;
 use crate::error::Error;
@@ -65,6 +67,10 @@ pub struct Accepted {
     pub deployment: Option<Deployment>,
     /// The latest report of PollCampaign (or DescribeOutcome), once it ran.
     pub status: Option<StatusReport>,
+    /// The latest report of WatchAlarms, once the watch began.
+    pub watch: Option<WatchReport>,
+    /// RollBack's report, once an alarm of the watch fired.
+    pub rollback: Option<Deployment>,
     /// A task error the state machine caught (its `Catch`).
     pub error: Option<TaskFailure>,
 }
@@ -91,6 +97,8 @@ impl Execution {
             training: None,
             deployment: None,
             status: None,
+            watch: None,
+            rollback: None,
             error: None,
         }))
     }
@@ -181,6 +189,10 @@ struct StateWire<R> {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     status: Option<StatusReport>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    watch: Option<WatchReport>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    rollback: Option<Deployment>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     error: Option<TaskFailure>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     ended: Option<EndedExecution>,
@@ -197,6 +209,8 @@ impl From<Execution> for StateWire<DeploymentRequest> {
             training: None,
             deployment: None,
             status: None,
+            watch: None,
+            rollback: None,
             error: None,
             ended: None,
         };
@@ -208,6 +222,8 @@ impl From<Execution> for StateWire<DeploymentRequest> {
                     training,
                     deployment,
                     status,
+                    watch,
+                    rollback,
                     error,
                 } = *accepted;
                 wire.request = Some(request);
@@ -215,6 +231,8 @@ impl From<Execution> for StateWire<DeploymentRequest> {
                 wire.training = training;
                 wire.deployment = deployment;
                 wire.status = status;
+                wire.watch = watch;
+                wire.rollback = rollback;
                 wire.error = error;
             }
             Execution::Rejected(rejected) => {
@@ -242,6 +260,8 @@ impl TryFrom<StateWire<Value>> for Execution {
         let progress = wire.training.is_some()
             || wire.deployment.is_some()
             || wire.status.is_some()
+            || wire.watch.is_some()
+            || wire.rollback.is_some()
             || wire.error.is_some();
         if let Some(ended) = wire.ended {
             if wire.rejected || wire.request.is_some() || !wire.errors.is_empty() || progress {
@@ -283,6 +303,8 @@ impl TryFrom<StateWire<Value>> for Execution {
             training: wire.training,
             deployment: wire.deployment,
             status: wire.status,
+            watch: wire.watch,
+            rollback: wire.rollback,
             error,
         })))
     }
@@ -329,9 +351,11 @@ pub struct TaskInput {
     pub execution_arn: Option<String>,
     /// `$$.Execution.StartTime`.
     pub execution_start_time: Option<DateTime<Utc>>,
-    /// What a campaign-status task checks: the campaign (the default) or the
-    /// solution version's training.
+    /// What a campaign-status task checks: the campaign (the default), the
+    /// solution version's training, or the watch's alarms.
     pub check: Check,
+    /// What a deploy-campaign task does: deploy (the default) or roll back.
+    pub act: Act,
 }
 
 #[derive(Deserialize)]
@@ -344,6 +368,8 @@ struct TaskInputWire {
     execution_start_time: Option<DateTime<Utc>>,
     #[serde(default)]
     check: Check,
+    #[serde(default)]
+    act: Act,
 }
 
 impl TryFrom<TaskInputWire> for TaskInput {
@@ -355,6 +381,7 @@ impl TryFrom<TaskInputWire> for TaskInput {
             execution_arn: wire.execution_arn,
             execution_start_time: wire.execution_start_time,
             check: wire.check,
+            act: wire.act,
         })
     }
 }
@@ -368,6 +395,20 @@ pub enum Check {
     Campaign,
     /// The training of the requested solution version.
     Training,
+    /// The alarms of the watch after the deployment.
+    Watch,
+}
+
+/// What a deploy-campaign task does.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Act {
+    /// Deploys the request (DeployCampaign).
+    #[default]
+    Deploy,
+    /// Returns the campaign to what it served before the deployment
+    /// (RollBack).
+    Rollback,
 }
 
 impl TaskInput {
@@ -423,7 +464,7 @@ pub enum Deployment {
     /// elsewhere: nothing was written, the newer request decides.
     Overtaken(Overtaken),
     /// What DeployCampaign did (CREATE, UPDATE, or NONE).
-    Started(DeployReport),
+    Started(Box<DeployReport>),
 }
 
 impl Deployment {
@@ -503,6 +544,11 @@ pub struct DeployReport {
     /// it waited for that work before this create or update.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub waited_since: Option<DateTime<Utc>>,
+    /// What the campaign served before this UPDATE (its version, TPS and
+    /// configuration): what a rollback returns to. None for a CREATE, NONE,
+    /// or an update of a campaign that served nothing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub served_before: Option<Served>,
 }
 
 impl DeployReport {
@@ -525,7 +571,7 @@ impl DeployReport {
 }
 
 /// The output of PollCampaign and DescribeOutcome. Every member the state
-/// machine's Choice states read (`outcome`, `final`, `succeeded`, `deploy`,
+/// machine's Choice states read (`outcome`, `final`, `succeeded`, `next`,
 /// `waitSeconds`, `attempt`) is always present.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -539,10 +585,11 @@ pub struct StatusReport {
     pub wait_seconds: u64,
     /// Polls made so far, this one included.
     pub attempt: u32,
-    /// The campaign this request waited for is free: run DeployCampaign
-    /// again, at once (not final).
+    /// Where the execution goes next: poll again after `waitSeconds`,
+    /// deploy (the campaign this request waited for is free), watch (the
+    /// deployment is ACTIVE and has a watch), or notify (final).
     #[serde(default)]
-    pub deploy: bool,
+    pub next: Then,
     /// The campaign's top-level status as last described.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub campaign_status: Option<String>,
@@ -554,4 +601,19 @@ pub struct StatusReport {
     /// Present when final: what to publish.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub notification: Option<Notification>,
+}
+
+/// Where an execution goes after a PollCampaign (or DescribeOutcome) report.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Then {
+    /// Wait `waitSeconds`, then poll again.
+    #[default]
+    Poll,
+    /// Run DeployCampaign at once: the busy campaign is free.
+    Deploy,
+    /// Watch the alarms: the deployment is ACTIVE and has a watch.
+    Watch,
+    /// Notify: the outcome is final.
+    Notify,
 }

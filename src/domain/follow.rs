@@ -20,6 +20,8 @@ use super::origin::Origin;
 use super::outcome::Outcome;
 use super::request::{DeploymentRequest, Scope, Tag};
 use super::training::TrainingStatus;
+use super::watch;
+use super::watch::WatchChoice;
 use crate::error::Error;
 use crate::ports::{
     ApiError, ApiErrorKind, Catalog, Personalize, SolutionVersions, VersionSummary,
@@ -389,9 +391,20 @@ pub fn gate_of(tags: &[Tag]) -> Result<Option<GateChoice>, Vec<FieldError>> {
     })
 }
 
+/// A followed campaign's watch, as its tags write it
+/// (`personalize-deployer:watch-alarms`, `…:watch-minutes`).
+pub fn watch_of(tags: &[Tag]) -> Result<Option<WatchChoice>, Vec<FieldError>> {
+    watch::from_tags(|key| {
+        tags.iter()
+            .find(|t| t.tag_key == key)
+            .map(|t| t.tag_value.clone())
+    })
+}
+
 /// The source of a followed campaign's new version: the request for it (see
-/// [`DeploymentRequest::followed`]) with the gate of its tags (else the
-/// stack's default); tags that make no gate reject it, naming the tag.
+/// [`DeploymentRequest::followed`]) with the gate and the watch of its tags
+/// (else the stack's defaults); tags that make no gate or no watch reject
+/// it, naming the tag.
 fn source(campaign: &Campaign, tags: &[Tag], version: &str, scope: &Scope) -> Source {
     Source::Followed {
         origin: Origin::Follow {
@@ -402,6 +415,7 @@ fn source(campaign: &Campaign, tags: &[Tag], version: &str, scope: &Scope) -> So
             &campaign.name,
             version,
             gate_of(tags),
+            watch_of(tags),
             scope,
         )),
     }

@@ -14,11 +14,27 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::execution::{Execution, MAX_REPORTED_NAME, Rejected};
-use super::field::FieldError;
+use super::field::{FieldError, quote};
 use super::origin::{ManifestObject, Origin, Via, execution_name};
 use super::request::{DeploymentRequest, Rejection, Scope};
 use crate::error::Error;
-use crate::ports::{ApiError, Fetched, ObjectStore, Started, Workflow};
+use crate::ports::{Alarms, ApiError, Fetched, ObjectStore, Started, Workflow};
+
+/// What the intake reads and starts with: manifests, alarms (a watch's
+/// must exist), the state machine.
+pub struct Services<'a, S, A, W> {
+    pub store: &'a S,
+    pub alarms: &'a A,
+    pub workflow: &'a W,
+}
+
+impl<S, A, W> Clone for Services<'_, S, A, W> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<S, A, W> Copy for Services<'_, S, A, W> {}
 
 /// Manifests larger than this are rejected without being read.
 pub const MANIFEST_MAX_BYTES: u64 = 256 * 1024;
@@ -180,15 +196,55 @@ fn too_large(size: Option<u64>) -> String {
     format!("{size}; a manifest may be at most {MANIFEST_MAX_BYTES} bytes (256 KiB)")
 }
 
-/// Reads a source's request and plans its execution.
-async fn plan<S: ObjectStore>(
+/// A request whose watch names an alarm that does not exist is rejected,
+/// each such alarm named: before anything is written. An alarm that cannot
+/// be read is the event's error (tried again with the event).
+async fn with_alarms<A: Alarms>(
+    alarms: &A,
+    parsed: Result<DeploymentRequest, Rejection>,
+) -> Result<Result<DeploymentRequest, Rejection>, Error> {
+    let Some(watch) = parsed.as_ref().ok().and_then(DeploymentRequest::watch) else {
+        return Ok(parsed);
+    };
+    let found = alarms.describe_alarms(&watch.alarms).await?;
+    let errors: Vec<FieldError> = watch
+        .alarms
+        .iter()
+        .enumerate()
+        .filter(|(_, name)| !found.iter().any(|alarm| &alarm.name == *name))
+        .map(|(i, name)| {
+            FieldError::new(
+                format!("watch.alarms[{i}]"),
+                format!(
+                    "names no CloudWatch alarm in this account and region: {}",
+                    quote(name)
+                ),
+            )
+        })
+        .collect();
+    Ok(match parsed {
+        Ok(request) if !errors.is_empty() => Err(Rejection {
+            campaign_name: Some(request.campaign_name().to_string()),
+            errors,
+        }),
+        other => other,
+    })
+}
+
+/// Reads a source's request, checks that its watch's alarms exist, and
+/// plans its execution.
+async fn plan<S: ObjectStore, A: Alarms>(
     store: &S,
+    alarms: &A,
     scope: &Scope,
     source: Source,
 ) -> Result<PlannedExecution, Error> {
     match source {
         // Named by its origin alone: no content.
-        Source::Followed { origin, request } => Ok(PlannedExecution::new(*request, origin, &[])),
+        Source::Followed { origin, request } => {
+            let parsed = with_alarms(alarms, *request).await?;
+            Ok(PlannedExecution::new(parsed, origin, &[]))
+        }
         Source::Inline { origin, detail } => {
             let raw = serde_json::to_vec(&detail).unwrap_or_default();
             let mut parsed = DeploymentRequest::from_value_within(&detail, scope);
@@ -206,6 +262,7 @@ async fn plan<S: ObjectStore>(
                     }
                 });
             }
+            let parsed = with_alarms(alarms, parsed).await?;
             Ok(PlannedExecution::new(parsed, origin, &raw))
         }
         Source::Manifest(manifest) => {
@@ -218,20 +275,25 @@ async fn plan<S: ObjectStore>(
                 },
                 via,
             };
-            Ok(PlannedExecution::new(read.parsed, origin, &read.raw))
+            let parsed = with_alarms(alarms, read.parsed).await?;
+            Ok(PlannedExecution::new(parsed, origin, &read.raw))
         }
     }
 }
 
 /// Plans one request and starts its execution.
-async fn start<S: ObjectStore, W: Workflow>(
-    store: &S,
-    workflow: &W,
+async fn start<S: ObjectStore, A: Alarms, W: Workflow>(
+    services: &Services<'_, S, A, W>,
     scope: &Scope,
     source: Source,
     origin: String,
 ) -> Result<ExecutionReport, Error> {
-    let planned = plan(store, scope, source).await?;
+    let Services {
+        store,
+        alarms,
+        workflow,
+    } = *services;
+    let planned = plan(store, alarms, scope, source).await?;
     let mut name = planned.name.clone();
     let mut started = workflow.start_execution(&name, &planned.input).await?;
     // A followed version whose training outlasted its deadline, found again:
@@ -262,9 +324,8 @@ async fn start<S: ObjectStore, W: Workflow>(
 /// that cannot be started does not stop the others; the error reported at the
 /// end makes Lambda retry the event, which is safe because execution names
 /// are deterministic.
-pub async fn start_all<S: ObjectStore, W: Workflow>(
-    store: &S,
-    workflow: &W,
+pub async fn start_all<S: ObjectStore, A: Alarms, W: Workflow>(
+    services: &Services<'_, S, A, W>,
     scope: &Scope,
     intake: Intake,
 ) -> Result<TriggerReport, Error> {
@@ -279,7 +340,7 @@ pub async fn start_all<S: ObjectStore, W: Workflow>(
     let mut outcomes: Vec<_> = stream::iter(intake.sources.into_iter().enumerate())
         .map(|(index, source)| async move {
             let origin = source.origin().to_string();
-            let outcome = start(store, workflow, scope, source, origin.clone()).await;
+            let outcome = start(services, scope, source, origin.clone()).await;
             match &outcome {
                 Ok(execution) => tracing::info!(
                     execution = %execution.name,

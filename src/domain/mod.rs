@@ -1,6 +1,7 @@
 //! The product's domain: requests, their validation, campaigns, decisions and
 //! notifications. It knows nothing of the AWS SDK.
 
+pub mod alarm;
 pub mod arn;
 pub mod campaign;
 pub mod deploy;
@@ -19,3 +20,5 @@ pub mod schedule;
 pub mod status;
 pub mod training;
 pub mod training_check;
+pub mod watch;
+pub mod watching;

@@ -7,10 +7,12 @@ use std::fmt::Write as _;
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
 
+use super::alarm::{Verdict, WatchReport};
 use super::field::FieldError;
 use super::gate::GateReport;
 use super::origin::Origin;
 use super::outcome::{Operation, Outcome};
+use super::request::Served;
 use super::training::TrainingFacts;
 
 /// The EventBridge `source` of every event the product publishes, and of the
@@ -55,6 +57,8 @@ pub enum DeploymentStatus {
     TrainingStopped,
     TrainingTimedOut,
     Gated,
+    RolledBack,
+    RollbackFailed,
 }
 
 impl DeploymentStatus {
@@ -72,6 +76,8 @@ impl DeploymentStatus {
             Outcome::TrainingStopped => DeploymentStatus::TrainingStopped,
             Outcome::TrainingTimedOut => DeploymentStatus::TrainingTimedOut,
             Outcome::Gated => DeploymentStatus::Gated,
+            Outcome::RolledBack => DeploymentStatus::RolledBack,
+            Outcome::RollbackFailed => DeploymentStatus::RollbackFailed,
             Outcome::Failed | Outcome::Deleted | Outcome::InProgress => DeploymentStatus::Failed,
         }
     }
@@ -91,6 +97,8 @@ impl DeploymentStatus {
             DeploymentStatus::TrainingStopped => "TRAINING_STOPPED",
             DeploymentStatus::TrainingTimedOut => "TRAINING_TIMED_OUT",
             DeploymentStatus::Gated => "GATED",
+            DeploymentStatus::RolledBack => "ROLLED_BACK",
+            DeploymentStatus::RollbackFailed => "ROLLBACK_FAILED",
         }
     }
 
@@ -109,6 +117,8 @@ impl DeploymentStatus {
             DeploymentStatus::TrainingStopped => "Campaign Deployment Training Stopped",
             DeploymentStatus::TrainingTimedOut => "Campaign Deployment Training Timed Out",
             DeploymentStatus::Gated => "Campaign Deployment Skipped",
+            DeploymentStatus::RolledBack => "Campaign Deployment Rolled Back",
+            DeploymentStatus::RollbackFailed => "Campaign Deployment Rollback Failed",
         }
     }
 }
@@ -148,6 +158,33 @@ pub struct NotificationDetail {
     /// The metric gate's verdict (null without a gate, or when no new
     /// version was to be deployed).
     pub gate: Option<GateReport>,
+    /// The watch after the deployment: its alarms and period, when it began
+    /// and ended, its verdict and the alarm that fired (null when there was
+    /// none: no watch asked, a create, or a deployment that did not become
+    /// ACTIVE).
+    pub watch: Option<WatchReport>,
+    /// The rollback an alarm caused: from what, to what, and how it ended
+    /// (null when there was none).
+    pub rollback: Option<RollbackFacts>,
+}
+
+/// A rollback: what the campaign served and was returned from (the version
+/// deployed), what it was returned to (what it served before), and how the
+/// rollback ended.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RollbackFacts {
+    /// What the campaign served when the rollback began (none when the
+    /// rollback did not get that far).
+    pub from: Option<Served>,
+    pub to: Served,
+    /// Whether the rollback turned the campaign's sync with its solution's
+    /// latest version off (it had it on, and would have redeployed the
+    /// version rolled back from).
+    pub sync_turned_off: bool,
+    pub started_at: Option<DateTime<Utc>>,
+    /// `ROLLED_BACK`, `ROLLBACK_FAILED`, or another end (e.g. `SUPERSEDED`).
+    pub outcome: Outcome,
 }
 
 /// What is known about a finished deployment.
@@ -168,6 +205,8 @@ pub struct Facts {
     pub origin: Option<Origin>,
     pub training: Option<TrainingFacts>,
     pub gate: Option<GateReport>,
+    pub watch: Option<WatchReport>,
+    pub rollback: Option<RollbackFacts>,
 }
 
 impl Notification {
@@ -202,6 +241,8 @@ impl Notification {
                 origin: facts.origin,
                 training: facts.training,
                 gate: facts.gate,
+                watch: facts.watch,
+                rollback: facts.rollback,
             },
         }
     }
@@ -225,7 +266,11 @@ fn headline(facts: &Facts) -> String {
         .map(|op| format!(" ({op})"))
         .unwrap_or_default();
     match facts.outcome {
-        Outcome::Active => format!("deployment succeeded{op}"),
+        Outcome::Active => match facts.watch.as_ref().map(|w| &w.verdict) {
+            Some(Verdict::Passed) => format!("deployment succeeded{op}, watch passed"),
+            Some(Verdict::Unverified) => format!("deployment succeeded{op}, watch UNVERIFIED"),
+            _ => format!("deployment succeeded{op}"),
+        },
         Outcome::Failed | Outcome::InProgress => format!("deployment FAILED{op}"),
         Outcome::Deleted => format!("deployment FAILED{op}, campaign deleted"),
         Outcome::TimedOut => format!("deployment TIMED OUT{op}"),
@@ -239,6 +284,11 @@ fn headline(facts: &Facts) -> String {
         Outcome::TrainingStopped => "training STOPPED, nothing deployed".to_string(),
         Outcome::TrainingTimedOut => "training TIMED OUT, nothing deployed".to_string(),
         Outcome::Gated => "new version held back by the metric gate".to_string(),
+        Outcome::RolledBack => match fired_alarm(facts) {
+            Some(alarm) => format!("new version ROLLED BACK, alarm {alarm}"),
+            None => "new version ROLLED BACK".to_string(),
+        },
+        Outcome::RollbackFailed => "new version's ROLLBACK FAILED".to_string(),
     }
 }
 
@@ -320,6 +370,18 @@ fn message(facts: &Facts, duration_seconds: Option<f64>) -> String {
     if let Some(gate) = &facts.gate {
         line("Metric gate:", &gate.summary());
     }
+    if let Some(watch) = &facts.watch {
+        line("Watch:", &watch_summary(watch));
+    }
+    if let Some(rollback) = &facts.rollback {
+        if let Some(from) = &rollback.from {
+            line("Rolled back from:", &served_summary(from));
+        }
+        line("Rolled back to:", &served_summary(&rollback.to));
+        if rollback.sync_turned_off {
+            line("", "(syncWithLatestSolutionVersion turned off)");
+        }
+    }
     if let Some(start) = &facts.started_at {
         line("Started:", &time(start));
     }
@@ -349,4 +411,73 @@ fn message(facts: &Facts, duration_seconds: Option<f64>) -> String {
         }
     }
     out
+}
+
+/// The alarm that fired, if the watch saw one.
+fn fired_alarm(facts: &Facts) -> Option<&str> {
+    match &facts.watch.as_ref()?.verdict {
+        Verdict::Alarm { alarm } => Some(alarm.name.as_str()),
+        _ => None,
+    }
+}
+
+/// One line on a watch: its verdict, alarms and period, and what was odd.
+fn watch_summary(watch: &WatchReport) -> String {
+    let mut text = format!(
+        "{} after {} of {} min, {} alarm(s): {}",
+        watch.verdict.as_str(),
+        human_duration(
+            (watch.ended_at.unwrap_or(watch.ends_at) - watch.began_at).num_seconds() as f64
+        ),
+        watch.minutes,
+        watch.alarms.len(),
+        watch.alarms.join(", ")
+    );
+    match &watch.verdict {
+        Verdict::Alarm { alarm } => {
+            let _ = write!(text, "; {} entered ALARM", alarm.name);
+            if let Some(at) = &alarm.fired_at {
+                let _ = write!(text, " at {}", time(at));
+            }
+            if let Some(reason) = &alarm.reason {
+                let _ = write!(text, " ({reason})");
+            }
+        }
+        Verdict::Unverified => {
+            let why = watch.unread.as_deref().unwrap_or("no answer");
+            let _ = write!(text, "; the alarms could never be read ({why})");
+        }
+        Verdict::Superseded { superseded_by } => {
+            let _ = write!(
+                text,
+                "; a newer deployment, to {}, began",
+                superseded_by.solution_version_arn
+            );
+        }
+        Verdict::Passed | Verdict::Watching => {}
+    }
+    for (what, names) in [
+        ("already in ALARM before it served", &watch.already_in_alarm),
+        ("INSUFFICIENT_DATA", &watch.insufficient_data),
+        ("not found", &watch.missing),
+    ] {
+        if !names.is_empty() {
+            let _ = write!(text, "; {what}: {}", names.join(", "));
+        }
+    }
+    text
+}
+
+/// A version with its TPS (and whether it had a configuration).
+fn served_summary(served: &Served) -> String {
+    format!(
+        "{} (minProvisionedTPS {}{})",
+        served.solution_version_arn,
+        served.min_provisioned_tps,
+        if served.campaign_config.is_some() {
+            ", with its configuration"
+        } else {
+            ""
+        }
+    )
 }

@@ -66,6 +66,12 @@ pub enum Outcome {
     TrainingTimedOut,
     /// The metric gate held the new version back: nothing was deployed.
     Gated,
+    /// An alarm of the watch fired: the campaign was returned to what it
+    /// served before (version, TPS and configuration).
+    RolledBack,
+    /// An alarm of the watch fired, and returning the campaign to what it
+    /// served before failed or timed out.
+    RollbackFailed,
 }
 }
 
@@ -97,6 +103,9 @@ impl Outcome {
                 ("Announced", false)
             }
             Outcome::TimedOut => ("TimedOut", true),
+            // The new model was not kept: the operator's alarm counts both.
+            Outcome::RolledBack => ("RolledBack", true),
+            Outcome::RollbackFailed => ("RollbackFailed", true),
             Outcome::TrainingTimedOut => ("TrainingTimedOut", true),
             Outcome::Failed | Outcome::Deleted | Outcome::TrainingFailed => ("Failed", true),
         };
@@ -120,6 +129,8 @@ impl Outcome {
             Outcome::TrainingStopped => "TRAINING_STOPPED",
             Outcome::TrainingTimedOut => "TRAINING_TIMED_OUT",
             Outcome::Gated => "GATED",
+            Outcome::RolledBack => "ROLLED_BACK",
+            Outcome::RollbackFailed => "ROLLBACK_FAILED",
         }
     }
 }

@@ -20,6 +20,7 @@ use serde_json::{Map, Value};
 use super::arn::{CampaignName, SolutionVersionRef};
 use super::field::{FieldError, Reader, fields_of, json_kind};
 use super::gate::{Gate, GateChoice};
+use super::watch::{Watch, WatchChoice, WatchDefaults};
 
 mod rules;
 
@@ -43,6 +44,11 @@ pub struct DeploymentRequest {
     /// request's own, else the stack's default (none for `"gate": "none"`).
     #[serde(skip_serializing_if = "Option::is_none")]
     gate: Option<Gate>,
+    /// The alarms the deployed version is watched with, and for how long:
+    /// the request's own, else the stack's (none for `"watch": "none"`),
+    /// the campaign's name inserted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    watch: Option<Watch>,
 }
 
 /// `CampaignConfig` of the Personalize API. Every member is optional; a member
@@ -60,6 +66,18 @@ pub struct CampaignConfig {
     pub sync_with_latest_solution_version: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ranking_influence: Option<BTreeMap<String, f64>>,
+}
+
+/// What a campaign serves: a solution version, its TPS and configuration
+/// (what a rollback returns to).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Served {
+    pub solution_version_arn: String,
+    #[serde(rename = "minProvisionedTPS")]
+    pub min_provisioned_tps: i32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub campaign_config: Option<CampaignConfig>,
 }
 
 /// A tag; its fields are the ones a request's tags may have.
@@ -100,8 +118,8 @@ const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
 /// Where a stack deploys: its account and region, and the prefix its
 /// campaigns' names start with. A request outside it is rejected up front,
 /// instead of running and failing late with access denied. The default
-/// admits everything. Also the stack's default gate, given to requests that
-/// name none.
+/// admits everything. Also the stack's default gate and watch, given to
+/// requests that name none.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Scope {
     pub account: Option<String>,
@@ -111,6 +129,9 @@ pub struct Scope {
     /// The gate of a request (for an explicit solution version) that gives
     /// none.
     pub default_gate: Option<Gate>,
+    /// The stack's watch: the alarms of a request that names none, and the
+    /// period of one that names no period.
+    pub watch: WatchDefaults,
 }
 
 impl Scope {
@@ -179,6 +200,7 @@ const TOP_FIELDS: &[&str] = &[
     "campaignConfig",
     "tags",
     "gate",
+    "watch",
 ];
 
 impl DeploymentRequest {
@@ -218,24 +240,32 @@ impl DeploymentRequest {
         draft.accept(reader.errors, scope)
     }
 
-    /// The request for a followed campaign's new version: its gate as its
-    /// tags write it (`Err`: what is wrong with them, reported first), TPS
-    /// and configuration left out (the campaign keeps what it has when the
-    /// version is deployed), held to the same rules as any request.
+    /// The request for a followed campaign's new version: its gate and
+    /// watch as its tags write them (`Err`: what is wrong with them, reported
+    /// first), TPS and configuration left out (the campaign keeps what it
+    /// has when the version is deployed), held to the same rules as any
+    /// request.
     pub fn followed(
         campaign_name: &str,
         solution_version_arn: &str,
         gate: Result<Option<GateChoice>, Vec<FieldError>>,
+        watch: Result<Option<WatchChoice>, Vec<FieldError>>,
         scope: &Scope,
     ) -> Result<Self, Rejection> {
-        let (gate, errors) = match gate {
-            Ok(gate) => (gate, Vec::new()),
-            Err(errors) => (None, errors),
-        };
+        let mut errors = Vec::new();
+        let gate = gate.unwrap_or_else(|e| {
+            errors.extend(e);
+            None
+        });
+        let watch = watch.unwrap_or_else(|e| {
+            errors.extend(e);
+            None
+        });
         let draft = Draft {
             campaign_name: Some(campaign_name.to_string()),
             solution_version_arn: Some(solution_version_arn.to_string()),
             gate,
+            watch,
             ..Draft::default()
         };
         draft.accept(errors, scope)
@@ -270,6 +300,10 @@ impl DeploymentRequest {
         self.gate.as_ref()
     }
 
+    pub fn watch(&self) -> Option<&Watch> {
+        self.watch.as_ref()
+    }
+
     /// The campaign ARN: the campaign name in the partition, region and account
     /// of the solution version.
     pub fn campaign_arn(&self) -> String {
@@ -287,6 +321,33 @@ impl DeploymentRequest {
             .as_ref()
             .and_then(|c| c.sync_with_latest_solution_version)
             .unwrap_or(false)
+    }
+
+    /// The request that returns this request's campaign to what it served
+    /// (a rollback): that version, TPS and configuration, with the sync with
+    /// the solution's latest version off (kept on, it would redeploy the
+    /// version rolled back from); no tags, gate or watch. And whether the
+    /// sync was turned off. `Err`: a version that is no solution version ARN.
+    pub fn restoring(&self, served: &Served) -> Result<(DeploymentRequest, bool), String> {
+        let solution_version = SolutionVersionRef::parse(&served.solution_version_arn)?;
+        let mut config = served.campaign_config.clone();
+        let synced = config
+            .as_ref()
+            .and_then(|c| c.sync_with_latest_solution_version)
+            .unwrap_or(false);
+        if let Some(c) = config.as_mut().filter(|_| synced) {
+            c.sync_with_latest_solution_version = Some(false);
+        }
+        let request = DeploymentRequest {
+            campaign_name: self.campaign_name.clone(),
+            solution_version,
+            min_provisioned_tps: Some(served.min_provisioned_tps),
+            campaign_config: config,
+            tags: Vec::new(),
+            gate: None,
+            watch: None,
+        };
+        Ok((request, synced))
     }
 
     /// Canonical JSON: the same request always serializes to the same bytes
@@ -320,6 +381,8 @@ struct Draft {
     tags: Option<Vec<(usize, Tag)>>,
     /// The gate as written (none when it is not).
     gate: Option<GateChoice>,
+    /// The watch as written (none when it is not).
+    watch: Option<WatchChoice>,
 }
 
 impl Draft {
@@ -339,6 +402,11 @@ impl Draft {
             });
         };
         let latest = solution_version.is_latest();
+        let watch = match self.watch {
+            Some(choice) => choice.resolve(&scope.watch, campaign_name.as_str()),
+            None if latest => None,
+            None => scope.watch.for_campaign(campaign_name.as_str()),
+        };
         Ok(DeploymentRequest {
             campaign_name,
             solution_version,
@@ -355,6 +423,9 @@ impl Draft {
                 None if latest => None,
                 None => scope.default_gate.clone(),
             },
+            // A campaign that syncs with its solution's latest version cannot
+            // be rolled back to one: it gets no watch of the stack's.
+            watch,
         })
     }
 
@@ -419,6 +490,19 @@ impl Draft {
                 ));
             }
         }
+        if let Some(watch) = &self.watch {
+            watch.check("watch", out);
+            if matches!(watch, WatchChoice::Given { .. })
+                && version.as_ref().is_some_and(SolutionVersionRef::is_latest)
+            {
+                out.push(FieldError::new(
+                    "watch",
+                    "cannot be used with a /$LATEST solution version: a campaign that syncs with \
+                     the latest version would redeploy it after a rollback; name the version to \
+                     deploy, or give \"watch\": \"none\"",
+                ));
+            }
+        }
         // Only a well-formed name is held to the prefix (a malformed one has
         // its own reason).
         scope.check(name.as_ref(), version.as_ref(), out);
@@ -439,6 +523,10 @@ fn read(reader: &mut Reader, obj: &Map<String, Value>) -> Draft {
         .get("gate")
         .filter(|v| !v.is_null())
         .and_then(|v| Gate::read_json(reader, "gate", v));
+    let watch = obj
+        .get("watch")
+        .filter(|v| !v.is_null())
+        .and_then(|v| WatchChoice::read_json(reader, "watch", v));
     Draft {
         campaign_name,
         solution_version_arn,
@@ -446,6 +534,7 @@ fn read(reader: &mut Reader, obj: &Map<String, Value>) -> Draft {
         campaign_config,
         tags,
         gate,
+        watch,
     }
 }
 

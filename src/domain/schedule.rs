@@ -63,14 +63,23 @@ pub struct PollPolicy {
 }
 
 /// How many deployment deadlines one execution may spend: a wait for a
-/// campaign busy with older work, then its own create or update (the
-/// execution's backstop outlasts them and the training deadline).
-pub const DEPLOYMENT_DEADLINES: u32 = 2;
+/// campaign busy with older work, its own create or update, and a rollback
+/// (the execution's backstop outlasts them, the training deadline and the
+/// longest watch).
+pub const DEPLOYMENT_DEADLINES: u32 = 3;
 
 /// The polls of a wait for a campaign busy with older work, out of
-/// [`MAX_POLLS`]: the wait and the deployment after it each have the
+/// [`MAX_POLLS`]: the wait, the deployment and a rollback each have the
 /// deployment deadline, and their polls together stay within the budget.
-pub const BUSY_WAIT_POLLS: u32 = 120;
+pub const BUSY_WAIT_POLLS: u32 = 60;
+
+/// The polls of a rollback's update, out of [`MAX_POLLS`] (see
+/// [`BUSY_WAIT_POLLS`]).
+pub const ROLLBACK_POLLS: u32 = 60;
+
+/// The most WatchAlarms invocations of an execution (a loop of its own,
+/// beside the poll loop; see [`MAX_POLLS`]).
+pub const MAX_WATCH_POLLS: u32 = 200;
 
 /// The campaign poll's defaults: polls 30 s, 1 min, then 2 min apart, for
 /// at most 3 hours, looking every 5 s around an expected end.
@@ -83,7 +92,7 @@ impl Default for PollPolicy {
             deadline_seconds: 3 * 60 * 60,
             max_polls: MAX_POLLS,
             hold_seconds: 5,
-            spaced_for: MAX_POLLS - BUSY_WAIT_POLLS,
+            spaced_for: MAX_POLLS - BUSY_WAIT_POLLS - ROLLBACK_POLLS,
         }
     }
 }
@@ -159,6 +168,15 @@ impl PollPolicy {
         PollPolicy {
             spaced_for: BUSY_WAIT_POLLS,
             hold_seconds: 0,
+            ..*self
+        }
+    }
+
+    /// The schedule of a rollback's update: the same waits, holds and
+    /// deadline, spaced for [`ROLLBACK_POLLS`].
+    pub fn rollback(&self) -> PollPolicy {
+        PollPolicy {
+            spaced_for: ROLLBACK_POLLS,
             ..*self
         }
     }

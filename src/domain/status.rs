@@ -8,6 +8,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 
+use super::alarm::Verdict;
 use super::campaign::{Campaign, Deploying, Newer, Status};
 use super::deploy::{Plan, plan};
 use super::ending::{Conclusion, End, announce, report};
@@ -191,7 +192,20 @@ pub async fn poll<P: Personalize, C: Clock>(
             let now = clock.now();
             return Ok(report(input, attempt, conclusion, described.as_ref(), now));
         }
-        FromState::Deploying(deployment) => deployment,
+        FromState::Deploying(deployment) => (
+            deployment,
+            Phase::Forward {
+                watched: watched(&accepted.request, deployment),
+            },
+            None,
+        ),
+        FromState::RollingBack(rollback, restore) => (rollback, Phase::Rollback, Some(restore)),
+    };
+    let (deployment, phase, restore) = deployment;
+    let request = restore.as_ref().unwrap_or(&accepted.request);
+    let policy = &match phase {
+        Phase::Forward { .. } => *policy,
+        Phase::Rollback => policy.rollback(),
     };
     let began = clock.now();
     // A look a second at most, for at most the longest hold: bounded even
@@ -201,9 +215,10 @@ pub async fn poll<P: Personalize, C: Clock>(
         looks += 1;
         let (decision, described) = look(
             personalize,
-            &accepted.request,
+            request,
             deployment,
             policy,
+            phase,
             attempt,
             clock,
         )
@@ -224,7 +239,9 @@ pub async fn poll<P: Personalize, C: Clock>(
     }
 }
 
-/// What an accepted request's state tells before a look at the campaign.
+/// What an accepted request's state tells before a look at the campaign
+/// (a value of one poll, on its stack).
+#[allow(clippy::large_enum_variant)]
 enum FromState<'a> {
     /// The end it already decides.
     Ended(End),
@@ -232,17 +249,50 @@ enum FromState<'a> {
     Waiting(&'a Waiting),
     /// A create or update under way: look at the campaign.
     Deploying(&'a DeployReport),
+    /// A rollback's update under way, and the request it heads to (what
+    /// the campaign served before).
+    RollingBack(&'a DeployReport, DeploymentRequest),
+}
+
+/// Which update a poll follows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    /// The request's; `watched`: once ACTIVE, the watch begins.
+    Forward { watched: bool },
+    /// A rollback's, after an alarm of the watch fired.
+    Rollback,
+}
+
+/// Whether a deployment is watched once ACTIVE: the request has a watch,
+/// and it is an update that changed what a serving campaign serves (its
+/// version or configuration; a TPS change alone is not watched, and a
+/// create has nothing to return to).
+fn watched(request: &DeploymentRequest, deployment: &DeployReport) -> bool {
+    request.watch().is_some()
+        && deployment.operation == Operation::Update
+        && deployment.served_before.is_some()
+        && deployment
+            .changes
+            .iter()
+            .any(|change| !change.starts_with("minProvisionedTPS "))
 }
 
 /// The end an accepted request's state already decides: a caught task
 /// error, a training that ended without a version to deploy, a version the
 /// gate held back, nothing to change; else the deployment to look at.
 fn from_state(accepted: &Accepted) -> Result<FromState<'_>, Error> {
+    let alarmed = accepted
+        .watch
+        .as_ref()
+        .is_some_and(|w| matches!(w.verdict, Verdict::Alarm { .. }));
     if let Some(failure) = &accepted.error {
-        return Ok(FromState::Ended(End::because(
-            Outcome::Failed,
-            failure.reason(),
-        )));
+        // After an alarm, a failed task is a failed rollback.
+        let outcome = if alarmed {
+            Outcome::RollbackFailed
+        } else {
+            Outcome::Failed
+        };
+        return Ok(FromState::Ended(End::because(outcome, failure.reason())));
     }
     if let Some(training) = accepted
         .training
@@ -254,6 +304,24 @@ fn from_state(accepted: &Accepted) -> Result<FromState<'_>, Error> {
             superseded_by: training.superseded_by.clone(),
             ..End::because(training.outcome, reason)
         }));
+    }
+    if let Some(rollback) = &accepted.rollback {
+        return rolling_back(accepted, rollback);
+    }
+    if let Some(watch) = &accepted.watch {
+        return match &watch.verdict {
+            Verdict::Passed | Verdict::Unverified => {
+                Ok(FromState::Ended(End::new(Outcome::Active)))
+            }
+            Verdict::Superseded { superseded_by } => Ok(FromState::Ended(superseded(
+                superseded_by,
+                "began during the watch; no rollback",
+            ))),
+            Verdict::Watching | Verdict::Alarm { .. } => Err(Error::InvalidTaskInput(format!(
+                "state.watch.verdict is {}: the watch has not ended, or its rollback not begun",
+                watch.verdict.as_str()
+            ))),
+        };
     }
     let deployment = match accepted.deployment.as_ref() {
         None => {
@@ -286,13 +354,55 @@ fn from_state(accepted: &Accepted) -> Result<FromState<'_>, Error> {
     }))
 }
 
-/// One DescribeCampaign, read against the deployment: what it decides, and
-/// the campaign as described (none when it could not be read).
+/// What a rollback's report tells: the update to follow (and what it heads
+/// to), or the end it already decides.
+fn rolling_back<'a>(
+    accepted: &'a Accepted,
+    rollback: &'a Deployment,
+) -> Result<FromState<'a>, Error> {
+    let report = match rollback {
+        Deployment::Started(report) => report,
+        Deployment::Overtaken(overtaken) => {
+            return Ok(FromState::Ended(superseded(
+                &overtaken.superseded_by,
+                "began during the watch; no rollback",
+            )));
+        }
+        Deployment::Waiting(_) => {
+            return Err(Error::InvalidTaskInput(
+                "state.rollback: a rollback does not wait".into(),
+            ));
+        }
+    };
+    let served = accepted
+        .deployment
+        .as_ref()
+        .and_then(Deployment::started)
+        .and_then(|d| d.served_before.as_ref())
+        .ok_or_else(|| {
+            Error::InvalidTaskInput("state.deployment.servedBefore is missing".into())
+        })?;
+    let (restore, _) = accepted.request.restoring(served).map_err(|rule| {
+        Error::InvalidTaskInput(format!("state.deployment.servedBefore: {rule}"))
+    })?;
+    if report.operation == Operation::None {
+        return Ok(FromState::Ended(End::because(
+            Outcome::RolledBack,
+            "the campaign already served what it served before the deployment".into(),
+        )));
+    }
+    Ok(FromState::RollingBack(report, restore))
+}
+
+/// One DescribeCampaign, read against the deployment (or the rollback): what
+/// it decides, and the campaign as described (none when it could not be
+/// read).
 async fn look<P: Personalize, C: Clock>(
     personalize: &P,
     request: &DeploymentRequest,
     deployment: &DeployReport,
     policy: &PollPolicy,
+    phase: Phase,
     attempt: u32,
     clock: &C,
 ) -> Result<(Decision, Option<Campaign>), Error> {
@@ -311,9 +421,13 @@ async fn look<P: Personalize, C: Clock>(
     ) {
         Step::Wait(wait) => Decision::Report(Conclusion::Wait(wait)),
         Step::Hold { until } => Decision::Hold { until },
-        Step::Overdue(reason) => {
-            Decision::Report(Conclusion::Final(End::because(Outcome::TimedOut, reason)))
-        }
+        Step::Overdue(reason) => Decision::Report(Conclusion::Final(match phase {
+            Phase::Forward { .. } => End::because(Outcome::TimedOut, reason),
+            Phase::Rollback => End::because(
+                Outcome::RollbackFailed,
+                format!("the rollback's update did not finish: {reason}"),
+            ),
+        })),
     };
     let campaign = match described {
         Ok(campaign) => campaign,
@@ -325,7 +439,17 @@ async fn look<P: Personalize, C: Clock>(
     };
     let end = match observe(request, deployment, campaign.as_ref()) {
         Observation::InProgress(what) => return Ok((unfinished(what), campaign)),
-        Observation::Done => End::new(Outcome::Active),
+        Observation::Done => match phase {
+            Phase::Forward { watched: true } => {
+                return Ok((Decision::Report(Conclusion::Watch), campaign));
+            }
+            Phase::Forward { watched: false } => End::new(Outcome::Active),
+            Phase::Rollback => End::new(Outcome::RolledBack),
+        },
+        Observation::Failed(reason) if phase == Phase::Rollback => End::because(
+            Outcome::RollbackFailed,
+            format!("the rollback's update failed: {reason}"),
+        ),
         Observation::Failed(reason) => End::because(Outcome::Failed, reason),
         Observation::Deleted(reason) => End::because(Outcome::Deleted, reason),
         Observation::Superseded(newer) => superseded(&newer, "started after this one"),

@@ -1,12 +1,13 @@
-//! deploy-campaign: the DeployCampaign task of the state machine.
+//! deploy-campaign: the DeployCampaign and RollBack tasks of the state
+//! machine.
 
 use serde_json::Value;
 use tracing::Instrument;
 
 use super::task::{TaskError, task_input};
 use crate::config::DeployConfig;
-use crate::domain::deploy::{Turn, deploy};
-use crate::domain::execution::Deployment;
+use crate::domain::deploy::{Turn, deploy, roll_back};
+use crate::domain::execution::{Act, Deployment};
 use crate::ports::{Clock, Personalize, SolutionMetrics};
 
 pub async fn handle<P: Personalize + SolutionMetrics, C: Clock>(
@@ -21,6 +22,22 @@ pub async fn handle<P: Personalize + SolutionMetrics, C: Clock>(
         .require_accepted()
         .map_err(|e| TaskError::new(e, &task))?;
     let request = &accepted.request;
+    if input.act == Act::Rollback {
+        let rollback = roll_back(personalize, accepted, clock)
+            .instrument(task.span())
+            .await
+            .map_err(|e| TaskError::new(e, &task))?;
+        task.span().in_scope(|| match &rollback {
+            Deployment::Started(report) => tracing::info!(
+                operation = %report.operation,
+                from = report.previous_solution_version_arn.as_deref().unwrap_or("-"),
+                changes = ?report.changes,
+                "rollback started"
+            ),
+            _ => tracing::info!("a newer deployment heads elsewhere: no rollback"),
+        });
+        return Ok(rollback);
+    }
     let turn = Turn {
         requested_at: input.execution_start_time,
         waiting: accepted.deployment.as_ref().and_then(|d| d.waiting()),

@@ -1,8 +1,10 @@
 //! campaign-status: the tasks that look and decide. CheckTraining (`check:
 //! training`) waits for the requested version's training; PollCampaign
-//! polls the deployment until its outcome is final; DescribeOutcome builds
-//! the notification of an execution whose outcome its state already
-//! decides (a rejected request, a caught task error, an announcement).
+//! polls the deployment (and a rollback) until its outcome is final;
+//! WatchAlarms (`check: watch`) watches the alarms after the deployment;
+//! DescribeOutcome builds the notification of an execution whose outcome its
+//! state already decides (a rejected request, a caught task error, an
+//! announcement, a watch that ended).
 
 use chrono::{DateTime, Duration, Utc};
 use serde_json::Value;
@@ -10,13 +12,15 @@ use tracing::Instrument;
 
 use super::task::{TaskError, task_input};
 use crate::config::StatusConfig;
+use crate::domain::alarm::{Verdict, WatchReport};
 use crate::domain::ending::measure;
 use crate::domain::execution::{Check, StatusReport};
 use crate::domain::schedule::MAX_HOLD_SECONDS;
 use crate::domain::status::poll;
 use crate::domain::training::TrainingReport;
 use crate::domain::training_check;
-use crate::ports::{Catalog, Clock, MetricsSink, Personalize, SolutionVersions};
+use crate::domain::watching;
+use crate::ports::{Alarms, Catalog, Clock, MetricsSink, Personalize, SolutionVersions};
 
 /// The report of either check; Step Functions puts it at the task's
 /// ResultPath.
@@ -25,6 +29,7 @@ use crate::ports::{Catalog, Clock, MetricsSink, Personalize, SolutionVersions};
 pub enum Report {
     Campaign(Box<StatusReport>),
     Training(TrainingReport),
+    Watch(Box<WatchReport>),
 }
 
 /// How long before the function's own time-out a hold ends: room for its
@@ -35,8 +40,9 @@ pub const HOLD_MARGIN: Duration = Duration::seconds(15);
 /// check may hold (see [`poll`]) for at most [`MAX_HOLD_SECONDS`], ending
 /// [`HOLD_MARGIN`] before the invocation's own deadline, `deadline_ms` (the
 /// Lambda context's, in milliseconds since the epoch; 0 when unknown).
-pub async fn handle<P, M, C>(
+pub async fn handle<P, A, M, C>(
     personalize: &P,
+    alarms: &A,
     metrics: &M,
     clock: &C,
     config: &StatusConfig,
@@ -45,6 +51,7 @@ pub async fn handle<P, M, C>(
 ) -> Result<Report, TaskError>
 where
     P: Personalize + SolutionVersions + Catalog,
+    A: Alarms,
     M: MetricsSink,
     C: Clock,
 {
@@ -73,6 +80,27 @@ where
         .filter(|&ms| ms > 0)
         .and_then(DateTime::<Utc>::from_timestamp_millis);
     let limit = deadline.map_or(most, |d| most.min(d - HOLD_MARGIN));
+    if input.check == Check::Watch {
+        let report = watching::watch(personalize, alarms, &input, clock, limit)
+            .instrument(task.span())
+            .await
+            .map_err(|e| TaskError::new(e, &task))?;
+        task.span().in_scope(|| {
+            tracing::info!(
+                verdict = report.verdict.as_str(),
+                attempt = report.attempt,
+                reads = report.reads,
+                wait_seconds = report.wait_seconds,
+                unread = report.unread.as_deref().unwrap_or("-"),
+                alarm = match &report.verdict {
+                    Verdict::Alarm { alarm } => alarm.name.as_str(),
+                    _ => "-",
+                },
+                "watch"
+            )
+        });
+        return Ok(Report::Watch(Box::new(report)));
+    }
     let report = poll(personalize, &input, &config.poll, clock, limit)
         .instrument(task.span())
         .await

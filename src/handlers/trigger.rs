@@ -13,12 +13,12 @@ use serde_json::Value;
 use serde_path_to_error::{Path, Segment};
 
 use crate::domain::follow::{self, Look};
-use crate::domain::intake::{self, Intake, Manifest, Source, TriggerReport};
+use crate::domain::intake::{self, Intake, Manifest, Services, Source, TriggerReport};
 use crate::domain::notification::REQUEST_DETAIL_TYPE;
 use crate::domain::origin::{ManifestObject, Origin, Via};
 use crate::domain::request::Scope;
 use crate::error::Error;
-use crate::ports::{Catalog, ObjectStore, Personalize, Workflow};
+use crate::ports::{Alarms, Catalog, ObjectStore, Personalize, Workflow};
 
 /// The detail of S3's "Object Created" EventBridge event (`aws_lambda_events`
 /// has no type for it).
@@ -84,9 +84,8 @@ pub enum Asked {
 }
 
 /// Handles one deploy-trigger event.
-pub async fn handle<S: ObjectStore, W: Workflow, P: Personalize + Catalog>(
-    store: &S,
-    workflow: &W,
+pub async fn handle<S: ObjectStore, A: Alarms, W: Workflow, P: Personalize + Catalog>(
+    services: &Services<'_, S, A, W>,
     personalize: &P,
     scope: &Scope,
     event: &Value,
@@ -98,7 +97,7 @@ pub async fn handle<S: ObjectStore, W: Workflow, P: Personalize + Catalog>(
     for note in &intake.ignored {
         tracing::info!(%note, "nothing to deploy");
     }
-    intake::start_all(store, workflow, scope, intake).await
+    intake::start_all(services, scope, intake).await
 }
 
 /// What an event asks for, or why it is not one deploy-trigger handles.

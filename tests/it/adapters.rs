@@ -598,3 +598,101 @@ async fn a_stalled_connection_is_a_retryable_time_out_not_a_hang() {
     assert!(error.is_retryable());
     held.abort();
 }
+
+#[tokio::test]
+async fn describe_alarms_asks_for_metric_and_composite_alarms_and_reads_both() {
+    use aws_sdk_cloudwatch::operation::describe_alarms::DescribeAlarmsOutput;
+    use aws_sdk_cloudwatch::primitives::DateTime as CwTime;
+    use aws_sdk_cloudwatch::types::{AlarmType, CompositeAlarm, MetricAlarm, StateValue};
+    use personalize_deployer::adapters::CloudWatchClient;
+    use personalize_deployer::domain::alarm::{AlarmState, AlarmValue};
+    use personalize_deployer::ports::Alarms;
+    let names = ["recs-ctr".to_string(), "recs-health".to_string()];
+    let rule = mock!(aws_sdk_cloudwatch::Client::describe_alarms)
+        .match_requests(|r| {
+            r.alarm_names() == ["recs-ctr", "recs-health"]
+                && r.alarm_types() == [AlarmType::MetricAlarm, AlarmType::CompositeAlarm]
+        })
+        .then_output(|| {
+            DescribeAlarmsOutput::builder()
+                .metric_alarms(
+                    MetricAlarm::builder()
+                        .alarm_name("recs-ctr")
+                        .state_value(StateValue::Ok)
+                        .state_reason("fine")
+                        .state_updated_timestamp(CwTime::from_secs(1_700_000_500))
+                        .state_transitioned_timestamp(CwTime::from_secs(1_700_000_000))
+                        .build(),
+                )
+                .composite_alarms(
+                    CompositeAlarm::builder()
+                        .alarm_name("recs-health")
+                        .state_value(StateValue::Alarm)
+                        .state_reason("ALARM(recs-5xx)")
+                        .state_updated_timestamp(CwTime::from_secs(1_700_000_900))
+                        .build(),
+                )
+                .build()
+        });
+    let client = CloudWatchClient::new(mock_client!(aws_sdk_cloudwatch, [&rule]));
+    let alarms = client.describe_alarms(&names).await.unwrap();
+    let t = |s| chrono::DateTime::from_timestamp(s, 0);
+    assert_eq!(
+        alarms,
+        vec![
+            // The transition's time, not the last update's.
+            AlarmState {
+                name: "recs-ctr".into(),
+                value: AlarmValue::Ok,
+                reason: Some("fine".into()),
+                changed_at: t(1_700_000_000),
+            },
+            // A composite alarm like any other; without a transition time,
+            // the last update's.
+            AlarmState {
+                name: "recs-health".into(),
+                value: AlarmValue::Alarm,
+                reason: Some("ALARM(recs-5xx)".into()),
+                changed_at: t(1_700_000_900),
+            },
+        ]
+    );
+}
+
+#[tokio::test]
+async fn describe_alarms_errors_are_classified_like_any_call() {
+    use aws_sdk_cloudwatch::operation::describe_alarms::DescribeAlarmsError;
+    use aws_smithy_types::error::ErrorMetadata;
+    use personalize_deployer::adapters::CloudWatchClient;
+    use personalize_deployer::ports::Alarms;
+    // CloudWatch's throttling code; and a 5xx without a body.
+    let rule = mock!(aws_sdk_cloudwatch::Client::describe_alarms).then_error(|| {
+        DescribeAlarmsError::generic(
+            ErrorMetadata::builder()
+                .code("Throttling")
+                .message("Rate exceeded")
+                .build(),
+        )
+    });
+    let client = CloudWatchClient::new(mock_client!(aws_sdk_cloudwatch, [&rule]));
+    let err = client
+        .describe_alarms(&["a".to_string()])
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (err.kind, err.code.as_str()),
+        (ApiErrorKind::Throttled, "Throttling")
+    );
+    // (The SDK's standard retry tries three times.)
+    let rule = mock!(aws_sdk_cloudwatch::Client::describe_alarms)
+        .sequence()
+        .http_status(503, None)
+        .times(3)
+        .build();
+    let client = CloudWatchClient::new(mock_client!(aws_sdk_cloudwatch, [&rule]));
+    let err = client
+        .describe_alarms(&["a".to_string()])
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind, ApiErrorKind::Unavailable, "{err:?}");
+}

@@ -35,7 +35,7 @@ fn the_contract_lists_every_error_outcome_and_schedule_fact() {
         "CampaignBusy comes after the waits for the campaign: not retried"
     );
     let outcomes = c["outcomes"]["list"].as_array().unwrap();
-    assert_eq!(outcomes.len(), 15);
+    assert_eq!(outcomes.len(), 17);
     let gated = outcomes.iter().find(|o| o["outcome"] == "GATED").unwrap();
     assert_eq!(gated["detailType"], "Campaign Deployment Skipped");
     assert_eq!(gated["endState"]["name"], "Gated");

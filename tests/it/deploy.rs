@@ -13,7 +13,7 @@ use personalize_deployer::domain::campaign::Status;
 use personalize_deployer::domain::deploy::{Plan, Turn, deploy, plan};
 use personalize_deployer::domain::execution::{Deployment, MAX_WAITS, Waiting};
 use personalize_deployer::domain::outcome::Operation;
-use personalize_deployer::domain::request::{CampaignConfig, DeploymentRequest};
+use personalize_deployer::domain::request::{CampaignConfig, DeploymentRequest, Served};
 use personalize_deployer::domain::schedule::{Basis, Expectation};
 use personalize_deployer::handlers::deploy::handle;
 use personalize_deployer::ports::ApiErrorKind;
@@ -65,14 +65,22 @@ fn a_new_solution_version_is_an_update_that_remembers_the_previous_one() {
     let current = active_campaign(&request());
     let r = request_for(SV2);
     let Plan::Update {
-        previous_solution_version_arn,
+        served_before,
         changes,
         change,
     } = plan(&r, Some(&current), None).unwrap()
     else {
         panic!("expected an update");
     };
-    assert_eq!(previous_solution_version_arn.as_deref(), Some(SV1));
+    // What it served, all three: what a rollback returns to.
+    assert_eq!(
+        served_before,
+        Some(Served {
+            solution_version_arn: SV1.into(),
+            min_provisioned_tps: 2,
+            campaign_config: current.config.clone(),
+        })
+    );
     assert_eq!(changes, vec![format!("solutionVersionArn {SV1} -> {SV2}")]);
     assert_eq!(change.campaign_arn, CAMPAIGN_ARN);
     assert_eq!(change.solution_version_arn, SV2);
@@ -335,7 +343,7 @@ fn work_already_heading_for_the_request_is_adopted_not_reported_busy() {
         plan(&r, Some(&creating), None).unwrap(),
         Plan::Adopt {
             operation: Operation::Create,
-            previous_solution_version_arn: None,
+            served_before: None,
             since: Some(t(-3600)),
         }
     );
@@ -347,7 +355,7 @@ fn work_already_heading_for_the_request_is_adopted_not_reported_busy() {
         plan(&r, Some(&updating), None).unwrap(),
         Plan::Adopt {
             operation: Operation::Update,
-            previous_solution_version_arn: Some(SV1.into()),
+            served_before: updating.served(),
             since: Some(t(0)),
         }
     );
@@ -357,7 +365,7 @@ fn work_already_heading_for_the_request_is_adopted_not_reported_busy() {
         plan(&r, Some(&updating), None).unwrap(),
         Plan::Adopt {
             operation: Operation::Update,
-            previous_solution_version_arn: None,
+            served_before: None,
             since: Some(t(0)),
         }
     );
@@ -402,17 +410,14 @@ fn a_failed_campaign_is_updated_even_with_the_same_request() {
     let mut current = active_campaign(&r);
     current.status = Status::CreateFailed;
     let Plan::Update {
-        previous_solution_version_arn,
+        served_before,
         changes,
         ..
     } = plan(&r, Some(&current), None).unwrap()
     else {
         panic!("expected an update");
     };
-    assert_eq!(
-        previous_solution_version_arn, None,
-        "a failed campaign served nothing"
-    );
+    assert_eq!(served_before, None, "a failed campaign served nothing");
     assert!(changes[0].contains("CREATE FAILED"));
 }
 

@@ -8,7 +8,7 @@ use personalize_deployer::Error;
 use personalize_deployer::adapters::SystemClock;
 use personalize_deployer::domain::deploy::{Turn, deploy};
 use personalize_deployer::domain::execution::{
-    Accepted, DeployReport, Deployment, Execution, StatusReport, TaskInput,
+    Accepted, DeployReport, Deployment, Execution, StatusReport, TaskInput, Then,
 };
 use personalize_deployer::domain::origin::Origin;
 use personalize_deployer::domain::outcome::{Operation, Outcome};
@@ -60,6 +60,8 @@ impl<'a> Flow<'a> {
             training: None,
             deployment: None,
             status: None,
+            watch: None,
+            rollback: None,
             error: None,
         }));
         let input = TaskInput {
@@ -67,6 +69,7 @@ impl<'a> Flow<'a> {
             execution_arn: Some("arn:aws:states:us-east-1:111122223333:execution:sm:test".into()),
             execution_start_time: Some(requested_at),
             check: Default::default(),
+            act: Default::default(),
         };
         let mut flow = Flow { local, input };
         let deployment = flow.run_deploy().await?;
@@ -102,7 +105,7 @@ impl<'a> Flow<'a> {
         request: DeploymentRequest,
     ) -> Result<(Flow<'a>, DeployReport), Error> {
         match Flow::start(local, request).await? {
-            (flow, Deployment::Started(report)) => Ok((flow, report)),
+            (flow, Deployment::Started(report)) => Ok((flow, *report)),
             (_, other) => panic!("expected a create, update or nothing: {other:?}"),
         }
     }
@@ -308,16 +311,16 @@ async fn a_request_that_finds_its_campaign_busy_waits_for_it_then_deploys() {
     let r = flow.poll().await;
     let first_wait = PollPolicy::default().busy_wait().wait(1);
     assert_eq!(
-        (r.outcome, r.deploy, r.wait_seconds),
-        (Outcome::InProgress, false, first_wait)
+        (r.outcome, r.next, r.wait_seconds),
+        (Outcome::InProgress, Then::Poll, first_wait)
     );
-    assert_eq!(first_wait, 92, "⌈3 h / 118⌉");
+    assert_eq!(first_wait, 187, "⌈3 h / 58⌉");
     // Once the creation is ACTIVE, the poll says: deploy now.
     local.advance(605.0).await;
     let r = flow.poll().await;
     assert_eq!(
-        (r.outcome, r.deploy, r.is_final),
-        (Outcome::InProgress, true, false)
+        (r.outcome, r.next, r.is_final),
+        (Outcome::InProgress, Then::Deploy, false)
     );
     assert_eq!((r.wait_seconds, r.attempt), (0, 2));
     let Deployment::Started(d) = flow.run_deploy().await.unwrap() else {

@@ -4,7 +4,7 @@
 //! execution for the same version.
 
 use crate::support::local::{Local, SOLUTION, train};
-use crate::support::{FakeStore, FakeWorkflow, all_already_handled, api_error, event};
+use crate::support::{FakeStore, FakeWorkflow, all_already_handled, api_error, event, services};
 use chrono::Utc;
 use personalize_deployer::adapters::SystemClock;
 use personalize_deployer::domain::campaign::Campaign;
@@ -60,8 +60,7 @@ fn scope() -> Scope {
 
 async fn handle(local: &Local, workflow: &FakeWorkflow, event: &Value) -> TriggerReport {
     trigger::handle(
-        &FakeStore::default(),
-        workflow,
+        &services(&FakeStore::default(), workflow),
         &local.personalize,
         &scope(),
         event,
@@ -290,8 +289,7 @@ async fn a_gate_metric_tag_of_none_turns_the_stack_default_off() {
         ..scope()
     };
     trigger::handle(
-        &FakeStore::default(),
-        &workflow,
+        &services(&FakeStore::default(), &workflow),
         &local.personalize,
         &scope,
         &trained(Some(&version)),
@@ -330,8 +328,7 @@ async fn only_campaigns_of_the_stack_that_say_true_and_do_not_sync_are_followed(
         ..scope()
     };
     let report = trigger::handle(
-        &FakeStore::default(),
-        &workflow,
+        &services(&FakeStore::default(), &workflow),
         &local.personalize,
         &scope,
         &trained(Some(&version)),
@@ -367,6 +364,7 @@ fn followed(campaign_arn: &str, version: &str) -> TaskInput {
         execution_arn: Some("arn:aws:states:us-east-1:111122223333:execution:sm:f".into()),
         execution_start_time: Some(Utc::now()),
         check: Check::Training,
+        act: Default::default(),
     }
 }
 
@@ -558,8 +556,7 @@ async fn a_campaign_that_cannot_be_read_does_not_stop_the_others_unless_it_may_b
     };
     let workflow = FakeWorkflow::default();
     let report = trigger::handle(
-        &FakeStore::default(),
-        &workflow,
+        &services(&FakeStore::default(), &workflow),
         &denied,
         &scope(),
         &trained(Some(&version)),
@@ -580,8 +577,7 @@ async fn a_campaign_that_cannot_be_read_does_not_stop_the_others_unless_it_may_b
         ..denied
     };
     let err = trigger::handle(
-        &FakeStore::default(),
-        &FakeWorkflow::default(),
+        &services(&FakeStore::default(), &FakeWorkflow::default()),
         &throttled,
         &scope(),
         &trained(Some(&version)),

@@ -19,3 +19,4 @@ mod support;
 mod training;
 mod trigger;
 mod validation;
+mod watch;

@@ -8,13 +8,13 @@ use personalize_deployer::config::StatusConfig;
 use personalize_deployer::domain::campaign::Newer;
 use personalize_deployer::domain::campaign::{Campaign, Status};
 use personalize_deployer::domain::execution::{
-    Accepted, DeployReport, Deployment, Execution, Rejected, StatusReport, TaskInput,
+    Accepted, DeployReport, Deployment, Execution, Rejected, StatusReport, TaskInput, Then,
 };
 use personalize_deployer::domain::notification::{DeploymentStatus, SUBJECT_MAX};
 use personalize_deployer::domain::outcome::Outcome;
 use personalize_deployer::domain::request::DeploymentRequest;
 use personalize_deployer::domain::schedule::{
-    BUSY_WAIT_POLLS, Basis, Expectation, MAX_POLLS, PollPolicy, TRAINING_POLICY,
+    Basis, Expectation, MAX_POLLS, PollPolicy, TRAINING_POLICY,
 };
 use personalize_deployer::domain::status::{Observation, observe, poll};
 use personalize_deployer::handlers::status::{Report, handle};
@@ -29,7 +29,7 @@ fn policy() -> PollPolicy {
         deadline_seconds: 3600,
         max_polls: MAX_POLLS,
         hold_seconds: 5,
-        spaced_for: MAX_POLLS - BUSY_WAIT_POLLS,
+        spaced_for: PollPolicy::default().spaced_for,
     }
 }
 
@@ -328,7 +328,9 @@ async fn a_successful_update_is_notified_with_every_fact() {
                          "trainingHours": 1.5},
             "gate": {"metric": "normalized_discounted_cumulative_gain_at_10", "candidate": 0.3121,
                      "current": 0.3087, "maxDrop": 0.02, "maxRelativeDrop": null, "minValue": null,
-                     "passed": true, "reason": null}
+                     "passed": true, "reason": null},
+            "watch": null,
+            "rollback": null
         })
     );
     for line in [
@@ -528,6 +530,7 @@ async fn the_handler_reads_the_sample_input() {
     let metrics = FakeMetrics::default();
     let report = handle(
         &fake,
+        &NO_ALARMS,
         &metrics,
         &FakeClock::at(started()),
         &config,
@@ -998,6 +1001,7 @@ async fn the_handler_holds_no_longer_than_its_invocation_may_run() {
             let deadline = deadline.map_or(0, |s| at(840 + s)().timestamp_millis() as u64);
             let report = handle(
                 fake,
+                &NO_ALARMS,
                 &FakeMetrics::default(),
                 &clock,
                 config,
@@ -1132,17 +1136,17 @@ async fn a_waiting_request_polls_its_busy_campaign_on_the_usual_schedule() {
     let fake = FakePersonalize::describing(vec![Ok(Some(busy_since(-60)))]);
     let r = poll_at(&fake, &waiting_input(), waited(600)).await.unwrap();
     assert_eq!(
-        (r.outcome, r.is_final, r.deploy),
-        (Outcome::InProgress, false, false)
+        (r.outcome, r.is_final, r.next),
+        (Outcome::InProgress, false, Then::Poll)
     );
     // Third poll: 30 × 2² = 120 s, the cap.
     assert_eq!((r.attempt, r.wait_seconds), (3, 120));
-    // The first: 30 s, lengthened to the wait's floor (⌈3600 / 118⌉ = 31 s:
+    // The first: 30 s, lengthened to the wait's floor (⌈3600 / 58⌉ = 63 s:
     // it keeps BUSY_WAIT_POLLS polls until the deadline).
     let mut first = waiting_input();
     accepted(&mut first).status = None;
     let r = poll_at(&fake, &first, waited(10)).await.unwrap();
-    assert_eq!((r.attempt, r.wait_seconds), (1, 31));
+    assert_eq!((r.attempt, r.wait_seconds), (1, 63));
     assert_eq!(r.update_status.as_deref(), Some("CREATE IN_PROGRESS"));
 }
 
@@ -1155,8 +1159,8 @@ async fn a_waiting_request_deploys_as_soon_as_its_campaign_is_free() {
         .await
         .unwrap();
     assert_eq!(
-        (r.outcome, r.is_final, r.deploy, r.wait_seconds),
-        (Outcome::InProgress, false, true, 0)
+        (r.outcome, r.is_final, r.next, r.wait_seconds),
+        (Outcome::InProgress, false, Then::Deploy, 0)
     );
     assert!(r.notification.is_none());
 }
@@ -1215,6 +1219,6 @@ async fn a_throttled_look_at_a_busy_campaign_waits_and_looks_again() {
         "ThrottlingException",
     ))]);
     let r = poll_at(&fake, &waiting_input(), waited(60)).await.unwrap();
-    assert_eq!((r.outcome, r.deploy), (Outcome::InProgress, false));
+    assert_eq!((r.outcome, r.next), (Outcome::InProgress, Then::Poll));
     assert!(r.wait_seconds > 0);
 }

@@ -47,11 +47,14 @@ fn input(version: &str, previous: Option<TrainingReport>) -> TaskInput {
             training: previous,
             deployment: None,
             status: None,
+            watch: None,
+            rollback: None,
             error: None,
         })),
         execution_arn: Some("arn:aws:states:us-east-1:111122223333:execution:sm:x".into()),
         execution_start_time: Some(t(0)),
         check: Check::Training,
+        act: Default::default(),
     }
 }
 

@@ -2,7 +2,8 @@
 //! are still started (and so notified), idempotent redelivery, unknown shapes.
 
 use crate::support::{
-    FakePersonalize, FakeStore, FakeWorkflow, all_already_handled, api_error, event, event_bytes,
+    FakeAlarms, FakePersonalize, FakeStore, FakeWorkflow, all_already_handled, api_error, event,
+    event_bytes, services,
 };
 use personalize_deployer::Error;
 use personalize_deployer::domain::execution::Execution;
@@ -25,7 +26,13 @@ async fn handle<S: ObjectStore, W: Workflow>(
     event: &Value,
 ) -> Result<TriggerReport, Error> {
     let personalize = FakePersonalize::default();
-    trigger::handle(store, workflow, &personalize, &Scope::default(), event).await
+    trigger::handle(
+        &services(store, workflow),
+        &personalize,
+        &Scope::default(),
+        event,
+    )
+    .await
 }
 
 /// deploy-trigger of a stack in account 111122223333 and us-east-1 that
@@ -35,12 +42,17 @@ async fn handle_scoped(workflow: &FakeWorkflow, event: &Value) -> TriggerReport 
         account: Some("111122223333".into()),
         region: Some("us-east-1".into()),
         campaign_name_prefix: "movie-".into(),
-        default_gate: None,
+        ..Scope::default()
     };
     let personalize = FakePersonalize::default();
-    trigger::handle(&FakeStore::default(), workflow, &personalize, &scope, event)
-        .await
-        .unwrap()
+    trigger::handle(
+        &services(&FakeStore::default(), workflow),
+        &personalize,
+        &scope,
+        event,
+    )
+    .await
+    .unwrap()
 }
 
 /// What an execution input says, read as the task Lambdas read it.
@@ -739,4 +751,90 @@ async fn requests_outside_the_stack_are_rejected_up_front_naming_why() {
              from its own account 111122223333"
         ]
     );
+}
+
+#[tokio::test]
+async fn a_request_whose_watch_names_a_missing_alarm_is_rejected_naming_it() {
+    use personalize_deployer::domain::alarm::AlarmValue;
+    use personalize_deployer::domain::intake::Services;
+    let workflow = FakeWorkflow::default();
+    let alarms = FakeAlarms::with(vec![crate::support::alarm(
+        "recs-ctr",
+        AlarmValue::Ok,
+        crate::support::t(0),
+    )]);
+    let mut event = event("deployment-requested.json");
+    event["detail"]["watch"] = json!({"alarms": ["recs-ctr", "recs-{campaign}-5xx"]});
+    let services = Services {
+        store: &FakeStore::default(),
+        alarms: &alarms,
+        workflow: &workflow,
+    };
+    let personalize = FakePersonalize::default();
+    let report = trigger::handle(&services, &personalize, &Scope::default(), &event)
+        .await
+        .unwrap();
+    assert!(report.executions[0].rejected);
+    let [state] = &states(&workflow)[..] else {
+        panic!("one execution")
+    };
+    assert_eq!(
+        state.errors,
+        vec![FieldError::new(
+            "watch.alarms[1]",
+            "names no CloudWatch alarm in this account and region: \"recs-movie-recs-5xx\""
+        )]
+    );
+    assert_eq!(
+        alarms.calls.lock().unwrap()[0],
+        vec!["recs-ctr".to_string(), "recs-movie-recs-5xx".to_string()]
+    );
+    // When every alarm exists, the request is accepted, its watch in the
+    // execution's input.
+    let workflow = FakeWorkflow::default();
+    let alarms = FakeAlarms::with(vec![
+        crate::support::alarm("recs-ctr", AlarmValue::Ok, crate::support::t(0)),
+        crate::support::alarm(
+            "recs-movie-recs-5xx",
+            AlarmValue::Alarm,
+            crate::support::t(0),
+        ),
+    ]);
+    let services = Services {
+        store: &FakeStore::default(),
+        alarms: &alarms,
+        workflow: &workflow,
+    };
+    let report = trigger::handle(&services, &personalize, &Scope::default(), &event)
+        .await
+        .unwrap();
+    assert!(!report.executions[0].rejected);
+}
+
+#[tokio::test]
+async fn alarms_that_cannot_be_read_fail_the_event_for_a_retry_not_the_request() {
+    use personalize_deployer::domain::intake::Services;
+    let workflow = FakeWorkflow::default();
+    let alarms = FakeAlarms::answering(vec![Err(api_error(
+        ApiErrorKind::Unavailable,
+        "InternalFailure",
+    ))]);
+    let mut event = event("deployment-requested.json");
+    event["detail"]["watch"] = json!({"alarms": ["recs-ctr"]});
+    let services = Services {
+        store: &FakeStore::default(),
+        alarms: &alarms,
+        workflow: &workflow,
+    };
+    let err = trigger::handle(
+        &services,
+        &FakePersonalize::default(),
+        &Scope::default(),
+        &event,
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(err.error_type(), "TriggerFailed");
+    assert!(err.is_retryable());
+    assert!(states(&workflow).is_empty(), "nothing started");
 }

@@ -719,3 +719,89 @@ fn huge_or_odd_keys_are_quoted_and_cut_in_field_paths() {
     ));
     assert_eq!(errs[0].field, "campaignConfig.rankingInfluence[\"a b\"]");
 }
+
+#[test]
+fn a_watch_is_none_or_alarms_and_minutes_each_rule_named() {
+    let r = accepts(with(
+        &["watch"],
+        json!({"alarms": ["recs-{campaign}-ctr"], "minutes": 45}),
+    ));
+    let watch = r.watch().unwrap();
+    assert_eq!(watch.alarms, vec!["recs-movie-recs-ctr".to_string()]);
+    assert_eq!(watch.minutes, 45);
+    assert!(accepts(with(&["watch"], json!("none"))).watch().is_none());
+    assert!(accepts(base()).watch().is_none(), "no stack watch here");
+    let errs = errors(&with(
+        &["watch"],
+        json!({"alarms": ["", "x"], "minutes": 721, "period": 1}),
+    ));
+    let fields: Vec<&str> = errs.iter().map(|e| e.field.as_str()).collect();
+    assert_eq!(
+        fields,
+        vec!["watch.period", "watch.alarms[0]", "watch.minutes"],
+        "{errs:?}"
+    );
+    assert_eq!(errs[1].rule, "must not be empty");
+    assert!(errs[2].rule.contains("from 1 to 720 minutes"), "{errs:?}");
+}
+
+#[test]
+fn a_watch_on_a_latest_request_is_refused_a_rollback_could_not_hold() {
+    let mut v = with(&["watch"], json!({"alarms": ["a"]}));
+    v["solutionVersionArn"] = json!(LATEST);
+    v["campaignConfig"] = json!({"syncWithLatestSolutionVersion": true});
+    let errs = errors(&v);
+    assert_eq!(errs.len(), 1, "{errs:?}");
+    assert_eq!(errs[0].field, "watch");
+    assert!(
+        errs[0].rule.contains("cannot be used with a /$LATEST"),
+        "{errs:?}"
+    );
+    // "none" is fine.
+    v["watch"] = json!("none");
+    accepts(v);
+}
+
+#[test]
+fn the_stacks_watch_applies_to_a_request_that_names_none() {
+    use personalize_deployer::domain::request::Scope;
+    use personalize_deployer::domain::watch::WatchDefaults;
+    let scope = Scope {
+        watch: WatchDefaults {
+            alarms: vec!["recs-{campaign}-5xx".into()],
+            minutes: 90,
+        },
+        ..Scope::default()
+    };
+    let r = DeploymentRequest::from_value_within(&base(), &scope).unwrap();
+    let watch = r.watch().unwrap();
+    assert_eq!(
+        (watch.alarms.clone(), watch.minutes),
+        (vec!["recs-movie-recs-5xx".to_string()], 90)
+    );
+    // A request's own alarms without a period: the stack's period.
+    let own = with(&["watch"], json!({"alarms": ["mine"]}));
+    let r = DeploymentRequest::from_value_within(&own, &scope).unwrap();
+    assert_eq!(r.watch().unwrap().minutes, 90);
+    // "none" turns the stack's off; a $LATEST request gets none.
+    let none = with(&["watch"], json!("none"));
+    assert!(
+        DeploymentRequest::from_value_within(&none, &scope)
+            .unwrap()
+            .watch()
+            .is_none()
+    );
+    let mut latest = base();
+    latest["solutionVersionArn"] = json!(LATEST);
+    latest["campaignConfig"] = json!({"syncWithLatestSolutionVersion": true});
+    assert!(
+        DeploymentRequest::from_value_within(&latest, &scope)
+            .unwrap()
+            .watch()
+            .is_none()
+    );
+    // The resolved watch is written into the state and read back as is.
+    let r = DeploymentRequest::from_value_within(&base(), &scope).unwrap();
+    let again = DeploymentRequest::from_value(&serde_json::to_value(&r).unwrap()).unwrap();
+    assert_eq!(again, r);
+}

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::sync::Mutex;
 
 use chrono::{DateTime, TimeZone, Utc};
+use personalize_deployer::domain::alarm::{AlarmState, AlarmValue};
 use personalize_deployer::domain::campaign::{Campaign, CampaignUpdate, Status};
 use personalize_deployer::domain::intake::{Handled, TriggerReport};
 use personalize_deployer::domain::metrics::DeploymentMetrics;
@@ -41,6 +42,7 @@ pub fn t(secs: i64) -> DateTime<Utc> {
 
 pub const SV1: &str = "arn:aws:personalize:us-east-1:111122223333:solution/movies/1a2b3c4d";
 pub const SV2: &str = "arn:aws:personalize:us-east-1:111122223333:solution/movies/5e6f7a8b";
+pub const SV3: &str = "arn:aws:personalize:us-east-1:111122223333:solution/movies/9c0d1e2f";
 pub const CAMPAIGN_ARN: &str = "arn:aws:personalize:us-east-1:111122223333:campaign/movie-recs";
 
 /// `request` with the members of `patch` replaced (a `null` removes one),
@@ -417,7 +419,81 @@ pub async fn deployed(
     )
     .await?
     {
-        personalize_deployer::domain::execution::Deployment::Started(report) => Ok(report),
+        personalize_deployer::domain::execution::Deployment::Started(report) => Ok(*report),
         other => panic!("expected a create, update or nothing: {other:?}"),
+    }
+}
+
+/// CloudWatch answering DescribeAlarms from a list of answers, in order
+/// (the last one repeats; none: no alarm at all), each filtered by the
+/// names asked.
+#[derive(Default)]
+pub struct FakeAlarms {
+    pub answers: Mutex<Vec<Result<Vec<AlarmState>, ApiError>>>,
+    pub calls: Mutex<Vec<Vec<String>>>,
+}
+
+impl FakeAlarms {
+    pub const fn none() -> FakeAlarms {
+        FakeAlarms {
+            answers: Mutex::new(Vec::new()),
+            calls: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// These alarms, at every call.
+    pub fn with(alarms: Vec<AlarmState>) -> FakeAlarms {
+        FakeAlarms::answering(vec![Ok(alarms)])
+    }
+
+    pub fn answering(answers: Vec<Result<Vec<AlarmState>, ApiError>>) -> FakeAlarms {
+        FakeAlarms {
+            answers: Mutex::new(answers),
+            ..FakeAlarms::default()
+        }
+    }
+}
+
+impl personalize_deployer::ports::Alarms for FakeAlarms {
+    async fn describe_alarms(&self, names: &[String]) -> Result<Vec<AlarmState>, ApiError> {
+        self.calls.lock().unwrap().push(names.to_vec());
+        let mut answers = self.answers.lock().unwrap();
+        let answer = match answers.len() {
+            0 => Ok(Vec::new()),
+            1 => answers[0].clone(),
+            _ => answers.remove(0),
+        };
+        answer.map(|alarms| {
+            alarms
+                .into_iter()
+                .filter(|a| names.contains(&a.name))
+                .collect()
+        })
+    }
+}
+
+/// An alarm in `value` since `changed_at`.
+pub fn alarm(name: &str, value: AlarmValue, changed_at: DateTime<Utc>) -> AlarmState {
+    AlarmState {
+        name: name.into(),
+        value,
+        reason: Some(format!("Threshold Crossed: {name}")),
+        changed_at: Some(changed_at),
+    }
+}
+
+/// A stack with no alarms.
+pub static NO_ALARMS: FakeAlarms = FakeAlarms::none();
+
+/// The intake's services: `store` and `workflow`, and CloudWatch with no
+/// alarms.
+pub fn services<'a, S, W>(
+    store: &'a S,
+    workflow: &'a W,
+) -> personalize_deployer::domain::intake::Services<'a, S, FakeAlarms, W> {
+    personalize_deployer::domain::intake::Services {
+        store,
+        alarms: &NO_ALARMS,
+        workflow,
     }
 }

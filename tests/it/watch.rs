@@ -1,0 +1,530 @@
+//! The watch after a deployment and the rollback: what WatchAlarms decides
+//! from the alarms and the campaign, how PollCampaign hands over to it and
+//! follows a rollback, and what RollBack writes.
+
+use chrono::{DateTime, Duration, Utc};
+use personalize_deployer::domain::alarm::{AlarmValue, Verdict, WatchReport};
+use personalize_deployer::domain::campaign::{Campaign, Status};
+use personalize_deployer::domain::deploy::roll_back;
+use personalize_deployer::domain::execution::{Deployment, Execution, TaskInput, Then};
+use personalize_deployer::domain::notification::DeploymentStatus;
+use personalize_deployer::domain::outcome::{Operation, Outcome};
+use personalize_deployer::domain::request::{CampaignConfig, Served};
+use personalize_deployer::domain::schedule::PollPolicy;
+use personalize_deployer::domain::status::poll;
+use personalize_deployer::domain::watching::watch;
+use personalize_deployer::ports::ApiErrorKind;
+use serde_json::{Value, json};
+
+use crate::support::*;
+
+const CTR: &str = "recs-movie-recs-ctr-drop";
+const ERRORS: &str = "recs-movie-recs-5xx";
+
+/// When the sample update (SV1 → SV2) became ACTIVE: the new version serves
+/// from here.
+fn served_at() -> DateTime<Utc> {
+    "2026-11-22T10:42:00Z".parse().unwrap()
+}
+
+fn at(seconds: i64) -> DateTime<Utc> {
+    served_at() + Duration::seconds(seconds)
+}
+
+/// What the campaign served before the sample update: SV1, TPS 1, its own
+/// configuration (another exploration weight, and syncing off).
+fn before() -> Served {
+    Served {
+        solution_version_arn: SV1.into(),
+        min_provisioned_tps: 1,
+        campaign_config: Some(CampaignConfig {
+            item_exploration_config: Some(
+                [("explorationWeight".to_string(), "0.1".to_string())].into(),
+            ),
+            ..CampaignConfig::default()
+        }),
+    }
+}
+
+/// The sample update's state, watched with the two alarms for `minutes`,
+/// what it served before recorded, and `extra` members of the state.
+fn watched_input(minutes: u64, extra: Value) -> TaskInput {
+    let mut event = event("campaign-status-input.json");
+    event["state"]["request"]["watch"] = json!({"alarms": [CTR, ERRORS], "minutes": minutes});
+    event["state"]["deployment"]["servedBefore"] = serde_json::to_value(before()).unwrap();
+    event["check"] = json!("watch");
+    for (key, value) in extra.as_object().unwrap() {
+        event["state"][key] = value.clone();
+    }
+    TaskInput::from_event(event).unwrap()
+}
+
+/// The campaign once the sample update is ACTIVE (at `served_at`).
+fn serving_sv2() -> Campaign {
+    let TaskInput {
+        state: Execution::Accepted(accepted),
+        ..
+    } = watched_input(60, json!({}))
+    else {
+        unreachable!()
+    };
+    let mut c = active_campaign(&accepted.request);
+    let mut update = update_record(SV2, 2, Status::Active);
+    update.config = accepted.request.campaign_config().cloned();
+    update.created_at = Some(at(-600));
+    update.updated_at = Some(served_at());
+    c.latest_update = Some(update);
+    c
+}
+
+async fn watch_at(
+    campaign: Vec<Campaign>,
+    alarms: &FakeAlarms,
+    input: &TaskInput,
+    now: DateTime<Utc>,
+    limit: DateTime<Utc>,
+) -> (WatchReport, FakeClock) {
+    let fake = FakePersonalize::describing(campaign.into_iter().map(|c| Ok(Some(c))).collect());
+    let clock = FakeClock::at(now);
+    let report = watch(&fake, alarms, input, &clock, limit).await.unwrap();
+    (report, clock)
+}
+
+#[tokio::test]
+async fn an_alarm_entering_alarm_after_the_version_serves_rolls_back_at_the_next_look() {
+    let alarms = FakeAlarms::answering(vec![
+        Ok(vec![
+            alarm(CTR, AlarmValue::Ok, at(-3600)),
+            alarm(ERRORS, AlarmValue::Ok, at(-3600)),
+        ]),
+        Ok(vec![
+            alarm(CTR, AlarmValue::Alarm, at(12)),
+            alarm(ERRORS, AlarmValue::Ok, at(-3600)),
+        ]),
+    ]);
+    let input = watched_input(60, json!({}));
+    let (report, clock) = watch_at(vec![serving_sv2()], &alarms, &input, at(5), at(245)).await;
+    let Verdict::Alarm { alarm } = &report.verdict else {
+        panic!("expected a rollback: {report:?}")
+    };
+    assert_eq!(alarm.name, CTR);
+    assert_eq!(alarm.fired_at, Some(at(12)));
+    assert_eq!(
+        alarm.reason.as_deref(),
+        Some("Threshold Crossed: recs-movie-recs-ctr-drop")
+    );
+    // Seen at the look after the change: 3 s after it (looks every 10 s).
+    assert_eq!(report.ended_at, Some(at(15)));
+    assert_eq!(clock.now(), at(15));
+    assert_eq!((report.began_at, report.ends_at), (served_at(), at(3600)));
+    assert_eq!(
+        (report.reads, report.attempt, report.wait_seconds),
+        (2, 1, 0)
+    );
+    let out = serde_json::to_value(&report).unwrap();
+    assert_eq!(out["verdict"], "ALARM");
+    assert_eq!(out["alarm"]["name"], CTR);
+}
+
+#[tokio::test]
+async fn an_alarm_already_in_alarm_before_the_version_served_does_not_roll_back() {
+    let alarms = FakeAlarms::with(vec![
+        alarm(CTR, AlarmValue::Alarm, at(-60)),
+        alarm(ERRORS, AlarmValue::Ok, at(-3600)),
+    ]);
+    let input = watched_input(60, json!({}));
+    let (report, _) = watch_at(vec![serving_sv2()], &alarms, &input, at(5), at(245)).await;
+    assert_eq!(report.verdict, Verdict::Watching);
+    assert_eq!(report.already_in_alarm, vec![CTR.to_string()]);
+    // The invocation's time was up: back at once, the watch's share of the
+    // history allowing (⌈3600 / 198⌉ = 19 s, less the 240 s held).
+    assert_eq!(report.wait_seconds, 1);
+    // It leaves ALARM and enters it again, after the version served: that
+    // transition rolls back, at the next invocation.
+    let again = FakeAlarms::with(vec![alarm(CTR, AlarmValue::Alarm, at(400))]);
+    let next = watched_input(60, json!({"watch": report}));
+    let (report, _) = watch_at(vec![serving_sv2()], &again, &next, at(405), at(645)).await;
+    assert!(
+        matches!(report.verdict, Verdict::Alarm { .. }),
+        "{report:?}"
+    );
+    assert_eq!(report.attempt, 2);
+}
+
+#[tokio::test]
+async fn a_watch_that_passes_reports_its_alarms_without_data() {
+    let alarms = FakeAlarms::with(vec![
+        alarm(CTR, AlarmValue::InsufficientData, at(-60)),
+        alarm(ERRORS, AlarmValue::Ok, at(-3600)),
+    ]);
+    let input = watched_input(1, json!({}));
+    let (report, clock) = watch_at(vec![serving_sv2()], &alarms, &input, at(5), at(245)).await;
+    assert_eq!(report.verdict, Verdict::Passed);
+    assert_eq!(report.insufficient_data, vec![CTR.to_string()]);
+    // Ends at the period's end, not later.
+    assert_eq!(report.ended_at, Some(at(60)));
+    assert_eq!(clock.now(), at(60));
+}
+
+#[tokio::test]
+async fn alarms_that_cannot_be_read_never_roll_back_and_never_pass_as_verified() {
+    let throttled = || Err(api_error(ApiErrorKind::Throttled, "ThrottlingException"));
+    let alarms = FakeAlarms::answering(vec![throttled()]);
+    let input = watched_input(1, json!({}));
+    let (report, _) = watch_at(vec![serving_sv2()], &alarms, &input, at(5), at(245)).await;
+    assert_eq!(report.verdict, Verdict::Unverified);
+    assert_eq!(report.reads, 0);
+    assert!(
+        report
+            .unread
+            .as_deref()
+            .unwrap()
+            .contains("ThrottlingException")
+    );
+    // Read once among failures: passed (the read saw no alarm).
+    let alarms = FakeAlarms::answering(vec![
+        throttled(),
+        Ok(vec![alarm(CTR, AlarmValue::Ok, at(-60))]),
+        throttled(),
+    ]);
+    let (report, _) = watch_at(vec![serving_sv2()], &alarms, &input, at(5), at(245)).await;
+    assert_eq!((report.verdict.clone(), report.reads), (Verdict::Passed, 1));
+    assert!(report.unread.is_some(), "the last read failed: {report:?}");
+}
+
+#[tokio::test]
+async fn a_newer_deployment_during_the_watch_ends_it_without_a_rollback() {
+    let input = watched_input(60, json!({}));
+    // Begun after the deployment, heading elsewhere: the campaign's next
+    // look (every 60 s) ends the watch, even with an alarm about to fire.
+    let mut newer = serving_sv2();
+    let mut update = update_record(SV3, 2, Status::CreateInProgress);
+    update.created_at = Some(at(30));
+    newer.latest_update = Some(update);
+    let quiet = FakeAlarms::with(vec![alarm(CTR, AlarmValue::Ok, at(-60))]);
+    let (report, _) = watch_at(
+        vec![serving_sv2(), serving_sv2(), newer],
+        &quiet,
+        &input,
+        at(25),
+        at(265),
+    )
+    .await;
+    let Verdict::Superseded { superseded_by } = &report.verdict else {
+        panic!("expected superseded: {report:?}")
+    };
+    assert_eq!(superseded_by.solution_version_arn, SV3);
+    assert_eq!(report.ended_at, Some(at(85)));
+}
+
+#[tokio::test]
+async fn a_watch_begins_when_the_update_became_active_as_personalize_recorded_it() {
+    let quiet = FakeAlarms::with(vec![alarm(CTR, AlarmValue::Ok, at(-60))]);
+    let input = watched_input(60, json!({}));
+    let (report, _) = watch_at(vec![serving_sv2()], &quiet, &input, at(40), at(280)).await;
+    assert_eq!(report.began_at, served_at());
+    // A record that cannot be read: from the first look.
+    let (report, _) = watch_at(Vec::new(), &quiet, &input, at(40), at(280)).await;
+    assert_eq!(report.began_at, at(40));
+}
+
+/// The sample update's poll, watched (or not), the campaign ACTIVE on it.
+#[tokio::test]
+async fn an_update_with_a_watch_is_watched_once_active_not_reported() {
+    let mut input = watched_input(60, json!({}));
+    input.check = Default::default();
+    let fake = FakePersonalize::describing(vec![Ok(Some(serving_sv2()))]);
+    let clock = FakeClock::at(at(1));
+    let r = poll(&fake, &input, &PollPolicy::default(), &clock, at(1))
+        .await
+        .unwrap();
+    assert_eq!(
+        (r.outcome, r.is_final, r.next),
+        (Outcome::InProgress, false, Then::Watch)
+    );
+    assert!(r.notification.is_none());
+    // A change of TPS alone is not watched: reported at once.
+    let mut tps_only = input.clone();
+    if let Execution::Accepted(a) = &mut tps_only.state
+        && let Some(Deployment::Started(d)) = a.deployment.as_mut()
+    {
+        d.changes = vec!["minProvisionedTPS 1 -> 2".into()];
+    }
+    let r = poll(&fake, &tps_only, &PollPolicy::default(), &clock, at(1))
+        .await
+        .unwrap();
+    assert_eq!((r.outcome, r.next), (Outcome::Active, Then::Notify));
+}
+
+fn ended(verdict: Value) -> Value {
+    let mut watch = json!({
+        "alarms": [CTR, ERRORS], "minutes": 60,
+        "beganAt": served_at(), "endsAt": at(3600), "endedAt": at(3600),
+        "attempt": 16, "reads": 359, "waitSeconds": 0,
+    });
+    for (k, v) in verdict.as_object().unwrap() {
+        watch[k] = v.clone();
+    }
+    watch
+}
+
+#[tokio::test]
+async fn a_watch_that_passed_is_notified_as_a_success_with_its_facts() {
+    let mut input = watched_input(60, json!({"watch": ended(json!({"verdict": "PASSED"}))}));
+    input.check = Default::default();
+    let fake = FakePersonalize::default();
+    let r = poll(
+        &fake,
+        &input,
+        &PollPolicy::default(),
+        &FakeClock::at(at(3600)),
+        at(3600),
+    )
+    .await
+    .unwrap();
+    assert_eq!((r.outcome, r.succeeded), (Outcome::Active, true));
+    assert!(fake.calls().is_empty(), "decided from the state");
+    let n = r.notification.unwrap();
+    assert_eq!(
+        n.subject,
+        "Personalize campaign movie-recs: deployment succeeded (UPDATE), watch passed"
+    );
+    let detail = serde_json::to_value(&n.detail).unwrap();
+    assert_eq!(detail["watch"]["verdict"], "PASSED");
+    assert_eq!(detail["watch"]["alarms"], json!([CTR, ERRORS]));
+    assert_eq!(detail["rollback"], Value::Null);
+    assert!(
+        n.message
+            .contains("Watch:            PASSED after 1h 0m 0s of 60 min, 2 alarm(s)"),
+        "{}",
+        n.message
+    );
+    // Never read: a success, not a verified one.
+    let mut input = watched_input(
+        60,
+        json!({"watch": ended(json!({"verdict": "UNVERIFIED", "reads": 0, "unread": "ThrottlingException: Rate exceeded"}))}),
+    );
+    input.check = Default::default();
+    let r = poll(
+        &fake,
+        &input,
+        &PollPolicy::default(),
+        &FakeClock::at(at(3600)),
+        at(3600),
+    )
+    .await
+    .unwrap();
+    let n = r.notification.unwrap();
+    assert!(n.subject.ends_with("watch UNVERIFIED"), "{}", n.subject);
+    assert!(
+        n.message
+            .contains("the alarms could never be read (ThrottlingException")
+    );
+}
+
+#[tokio::test]
+async fn a_watch_superseded_by_a_newer_deployment_ends_superseded_without_rollback() {
+    let verdict = json!({"verdict": "SUPERSEDED",
+        "supersededBy": {"solutionVersionArn": SV3, "differences": ["solutionVersionArn"]}});
+    let mut input = watched_input(60, json!({"watch": ended(verdict)}));
+    input.check = Default::default();
+    let r = poll(
+        &FakePersonalize::default(),
+        &input,
+        &PollPolicy::default(),
+        &FakeClock::at(at(90)),
+        at(90),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.outcome, Outcome::Superseded);
+    let n = r.notification.unwrap();
+    assert_eq!(n.detail.superseded_by.as_deref(), Some(SV3));
+    assert!(n.detail.rollback.is_none());
+}
+
+fn alarmed() -> Value {
+    ended(json!({"verdict": "ALARM", "endedAt": at(15),
+        "alarm": {"name": CTR, "reason": "Threshold Crossed: 1 datapoint [0.8] < 0.9", "firedAt": at(12)}}))
+}
+
+#[tokio::test]
+async fn the_rollback_returns_version_tps_and_configuration_exactly() {
+    let input = watched_input(60, json!({"watch": alarmed()}));
+    let Execution::Accepted(accepted) = &input.state else {
+        unreachable!()
+    };
+    let fake = FakePersonalize::describing(vec![Ok(Some(serving_sv2()))]);
+    let d = roll_back(&fake, accepted, &FakeClock::at(at(16)))
+        .await
+        .unwrap();
+    let Deployment::Started(report) = d else {
+        panic!("expected the rollback's update: {d:?}")
+    };
+    assert_eq!(report.operation, Operation::Update);
+    assert_eq!(report.previous_solution_version_arn.as_deref(), Some(SV2));
+    assert_eq!(report.started_at, at(16));
+    let [change] = &fake.updated.lock().unwrap()[..] else {
+        panic!("one update")
+    };
+    assert_eq!(change.solution_version_arn, SV1);
+    assert_eq!(change.min_provisioned_tps, Some(1));
+    // The whole configuration as it was, not merged with the request's.
+    assert_eq!(change.config, before().campaign_config);
+}
+
+#[tokio::test]
+async fn a_rollback_turns_off_a_sync_that_would_redeploy_the_version_rolled_back_from() {
+    let mut input = watched_input(60, json!({"watch": alarmed()}));
+    let mut synced = before();
+    synced
+        .campaign_config
+        .as_mut()
+        .unwrap()
+        .sync_with_latest_solution_version = Some(true);
+    if let Execution::Accepted(a) = &mut input.state
+        && let Some(Deployment::Started(d)) = a.deployment.as_mut()
+    {
+        d.served_before = Some(synced);
+    }
+    let Execution::Accepted(accepted) = &input.state else {
+        unreachable!()
+    };
+    let fake = FakePersonalize::describing(vec![Ok(Some(serving_sv2()))]);
+    roll_back(&fake, accepted, &FakeClock::at(at(16)))
+        .await
+        .unwrap();
+    let change = fake.updated.lock().unwrap()[0].clone();
+    assert_eq!(
+        change.config.unwrap().sync_with_latest_solution_version,
+        Some(false)
+    );
+}
+
+#[tokio::test]
+async fn a_rollback_gives_way_to_a_newer_deployment() {
+    let input = watched_input(60, json!({"watch": alarmed()}));
+    let Execution::Accepted(accepted) = &input.state else {
+        unreachable!()
+    };
+    let mut newer = serving_sv2();
+    let mut update = update_record(SV3, 2, Status::CreatePending);
+    update.created_at = Some(at(14));
+    newer.latest_update = Some(update);
+    let fake = FakePersonalize::describing(vec![Ok(Some(newer))]);
+    let d = roll_back(&fake, accepted, &FakeClock::at(at(16)))
+        .await
+        .unwrap();
+    assert!(matches!(d, Deployment::Overtaken(_)), "{d:?}");
+    assert!(fake.updated.lock().unwrap().is_empty());
+}
+
+/// The state after RollBack started its update at 16 s.
+fn rolling_back() -> TaskInput {
+    let started = json!({"operation": "UPDATE", "previousSolutionVersionArn": SV2,
+        "startedAt": at(16), "changes": [format!("solutionVersionArn {SV2} -> {SV1}")],
+        "servedBefore": {"solutionVersionArn": SV2, "minProvisionedTPS": 2}});
+    let mut input = watched_input(60, json!({"watch": alarmed(), "rollback": started}));
+    input.check = Default::default();
+    input
+}
+
+#[tokio::test]
+async fn a_rollback_followed_to_its_end_is_rolled_back_naming_the_alarm() {
+    let mut back = serving_sv2();
+    back.solution_version_arn = Some(SV1.into());
+    back.min_provisioned_tps = Some(1);
+    back.config = before().campaign_config;
+    let mut update = update_record(SV1, 1, Status::Active);
+    update.config = before().campaign_config;
+    update.created_at = Some(at(16));
+    update.updated_at = Some(at(300));
+    back.latest_update = Some(update);
+    let fake = FakePersonalize::describing(vec![Ok(Some(back))]);
+    let r = poll(
+        &fake,
+        &rolling_back(),
+        &PollPolicy::default(),
+        &FakeClock::at(at(310)),
+        at(310),
+    )
+    .await
+    .unwrap();
+    assert_eq!((r.outcome, r.succeeded), (Outcome::RolledBack, false));
+    let n = r.notification.unwrap();
+    assert_eq!(n.detail.status, DeploymentStatus::RolledBack);
+    assert_eq!(n.detail_type, "Campaign Deployment Rolled Back");
+    assert_eq!(
+        n.subject,
+        "Personalize campaign movie-recs: new version ROLLED BACK, alarm recs-movie-recs-ctr-drop"
+    );
+    let detail = serde_json::to_value(&n.detail).unwrap();
+    assert_eq!(
+        detail["rollback"]["to"],
+        serde_json::to_value(before()).unwrap()
+    );
+    assert_eq!(detail["rollback"]["from"]["solutionVersionArn"], SV2);
+    assert_eq!(detail["rollback"]["outcome"], "ROLLED_BACK");
+    assert_eq!(detail["watch"]["alarm"]["firedAt"], json!(at(12)));
+    assert!(
+        n.message.contains(&format!(
+            "Rolled back to:   {SV1} (minProvisionedTPS 1, with its configuration)"
+        )),
+        "{}",
+        n.message
+    );
+}
+
+#[tokio::test]
+async fn a_failed_rollback_is_rollback_failed_saying_what_the_campaign_serves() {
+    let mut failed = serving_sv2();
+    let mut update = update_record(SV1, 1, Status::CreateFailed);
+    update.config = before().campaign_config;
+    update.created_at = Some(at(16));
+    update.failure_reason = Some("internal error".into());
+    failed.latest_update = Some(update);
+    let fake = FakePersonalize::describing(vec![Ok(Some(failed))]);
+    let r = poll(
+        &fake,
+        &rolling_back(),
+        &PollPolicy::default(),
+        &FakeClock::at(at(310)),
+        at(310),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.outcome, Outcome::RollbackFailed);
+    let reason = r.failure_reason.unwrap();
+    assert!(
+        reason.contains("the rollback's update failed: internal error")
+            && reason.contains(&format!("still ACTIVE on {SV2}")),
+        "{reason}"
+    );
+    assert_eq!(
+        r.notification.unwrap().detail_type,
+        "Campaign Deployment Rollback Failed"
+    );
+}
+
+#[tokio::test]
+async fn a_rollback_task_that_failed_is_rollback_failed() {
+    let mut input = watched_input(
+        60,
+        json!({"watch": alarmed(),
+        "error": {"Error": "ResourceInUse", "Cause": "{\"errorMessage\": \"in use\"}"}}),
+    );
+    input.check = Default::default();
+    let r = poll(
+        &FakePersonalize::default(),
+        &input,
+        &PollPolicy::default(),
+        &FakeClock::at(at(20)),
+        at(20),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.outcome, Outcome::RollbackFailed);
+    let detail = serde_json::to_value(r.notification.unwrap().detail).unwrap();
+    assert_eq!(detail["rollback"]["from"], Value::Null);
+    assert_eq!(detail["rollback"]["to"]["solutionVersionArn"], SV1);
+}
