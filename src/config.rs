@@ -11,6 +11,7 @@ use crate::domain::schedule::{PollPolicy, TRAINING_POLICY};
 use crate::domain::watch::{
     DEFAULT_WATCH_MINUTES, MAX_WATCH_MINUTES, WatchChoice, WatchDefaults, check_alarms,
 };
+use crate::domain::watching::WATCH_LOOK_SECONDS;
 
 #[derive(Clone, PartialEq, Eq, thiserror::Error)]
 #[error("configuration error: {variable} {rule}")]
@@ -63,6 +64,9 @@ pub struct StatusConfig {
     /// `METRICS_NAMESPACE` (default `PersonalizeDeployer`): the CloudWatch
     /// namespace of the deployments' metrics.
     pub metrics_namespace: String,
+    /// `WATCH_LOOK_SECONDS` (default 10, 1 to 30): how often a watch reads
+    /// its alarms.
+    pub watch_look_seconds: u64,
 }
 
 /// The metrics' namespace when `METRICS_NAMESPACE` is unset.
@@ -354,6 +358,12 @@ impl StatusConfig {
                 ..TRAINING_POLICY
             },
             metrics_namespace: namespace(env)?,
+            watch_look_seconds: integer(
+                env,
+                "WATCH_LOOK_SECONDS",
+                WATCH_LOOK_SECONDS as u64,
+                1..=30,
+            )?,
         })
     }
 }

@@ -13,6 +13,7 @@ use chrono::{DateTime, Utc};
 use serde_json::{Map, Value, json};
 
 use crate::adapters::emf;
+use crate::domain::alarm::{Verdict, WatchReport};
 use crate::domain::execution::{MAX_WAITS, StatusReport, Then};
 use crate::domain::intake::{MAX_INPUT_BYTES, RETRIED_FAILURE};
 use crate::domain::metrics::DeploymentMetrics;
@@ -22,11 +23,13 @@ use crate::domain::notification::{
 };
 use crate::domain::outcome::Outcome;
 use crate::domain::schedule::{
-    DEPLOYMENT_DEADLINES, MAX_HOLD_SECONDS, MAX_POLLS, MAX_TRAINING_POLLS, PollPolicy,
-    TRAINING_POLICY, WINDOW,
+    DEPLOYMENT_DEADLINES, MAX_HOLD_SECONDS, MAX_POLLS, MAX_TRAINING_POLLS, MAX_WATCH_POLLS,
+    PollPolicy, TRAINING_POLICY, WINDOW,
 };
 use crate::domain::status::CLOCK_SKEW_SECONDS;
 use crate::domain::training::TrainingReport;
+use crate::domain::watch::MAX_WATCH_MINUTES;
+use crate::domain::watching::WATCH_LOOK_SECONDS;
 use crate::error::ErrorType;
 use crate::handlers::status::HOLD_MARGIN;
 
@@ -86,6 +89,9 @@ fn schedule() -> Value {
         // campaign.
         "maxWaits": MAX_WAITS,
         "deploymentDeadlines": DEPLOYMENT_DEADLINES,
+        "maxWatchPolls": MAX_WATCH_POLLS,
+        "maxWatchMinutes": MAX_WATCH_MINUTES,
+        "watchLookSeconds": WATCH_LOOK_SECONDS,
         "campaign": policy(&PollPolicy::default()),
         "training": policy(&TRAINING_POLICY),
         "window": WINDOW,
@@ -155,11 +161,27 @@ fn state() -> Value {
         failure_reason: None,
         notification: None,
     };
+    let watch = WatchReport {
+        alarms: Vec::new(),
+        minutes: 0,
+        began_at: DateTime::<Utc>::UNIX_EPOCH,
+        ends_at: DateTime::<Utc>::UNIX_EPOCH,
+        attempt: 0,
+        reads: 0,
+        unread: None,
+        insufficient_data: Vec::new(),
+        already_in_alarm: Vec::new(),
+        missing: Vec::new(),
+        ended_at: None,
+        verdict: Verdict::Watching,
+        wait_seconds: 0,
+    };
     json!({
         "maxInputBytes": MAX_INPUT_BYTES,
         "alwaysPresent": {
             "training": keys(serde_json::to_value(training).unwrap_or_default()),
             "status": keys(serde_json::to_value(status).unwrap_or_default()),
+            "watch": keys(serde_json::to_value(watch).unwrap_or_default()),
         },
     })
 }

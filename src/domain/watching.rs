@@ -5,8 +5,9 @@
 //! (no rollback); the period passing ends it, verified if the alarms could
 //! be read.
 //!
-//! One invocation stays and looks every [`WATCH_LOOK_SECONDS`] (the alarms)
-//! and every [`CAMPAIGN_LOOK_SECONDS`] (the campaign), up to the time it may
+//! One invocation stays and looks every [`WATCH_LOOK_SECONDS`] (the alarms;
+//! `WATCH_LOOK_SECONDS` sets it) and every [`CAMPAIGN_LOOK_SECONDS`] (the
+//! campaign), up to the time it may
 //! use; the next comes at once. An alarm is thus seen within seconds of its
 //! state change, and the whole watch costs few state transitions.
 
@@ -20,18 +21,20 @@ use super::watch::Watch;
 use crate::error::Error;
 use crate::ports::{Alarms, Clock, Personalize};
 
-/// How often a watch reads its alarms.
+/// How often a watch reads its alarms, unless the stack says otherwise.
 pub const WATCH_LOOK_SECONDS: i64 = 10;
 
 /// How often a watch looks at the campaign (for a newer deployment).
 pub const CAMPAIGN_LOOK_SECONDS: i64 = 60;
 
-/// One WatchAlarms invocation, looking until `limit` (what the invocation
-/// may use of its time), the end of the watch, or a verdict.
+/// One WatchAlarms invocation, reading the alarms every `look_every`, until
+/// `limit` (what the invocation may use of its time), the end of the watch,
+/// or a verdict.
 pub async fn watch<P: Personalize, A: Alarms, C: Clock>(
     personalize: &P,
     alarms: &A,
     input: &TaskInput,
+    look_every: Duration,
     clock: &C,
     limit: DateTime<Utc>,
 ) -> Result<WatchReport, Error> {
@@ -100,7 +103,7 @@ pub async fn watch<P: Personalize, A: Alarms, C: Clock>(
             };
             return Ok(ended(report, verdict, now));
         }
-        let next = now + Duration::seconds(WATCH_LOOK_SECONDS);
+        let next = now + look_every;
         if next >= limit {
             report.wait_seconds = resume(&report, began, now);
             return Ok(report);

@@ -81,7 +81,8 @@ where
         .and_then(DateTime::<Utc>::from_timestamp_millis);
     let limit = deadline.map_or(most, |d| most.min(d - HOLD_MARGIN));
     if input.check == Check::Watch {
-        let report = watching::watch(personalize, alarms, &input, clock, limit)
+        let look_every = Duration::seconds(config.watch_look_seconds as i64);
+        let report = watching::watch(personalize, alarms, &input, look_every, clock, limit)
             .instrument(task.span())
             .await
             .map_err(|e| TaskError::new(e, &task))?;

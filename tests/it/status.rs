@@ -526,6 +526,7 @@ async fn the_handler_reads_the_sample_input() {
         poll: policy(),
         training: TRAINING_POLICY,
         metrics_namespace: "PersonalizeDeployer".into(),
+        watch_look_seconds: 10,
     };
     let metrics = FakeMetrics::default();
     let report = handle(
@@ -990,6 +991,7 @@ async fn the_handler_holds_no_longer_than_its_invocation_may_run() {
         poll: policy(),
         training: TRAINING_POLICY,
         metrics_namespace: "PersonalizeDeployer".into(),
+        watch_look_seconds: 10,
     };
     let mut input = event("campaign-status-input.json");
     input["state"]["deployment"]["expected"] = json!({"seconds": 1200, "basis": "LAST_UPDATE"});

@@ -12,7 +12,7 @@ use personalize_deployer::domain::outcome::{Operation, Outcome};
 use personalize_deployer::domain::request::{CampaignConfig, Served};
 use personalize_deployer::domain::schedule::PollPolicy;
 use personalize_deployer::domain::status::poll;
-use personalize_deployer::domain::watching::watch;
+use personalize_deployer::domain::watching::{WATCH_LOOK_SECONDS, watch};
 use personalize_deployer::ports::ApiErrorKind;
 use serde_json::{Value, json};
 
@@ -86,7 +86,10 @@ async fn watch_at(
 ) -> (WatchReport, FakeClock) {
     let fake = FakePersonalize::describing(campaign.into_iter().map(|c| Ok(Some(c))).collect());
     let clock = FakeClock::at(now);
-    let report = watch(&fake, alarms, input, &clock, limit).await.unwrap();
+    let look_every = Duration::seconds(WATCH_LOOK_SECONDS);
+    let report = watch(&fake, alarms, input, look_every, &clock, limit)
+        .await
+        .unwrap();
     (report, clock)
 }
 

@@ -71,9 +71,10 @@ def test_choices_read_only_members_that_are_always_there_or_guarded():
     (StatusReport's outcome, final, succeeded) or guard them with IsPresent."""
     present = CONTRACT["state"]["alwaysPresent"]
     always = ({f"$.training.{member}" for member in present["training"]}
-              | {f"$.status.{member}" for member in present["status"]})
-    assert {"$.status.final", "$.status.succeeded", "$.status.outcome",
-            "$.training.ready", "$.training.final"} <= always
+              | {f"$.status.{member}" for member in present["status"]}
+              | {f"$.watch.{member}" for member in present["watch"]})
+    assert {"$.status.final", "$.status.succeeded", "$.status.outcome", "$.status.next",
+            "$.training.ready", "$.training.final", "$.watch.verdict", "$.watch.waitSeconds"} <= always
 
     def check(rule, guarded):
         for key in ("And", "Or"):
@@ -128,13 +129,14 @@ def test_every_path_to_an_end_notifies():
 
 
 def test_waits_come_from_the_handler_and_the_backstop_exceeds_the_deadlines():
-    """Both waits are the handler's; the backstop outlasts the longest training
-    and the deployment deadlines an execution may spend (a wait for a busy
-    campaign, then the deployment), each the longest the parameters allow,
-    with an hour to spare."""
+    """The waits are the handler's; the backstop outlasts the longest training,
+    the deployment deadlines an execution may spend (a wait for a busy
+    campaign, the deployment, a rollback) and the longest watch, each the
+    longest the parameters allow, with an hour to spare."""
     s = states()
     assert s["WaitForCampaign"]["SecondsPath"] == "$.status.waitSeconds"
     assert s["WaitForTraining"]["SecondsPath"] == "$.training.waitSeconds"
+    assert s["WaitForWatch"]["SecondsPath"] == "$.watch.waitSeconds"
     parameters = state_machine()
     template = (ROOT / "template.yaml").read_text()
 
@@ -142,7 +144,8 @@ def test_waits_come_from_the_handler_and_the_backstop_exceeds_the_deadlines():
         return int(re.search(name + r":.*?MaxValue: (\d+)", template, re.S).group(1))
 
     longest = (SCHEDULE["deploymentDeadlines"] * max_value("DeploymentDeadlineSeconds")
-               + max_value("TrainingDeadlineSeconds"))
+               + max_value("TrainingDeadlineSeconds") + 60 * SCHEDULE["maxWatchMinutes"])
+    assert max_value("WatchMinutes") == SCHEDULE["maxWatchMinutes"]
     assert json.loads(definition())["TimeoutSeconds"] > longest + 3600
     assert parameters["Type"] == "STANDARD"
 
@@ -161,7 +164,8 @@ def test_a_task_that_times_out_or_dies_is_retried_a_bounded_number_of_times():
         return function["Properties"].get("Timeout", default_timeout)
 
     tasks = lambda_tasks()
-    assert set(tasks) == {"CheckTraining", "DeployCampaign", "PollCampaign", "DescribeOutcome"}
+    assert set(tasks) == {"CheckTraining", "DeployCampaign", "PollCampaign", "DescribeOutcome",
+                          "WatchAlarms", "RollBack"}
     for name, state in tasks.items():
         [crash] = [r for r in state["Retry"] if CRASHES <= set(r["ErrorEquals"])]
         assert 1 <= crash["MaxAttempts"] <= 3, name
@@ -205,14 +209,17 @@ def test_notifications_are_retried_only_when_they_were_certainly_not_accepted():
 
 def test_no_execution_can_reach_the_history_limit():
     """The worst case: every state visited (the others at most once), the
-    training loop MAX_TRAINING_POLLS times, the poll loop MAX_POLLS times,
-    DeployCampaign once more after each of the MAX_WAITS waits for a busy
-    campaign, and every task using all of its retries. A Task adds 5 events
-    and 3 per retried attempt, any other state 2, the execution 2."""
+    training loop MAX_TRAINING_POLLS times, the poll loop MAX_POLLS times (a
+    wait for a busy campaign, the deployment and a rollback together), the
+    watch loop MAX_WATCH_POLLS times, DeployCampaign once more after each of
+    the MAX_WAITS waits for a busy campaign, and every task using all of its
+    retries. A Task adds 5 events and 3 per retried attempt, any other state
+    2, the execution 2."""
     s = states()
     loops = {
         ("CheckTraining", "CheckTrained", "WaitForTraining"): SCHEDULE["maxTrainingPolls"],
         ("PollCampaign", "CheckCampaign", "WaitForCampaign"): SCHEDULE["maxPolls"],
+        ("WatchAlarms", "CheckWatch", "WaitForWatch"): SCHEDULE["maxWatchPolls"],
     }
     for (task, choice, wait), _ in loops.items():
         assert s[wait]["Next"] == task and s[task]["Next"] == choice
@@ -224,7 +231,7 @@ def test_no_execution_can_reach_the_history_limit():
     # a poll that found the campaign it waited for free.
     into_deploy = [c for n, st in s.items() if st["Type"] == "Choice" and n != "CheckTrained"
                    for c in st["Choices"] if c.get("Next") == "DeployCampaign"]
-    assert into_deploy == [{"Variable": "$.status.deploy", "BooleanEquals": True, "Next": "DeployCampaign"}]
+    assert into_deploy == [{"Variable": "$.status.next", "StringEquals": "DEPLOY", "Next": "DeployCampaign"}]
     in_loops = {n for loop in loops for n in loop}
     once = sum(events(n) for n in s if n not in in_loops)
     worst = 2 + once + SCHEDULE["maxWaits"] * events("DeployCampaign")
@@ -364,6 +371,9 @@ def test_only_this_accounts_requests_and_this_stacks_campaigns_and_resources():
             actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
             if resource == account + "solution/*":
                 assert set(actions) <= reads, (function, actions)
+            elif resource == "arn:${AWS::Partition}:cloudwatch:${AWS::Region}:${AWS::AccountId}:alarm:*":
+                # The watch reads alarms; it changes none.
+                assert actions == ["cloudwatch:DescribeAlarms"], (function, actions)
             else:
                 assert resource == account + "campaign/${CampaignNamePrefix}*", function
     # Manifests are read under the manifest prefix only.

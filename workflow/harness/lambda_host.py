@@ -26,8 +26,10 @@ def function_env(name):
 class LambdaHost:
     """The project's Lambda binaries behind the Lambda Invoke API."""
 
-    def __init__(self, env, instances=None, timeout=60.0, log_dir=None):
+    def __init__(self, env, instances=None, timeout=60.0, log_dir=None, function_env=None):
         self.env = env
+        # Per function, variables that differ from `env`.
+        self.function_env = function_env or {}
         self.instances = {name: (instances or {}).get(name, 1) for name in FUNCTIONS}
         self.timeout = timeout
         self.log_dir = Path(log_dir or target_dir() / "workflow-logs")
@@ -101,7 +103,7 @@ class LambdaHost:
         for name in FUNCTIONS:
             runtime = RuntimeApi(name, self.timeout)
             self.runtimes[name] = runtime
-            env = dict(self.env, **function_env(name))
+            env = dict(self.env, **function_env(name), **self.function_env.get(name, {}))
             log = open(self.log_dir / f"{name}.log", "ab")
             for _ in range(self.instances[name]):
                 runtime.spawn([str(binary(name))], env, log=log)

@@ -11,12 +11,14 @@ import os
 import time
 from contextlib import ExitStack, contextmanager
 
+import boto3
 from moto import mock_aws
 
 from workflow.harness.events import create_solution_version_call, s3_notification
 from workflow.harness.lambda_host import LambdaHost
 from workflow.harness.names import BUCKET
 from workflow.harness.sample import campaign_arn
+from workflow.harness.names import REGION
 from workflow.harness.services import OFFLINE_AWS_ENV, MotoServer, PersonalizeLocal, StackResources, service_env
 from workflow.harness.time_scaling import ShortWaits
 
@@ -42,19 +44,22 @@ class LocalWorkflow:
 
     speed: personalize-local's time speed-up; time_scale: factor applied to
     Wait and Retry delays (default 1/speed, so that both agree); env: extra
-    environment of the Lambdas (e.g. POLL_INITIAL_SECONDS); with scaled
+    environment of the Lambdas (e.g. POLL_INITIAL_SECONDS), function_env
+    per function ({"campaign-status": {...}}); with scaled
     Waits, campaign-status never holds around an expected end
     (POLL_HOLD_SECONDS=0) unless env says otherwise; personalize_args: more
     personalize-local options.
     """
 
-    def __init__(self, speed=600.0, time_scale=None, env=None, personalize_args=(), instances=None, seed=None):
+    def __init__(self, speed=600.0, time_scale=None, env=None, personalize_args=(), instances=None, seed=None,
+                 function_env=None):
         self.speed = speed
         self.time_scale = (1.0 / speed) if time_scale is None else time_scale
         self.extra_env = env or {}
         self.personalize_args = list(personalize_args)
         self.instances = instances
         self.seed = seed
+        self.function_env = function_env
 
     def __enter__(self):
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
@@ -79,6 +84,7 @@ class LocalWorkflow:
 
             self.resources = StackResources()
             self.s3, self.sfn = self.resources.s3, self.resources.sfn
+            self.cloudwatch = boto3.client("cloudwatch", region_name=REGION)
             self.topic_arn, self.state_machine_arn = self.resources.topic_arn, self.resources.state_machine_arn
             env = dict(
                 os.environ,
@@ -91,7 +97,7 @@ class LocalWorkflow:
                 # it is on only where Waits are real (or where env says so).
                 env["POLL_HOLD_SECONDS"] = "0"
             env.update(self.extra_env)
-            self.lambdas = LambdaHost(env, instances=self.instances)
+            self.lambdas = LambdaHost(env, instances=self.instances, function_env=self.function_env)
             # The logs are appended to across runs: this run's start from here.
             status_log = self.lambdas.log_dir / "campaign-status.log"
             self._status_log_from = status_log.stat().st_size if status_log.exists() else 0
@@ -183,6 +189,22 @@ class LocalWorkflow:
             if record.get("ExecutionArn") == execution_arn:
                 out.append(record)
         return out
+
+    def put_alarm(self, name, state="OK", campaign=None):
+        """A CloudWatch alarm in moto (on a campaign's 5xx errors, as a user
+        would watch one), set to `state`."""
+        self.cloudwatch.put_metric_alarm(
+            AlarmName=name, Namespace="AWS/Personalize", MetricName="GetRecommendations5xxErrors",
+            Dimensions=[{"Name": "CampaignArn", "Value": campaign_arn(campaign or "movie-recs")}],
+            Statistic="Sum", Period=60, EvaluationPeriods=1, Threshold=1,
+            ComparisonOperator="GreaterThanOrEqualToThreshold", TreatMissingData="notBreaching")
+        self.set_alarm(name, state)
+
+    def set_alarm(self, name, state, reason=None):
+        """Flips an alarm, as CloudWatch would on its metric."""
+        self.cloudwatch.set_alarm_state(
+            AlarmName=name, StateValue=state,
+            StateReason=reason or f"Threshold Crossed: set to {state} by the test")
 
     def campaign(self, name):
         arn = campaign_arn(name)

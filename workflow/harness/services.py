@@ -37,6 +37,7 @@ def service_env(personalize_url, moto_url, state_machine_arn):
         "AWS_ENDPOINT_URL_PERSONALIZE": personalize_url,
         "AWS_ENDPOINT_URL_SFN": moto_url,
         "AWS_ENDPOINT_URL_S3": moto_url,
+        "AWS_ENDPOINT_URL_CLOUDWATCH": moto_url,
         "S3_FORCE_PATH_STYLE": "true",
         "STATE_MACHINE_ARN": state_machine_arn,
     }
