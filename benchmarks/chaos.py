@@ -1,8 +1,8 @@
 """The chaos run: the whole offline pipeline (deploy-trigger, the state machine
 of template.yaml in moto's interpreter, the task Lambdas, personalize-local)
 with many deployments at once, every event delivered twice and concurrently,
-competing requests for campaigns busy with 90-minute updates, and a Personalize that throttles (both
-error names), fails with 5xx and fails deployments.
+competing requests for campaigns busy with 90-minute updates, a Personalize that throttles (both
+error names), fails with 5xx and fails deployments, and alarms that fire during watches.
 
     benchmarks/chaos [--short] [--seed N]   # N: seed of personalize-local's faults
 
@@ -15,6 +15,7 @@ The short version runs in the test command (tests/workflow/test_chaos.py).
 """
 import argparse
 import json
+import random
 import sys
 import threading
 import time
@@ -61,10 +62,14 @@ class Run:
         self.requests = {}  # request id -> (campaign, target, allowed statuses)
         self.threads = []
         self.errors = []
+        # Campaigns a rollback returned, and the version they must serve.
+        self.returned = {}
 
-    def request(self, campaign, target, allowed, via_manifest=False):
+    def request(self, campaign, target, allowed, via_manifest=False, watch=None):
         request_id = f"{campaign}-{len(self.requests)}"
         detail = {"campaignName": campaign, "solutionVersionArn": target}
+        if watch is not None:
+            detail["watch"] = watch
         if via_manifest:
             event = self.wf.put_manifest(f"manifests/{request_id}.json", detail)
         else:
@@ -154,7 +159,10 @@ class Run:
         campaigns = sorted({c for c, _, _ in self.requests.values()})
         for name in campaigns:
             campaign = self.wf.campaign(name)
-            if name in last_active:
+            if name in self.returned:
+                ok = campaign and campaign["status"] == "ACTIVE" and \
+                    campaign["solutionVersionArn"] == self.returned[name]
+            elif name in last_active:
                 ok = campaign and campaign["status"] == "ACTIVE" and \
                     campaign["solutionVersionArn"] == last_active[name][1]
             else:
@@ -258,12 +266,55 @@ def faults(size, seed_value):
             stop.set()
 
 
+def alarms(size, seed_value):
+    """Watched updates whose alarms enter ALARM during the watch, at moments
+    spread over 20 s, while Personalize throttles 15 % and fails 10 % of
+    requests (5xx): every one is rolled back (ROLLED_BACK), to its old
+    version, with one notification."""
+    names = [f"chaos-w{i}" for i in range(size)]
+    args = [*ROOMY, "--throttle-rate", "0.15", "--error-rate", "0.1", "--random-seed", str(seed_value)]
+    instances = dict(INSTANCES, **{"campaign-status": size + 2})
+    with LocalWorkflow(seed=dict(versions(), campaigns=[serving(n) for n in names]),
+                       personalize_args=args, instances=instances,
+                       env={"WATCH_LOOK_SECONDS": "2"}) as wf:
+        for name in names:
+            wf.put_alarm(f"recs-{name}-5xx", "OK", campaign=name)
+        run, started = Run(wf), time.time()
+        for name in names:
+            run.request(name, SV2, {"ROLLED_BACK"}, watch={"alarms": ["recs-{campaign}-5xx"], "minutes": 60})
+            run.returned[name] = SV1
+        for thread in run.threads:
+            thread.join()
+        deadline = time.time() + 120
+        while len(wf.executions()) < size and time.time() < deadline:
+            time.sleep(0.1)
+        arn_of = {}
+        for e in wf.executions():
+            described = wf.sfn.describe_execution(executionArn=e["executionArn"])
+            arn_of[json.loads(described["input"])["request"]["campaignName"]] = e["executionArn"]
+        rng = random.Random(seed_value)
+        flips = sorted((rng.uniform(0, 20), name) for name in names)
+        begun = time.time()
+        for at, name in flips:
+            # Each alarm fires once its campaign's watch has begun.
+            while time.time() < deadline and "WatchAlarms" not in wf.path(arn_of[name]):
+                time.sleep(0.1)
+            time.sleep(max(0.0, begun + at - time.time()))
+            wf.set_alarm(f"recs-{name}-5xx", "ALARM")
+
+        def calm():
+            wf.personalize.admin("/faults", {"throttleRate": 0, "errorRate": 0})
+
+        return run.finish(started, timeout=180, calm=calm)
+
+
 SCENARIOS = {
     "distinct campaigns, creates and updates": distinct,
     "competing requests for busy campaigns": competing,
     "throttling, 5xx and failed deployments": faults,
+    "alarms during watches, under throttling and 5xx": alarms,
 }
-SIZES = {"short": (6, 3, 6), "full": (40, 12, 30)}
+SIZES = {"short": (6, 3, 6, 3), "full": (40, 12, 30, 12)}
 COLUMNS = ["requests", "executions", "outcomes", "notifications per execution", "duplicates",
            "waited for the campaign", "right version", "still running", "wall time (s)"]
 

@@ -229,6 +229,7 @@ fn metrics() -> Value {
             polls: 1,
             training_polls: Some(1),
             training_wait_seconds: Some(1.0),
+            watch_seconds: Some(1.0),
             execution_arn: None,
             notification_id: None,
             ended_at: DateTime::<Utc>::UNIX_EPOCH,

@@ -4,7 +4,9 @@
 
 Samples: create, update, unchanged, failed-create, failed-update, rejected,
 timeout, retrain (a version still training: the wait, the metric gate's
-verdict, the deployment), gated (a worse model held back by the gate).
+verdict, the deployment), gated (a worse model held back by the gate),
+rollback (a watched update whose alarm fires: the watch, the alarm, the
+rollback).
 
 It starts personalize-local, moto (S3, Step Functions with the state machine
 of template.yaml, SNS, EventBridge, SQS) and the three Lambda binaries, feeds
@@ -56,7 +58,13 @@ SAMPLES = {
                 [serving(SV1)], [], {}, ("retrain", 0.305)),
     "gated": (f"a worse model held back by the metric gate ({NDCG} 0.25 against the served 0.30, at most "
               "0.02 lower allowed): nothing written", [serving(SV1)], [], {}, ("gated", 0.25)),
+    "rollback": ("an update watched with the campaign's 5xx alarm (CloudWatch, in moto); 5 s into the watch "
+                 "the alarm enters ALARM, and the campaign is rolled back to what it served before "
+                 "(the watch reads the alarm every 2 s here)",
+                 [dict(serving(SV1), minProvisionedTPS=1)], [], {"WATCH_LOOK_SECONDS": "2"}, ("rollback", None)),
 }
+
+ALARM = "recs-movie-recs-5xx"
 
 # What the served version reports (the retrain and gated samples).
 SERVED_METRICS = {NDCG: 0.30, "coverage": 0.41}
@@ -120,6 +128,19 @@ class Watcher:
         self.poll()
 
 
+def fire_alarm_during_the_watch(wf, watcher, execution_arn):
+    """Once the watch has begun, 5 s later, the alarm enters ALARM."""
+    deadline = time.time() + 120
+    while "WatchAlarms" not in wf.path(execution_arn):
+        if time.time() > deadline:
+            return
+        time.sleep(0.1)
+    time.sleep(5)
+    wf.set_alarm(ALARM, "ALARM", "Threshold Crossed: 1 datapoint [12.0 (07/12/26 09:00:00)] was greater "
+                                 "than or equal to the threshold (1.0).")
+    watcher.say(f"alarm {ALARM}: ALARM")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sample", choices=sorted(SAMPLES), default="create")
@@ -157,6 +178,13 @@ def main(argv=None):
             event = requested()
             event["detail"].update(solutionVersionArn=version, gate=GATE)
             watcher.say(f"EventBridge event 'Campaign Deployment Requested' for {version}, gate {json.dumps(GATE)}")
+        elif kind == "rollback":
+            wf.put_alarm(ALARM, "OK")
+            watcher.say(f"alarm {ALARM} (GetRecommendations5xxErrors of movie-recs): OK")
+            event = requested()
+            event["detail"]["watch"] = {"alarms": ["recs-{campaign}-5xx"], "minutes": 60}
+            watcher.say(f"EventBridge event 'Campaign Deployment Requested' for "
+                        f"{event['detail']['solutionVersionArn']}, watch {json.dumps(event['detail']['watch'])}")
         else:
             event = requested()
             watcher.say(f"EventBridge event 'Campaign Deployment Requested' for {event['detail']['solutionVersionArn']}")
@@ -166,6 +194,8 @@ def main(argv=None):
             return 1
         for e in report["executions"]:
             watcher.say(f"deploy-trigger: {e['status']} execution {e['name']}" + (" (rejected)" if e["rejected"] else ""))
+        if kind == "rollback":
+            fire_alarm_during_the_watch(wf, watcher, report["executions"][0]["executionArn"])
         [execution] = wf.wait_for_executions(1, timeout=300)
         watcher.stop.set()
         thread.join()

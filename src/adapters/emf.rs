@@ -44,6 +44,7 @@ pub fn render(namespace: &str, m: &DeploymentMetrics) -> String {
     metric("Polls", "Count", Some(f64::from(m.polls)));
     metric("TrainingPolls", "Count", m.training_polls.map(f64::from));
     metric("TrainingWait", "Seconds", m.training_wait_seconds);
+    metric("WatchDuration", "Seconds", m.watch_seconds);
     root.insert("Outcome".into(), json!(m.outcome.as_str()));
     // A dimension's value must be a string: a deployment with no campaign
     // name (a rejected body without one) is counted under "-".

@@ -247,6 +247,10 @@ pub fn measure(input: &TaskInput, report: &StatusReport) -> Option<DeploymentMet
         polls: report.attempt,
         training_polls: training.map(|t| t.attempt),
         training_wait_seconds,
+        watch_seconds: accepted.and_then(|a| a.watch.as_ref()).map(|w| {
+            let ended = w.ended_at.unwrap_or(detail.ended_at);
+            ((ended - w.began_at).num_milliseconds().max(0)) as f64 / 1000.0
+        }),
         execution_arn: detail.execution_arn.clone(),
         notification_id: Some(detail.notification_id.clone()),
         ended_at: detail.ended_at,

@@ -1,6 +1,7 @@
 //! What an operator measures of each finished deployment: one record per
-//! final outcome, with the deployment's duration, its polls and its wait for
-//! training, sliced by outcome and campaign.
+//! final outcome, with the deployment's duration, its polls, its wait for
+//! training and its watch, sliced by outcome (rollbacks among them) and
+//! campaign.
 
 use chrono::{DateTime, Utc};
 
@@ -20,6 +21,9 @@ pub struct DeploymentMetrics {
     /// From the execution's start to the end of the wait for training, when
     /// there was a wait (the version was not trained at the first check).
     pub training_wait_seconds: Option<f64>,
+    /// How long the watch after the deployment lasted (to its verdict),
+    /// when there was one.
+    pub watch_seconds: Option<f64>,
     pub execution_arn: Option<String>,
     pub notification_id: Option<String>,
     pub ended_at: DateTime<Utc>,

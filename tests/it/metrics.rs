@@ -85,6 +85,7 @@ fn metrics() -> DeploymentMetrics {
         polls: 6,
         training_polls: Some(9),
         training_wait_seconds: Some(3600.25),
+        watch_seconds: Some(3600.0),
         execution_arn: Some("arn:aws:states:us-east-1:111122223333:execution:sm:x".into()),
         notification_id: Some(
             "arn:aws:states:us-east-1:111122223333:execution:sm:x#SUCCEEDED".into(),
@@ -108,7 +109,7 @@ fn declared(root: &Value) -> Vec<(String, String)> {
 }
 
 #[test]
-fn a_finished_deployment_is_one_line_of_five_metrics_by_outcome_and_campaign() {
+fn a_finished_deployment_is_one_line_of_six_metrics_by_outcome_and_campaign() {
     let root = valid(&render("PersonalizeDeployer/prod", &metrics()));
     assert_eq!(root["_aws"]["Timestamp"], 1_795_000_000_000i64);
     assert_eq!(
@@ -121,6 +122,7 @@ fn a_finished_deployment_is_one_line_of_five_metrics_by_outcome_and_campaign() {
         ("Polls", "Count"),
         ("TrainingPolls", "Count"),
         ("TrainingWait", "Seconds"),
+        ("WatchDuration", "Seconds"),
     ];
     let expected: Vec<(String, String)> = expected
         .iter()
@@ -163,6 +165,7 @@ fn a_metric_without_a_value_is_left_out_and_a_missing_name_is_still_a_string() {
         duration_seconds: None,
         training_polls: None,
         training_wait_seconds: None,
+        watch_seconds: None,
         execution_arn: None,
         notification_id: None,
         ..metrics()

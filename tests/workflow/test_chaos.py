@@ -18,3 +18,4 @@ def test_the_short_chaos_run_loses_duplicates_misreports_and_hangs_nothing():
     # for them and then deployed (the right version, checked above, is theirs).
     assert results["competing requests for busy campaigns"]["waited for the campaign"] > 0
     assert "FAILED" in results["throttling, 5xx and failed deployments"]["outcomes"]
+    assert results["alarms during watches, under throttling and 5xx"]["outcomes"].startswith("ROLLED_BACK")

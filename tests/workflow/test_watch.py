@@ -115,6 +115,10 @@ def test_an_alarm_during_the_watch_rolls_back_version_tps_and_configuration():
                                             "campaignConfig": BEFORE_CONFIG}
         assert detail["rollback"]["outcome"] == "ROLLED_BACK"
         assert "Rolled back to:   " + SV1 in message
+        # Measured: a rollback, and how long the watch lasted.
+        [line] = wf.metrics(arn)
+        assert (line["Outcome"], line["Deployments"]) == ("ROLLED_BACK", 1.0)
+        assert 0 < line["WatchDuration"] < 60
 
 
 def test_watches_that_pass_with_alarms_ok_already_in_alarm_or_without_data():
