@@ -198,6 +198,33 @@ impl Deploying for CampaignUpdate {
     }
 }
 
+impl Deploying for Served {
+    fn deploys(&self) -> Deploys<'_> {
+        Deploys {
+            version: Some(self.solution_version_arn.as_str()),
+            tps: Some(self.min_provisioned_tps),
+            config: self.campaign_config.as_ref(),
+        }
+    }
+}
+
+impl Served {
+    /// Whether the request changes what this serves beyond its TPS: the
+    /// solution version, or a member of the configuration the request gives.
+    pub fn changes_what_is_served(&self, request: &DeploymentRequest) -> bool {
+        if !serves_version(request, Some(&self.solution_version_arn)) {
+            return true;
+        }
+        let Some(desired) = request.campaign_config() else {
+            return false;
+        };
+        let mut out = Vec::new();
+        let current = self.campaign_config.clone().unwrap_or_default();
+        config_differences(desired, &current, Unreported::AsDefault, &mut out);
+        !out.is_empty()
+    }
+}
+
 /// What a campaign serves, or an update record deploys, as described.
 pub struct Deploys<'a> {
     version: Option<&'a str>,

@@ -416,11 +416,15 @@ pub async fn roll_back<P: Personalize, C: Clock>(
             served_before: campaign.served(),
         }))
     };
-    // Its own update, from an earlier attempt of this task.
+    // Its own update, from an earlier attempt of this task: begun after the
+    // deployment served (when the watch began), heading to what it served
+    // before.
+    let watched_since = accepted
+        .watch
+        .as_ref()
+        .map_or(deployment.started_at, |w| w.began_at);
     if let Some(update) = &campaign.latest_update
-        && update
-            .created_at
-            .is_some_and(|at| at > deployment.started_at)
+        && update.created_at.is_some_and(|at| at > watched_since)
         && update.reported_differences(&restore).is_empty()
     {
         return Ok(report(

@@ -48,8 +48,9 @@ pub(crate) enum Conclusion {
     Final(End),
     /// Not yet: poll again after this many seconds.
     Wait(u64),
-    /// The campaign the request waited for is free: deploy at once.
-    Deploy,
+    /// The campaign the request waited for is free: deploy at once (a
+    /// definition that cannot polls again after this many seconds).
+    Deploy(u64),
     /// The deployment is ACTIVE and has a watch: watch at once.
     Watch,
 }
@@ -134,9 +135,10 @@ pub(crate) fn report(
             report.wait_seconds = wait;
             return report;
         }
-        Conclusion::Deploy => {
+        Conclusion::Deploy(wait) => {
             let mut report = status_report(Outcome::InProgress, attempt, campaign, None);
             report.next = Then::Deploy;
+            report.wait_seconds = wait;
             return report;
         }
         Conclusion::Watch => {

@@ -270,11 +270,10 @@ enum Phase {
 fn watched(request: &DeploymentRequest, deployment: &DeployReport) -> bool {
     request.watch().is_some()
         && deployment.operation == Operation::Update
-        && deployment.served_before.is_some()
         && deployment
-            .changes
-            .iter()
-            .any(|change| !change.starts_with("minProvisionedTPS "))
+            .served_before
+            .as_ref()
+            .is_some_and(|served| served.changes_what_is_served(request))
 }
 
 /// The end an accepted request's state already decides: a caught task
@@ -517,7 +516,17 @@ async fn wait_for_campaign<P: Personalize, C: Clock>(
             &newer,
             "began after this request; nothing was written",
         )),
-        Ok(_) => Conclusion::Deploy,
+        // Free: deploy at once. The usual wait goes with it, and the deadline
+        // and budget still hold, for a definition that polls again instead
+        // (an execution that began before the stack was updated).
+        Ok(_) => match unfinished(
+            "the campaign is free again, but this execution did not deploy (one that began \
+             before the stack was updated cannot): request the deployment again"
+                .to_string(),
+        ) {
+            Conclusion::Wait(wait) => Conclusion::Deploy(wait),
+            overdue => overdue,
+        },
     };
     Ok((conclusion, campaign))
 }

@@ -69,7 +69,8 @@ fn the_contract_lists_every_error_outcome_and_schedule_fact() {
             "DeploymentDuration",
             "Polls",
             "TrainingPolls",
-            "TrainingWait"
+            "TrainingWait",
+            "WatchDuration"
         ]
     );
 }

@@ -322,7 +322,7 @@ async fn a_request_that_finds_its_campaign_busy_waits_for_it_then_deploys() {
         (r.outcome, r.next, r.is_final),
         (Outcome::InProgress, Then::Deploy, false)
     );
-    assert_eq!((r.wait_seconds, r.attempt), (0, 2));
+    assert_eq!((r.wait_seconds, r.attempt), (first_wait, 2));
     let Deployment::Started(d) = flow.run_deploy().await.unwrap() else {
         panic!("expected the update")
     };

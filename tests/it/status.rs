@@ -1157,14 +1157,27 @@ async fn a_waiting_request_deploys_as_soon_as_its_campaign_is_free() {
     let mut free = busy_since(-60);
     free.latest_update.as_mut().unwrap().status = Status::Active;
     let fake = FakePersonalize::describing(vec![Ok(Some(free))]);
-    let r = poll_at(&fake, &waiting_input(), waited(5400))
+    let r = poll_at(&fake, &waiting_input(), waited(1800))
         .await
         .unwrap();
+    // DEPLOY: the definition goes to DeployCampaign at once. The usual wait
+    // goes with it (120 s at the third poll) for a definition that cannot.
     assert_eq!(
         (r.outcome, r.is_final, r.next, r.wait_seconds),
-        (Outcome::InProgress, false, Then::Deploy, 0)
+        (Outcome::InProgress, false, Then::Deploy, 120)
     );
     assert!(r.notification.is_none());
+    // Such an execution, polling again and again, ends at the deadline,
+    // saying what to do, not at the history limit.
+    let r = poll_at(&fake, &waiting_input(), waited(3600))
+        .await
+        .unwrap();
+    assert_eq!(r.outcome, Outcome::TimedOut);
+    assert!(
+        r.failure_reason
+            .unwrap()
+            .contains("request the deployment again"),
+    );
 }
 
 #[tokio::test]

@@ -246,11 +246,29 @@ async fn an_update_with_a_watch_is_watched_once_active_not_reported() {
         (Outcome::InProgress, false, Then::Watch)
     );
     assert!(r.notification.is_none());
+    // Adopted work (a retried DeployCampaign) reports no changes: watched
+    // all the same, by what the campaign served before.
+    let mut adopted = input.clone();
+    if let Execution::Accepted(a) = &mut adopted.state
+        && let Some(Deployment::Started(d)) = a.deployment.as_mut()
+    {
+        d.changes = Vec::new();
+    }
+    let r = poll(&fake, &adopted, &PollPolicy::default(), &clock, at(1))
+        .await
+        .unwrap();
+    assert_eq!(r.next, Then::Watch);
     // A change of TPS alone is not watched: reported at once.
     let mut tps_only = input.clone();
     if let Execution::Accepted(a) = &mut tps_only.state
         && let Some(Deployment::Started(d)) = a.deployment.as_mut()
     {
+        let request = &a.request;
+        d.served_before = Some(Served {
+            solution_version_arn: SV2.into(),
+            min_provisioned_tps: 1,
+            campaign_config: request.campaign_config().cloned(),
+        });
         d.changes = vec!["minProvisionedTPS 1 -> 2".into()];
     }
     let r = poll(&fake, &tps_only, &PollPolicy::default(), &clock, at(1))
@@ -530,4 +548,31 @@ async fn a_rollback_task_that_failed_is_rollback_failed() {
     let detail = serde_json::to_value(r.notification.unwrap().detail).unwrap();
     assert_eq!(detail["rollback"]["from"], Value::Null);
     assert_eq!(detail["rollback"]["to"]["solutionVersionArn"], SV1);
+}
+
+#[tokio::test]
+async fn a_retried_rollback_adopts_its_own_update_and_writes_nothing_more() {
+    let input = watched_input(60, json!({"watch": alarmed()}));
+    let Execution::Accepted(accepted) = &input.state else {
+        unreachable!()
+    };
+    // The first attempt's update, begun after the version served, heads
+    // where the rollback goes.
+    let mut rolling = serving_sv2();
+    let mut update = update_record(SV1, 1, Status::CreateInProgress);
+    update.config = before().campaign_config;
+    update.created_at = Some(at(16));
+    rolling.latest_update = Some(update);
+    let fake = FakePersonalize::describing(vec![Ok(Some(rolling))]);
+    let d = roll_back(&fake, accepted, &FakeClock::at(at(50)))
+        .await
+        .unwrap();
+    let Deployment::Started(report) = d else {
+        panic!("expected the adopted update: {d:?}")
+    };
+    assert_eq!(
+        (report.operation, report.started_at),
+        (Operation::Update, at(16))
+    );
+    assert!(fake.updated.lock().unwrap().is_empty(), "no second update");
 }
