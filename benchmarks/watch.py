@@ -31,7 +31,6 @@ LAMBDA_REQUEST = 0.20 / 1_000_000
 TRANSITION = 0.025 / 1000
 CLOUDWATCH_REQUEST = 0.01 / 1000
 MEMORY_GB = 128 / 1024
-CAMPAIGN_LOOK_SECONDS = 60
 
 
 def cost_per_hour():
@@ -40,12 +39,15 @@ def cost_per_hour():
     campaign every minute."""
     hold = SCHEDULE["maxHoldSeconds"]
     look = SCHEDULE["watchLookSeconds"]
+    campaign_look = SCHEDULE["watchCampaignLookSeconds"]
     invocations = math.ceil(3600 / hold)
     # WatchAlarms, CheckWatch, WaitForWatch: three transitions, nine events.
     transitions = 3 * invocations
     events = 9 * invocations
     describe_alarms = 3600 // look
-    describe_campaign = 3600 // CAMPAIGN_LOOK_SECONDS + invocations
+    # Each invocation looks at the campaign at once, then every minute: 240 s
+    # is four looks (and the watch's first invocation one more, at its start).
+    describe_campaign = invocations * math.ceil(hold / campaign_look)
     lambda_usd = 3600 * MEMORY_GB * LAMBDA_GB_SECOND + invocations * LAMBDA_REQUEST
     return {
         "invocations": invocations, "transitions": transitions, "history events": events,

@@ -29,7 +29,7 @@ use crate::domain::schedule::{
 use crate::domain::status::CLOCK_SKEW_SECONDS;
 use crate::domain::training::TrainingReport;
 use crate::domain::watch::MAX_WATCH_MINUTES;
-use crate::domain::watching::WATCH_LOOK_SECONDS;
+use crate::domain::watching::{CAMPAIGN_LOOK_SECONDS, WATCH_LOOK_SECONDS};
 use crate::error::ErrorType;
 use crate::handlers::status::HOLD_MARGIN;
 
@@ -92,6 +92,7 @@ fn schedule() -> Value {
         "maxWatchPolls": MAX_WATCH_POLLS,
         "maxWatchMinutes": MAX_WATCH_MINUTES,
         "watchLookSeconds": WATCH_LOOK_SECONDS,
+        "watchCampaignLookSeconds": CAMPAIGN_LOOK_SECONDS,
         "campaign": policy(&PollPolicy::default()),
         "training": policy(&TRAINING_POLICY),
         "window": WINDOW,

@@ -442,11 +442,33 @@ pub async fn roll_back<P: Personalize, C: Clock>(
         return Ok(report(Operation::None, started_at));
     }
     let change = CampaignChange {
-        campaign_arn,
+        campaign_arn: campaign_arn.clone(),
         solution_version_arn: served.solution_version_arn.clone(),
         min_provisioned_tps: Some(served.min_provisioned_tps),
         config: restore.campaign_config().cloned(),
     };
-    personalize.update_campaign(&change).await?;
-    Ok(report(Operation::Update, started_at))
+    match personalize.update_campaign(&change).await {
+        Ok(()) => Ok(report(Operation::Update, started_at)),
+        // In use: the SDK retried an update the service had accepted (its
+        // answer lost), or another update began since the look. Its own
+        // update is adopted; anything else is the task's error.
+        Err(e) if e.kind == ApiErrorKind::InUse => {
+            match personalize.describe_campaign(&campaign_arn).await? {
+                Some(now) => match &now.latest_update {
+                    Some(update)
+                        if update.status.is_creating()
+                            && update.reported_differences(&restore).is_empty() =>
+                    {
+                        Ok(report(
+                            Operation::Update,
+                            update.created_at.unwrap_or(started_at),
+                        ))
+                    }
+                    _ => Err(Error::ResourceInUse(e)),
+                },
+                None => Err(Error::ResourceInUse(e)),
+            }
+        }
+        Err(e) => Err(e.into()),
+    }
 }

@@ -5,7 +5,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::alarm::Verdict;
+use super::alarm::{Verdict, WatchReport};
 use super::campaign::Campaign;
 use super::execution::{
     Accepted, Deployment, EndedExecution, Execution, StatusReport, TaskInput, Then,
@@ -177,6 +177,8 @@ fn facts(
         Some(Execution::Rejected(rejected)) => rejected.errors.clone(),
         _ => Vec::new(),
     };
+    let watch = accepted.and_then(|a| watch_facts(a, &end, ended_at));
+    let rollback = accepted.and_then(|a| rollback_facts(a, end.outcome));
     Facts {
         outcome: end.outcome,
         campaign_name: state.and_then(Execution::campaign_name),
@@ -196,9 +198,43 @@ fn facts(
             .and_then(|a| a.training.as_ref())
             .and_then(|t| t.facts.clone()),
         gate: deployment.and_then(|d| d.gate.clone()),
-        watch: accepted.and_then(|a| a.watch.clone()),
-        rollback: accepted.and_then(|a| rollback_facts(a, end.outcome)),
+        watch,
+        rollback,
     }
+}
+
+/// The watch as notified: as it ended; one a task error interrupted (it
+/// was WATCHING, or about to begin) as `UNVERIFIED`, since then, with why.
+fn watch_facts(accepted: &Accepted, end: &End, ended_at: DateTime<Utc>) -> Option<WatchReport> {
+    let interrupted = accepted.error.is_some() && accepted.watching();
+    let mut watch = match (&accepted.watch, interrupted) {
+        (Some(watch), _) => watch.clone(),
+        (None, false) => return None,
+        (None, true) => {
+            let watch = accepted.request.watch()?;
+            WatchReport {
+                alarms: watch.alarms.clone(),
+                minutes: watch.minutes,
+                began_at: ended_at,
+                ends_at: ended_at,
+                attempt: 0,
+                reads: 0,
+                unread: None,
+                insufficient_data: Vec::new(),
+                already_in_alarm: Vec::new(),
+                missing: Vec::new(),
+                ended_at: None,
+                verdict: Verdict::Watching,
+                wait_seconds: 0,
+            }
+        }
+    };
+    if interrupted {
+        watch.verdict = Verdict::Unverified;
+        watch.ended_at = Some(ended_at);
+        watch.unread = end.reason.clone();
+    }
+    Some(watch)
 }
 
 /// The rollback of a watch whose alarm fired: from what the campaign served

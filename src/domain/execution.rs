@@ -22,7 +22,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::alarm::WatchReport;
+use super::alarm::{Verdict, WatchReport};
 use super::campaign::Newer;
 use super::field::FieldError;
 use super::gate::GateReport;
@@ -160,6 +160,16 @@ impl Accepted {
     /// CheckTraining polls made so far.
     pub fn training_polls(&self) -> u32 {
         self.training.as_ref().map_or(0, |t| t.attempt)
+    }
+
+    /// Whether the watch was under way (its last report says WATCHING, or
+    /// the deployment had just handed over to it): what a caught task error
+    /// interrupted.
+    pub fn watching(&self) -> bool {
+        match &self.watch {
+            Some(watch) => watch.verdict == Verdict::Watching,
+            None => self.status.as_ref().is_some_and(|s| s.next == Then::Watch),
+        }
     }
 }
 

@@ -201,11 +201,27 @@ fn too_large(size: Option<u64>) -> String {
 /// be read is the event's error (tried again with the event).
 async fn with_alarms<A: Alarms>(
     alarms: &A,
+    scope: &Scope,
     parsed: Result<DeploymentRequest, Rejection>,
 ) -> Result<Result<DeploymentRequest, Rejection>, Error> {
-    let Some(watch) = parsed.as_ref().ok().and_then(DeploymentRequest::watch) else {
+    let Some(request) = parsed.as_ref().ok() else {
         return Ok(parsed);
     };
+    let Some(watch) = request.watch() else {
+        return Ok(parsed);
+    };
+    // The stack's own watch is the operator's, not the requester's: a
+    // request is not refused for it (a create, which is never watched,
+    // least of all). Its alarms that do not exist are reported by the
+    // watch itself (`missing`).
+    if scope
+        .watch
+        .for_campaign(request.campaign_name().as_str())
+        .as_ref()
+        == Some(watch)
+    {
+        return Ok(parsed);
+    }
     let found = alarms.describe_alarms(&watch.alarms).await?;
     let errors: Vec<FieldError> = watch
         .alarms
@@ -216,7 +232,8 @@ async fn with_alarms<A: Alarms>(
             FieldError::new(
                 format!("watch.alarms[{i}]"),
                 format!(
-                    "names no CloudWatch alarm in this account and region: {}",
+                    "names no CloudWatch alarm in this account and region: {} (the request's \
+                     watch, or its campaign's watch tags)",
                     quote(name)
                 ),
             )
@@ -242,7 +259,7 @@ async fn plan<S: ObjectStore, A: Alarms>(
     match source {
         // Named by its origin alone: no content.
         Source::Followed { origin, request } => {
-            let parsed = with_alarms(alarms, *request).await?;
+            let parsed = with_alarms(alarms, scope, *request).await?;
             Ok(PlannedExecution::new(parsed, origin, &[]))
         }
         Source::Inline { origin, detail } => {
@@ -262,7 +279,7 @@ async fn plan<S: ObjectStore, A: Alarms>(
                     }
                 });
             }
-            let parsed = with_alarms(alarms, parsed).await?;
+            let parsed = with_alarms(alarms, scope, parsed).await?;
             Ok(PlannedExecution::new(parsed, origin, &raw))
         }
         Source::Manifest(manifest) => {
@@ -275,7 +292,7 @@ async fn plan<S: ObjectStore, A: Alarms>(
                 },
                 via,
             };
-            let parsed = with_alarms(alarms, read.parsed).await?;
+            let parsed = with_alarms(alarms, scope, read.parsed).await?;
             Ok(PlannedExecution::new(parsed, origin, &read.raw))
         }
     }

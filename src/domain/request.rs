@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::arn::{CampaignName, SolutionVersionRef};
-use super::field::{FieldError, Reader, fields_of, json_kind};
+use super::field::{FieldError, Reader, fields_of, json_kind, quote};
 use super::gate::{Gate, GateChoice};
 use super::watch::{Watch, WatchChoice, WatchDefaults};
 
@@ -407,6 +407,22 @@ impl Draft {
             None if latest => None,
             None => scope.watch.for_campaign(campaign_name.as_str()),
         };
+        // Names that repeat only once the campaign's name is put in.
+        if let Some(watch) = &watch
+            && let Some(i) =
+                (1..watch.alarms.len()).find(|&i| watch.alarms[..i].contains(&watch.alarms[i]))
+        {
+            return Err(Rejection {
+                campaign_name: Some(campaign_name.to_string()),
+                errors: vec![FieldError::new(
+                    format!("watch.alarms[{i}]"),
+                    format!(
+                        "repeats {} once the campaign's name is put in",
+                        quote(&watch.alarms[i])
+                    ),
+                )],
+            });
+        }
         Ok(DeploymentRequest {
             campaign_name,
             solution_version,

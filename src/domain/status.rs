@@ -285,7 +285,18 @@ fn from_state(accepted: &Accepted) -> Result<FromState<'_>, Error> {
         .as_ref()
         .is_some_and(|w| matches!(w.verdict, Verdict::Alarm { .. }));
     if let Some(failure) = &accepted.error {
-        // After an alarm, a failed task is a failed rollback.
+        // After an alarm, a failed task is a failed rollback; during the
+        // watch, a watch that could not go on: the version is kept,
+        // unverified.
+        if accepted.watching() {
+            return Ok(FromState::Ended(End::because(
+                Outcome::Active,
+                format!(
+                    "the watch could not go on ({}): the new version is kept, not verified",
+                    failure.reason()
+                ),
+            )));
+        }
         let outcome = if alarmed {
             Outcome::RollbackFailed
         } else {
@@ -516,17 +527,19 @@ async fn wait_for_campaign<P: Personalize, C: Clock>(
             &newer,
             "began after this request; nothing was written",
         )),
-        // Free: deploy at once. The usual wait goes with it, and the deadline
-        // and budget still hold, for a definition that polls again instead
-        // (an execution that began before the stack was updated).
-        Ok(_) => match unfinished(
-            "the campaign is free again, but this execution did not deploy (one that began \
-             before the stack was updated cannot): request the deployment again"
-                .to_string(),
-        ) {
-            Conclusion::Wait(wait) => Conclusion::Deploy(wait),
-            overdue => overdue,
-        },
+        // Free: deploy at once, even past the wait's deadline (the wait is
+        // over). The usual wait goes with it, and the poll budget still
+        // holds, for a definition that polls again instead (an execution that
+        // began before the stack was updated).
+        Ok(_) if attempt >= policy.max_polls => Conclusion::Final(End::because(
+            Outcome::TimedOut,
+            format!(
+                "the campaign is free again, but this execution did not deploy after {attempt} \
+                 polls (one that began before the stack was updated cannot): request the \
+                 deployment again"
+            ),
+        )),
+        Ok(_) => Conclusion::Deploy(policy.busy_wait().wait(attempt)),
     };
     Ok((conclusion, campaign))
 }

@@ -59,6 +59,12 @@ pub async fn watch<P: Personalize, A: Alarms, C: Clock>(
             }
         }
         match alarms.describe_alarms(&report.alarms).await {
+            // A read that finds none of the alarms (all deleted) reads
+            // nothing: a watch that only ever finds none is unverified.
+            Ok(states) if states.is_empty() => {
+                report.missing = report.alarms.clone();
+                report.unread = Some("none of the alarms exists any more".into());
+            }
             Ok(states) => {
                 report.reads += 1;
                 report.unread = None;

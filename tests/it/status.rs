@@ -1167,11 +1167,17 @@ async fn a_waiting_request_deploys_as_soon_as_its_campaign_is_free() {
         (Outcome::InProgress, false, Then::Deploy, 120)
     );
     assert!(r.notification.is_none());
-    // Such an execution, polling again and again, ends at the deadline,
-    // saying what to do, not at the history limit.
-    let r = poll_at(&fake, &waiting_input(), waited(3600))
+    // Free just past the wait's deadline: the wait is over, it deploys.
+    let r = poll_at(&fake, &waiting_input(), waited(3700))
         .await
         .unwrap();
+    assert_eq!(r.next, Then::Deploy);
+    // A definition that polls again instead of deploying (an execution begun
+    // before the stack's update) ends within its poll budget, saying what to
+    // do, not at the history limit.
+    let mut looping = waiting_input();
+    accepted(&mut looping).status.as_mut().unwrap().attempt = MAX_POLLS - 1;
+    let r = poll_at(&fake, &looping, waited(3700)).await.unwrap();
     assert_eq!(r.outcome, Outcome::TimedOut);
     assert!(
         r.failure_reason

@@ -782,7 +782,8 @@ async fn a_request_whose_watch_names_a_missing_alarm_is_rejected_naming_it() {
         state.errors,
         vec![FieldError::new(
             "watch.alarms[1]",
-            "names no CloudWatch alarm in this account and region: \"recs-movie-recs-5xx\""
+            "names no CloudWatch alarm in this account and region: \"recs-movie-recs-5xx\" \
+             (the request's watch, or its campaign's watch tags)"
         )]
     );
     assert_eq!(
@@ -837,4 +838,37 @@ async fn alarms_that_cannot_be_read_fail_the_event_for_a_retry_not_the_request()
     assert_eq!(err.error_type(), "TriggerFailed");
     assert!(err.is_retryable());
     assert!(states(&workflow).is_empty(), "nothing started");
+}
+
+#[tokio::test]
+async fn the_stacks_own_watch_does_not_refuse_a_request_whose_alarm_does_not_exist() {
+    use personalize_deployer::domain::intake::Services;
+    use personalize_deployer::domain::watch::WatchDefaults;
+    // E.g. a create, which is never watched: its campaign's alarm is made
+    // with it. The watch itself reports alarms it cannot find.
+    let workflow = FakeWorkflow::default();
+    let alarms = FakeAlarms::default();
+    let scope = Scope {
+        watch: WatchDefaults {
+            alarms: vec!["recs-{campaign}-5xx".into()],
+            minutes: 60,
+        },
+        ..Scope::default()
+    };
+    let services = Services {
+        store: &FakeStore::default(),
+        alarms: &alarms,
+        workflow: &workflow,
+    };
+    let event = event("deployment-requested.json");
+    let report = trigger::handle(&services, &FakePersonalize::default(), &scope, &event)
+        .await
+        .unwrap();
+    assert!(!report.executions[0].rejected);
+    assert!(alarms.calls.lock().unwrap().is_empty(), "not read");
+    let [state] = &states(&workflow)[..] else {
+        panic!("one execution")
+    };
+    let watch = state.request.as_ref().unwrap().watch().unwrap();
+    assert_eq!(watch.alarms, vec!["recs-movie-recs-5xx".to_string()]);
 }

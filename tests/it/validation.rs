@@ -805,3 +805,18 @@ fn the_stacks_watch_applies_to_a_request_that_names_none() {
     let again = DeploymentRequest::from_value(&serde_json::to_value(&r).unwrap()).unwrap();
     assert_eq!(again, r);
 }
+
+#[test]
+fn alarm_names_that_repeat_once_the_campaign_is_put_in_are_refused() {
+    let errs = errors(&with(
+        &["watch"],
+        json!({"alarms": ["recs-{campaign}", "recs-movie-recs"]}),
+    ));
+    assert_eq!(
+        errs,
+        vec![FieldError::new(
+            "watch.alarms[1]",
+            "repeats \"recs-movie-recs\" once the campaign's name is put in"
+        )]
+    );
+}

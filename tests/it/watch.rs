@@ -365,8 +365,10 @@ async fn a_watch_superseded_by_a_newer_deployment_ends_superseded_without_rollba
 }
 
 fn alarmed() -> Value {
-    ended(json!({"verdict": "ALARM", "endedAt": at(15),
-        "alarm": {"name": CTR, "reason": "Threshold Crossed: 1 datapoint [0.8] < 0.9", "firedAt": at(12)}}))
+    ended(
+        json!({"verdict": "ALARM", "endedAt": at(15), "attempt": 1, "reads": 2,
+        "alarm": {"name": CTR, "reason": "Threshold Crossed: 1 datapoint [0.8] < 0.9", "firedAt": at(12)}}),
+    )
 }
 
 #[tokio::test]
@@ -575,4 +577,89 @@ async fn a_retried_rollback_adopts_its_own_update_and_writes_nothing_more() {
         (Operation::Update, at(16))
     );
     assert!(fake.updated.lock().unwrap().is_empty(), "no second update");
+}
+
+#[tokio::test]
+async fn a_rollback_whose_update_was_accepted_but_answered_in_use_adopts_it() {
+    // The SDK retried UpdateCampaign after a lost answer: the service had
+    // taken the first, and answers the retry ResourceInUse.
+    let input = watched_input(60, json!({"watch": alarmed()}));
+    let Execution::Accepted(accepted) = &input.state else {
+        unreachable!()
+    };
+    let mut rolling = serving_sv2();
+    let mut update = update_record(SV1, 1, Status::CreatePending);
+    update.config = before().campaign_config;
+    update.created_at = Some(at(16));
+    rolling.latest_update = Some(update);
+    let fake = FakePersonalize::describing(vec![Ok(Some(serving_sv2())), Ok(Some(rolling))])
+        .failing_update(api_error(ApiErrorKind::InUse, "ResourceInUseException"));
+    let d = roll_back(&fake, accepted, &FakeClock::at(at(16)))
+        .await
+        .unwrap();
+    let Deployment::Started(report) = d else {
+        panic!("expected the adopted update: {d:?}")
+    };
+    assert_eq!(
+        (report.operation, report.started_at),
+        (Operation::Update, at(16))
+    );
+    // In use for another reason (another update, heading elsewhere): the
+    // task's error, which the definition catches (ROLLBACK_FAILED).
+    let mut other = serving_sv2();
+    let mut update = update_record(SV3, 2, Status::CreatePending);
+    update.created_at = Some(at(-700));
+    other.latest_update = Some(update);
+    let fake = FakePersonalize::describing(vec![Ok(Some(serving_sv2())), Ok(Some(other))])
+        .failing_update(api_error(ApiErrorKind::InUse, "ResourceInUseException"));
+    let err = roll_back(&fake, accepted, &FakeClock::at(at(16)))
+        .await
+        .unwrap_err();
+    assert_eq!(err.error_type(), "ResourceInUse");
+}
+
+#[tokio::test]
+async fn a_watch_its_task_could_not_go_on_with_keeps_the_version_unverified() {
+    // WatchAlarms failed (its retries spent, or access denied), its error
+    // caught: the new version serves, so the execution says so, unverified.
+    let watching = ended(json!({"verdict": "WATCHING", "endedAt": null, "reads": 30}));
+    let mut input = watched_input(
+        60,
+        json!({"watch": watching,
+        "error": {"Error": "AwsError", "Cause": "{\"errorMessage\": \"access denied\"}"}}),
+    );
+    input.check = Default::default();
+    let r = poll(
+        &FakePersonalize::default(),
+        &input,
+        &PollPolicy::default(),
+        &FakeClock::at(at(900)),
+        at(900),
+    )
+    .await
+    .unwrap();
+    assert_eq!((r.outcome, r.succeeded), (Outcome::Active, true));
+    let n = r.notification.unwrap();
+    assert!(n.subject.ends_with("watch UNVERIFIED"), "{}", n.subject);
+    let detail = serde_json::to_value(&n.detail).unwrap();
+    assert_eq!(detail["watch"]["verdict"], "UNVERIFIED");
+    assert!(
+        detail["watch"]["unread"]
+            .as_str()
+            .unwrap()
+            .contains("the watch could not go on (AwsError: access denied)"),
+        "{detail}"
+    );
+}
+
+#[tokio::test]
+async fn a_watch_whose_alarms_no_longer_exist_is_unverified() {
+    let none = FakeAlarms::default();
+    let input = watched_input(1, json!({}));
+    let (report, _) = watch_at(vec![serving_sv2()], &none, &input, at(5), at(245)).await;
+    assert_eq!(
+        (report.verdict.clone(), report.reads),
+        (Verdict::Unverified, 0)
+    );
+    assert_eq!(report.missing, vec![CTR.to_string(), ERRORS.to_string()]);
 }
