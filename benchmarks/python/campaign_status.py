@@ -241,6 +241,8 @@ def notification(task, outcome, reason, now):
         "supersededBy": None, "errors": state.get("errors", []), "startedAt": started and iso_auto(started), "endedAt": iso_auto(now),
         "durationSeconds": duration, "executionArn": task.get("executionArn"), "origin": state.get("origin"),
         "training": (state.get("training") or {}).get("facts"), "gate": deployment.get("gate"),
+        # The twin watches nothing.
+        "watch": None, "rollback": None,
     }
     lines = [f"Personalize campaign {name or '(unknown)'}: {head}.", ""]
     for label, value in (("Status:", status), ("Campaign ARN:", detail["campaignArn"]),
@@ -268,8 +270,8 @@ def report(task, outcome, attempt, campaign, reason, now):
         "outcome": outcome, "final": final, "succeeded": _OUTCOMES[outcome]["succeeded"],
         "waitSeconds": 0, "attempt": attempt,
         # The twin follows a create or update; waiting for a busy campaign
-        # is not among what it does.
-        "deploy": False,
+        # and watching are not among what it does.
+        "next": "NOTIFY" if final else "POLL",
     }
     if campaign:
         out["campaignStatus"] = campaign["status"]

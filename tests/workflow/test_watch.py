@@ -236,4 +236,5 @@ def test_a_request_naming_an_alarm_that_does_not_exist_is_rejected_before_anythi
         [event] = events
         assert event["detail"]["errors"] == [{
             "field": "watch.alarms[0]",
-            "rule": 'names no CloudWatch alarm in this account and region: "no-such-alarm"'}]
+            "rule": 'names no CloudWatch alarm in this account and region: "no-such-alarm" '
+                    "(the request's watch, or its campaign's watch tags)"}]
