@@ -13,7 +13,7 @@ use chrono::{DateTime, Utc};
 use serde_json::{Map, Value, json};
 
 use crate::adapters::emf;
-use crate::domain::alarm::{Verdict, WatchReport};
+use crate::domain::alarm::WatchReport;
 use crate::domain::execution::{MAX_WAITS, StatusReport, Then};
 use crate::domain::intake::{MAX_INPUT_BYTES, RETRIED_FAILURE};
 use crate::domain::metrics::DeploymentMetrics;
@@ -29,6 +29,7 @@ use crate::domain::schedule::{
 use crate::domain::status::CLOCK_SKEW_SECONDS;
 use crate::domain::training::TrainingReport;
 use crate::domain::watch::MAX_WATCH_MINUTES;
+use crate::domain::watch::Watch;
 use crate::domain::watching::{CAMPAIGN_LOOK_SECONDS, WATCH_LOOK_SECONDS};
 use crate::error::ErrorType;
 use crate::handlers::status::HOLD_MARGIN;
@@ -162,21 +163,11 @@ fn state() -> Value {
         failure_reason: None,
         notification: None,
     };
-    let watch = WatchReport {
+    let none = Watch {
         alarms: Vec::new(),
         minutes: 0,
-        began_at: DateTime::<Utc>::UNIX_EPOCH,
-        ends_at: DateTime::<Utc>::UNIX_EPOCH,
-        attempt: 0,
-        reads: 0,
-        unread: None,
-        insufficient_data: Vec::new(),
-        already_in_alarm: Vec::new(),
-        missing: Vec::new(),
-        ended_at: None,
-        verdict: Verdict::Watching,
-        wait_seconds: 0,
     };
+    let watch = WatchReport::begun(&none, DateTime::<Utc>::UNIX_EPOCH);
     json!({
         "maxInputBytes": MAX_INPUT_BYTES,
         "alwaysPresent": {

@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::campaign::Newer;
+use super::watch::Watch;
 
 /// An alarm's state value (DescribeAlarms' `StateValue`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -91,6 +92,35 @@ pub struct WatchReport {
     pub verdict: Verdict,
     /// Seconds before the next look (0 once it ended).
     pub wait_seconds: u64,
+}
+
+impl WatchReport {
+    /// A watch of `watch`'s alarms that began at `began_at`: WATCHING, nothing
+    /// read yet, ending its period later.
+    pub fn begun(watch: &Watch, began_at: DateTime<Utc>) -> WatchReport {
+        // A period too long to count in dates (a hand-made state) ends at
+        // the end of time.
+        let ends_at = i64::try_from(watch.minutes)
+            .ok()
+            .and_then(chrono::Duration::try_minutes)
+            .and_then(|period| began_at.checked_add_signed(period))
+            .unwrap_or(DateTime::<Utc>::MAX_UTC);
+        WatchReport {
+            alarms: watch.alarms.clone(),
+            minutes: watch.minutes,
+            began_at,
+            ends_at,
+            attempt: 0,
+            reads: 0,
+            unread: None,
+            insufficient_data: Vec::new(),
+            already_in_alarm: Vec::new(),
+            missing: Vec::new(),
+            ended_at: None,
+            verdict: Verdict::Watching,
+            wait_seconds: 0,
+        }
+    }
 }
 
 /// How a watch stands.

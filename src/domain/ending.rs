@@ -210,24 +210,7 @@ fn watch_facts(accepted: &Accepted, end: &End, ended_at: DateTime<Utc>) -> Optio
     let mut watch = match (&accepted.watch, interrupted) {
         (Some(watch), _) => watch.clone(),
         (None, false) => return None,
-        (None, true) => {
-            let watch = accepted.request.watch()?;
-            WatchReport {
-                alarms: watch.alarms.clone(),
-                minutes: watch.minutes,
-                began_at: ended_at,
-                ends_at: ended_at,
-                attempt: 0,
-                reads: 0,
-                unread: None,
-                insufficient_data: Vec::new(),
-                already_in_alarm: Vec::new(),
-                missing: Vec::new(),
-                ended_at: None,
-                verdict: Verdict::Watching,
-                wait_seconds: 0,
-            }
-        }
+        (None, true) => WatchReport::begun(accepted.request.watch()?, ended_at),
     };
     if interrupted {
         watch.verdict = Verdict::Unverified;

@@ -404,6 +404,23 @@ fn rolling_back<'a>(
     Ok(FromState::RollingBack(report, restore))
 }
 
+/// DescribeCampaign for a poll: the campaign (none when it does not exist),
+/// or, when the service did not answer (throttling, 5xx, a time-out), what to
+/// say of that: the poll says nothing about the deployment and looks again.
+/// Any other error is the task's.
+async fn describe<P: Personalize>(
+    personalize: &P,
+    request: &DeploymentRequest,
+) -> Result<Result<Option<Campaign>, String>, Error> {
+    match personalize.describe_campaign(&request.campaign_arn()).await {
+        Ok(campaign) => Ok(Ok(campaign)),
+        Err(e) if e.is_transient_for_a_read() => {
+            Ok(Err(format!("DescribeCampaign did not answer ({e})")))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
 /// One DescribeCampaign, read against the deployment (or the rollback): what
 /// it decides, and the campaign as described (none when it could not be
 /// read).
@@ -416,7 +433,7 @@ async fn look<P: Personalize, C: Clock>(
     attempt: u32,
     clock: &C,
 ) -> Result<(Decision, Option<Campaign>), Error> {
-    let described = personalize.describe_campaign(&request.campaign_arn()).await;
+    let described = describe(personalize, request).await?;
     let now = clock.now();
     let window = deployment
         .expected
@@ -441,11 +458,7 @@ async fn look<P: Personalize, C: Clock>(
     };
     let campaign = match described {
         Ok(campaign) => campaign,
-        Err(e) if e.is_transient_for_a_read() => {
-            let what = format!("DescribeCampaign did not answer ({e})");
-            return Ok((unfinished(what), None));
-        }
-        Err(e) => return Err(e.into()),
+        Err(what) => return Ok((unfinished(what), None)),
     };
     let end = match observe(request, deployment, campaign.as_ref()) {
         Observation::InProgress(what) => return Ok((unfinished(what), campaign)),
@@ -496,7 +509,7 @@ async fn wait_for_campaign<P: Personalize, C: Clock>(
     attempt: u32,
     clock: &C,
 ) -> Result<(Conclusion, Option<Campaign>), Error> {
-    let described = personalize.describe_campaign(&request.campaign_arn()).await;
+    let described = describe(personalize, request).await?;
     let now = clock.now();
     let unfinished = |what: String| match policy.busy_wait().next(
         attempt,
@@ -510,11 +523,7 @@ async fn wait_for_campaign<P: Personalize, C: Clock>(
     };
     let campaign = match described {
         Ok(campaign) => campaign,
-        Err(e) if e.is_transient_for_a_read() => {
-            let what = format!("DescribeCampaign did not answer ({e})");
-            return Ok((unfinished(what), None));
-        }
-        Err(e) => return Err(e.into()),
+        Err(what) => return Ok((unfinished(what), None)),
     };
     let conclusion = match plan(request, campaign.as_ref(), requested_at) {
         Err(Error::CampaignDeleting { status, .. }) => Conclusion::Final(End::because(

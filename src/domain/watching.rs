@@ -165,21 +165,9 @@ async fn start<P: Personalize>(
         .and_then(|u| u.updated_at)
         .filter(|at| *at >= deployment.started_at && *at <= now)
         .unwrap_or(now);
-    let minutes = i64::try_from(watch.minutes).unwrap_or(i64::MAX / 60);
     Ok(WatchReport {
-        alarms: watch.alarms.clone(),
-        minutes: watch.minutes,
-        began_at: served_at,
-        ends_at: served_at + Duration::minutes(minutes),
         attempt: 1,
-        reads: 0,
-        unread: None,
-        insufficient_data: Vec::new(),
-        already_in_alarm: Vec::new(),
-        missing: Vec::new(),
-        ended_at: None,
-        verdict: Verdict::Watching,
-        wait_seconds: 0,
+        ..WatchReport::begun(watch, served_at)
     })
 }
 
