@@ -77,6 +77,24 @@ fn serving_sv2() -> Campaign {
     c
 }
 
+/// The campaign serving SV2, its latest update toward `version` (another
+/// deployment's) in `status`, begun at `created` seconds.
+fn updating_to(version: &str, tps: i32, status: Status, created: i64) -> Campaign {
+    let mut c = serving_sv2();
+    let mut update = update_record(version, tps, status);
+    update.created_at = Some(at(created));
+    c.latest_update = Some(update);
+    c
+}
+
+/// The campaign serving SV2, a rollback's update toward what it served
+/// before (SV1, TPS 1, its configuration) in `status`, begun at 16 s.
+fn returning(status: Status) -> Campaign {
+    let mut c = updating_to(SV1, 1, status, 16);
+    c.latest_update.as_mut().unwrap().config = before().campaign_config;
+    c
+}
+
 async fn watch_at(
     campaign: Vec<Campaign>,
     alarms: &FakeAlarms,
@@ -200,10 +218,7 @@ async fn a_newer_deployment_during_the_watch_ends_it_without_a_rollback() {
     let input = watched_input(60, json!({}));
     // Begun after the deployment, heading elsewhere: the campaign's next
     // look (every 60 s) ends the watch, even with an alarm about to fire.
-    let mut newer = serving_sv2();
-    let mut update = update_record(SV3, 2, Status::CreateInProgress);
-    update.created_at = Some(at(30));
-    newer.latest_update = Some(update);
+    let newer = updating_to(SV3, 2, Status::CreateInProgress, 30);
     let quiet = FakeAlarms::with(vec![alarm(CTR, AlarmValue::Ok, at(-60))]);
     let (report, _) = watch_at(
         vec![serving_sv2(), serving_sv2(), newer],
@@ -430,10 +445,7 @@ async fn a_rollback_gives_way_to_a_newer_deployment() {
     let Execution::Accepted(accepted) = &input.state else {
         unreachable!()
     };
-    let mut newer = serving_sv2();
-    let mut update = update_record(SV3, 2, Status::CreatePending);
-    update.created_at = Some(at(14));
-    newer.latest_update = Some(update);
+    let newer = updating_to(SV3, 2, Status::CreatePending, 14);
     let fake = FakePersonalize::describing(vec![Ok(Some(newer))]);
     let d = roll_back(&fake, accepted, &FakeClock::at(at(16)))
         .await
@@ -560,11 +572,7 @@ async fn a_retried_rollback_adopts_its_own_update_and_writes_nothing_more() {
     };
     // The first attempt's update, begun after the version served, heads
     // where the rollback goes.
-    let mut rolling = serving_sv2();
-    let mut update = update_record(SV1, 1, Status::CreateInProgress);
-    update.config = before().campaign_config;
-    update.created_at = Some(at(16));
-    rolling.latest_update = Some(update);
+    let rolling = returning(Status::CreateInProgress);
     let fake = FakePersonalize::describing(vec![Ok(Some(rolling))]);
     let d = roll_back(&fake, accepted, &FakeClock::at(at(50)))
         .await
@@ -587,11 +595,7 @@ async fn a_rollback_whose_update_was_accepted_but_answered_in_use_adopts_it() {
     let Execution::Accepted(accepted) = &input.state else {
         unreachable!()
     };
-    let mut rolling = serving_sv2();
-    let mut update = update_record(SV1, 1, Status::CreatePending);
-    update.config = before().campaign_config;
-    update.created_at = Some(at(16));
-    rolling.latest_update = Some(update);
+    let rolling = returning(Status::CreatePending);
     let fake = FakePersonalize::describing(vec![Ok(Some(serving_sv2())), Ok(Some(rolling))])
         .failing_update(api_error(ApiErrorKind::InUse, "ResourceInUseException"));
     let d = roll_back(&fake, accepted, &FakeClock::at(at(16)))
@@ -606,10 +610,7 @@ async fn a_rollback_whose_update_was_accepted_but_answered_in_use_adopts_it() {
     );
     // In use for another reason (another update, heading elsewhere): the
     // task's error, which the definition catches (ROLLBACK_FAILED).
-    let mut other = serving_sv2();
-    let mut update = update_record(SV3, 2, Status::CreatePending);
-    update.created_at = Some(at(-700));
-    other.latest_update = Some(update);
+    let other = updating_to(SV3, 2, Status::CreatePending, -700);
     let fake = FakePersonalize::describing(vec![Ok(Some(serving_sv2())), Ok(Some(other))])
         .failing_update(api_error(ApiErrorKind::InUse, "ResourceInUseException"));
     let err = roll_back(&fake, accepted, &FakeClock::at(at(16)))
