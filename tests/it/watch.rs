@@ -6,7 +6,9 @@ use chrono::{DateTime, Duration, Utc};
 use personalize_deployer::domain::alarm::{AlarmValue, Verdict, WatchReport};
 use personalize_deployer::domain::campaign::{Campaign, Status};
 use personalize_deployer::domain::deploy::roll_back;
-use personalize_deployer::domain::execution::{Deployment, Execution, TaskInput, Then};
+use personalize_deployer::domain::execution::{
+    Deployment, Execution, StatusReport, TaskInput, Then,
+};
 use personalize_deployer::domain::notification::DeploymentStatus;
 use personalize_deployer::domain::outcome::{Operation, Outcome};
 use personalize_deployer::domain::request::{CampaignConfig, Served};
@@ -364,19 +366,28 @@ async fn a_watch_superseded_by_a_newer_deployment_ends_superseded_without_rollba
         "supersededBy": {"solutionVersionArn": SV3, "differences": ["solutionVersionArn"]}});
     let mut input = watched_input(60, json!({"watch": ended(verdict)}));
     input.check = Default::default();
-    let r = poll(
-        &FakePersonalize::default(),
-        &input,
-        &PollPolicy::default(),
-        &FakeClock::at(at(90)),
-        at(90),
-    )
-    .await
-    .unwrap();
+    let r = decided(&input, 90).await;
     assert_eq!(r.outcome, Outcome::Superseded);
     let n = r.notification.unwrap();
     assert_eq!(n.detail.superseded_by.as_deref(), Some(SV3));
     assert!(n.detail.rollback.is_none());
+}
+
+/// PollCampaign (or DescribeOutcome) at `seconds`, deciding from the state
+/// alone: it has nothing to describe.
+async fn decided(input: &TaskInput, seconds: i64) -> StatusReport {
+    let fake = FakePersonalize::default();
+    let report = poll(
+        &fake,
+        input,
+        &PollPolicy::default(),
+        &FakeClock::at(at(seconds)),
+        at(seconds),
+    )
+    .await
+    .unwrap();
+    assert!(fake.calls().is_empty(), "decided from the state");
+    report
 }
 
 fn alarmed() -> Value {
@@ -549,15 +560,7 @@ async fn a_rollback_task_that_failed_is_rollback_failed() {
         "error": {"Error": "ResourceInUse", "Cause": "{\"errorMessage\": \"in use\"}"}}),
     );
     input.check = Default::default();
-    let r = poll(
-        &FakePersonalize::default(),
-        &input,
-        &PollPolicy::default(),
-        &FakeClock::at(at(20)),
-        at(20),
-    )
-    .await
-    .unwrap();
+    let r = decided(&input, 20).await;
     assert_eq!(r.outcome, Outcome::RollbackFailed);
     let detail = serde_json::to_value(r.notification.unwrap().detail).unwrap();
     assert_eq!(detail["rollback"]["from"], Value::Null);
@@ -630,15 +633,7 @@ async fn a_watch_its_task_could_not_go_on_with_keeps_the_version_unverified() {
         "error": {"Error": "AwsError", "Cause": "{\"errorMessage\": \"access denied\"}"}}),
     );
     input.check = Default::default();
-    let r = poll(
-        &FakePersonalize::default(),
-        &input,
-        &PollPolicy::default(),
-        &FakeClock::at(at(900)),
-        at(900),
-    )
-    .await
-    .unwrap();
+    let r = decided(&input, 900).await;
     assert_eq!((r.outcome, r.succeeded), (Outcome::Active, true));
     let n = r.notification.unwrap();
     assert!(n.subject.ends_with("watch UNVERIFIED"), "{}", n.subject);
