@@ -16,7 +16,7 @@ use crate::adapters::emf;
 use crate::domain::alarm::WatchReport;
 use crate::domain::execution::{MAX_WAITS, StatusReport, Then};
 use crate::domain::intake::{MAX_INPUT_BYTES, RETRIED_FAILURE};
-use crate::domain::metrics::DeploymentMetrics;
+use crate::domain::metrics::{DeploymentMetrics, History};
 use crate::domain::notification::{
     DeploymentStatus, EVENT_SOURCE, Facts, Notification, REQUEST_DETAIL_TYPE, SCHEMA_VERSION,
     SUBJECT_MAX,
@@ -210,27 +210,56 @@ fn notification() -> Value {
 }
 
 /// The metrics of a finished deployment, as the embedded-metrics line of
-/// one with every measurement declares them: names, units, dimension sets.
+/// one with every measurement declares them: names, units, dimension sets;
+/// and the other members of the line, for searching the logs (the
+/// deployment history).
 fn metrics() -> Value {
+    let some = || Some("x".to_string());
     let line = emf::render(
         "contract",
         &DeploymentMetrics {
             outcome: Outcome::Active,
-            campaign_name: Some("c".into()),
+            campaign_name: some(),
             duration_seconds: Some(1.0),
             polls: 1,
             training_polls: Some(1),
             training_wait_seconds: Some(1.0),
             watch_seconds: Some(1.0),
-            execution_arn: None,
-            notification_id: None,
+            execution_arn: some(),
+            notification_id: some(),
             ended_at: DateTime::<Utc>::UNIX_EPOCH,
+            history: History {
+                solution_version_arn: some(),
+                gate_verdict: Some("PASSED"),
+                watch_verdict: Some("PASSED"),
+                rolled_back_to: some(),
+            },
         },
     );
     let root: Value = serde_json::from_str(&line).unwrap_or_default();
     let directive = &root["_aws"]["CloudWatchMetrics"][0];
+    let declared: Vec<&str> = directive["Metrics"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|m| m["Name"].as_str())
+        .chain(
+            directive["Dimensions"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_array)
+                .flatten()
+                .filter_map(Value::as_str),
+        )
+        .collect();
+    let properties: Vec<String> = keys(root.clone())
+        .into_iter()
+        .filter(|k| k != "_aws" && !declared.contains(&k.as_str()))
+        .collect();
     let mut out = Map::new();
     out.insert("metrics".into(), directive["Metrics"].clone());
     out.insert("dimensions".into(), directive["Dimensions"].clone());
+    out.insert("properties".into(), json!(properties));
     Value::Object(out)
 }

@@ -63,10 +63,19 @@ pub fn render(namespace: &str, m: &DeploymentMetrics) -> String {
             }],
         }),
     );
-    // Properties for searching the logs, not metrics.
+    // Properties for searching the logs (the deployment history), not
+    // metrics.
+    let history = &m.history;
     for (name, value) in [
-        ("ExecutionArn", &m.execution_arn),
-        ("NotificationId", &m.notification_id),
+        ("ExecutionArn", m.execution_arn.as_deref()),
+        ("NotificationId", m.notification_id.as_deref()),
+        (
+            "SolutionVersionArn",
+            history.solution_version_arn.as_deref(),
+        ),
+        ("GateVerdict", history.gate_verdict),
+        ("WatchVerdict", history.watch_verdict),
+        ("RolledBackTo", history.rolled_back_to.as_deref()),
     ] {
         if let Some(value) = value {
             root.insert(name.into(), json!(value));

@@ -10,7 +10,7 @@ use super::campaign::Campaign;
 use super::execution::{
     Accepted, Deployment, EndedExecution, Execution, StatusReport, TaskInput, Then,
 };
-use super::metrics::DeploymentMetrics;
+use super::metrics::{DeploymentMetrics, History};
 use super::notification::{Facts, Notification, RollbackFacts};
 use super::outcome::Outcome;
 use super::request::DeploymentRequest;
@@ -275,5 +275,17 @@ pub fn measure(input: &TaskInput, report: &StatusReport) -> Option<DeploymentMet
         execution_arn: detail.execution_arn.clone(),
         notification_id: Some(detail.notification_id.clone()),
         ended_at: detail.ended_at,
+        history: History {
+            solution_version_arn: detail.target_solution_version_arn.clone(),
+            gate_verdict: detail
+                .gate
+                .as_ref()
+                .map(|g| if g.passed { "PASSED" } else { "HELD_BACK" }),
+            watch_verdict: detail.watch.as_ref().map(|w| w.verdict.as_str()),
+            rolled_back_to: detail
+                .rollback
+                .as_ref()
+                .map(|r| r.to.solution_version_arn.clone()),
+        },
     })
 }

@@ -27,4 +27,18 @@ pub struct DeploymentMetrics {
     pub execution_arn: Option<String>,
     pub notification_id: Option<String>,
     pub ended_at: DateTime<Utc>,
+    /// For the deployment history in the logs, not metrics: the version
+    /// requested, the gate's verdict (`PASSED`, `HELD_BACK`), the watch's
+    /// (`PASSED`, `UNVERIFIED`, `ALARM`, `SUPERSEDED`) and the version a
+    /// rollback returned to.
+    pub history: History,
+}
+
+/// What the deployment history shows of a deployment beyond its outcome.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct History {
+    pub solution_version_arn: Option<String>,
+    pub gate_verdict: Option<&'static str>,
+    pub watch_verdict: Option<&'static str>,
+    pub rolled_back_to: Option<String>,
 }

@@ -7,7 +7,7 @@
 
 use chrono::{TimeZone, Utc};
 use personalize_deployer::adapters::emf::{DIMENSIONS, render};
-use personalize_deployer::domain::metrics::DeploymentMetrics;
+use personalize_deployer::domain::metrics::{DeploymentMetrics, History};
 use personalize_deployer::domain::outcome::Outcome;
 use serde_json::Value;
 
@@ -91,6 +91,7 @@ fn metrics() -> DeploymentMetrics {
             "arn:aws:states:us-east-1:111122223333:execution:sm:x#SUCCEEDED".into(),
         ),
         ended_at: Utc.timestamp_opt(1_795_000_000, 0).unwrap(),
+        history: Default::default(),
     }
 }
 
@@ -176,4 +177,50 @@ fn a_metric_without_a_value_is_left_out_and_a_missing_name_is_still_a_string() {
     assert!(root.get("TrainingWait").is_none() && root.get("DeploymentDuration").is_none());
     assert_eq!(root["CampaignName"], "-");
     assert_eq!(root["Outcome"], "REJECTED");
+}
+
+#[test]
+fn the_deployment_history_rides_on_the_line_as_properties_not_metrics() {
+    let m = DeploymentMetrics {
+        outcome: Outcome::RolledBack,
+        history: History {
+            solution_version_arn: Some(
+                "arn:aws:personalize:us-east-1:111122223333:solution/movies/5e6f7a8b".into(),
+            ),
+            gate_verdict: Some("PASSED"),
+            watch_verdict: Some("ALARM"),
+            rolled_back_to: Some(
+                "arn:aws:personalize:us-east-1:111122223333:solution/movies/1a2b3c4d".into(),
+            ),
+        },
+        ..metrics()
+    };
+    let root = valid(&render("PersonalizeDeployer/prod", &m));
+    assert_eq!(root["Outcome"], "ROLLED_BACK");
+    assert_eq!(root["GateVerdict"], "PASSED");
+    assert_eq!(root["WatchVerdict"], "ALARM");
+    assert!(
+        root["RolledBackTo"]
+            .as_str()
+            .unwrap()
+            .ends_with("/1a2b3c4d")
+    );
+    assert!(
+        root["SolutionVersionArn"]
+            .as_str()
+            .unwrap()
+            .ends_with("/5e6f7a8b")
+    );
+    let names: Vec<String> = declared(&root).into_iter().map(|(n, _)| n).collect();
+    for property in [
+        "GateVerdict",
+        "WatchVerdict",
+        "RolledBackTo",
+        "SolutionVersionArn",
+    ] {
+        assert!(
+            !names.contains(&property.to_string()),
+            "{property} is no metric"
+        );
+    }
 }

@@ -6,6 +6,7 @@ use chrono::{DateTime, Duration, Utc};
 use personalize_deployer::domain::alarm::{AlarmValue, Verdict, WatchReport};
 use personalize_deployer::domain::campaign::{Campaign, Status};
 use personalize_deployer::domain::deploy::roll_back;
+use personalize_deployer::domain::ending::measure;
 use personalize_deployer::domain::execution::{
     Deployment, Execution, StatusReport, TaskInput, Then,
 };
@@ -497,7 +498,7 @@ async fn a_rollback_followed_to_its_end_is_rolled_back_naming_the_alarm() {
     .await
     .unwrap();
     assert_eq!((r.outcome, r.succeeded), (Outcome::RolledBack, false));
-    let n = r.notification.unwrap();
+    let n = r.notification.clone().unwrap();
     assert_eq!(n.detail.status, DeploymentStatus::RolledBack);
     assert_eq!(n.detail_type, "Campaign Deployment Rolled Back");
     assert_eq!(
@@ -512,6 +513,17 @@ async fn a_rollback_followed_to_its_end_is_rolled_back_naming_the_alarm() {
     assert_eq!(detail["rollback"]["from"]["solutionVersionArn"], SV2);
     assert_eq!(detail["rollback"]["outcome"], "ROLLED_BACK");
     assert_eq!(detail["watch"]["alarm"]["firedAt"], json!(at(12)));
+    // The history line: what was deployed, what the watch made of it, where
+    // it went back to.
+    let measured = measure(&rolling_back(), &r).unwrap();
+    assert_eq!(
+        (
+            measured.history.watch_verdict,
+            measured.history.rolled_back_to.as_deref()
+        ),
+        (Some("ALARM"), Some(SV1))
+    );
+    assert!(measured.watch_seconds.unwrap() > 0.0);
     assert!(
         n.message.contains(&format!(
             "Rolled back to:   {SV1} (minProvisionedTPS 1, with its configuration)"

@@ -495,3 +495,22 @@ def test_the_dashboard_shows_executions_outcomes_durations_lambdas_dead_letters_
     metrics = {m["Name"] for m in CONTRACT["metrics"]["metrics"]}
     assert {"Deployments", "DeploymentDuration"} <= metrics
     assert ["Outcome"] in CONTRACT["metrics"]["dimensions"] and "{${Namespace},Outcome}" in body
+
+
+def test_the_deployment_history_is_a_saved_query_over_the_lines_campaign_status_writes():
+    """The saved query reads campaign-status's log group, and every field it
+    shows is one the embedded-metric line carries (its metrics and
+    dimensions from the contract, its history properties) or one Logs
+    Insights gives."""
+    resources = load_template()["Resources"]
+    query = resources["DeploymentHistoryQuery"]["Properties"]
+    assert query["LogGroupNames"] == [{"Ref": "CampaignStatusLogGroup"}]
+    text = query["QueryString"]
+    assert text.startswith("filter ispresent(_aws)")
+    fields = [f.strip() for f in text.split("| fields", 1)[1].split("|", 1)[0].split(",")]
+    metrics = {m["Name"] for m in CONTRACT["metrics"]["metrics"]}
+    dimensions = {d for ds in CONTRACT["metrics"]["dimensions"] for d in ds}
+    properties = set(CONTRACT["metrics"]["properties"])
+    assert set(fields) <= metrics | dimensions | properties | {"@timestamp"}, fields
+    assert {"SolutionVersionArn", "Outcome", "GateVerdict", "WatchVerdict", "RolledBackTo"} <= set(fields)
+

@@ -119,6 +119,7 @@ def test_an_alarm_during_the_watch_rolls_back_version_tps_and_configuration():
         [line] = wf.metrics(arn)
         assert (line["Outcome"], line["Deployments"]) == ("ROLLED_BACK", 1.0)
         assert 0 < line["WatchDuration"] < 60
+        assert (line["WatchVerdict"], line["RolledBackTo"], line["SolutionVersionArn"]) == ("ALARM", SV1, SV2)
 
 
 def test_watches_that_pass_with_alarms_ok_already_in_alarm_or_without_data():
