@@ -46,7 +46,7 @@ def cost_per_hour():
     events = 9 * invocations
     describe_alarms = 3600 // look
     # Each invocation looks at the campaign at once, then every minute: 240 s
-    # is four looks (and the watch's first invocation one more, at its start).
+    # is four looks.
     describe_campaign = invocations * math.ceil(hold / campaign_look)
     lambda_usd = 3600 * MEMORY_GB * LAMBDA_GB_SECOND + invocations * LAMBDA_REQUEST
     return {

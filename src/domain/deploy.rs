@@ -4,7 +4,9 @@
 use chrono::{DateTime, Utc};
 
 use super::campaign::{Campaign, Deploying, Newer, Status, merged_config};
-use super::execution::{Accepted, DeployReport, Deployment, MAX_WAITS, Overtaken, Waiting};
+use super::execution::{
+    Accepted, DeployReport, Deployment, MAX_WAITS, Overtaken, Restore, Waiting,
+};
 use super::gate::{Gate, GateReport, judge};
 use super::outcome::Operation;
 use super::request::{DeploymentRequest, Served};
@@ -380,14 +382,11 @@ pub async fn roll_back<P: Personalize, C: Clock>(
         .as_ref()
         .and_then(Deployment::started)
         .ok_or_else(|| Error::InvalidTaskInput("state.deployment: nothing was deployed".into()))?;
-    let served = deployment.served_before.as_ref().ok_or_else(|| {
-        Error::InvalidTaskInput(
-            "state.deployment.servedBefore is missing: nothing to return to".into(),
-        )
-    })?;
-    let (restore, _) = request.restoring(served).map_err(|rule| {
-        Error::InvalidTaskInput(format!("state.deployment.servedBefore: {rule}"))
-    })?;
+    let Restore {
+        served,
+        request: restore,
+        ..
+    } = accepted.restore()?;
     let campaign_arn = request.campaign_arn();
     let campaign = personalize
         .describe_campaign(&campaign_arn)

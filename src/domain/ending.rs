@@ -226,18 +226,12 @@ fn rollback_facts(accepted: &Accepted, outcome: Outcome) -> Option<RollbackFacts
     let Verdict::Alarm { .. } = accepted.watch.as_ref()?.verdict else {
         return None;
     };
-    let to = accepted
-        .deployment
-        .as_ref()?
-        .started()?
-        .served_before
-        .clone()?;
-    let (_, sync_turned_off) = accepted.request.restoring(&to).ok()?;
+    let restore = accepted.restore().ok()?;
     let rollback = accepted.rollback.as_ref().and_then(Deployment::started);
     Some(RollbackFacts {
         from: rollback.and_then(|r| r.served_before.clone()),
-        to,
-        sync_turned_off,
+        to: restore.served.clone(),
+        sync_turned_off: restore.sync_turned_off,
         started_at: rollback.map(|r| r.started_at),
         outcome,
     })

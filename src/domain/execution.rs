@@ -162,6 +162,30 @@ impl Accepted {
         self.training.as_ref().map_or(0, |t| t.attempt)
     }
 
+    /// What a rollback returns the campaign to: what it served before the
+    /// deployment (`servedBefore`), as a request, and whether that request
+    /// turns the campaign's sync with its latest version off.
+    pub fn restore(&self) -> Result<Restore<'_>, Error> {
+        let served = self
+            .deployment
+            .as_ref()
+            .and_then(Deployment::started)
+            .and_then(|d| d.served_before.as_ref())
+            .ok_or_else(|| {
+                Error::InvalidTaskInput(
+                    "state.deployment.servedBefore is missing: nothing to return to".into(),
+                )
+            })?;
+        let (request, sync_turned_off) = self.request.restoring(served).map_err(|rule| {
+            Error::InvalidTaskInput(format!("state.deployment.servedBefore: {rule}"))
+        })?;
+        Ok(Restore {
+            served,
+            request,
+            sync_turned_off,
+        })
+    }
+
     /// Whether the watch was under way (its last report says WATCHING, or
     /// the deployment had just handed over to it): what a caught task error
     /// interrupted.
@@ -171,6 +195,17 @@ impl Accepted {
             None => self.status.as_ref().is_some_and(|s| s.next == Then::Watch),
         }
     }
+}
+
+/// What a rollback returns a campaign to ([`Accepted::restore`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Restore<'a> {
+    /// What it served before the deployment.
+    pub served: &'a Served,
+    /// That, as a request of the campaign.
+    pub request: DeploymentRequest,
+    /// Whether the request turns the sync with the latest version off.
+    pub sync_turned_off: bool,
 }
 
 /// The state document as it travels. `R` is the request: written from a

@@ -248,20 +248,16 @@ async fn with_alarms<A: Alarms>(
     })
 }
 
-/// Reads a source's request, checks that its watch's alarms exist, and
-/// plans its execution.
-async fn plan<S: ObjectStore, A: Alarms>(
+/// A source's request as read (or why there is none), where it came from,
+/// and the bytes that name its execution (none for a followed version,
+/// which its origin names).
+async fn read<S: ObjectStore>(
     store: &S,
-    alarms: &A,
     scope: &Scope,
     source: Source,
-) -> Result<PlannedExecution, Error> {
+) -> Result<(Result<DeploymentRequest, Rejection>, Origin, Vec<u8>), Error> {
     match source {
-        // Named by its origin alone: no content.
-        Source::Followed { origin, request } => {
-            let parsed = with_alarms(alarms, scope, *request).await?;
-            Ok(PlannedExecution::new(parsed, origin, &[]))
-        }
+        Source::Followed { origin, request } => Ok((*request, origin, Vec::new())),
         Source::Inline { origin, detail } => {
             let raw = serde_json::to_vec(&detail).unwrap_or_default();
             let mut parsed = DeploymentRequest::from_value_within(&detail, scope);
@@ -279,8 +275,7 @@ async fn plan<S: ObjectStore, A: Alarms>(
                     }
                 });
             }
-            let parsed = with_alarms(alarms, scope, parsed).await?;
-            Ok(PlannedExecution::new(parsed, origin, &raw))
+            Ok((parsed, origin, raw))
         }
         Source::Manifest(manifest) => {
             let read = manifest.read(store, scope).await?;
@@ -292,10 +287,22 @@ async fn plan<S: ObjectStore, A: Alarms>(
                 },
                 via,
             };
-            let parsed = with_alarms(alarms, scope, read.parsed).await?;
-            Ok(PlannedExecution::new(parsed, origin, &read.raw))
+            Ok((read.parsed, origin, read.raw))
         }
     }
+}
+
+/// Reads a source's request, checks that its watch's alarms exist, and
+/// plans its execution.
+async fn plan<S: ObjectStore, A: Alarms>(
+    store: &S,
+    alarms: &A,
+    scope: &Scope,
+    source: Source,
+) -> Result<PlannedExecution, Error> {
+    let (parsed, origin, raw) = read(store, scope, source).await?;
+    let parsed = with_alarms(alarms, scope, parsed).await?;
+    Ok(PlannedExecution::new(parsed, origin, &raw))
 }
 
 /// Plans one request and starts its execution.

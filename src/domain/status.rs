@@ -384,17 +384,7 @@ fn rolling_back<'a>(
             ));
         }
     };
-    let served = accepted
-        .deployment
-        .as_ref()
-        .and_then(Deployment::started)
-        .and_then(|d| d.served_before.as_ref())
-        .ok_or_else(|| {
-            Error::InvalidTaskInput("state.deployment.servedBefore is missing".into())
-        })?;
-    let (restore, _) = accepted.request.restoring(served).map_err(|rule| {
-        Error::InvalidTaskInput(format!("state.deployment.servedBefore: {rule}"))
-    })?;
+    let restore = accepted.restore()?.request;
     if report.operation == Operation::None {
         return Ok(FromState::Ended(End::because(
             Outcome::RolledBack,

@@ -14,7 +14,7 @@
 use chrono::{DateTime, Duration, Utc};
 
 use super::alarm::{AlarmValue, FiredAlarm, Verdict, WatchReport};
-use super::campaign::Status;
+use super::campaign::{Campaign, Status};
 use super::execution::{Accepted, DeployReport, TaskInput};
 use super::schedule::{MAX_WATCH_POLLS, whole_seconds};
 use super::watch::Watch;
@@ -39,24 +39,39 @@ pub async fn watch<P: Personalize, A: Alarms, C: Clock>(
     limit: DateTime<Utc>,
 ) -> Result<WatchReport, Error> {
     let accepted = input.state.require_accepted()?;
-    let (watch, deployment) = watched(accepted)?;
+    let (watch, deployment) = what_is_watched(accepted)?;
     let began = clock.now();
+    // The campaign, now: for the watch's first invocation, when the version
+    // started serving; for every look, whether newer work heads elsewhere.
+    let mut campaign = describe(personalize, accepted).await?;
     let mut report = match &accepted.watch {
         Some(previous) => WatchReport {
             attempt: previous.attempt + 1,
             wait_seconds: 0,
             ..previous.clone()
         },
-        None => start(personalize, accepted, watch, deployment, began).await?,
+        None => WatchReport {
+            attempt: 1,
+            ..WatchReport::begun(watch, served_at(campaign.as_ref(), deployment, began))
+        },
     };
-    let mut campaign_looked: Option<DateTime<Utc>> = None;
+    let mut campaign_looked = began;
     loop {
         let now = clock.now();
-        if campaign_looked.is_none_or(|at| now - at >= Duration::seconds(CAMPAIGN_LOOK_SECONDS)) {
-            campaign_looked = Some(now);
-            if let Some(verdict) = look_at_campaign(personalize, accepted, deployment).await? {
-                return Ok(ended(report, verdict, now));
-            }
+        if now - campaign_looked >= Duration::seconds(CAMPAIGN_LOOK_SECONDS) {
+            campaign_looked = now;
+            campaign = describe(personalize, accepted).await?;
+        }
+        // A newer deployment of the campaign heading elsewhere (running, or
+        // begun after this one): the watch ends, no rollback.
+        if let Some(newer) = campaign
+            .take()
+            .and_then(|c| c.newer_than(&accepted.request, deployment.started_at, true))
+        {
+            let verdict = Verdict::Superseded {
+                superseded_by: newer,
+            };
+            return Ok(ended(report, verdict, now));
         }
         match alarms.describe_alarms(&report.alarms).await {
             // A read that finds none of the alarms (all deleted) reads
@@ -122,7 +137,7 @@ pub async fn watch<P: Personalize, A: Alarms, C: Clock>(
 /// The watch of an accepted request and the deployment it watches, or why
 /// there is none (a hand-made state: WatchAlarms runs only after an update
 /// that has a watch).
-fn watched(accepted: &Accepted) -> Result<(&Watch, &DeployReport), Error> {
+fn what_is_watched(accepted: &Accepted) -> Result<(&Watch, &DeployReport), Error> {
     let watch = accepted.request.watch().ok_or_else(|| {
         Error::InvalidTaskInput("state.request.watch is missing: there is nothing to watch".into())
     })?;
@@ -141,57 +156,35 @@ fn watched(accepted: &Accepted) -> Result<(&Watch, &DeployReport), Error> {
     Ok((watch, deployment))
 }
 
-/// The first look: when the new version started serving (its update record's
-/// last update, as Personalize recorded it becoming ACTIVE; else now) and the
-/// watch's end.
-async fn start<P: Personalize>(
-    personalize: &P,
-    accepted: &Accepted,
-    watch: &Watch,
+/// When the new version started serving: its update record's last update,
+/// as Personalize recorded it becoming ACTIVE; else `now`.
+fn served_at(
+    campaign: Option<&Campaign>,
     deployment: &DeployReport,
     now: DateTime<Utc>,
-) -> Result<WatchReport, Error> {
-    let campaign = match personalize
-        .describe_campaign(&accepted.request.campaign_arn())
-        .await
-    {
-        Ok(campaign) => campaign,
-        Err(e) if e.is_transient_for_a_read() => None,
-        Err(e) => return Err(e.into()),
-    };
-    let served_at = campaign
-        .and_then(|c| c.latest_update)
+) -> DateTime<Utc> {
+    campaign
+        .and_then(|c| c.latest_update.as_ref())
         .filter(|u| u.status == Status::Active)
         .and_then(|u| u.updated_at)
         .filter(|at| *at >= deployment.started_at && *at <= now)
-        .unwrap_or(now);
-    Ok(WatchReport {
-        attempt: 1,
-        ..WatchReport::begun(watch, served_at)
-    })
+        .unwrap_or(now)
 }
 
-/// A newer deployment of the campaign heading elsewhere (running, or begun
-/// after this one): the watch ends, no rollback. A look that gets no answer
-/// decides nothing.
-async fn look_at_campaign<P: Personalize>(
+/// The campaign as described; none when it does not exist or the service did
+/// not answer (throttling, 5xx: that look decides nothing).
+async fn describe<P: Personalize>(
     personalize: &P,
     accepted: &Accepted,
-    deployment: &DeployReport,
-) -> Result<Option<Verdict>, Error> {
-    let campaign = match personalize
+) -> Result<Option<Campaign>, Error> {
+    match personalize
         .describe_campaign(&accepted.request.campaign_arn())
         .await
     {
-        Ok(campaign) => campaign,
-        Err(e) if e.is_transient_for_a_read() => return Ok(None),
-        Err(e) => return Err(e.into()),
-    };
-    Ok(campaign
-        .and_then(|c| c.newer_than(&accepted.request, deployment.started_at, true))
-        .map(|newer| Verdict::Superseded {
-            superseded_by: newer,
-        }))
+        Ok(campaign) => Ok(campaign),
+        Err(e) if e.is_transient_for_a_read() => Ok(None),
+        Err(e) => Err(e.into()),
+    }
 }
 
 fn ended(mut report: WatchReport, verdict: Verdict, now: DateTime<Utc>) -> WatchReport {

@@ -8,7 +8,7 @@ use personalize_deployer::Error;
 use personalize_deployer::adapters::SystemClock;
 use personalize_deployer::domain::deploy::{Turn, deploy};
 use personalize_deployer::domain::execution::{
-    Accepted, DeployReport, Deployment, Execution, StatusReport, TaskInput, Then,
+    DeployReport, Deployment, Execution, StatusReport, TaskInput, Then,
 };
 use personalize_deployer::domain::origin::Origin;
 use personalize_deployer::domain::outcome::{Operation, Outcome};
@@ -54,16 +54,7 @@ impl<'a> Flow<'a> {
             account: None,
             region: None,
         };
-        let state = Execution::Accepted(Box::new(Accepted {
-            request,
-            origin: Some(origin),
-            training: None,
-            deployment: None,
-            status: None,
-            watch: None,
-            rollback: None,
-            error: None,
-        }));
+        let state = Execution::accept(request, origin);
         let input = TaskInput {
             state,
             execution_arn: Some("arn:aws:states:us-east-1:111122223333:execution:sm:test".into()),

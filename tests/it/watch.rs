@@ -223,14 +223,8 @@ async fn a_newer_deployment_during_the_watch_ends_it_without_a_rollback() {
     // look (every 60 s) ends the watch, even with an alarm about to fire.
     let newer = updating_to(SV3, 2, Status::CreateInProgress, 30);
     let quiet = FakeAlarms::with(vec![alarm(CTR, AlarmValue::Ok, at(-60))]);
-    let (report, _) = watch_at(
-        vec![serving_sv2(), serving_sv2(), newer],
-        &quiet,
-        &input,
-        at(25),
-        at(265),
-    )
-    .await;
+    // One look at the campaign as the watch begins, the next a minute on.
+    let (report, _) = watch_at(vec![serving_sv2(), newer], &quiet, &input, at(25), at(265)).await;
     let Verdict::Superseded { superseded_by } = &report.verdict else {
         panic!("expected superseded: {report:?}")
     };
@@ -476,27 +470,28 @@ fn rolling_back() -> TaskInput {
     input
 }
 
-#[tokio::test]
-async fn a_rollback_followed_to_its_end_is_rolled_back_naming_the_alarm() {
-    let mut back = serving_sv2();
-    back.solution_version_arn = Some(SV1.into());
-    back.min_provisioned_tps = Some(1);
-    back.config = before().campaign_config;
-    let mut update = update_record(SV1, 1, Status::Active);
-    update.config = before().campaign_config;
-    update.created_at = Some(at(16));
-    update.updated_at = Some(at(300));
-    back.latest_update = Some(update);
-    let fake = FakePersonalize::describing(vec![Ok(Some(back))]);
-    let r = poll(
-        &fake,
+/// PollCampaign following the rollback of `rolling_back`, at 310 s.
+async fn poll_rollback(fake: &FakePersonalize) -> StatusReport {
+    poll(
+        fake,
         &rolling_back(),
         &PollPolicy::default(),
         &FakeClock::at(at(310)),
         at(310),
     )
     .await
-    .unwrap();
+    .unwrap()
+}
+
+#[tokio::test]
+async fn a_rollback_followed_to_its_end_is_rolled_back_naming_the_alarm() {
+    let mut back = returning(Status::Active);
+    back.solution_version_arn = Some(SV1.into());
+    back.min_provisioned_tps = Some(1);
+    back.config = before().campaign_config;
+    back.latest_update.as_mut().unwrap().updated_at = Some(at(300));
+    let fake = FakePersonalize::describing(vec![Ok(Some(back))]);
+    let r = poll_rollback(&fake).await;
     assert_eq!((r.outcome, r.succeeded), (Outcome::RolledBack, false));
     let n = r.notification.clone().unwrap();
     assert_eq!(n.detail.status, DeploymentStatus::RolledBack);
@@ -535,22 +530,10 @@ async fn a_rollback_followed_to_its_end_is_rolled_back_naming_the_alarm() {
 
 #[tokio::test]
 async fn a_failed_rollback_is_rollback_failed_saying_what_the_campaign_serves() {
-    let mut failed = serving_sv2();
-    let mut update = update_record(SV1, 1, Status::CreateFailed);
-    update.config = before().campaign_config;
-    update.created_at = Some(at(16));
-    update.failure_reason = Some("internal error".into());
-    failed.latest_update = Some(update);
+    let mut failed = returning(Status::CreateFailed);
+    failed.latest_update.as_mut().unwrap().failure_reason = Some("internal error".into());
     let fake = FakePersonalize::describing(vec![Ok(Some(failed))]);
-    let r = poll(
-        &fake,
-        &rolling_back(),
-        &PollPolicy::default(),
-        &FakeClock::at(at(310)),
-        at(310),
-    )
-    .await
-    .unwrap();
+    let r = poll_rollback(&fake).await;
     assert_eq!(r.outcome, Outcome::RollbackFailed);
     let reason = r.failure_reason.unwrap();
     assert!(
