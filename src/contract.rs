@@ -22,6 +22,11 @@ use crate::domain::notification::{
     SUBJECT_MAX,
 };
 use crate::domain::outcome::Outcome;
+use crate::domain::record::{
+    GOOD_CONFIG_TAG, GOOD_SINCE_TAG, GOOD_TPS_TAG, GOOD_VERSION_TAG, ROLLED_BACK_AT_TAG,
+    ROLLED_BACK_VERSION_TAG, ROLLED_BACK_WHY_TAG,
+};
+use crate::domain::revert::ROLLBACK_DETAIL_TYPE;
 use crate::domain::schedule::{
     DEPLOYMENT_DEADLINES, MAX_HOLD_SECONDS, MAX_POLLS, MAX_TRAINING_POLLS, MAX_WATCH_POLLS,
     PollPolicy, TRAINING_POLICY, WINDOW,
@@ -46,6 +51,7 @@ pub fn contract() -> Value {
         "state": state(),
         "notification": notification(),
         "metrics": metrics(),
+        "record": record(),
     })
 }
 
@@ -203,9 +209,23 @@ fn notification() -> Value {
     json!({
         "source": EVENT_SOURCE,
         "requestDetailType": REQUEST_DETAIL_TYPE,
+        "rollbackDetailType": ROLLBACK_DETAIL_TYPE,
         "schemaVersion": SCHEMA_VERSION,
         "subjectMax": SUBJECT_MAX,
         "detailKeys": keys(serde_json::to_value(&built.detail).unwrap_or_default()),
+    })
+}
+
+/// A campaign's record: the tags that hold it.
+fn record() -> Value {
+    json!({
+        "goodVersionTag": GOOD_VERSION_TAG,
+        "goodTpsTag": GOOD_TPS_TAG,
+        "goodConfigTag": GOOD_CONFIG_TAG,
+        "goodSinceTag": GOOD_SINCE_TAG,
+        "rolledBackVersionTag": ROLLED_BACK_VERSION_TAG,
+        "rolledBackAtTag": ROLLED_BACK_AT_TAG,
+        "rolledBackWhyTag": ROLLED_BACK_WHY_TAG,
     })
 }
 

@@ -170,6 +170,23 @@ pub trait Catalog: Send + Sync {
     ) -> impl Future<Output = Result<Vec<VersionSummary>, ApiError>> + Send;
 }
 
+/// Writing a resource's tags (a campaign's record).
+pub trait Tagging: Send + Sync {
+    /// TagResource: adds these tags, replacing the values of keys it has.
+    fn tag_resource(
+        &self,
+        resource_arn: &str,
+        tags: &[Tag],
+    ) -> impl Future<Output = Result<(), ApiError>> + Send;
+
+    /// UntagResource.
+    fn untag_resource(
+        &self,
+        resource_arn: &str,
+        keys: &[String],
+    ) -> impl Future<Output = Result<(), ApiError>> + Send;
+}
+
 /// Recording a finished deployment's measurements.
 pub trait MetricsSink: Send + Sync {
     fn record(&self, metrics: &DeploymentMetrics);

@@ -10,7 +10,7 @@ use crate::domain::request::{CampaignConfig, Tag};
 use crate::domain::training::{SolutionVersion, TrainingStatus};
 use crate::ports::{
     ApiError, ApiErrorKind, CampaignChange, CampaignSummary, Catalog, NewCampaign, Personalize,
-    SolutionMetrics, SolutionVersions, VersionSummary,
+    SolutionMetrics, SolutionVersions, Tagging, VersionSummary,
 };
 
 #[derive(Debug, Clone)]
@@ -183,6 +183,31 @@ impl Catalog for PersonalizeClient {
             );
         }
         Ok(out)
+    }
+}
+
+impl Tagging for PersonalizeClient {
+    async fn tag_resource(&self, resource_arn: &str, tags: &[Tag]) -> Result<(), ApiError> {
+        let tags = tags.iter().map(tag_to_sdk).collect::<Result<Vec<_>, _>>()?;
+        self.client
+            .tag_resource()
+            .resource_arn(resource_arn)
+            .set_tags(Some(tags))
+            .send()
+            .await
+            .map_err(api_error)?;
+        Ok(())
+    }
+
+    async fn untag_resource(&self, resource_arn: &str, keys: &[String]) -> Result<(), ApiError> {
+        self.client
+            .untag_resource()
+            .resource_arn(resource_arn)
+            .set_tag_keys(Some(keys.to_vec()))
+            .send()
+            .await
+            .map_err(api_error)?;
+        Ok(())
     }
 }
 

@@ -10,6 +10,25 @@ use serde::de::value::Error as NoValue;
 use serde::de::{DeserializeOwned, Error as _, Visitor};
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Map, Value};
+use unicode_properties::{GeneralCategoryGroup, UnicodeGeneralCategory};
+
+/// The model's `TagKey`/`TagValue` pattern, `^([\p{L}\p{Z}\p{N}_.:/=+\-@]*)$`:
+/// letters, separators (white space) and numbers by Unicode general category,
+/// and eight ASCII symbols. The categories are those of Unicode 18.0
+/// (unicode-properties 0.1.5, pinned by Cargo.lock); the service validates
+/// with its own, possibly older, tables, so a character new in Unicode 17 or
+/// 18 may pass here and still be refused by CreateCampaign.
+pub fn is_tag_text(text: &str) -> bool {
+    text.chars().all(|c| {
+        matches!(c, '_' | '.' | ':' | '/' | '=' | '+' | '-' | '@')
+            || matches!(
+                c.general_category_group(),
+                GeneralCategoryGroup::Letter
+                    | GeneralCategoryGroup::Separator
+                    | GeneralCategoryGroup::Number
+            )
+    })
+}
 
 /// One thing wrong with a request: the field (a JSON path such as
 /// `tags[2].tagKey`) and the rule it breaks.

@@ -4,7 +4,9 @@
 //! CreateSolutionVersion call that started its training (a CloudTrail event)
 //! or by a scheduled look at every such campaign (automatic training makes
 //! no call). Both ways plan the same execution for a campaign and a version,
-//! so a version found twice is deployed once.
+//! so a version found twice is deployed once. A version the campaign's
+//! record says was rolled back is left alone (and reported so): only a
+//! request deploys it again.
 
 use std::collections::HashMap;
 
@@ -18,6 +20,7 @@ use super::gate::{Gate, GateChoice, GateMember};
 use super::intake::{CONCURRENT_REQUESTS, Intake, Source};
 use super::origin::Origin;
 use super::outcome::Outcome;
+use super::record::Record;
 use super::request::{DeploymentRequest, Scope, Tag};
 use super::training::TrainingStatus;
 use super::watch;
@@ -196,6 +199,12 @@ async fn trained<P: Personalize + Catalog>(
                     intake
                         .ignored
                         .push(format!("{arn}: serves no version of {solution_arn}"));
+                } else if let Some(rolled_back) =
+                    Record::from_tags(&tags).rolled_back_from(&version)
+                {
+                    intake
+                        .ignored
+                        .push(format!("{arn}: {}", rolled_back.describe()));
                 } else {
                     intake
                         .sources
@@ -247,7 +256,12 @@ async fn scheduled<P: Personalize + Catalog>(
             versions.insert(solution.clone(), listed);
         }
         match newer_than(&versions[&solution], &current) {
-            Some(newer) => intake.sources.push(source(&campaign, &tags, &newer, scope)),
+            Some(newer) => match Record::from_tags(&tags).rolled_back_from(&newer) {
+                Some(rolled_back) => intake
+                    .ignored
+                    .push(format!("{arn}: {}", rolled_back.describe())),
+                None => intake.sources.push(source(&campaign, &tags, &newer, scope)),
+            },
             None => intake.ignored.push(format!(
                 "{arn}: serves the newest ACTIVE version, {current}"
             )),
@@ -406,7 +420,7 @@ pub fn watch_of(tags: &[Tag]) -> Result<Option<WatchChoice>, Vec<FieldError>> {
 /// (else the stack's defaults); tags that make no gate or no watch reject
 /// it, naming the tag.
 fn source(campaign: &Campaign, tags: &[Tag], version: &str, scope: &Scope) -> Source {
-    Source::Followed {
+    Source::Made {
         origin: Origin::Follow {
             campaign_arn: campaign.arn.clone(),
             solution_version_arn: version.to_string(),

@@ -50,9 +50,9 @@ pub enum Source {
     Manifest(Manifest),
     /// A request carried in the event itself.
     Inline { origin: Origin, detail: Value },
-    /// A followed campaign's new version: the request made for it (or why
-    /// there is none), and the campaign and version.
-    Followed {
+    /// A request the product made: for a followed campaign's new version,
+    /// or for a revert (from the campaign's record); or why there is none.
+    Made {
         origin: Origin,
         request: Box<Result<DeploymentRequest, Rejection>>,
     },
@@ -128,7 +128,7 @@ impl Source {
                 object: manifest.object.clone(),
                 via: manifest.via,
             },
-            Source::Inline { origin, .. } | Source::Followed { origin, .. } => origin.clone(),
+            Source::Inline { origin, .. } | Source::Made { origin, .. } => origin.clone(),
         }
     }
 }
@@ -257,7 +257,7 @@ async fn read<S: ObjectStore>(
     source: Source,
 ) -> Result<(Result<DeploymentRequest, Rejection>, Origin, Vec<u8>), Error> {
     match source {
-        Source::Followed { origin, request } => Ok((*request, origin, Vec::new())),
+        Source::Made { origin, request } => Ok((*request, origin, Vec::new())),
         Source::Inline { origin, detail } => {
             let raw = serde_json::to_vec(&detail).unwrap_or_default();
             let mut parsed = DeploymentRequest::from_value_within(&detail, scope);

@@ -64,6 +64,20 @@ pub enum Origin {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         region: Option<String>,
     },
+    /// The project's own EventBridge "Campaign Rollback Requested" event: a
+    /// revert on request, to the campaign's last known good version or to a
+    /// version it names, with the requester's reason.
+    #[serde(rename = "rollback", rename_all = "camelCase")]
+    Rollback {
+        event_id: String,
+        source: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        account: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        region: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
     /// A campaign that follows its solution (the `personalize-deployer:follow`
     /// tag), and the solution's new version it is to serve, found by a
     /// CreateSolutionVersion call or by the scheduled look: both find the
@@ -97,6 +111,9 @@ impl Origin {
             Origin::Event {
                 event_id, source, ..
             } => format!("event\n{source}\n{event_id}"),
+            Origin::Rollback {
+                event_id, source, ..
+            } => format!("rollback\n{source}\n{event_id}"),
             Origin::Follow {
                 campaign_arn,
                 solution_version_arn,
@@ -118,6 +135,12 @@ impl fmt::Display for Origin {
             Origin::Event {
                 event_id, source, ..
             } => write!(f, "EventBridge event {event_id} from {source}"),
+            Origin::Rollback {
+                event_id, source, ..
+            } => write!(
+                f,
+                "rollback requested by EventBridge event {event_id} from {source}"
+            ),
             Origin::Follow {
                 solution_version_arn,
                 ..

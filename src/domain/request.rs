@@ -135,7 +135,9 @@ pub struct Scope {
 }
 
 impl Scope {
-    fn check(
+    /// Adds to `out` what puts a campaign name or a solution version
+    /// outside the scope.
+    pub(crate) fn check(
         &self,
         campaign_name: Option<&CampaignName>,
         version: Option<&SolutionVersionRef>,

@@ -8,9 +8,14 @@ use super::task::{TaskError, task_input};
 use crate::config::DeployConfig;
 use crate::domain::deploy::{Turn, deploy, roll_back};
 use crate::domain::execution::{Act, Deployment};
-use crate::ports::{Clock, Personalize, SolutionMetrics};
+use crate::domain::record::{self, Noted};
+use crate::ports::{Catalog, Clock, Personalize, SolutionMetrics, Tagging};
 
-pub async fn handle<P: Personalize + SolutionMetrics, C: Clock>(
+/// One DeployCampaign or RollBack task. An update's start records what the
+/// campaign served until then as its last known good (see
+/// [`record::at_start`]); a record that cannot be written is logged, and
+/// does not fail the deployment it describes.
+pub async fn handle<P: Personalize + SolutionMetrics + Catalog + Tagging, C: Clock>(
     personalize: &P,
     clock: &C,
     config: &DeployConfig,
@@ -82,5 +87,22 @@ pub async fn handle<P: Personalize + SolutionMetrics, C: Clock>(
             "a newer deployment heads elsewhere: nothing written"
         ),
     });
+    let noted = record::at_start(personalize, accepted, &deployment, clock.now())
+        .instrument(task.span())
+        .await;
+    task.span().in_scope(|| log_record(&noted));
     Ok(deployment)
+}
+
+/// Logs what was written to a campaign's record.
+pub fn log_record(noted: &Noted) {
+    match noted {
+        Noted::Nothing(why) => tracing::debug!(why, "campaign record unchanged"),
+        Noted::Written { good, rolled_back } => tracing::info!(
+            good = good.as_deref().unwrap_or("-"),
+            rolled_back = rolled_back.as_deref().unwrap_or("-"),
+            "campaign record written"
+        ),
+        Noted::Failed(why) => tracing::warn!(%why, "campaign record not written"),
+    }
 }

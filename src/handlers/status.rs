@@ -4,7 +4,8 @@
 //! WatchAlarms (`check: watch`) watches the alarms after the deployment;
 //! DescribeOutcome builds the notification of an execution whose outcome its
 //! state already decides (a rejected request, a caught task error, an
-//! announcement, a watch that ended).
+//! announcement, a watch that ended). An accepted request's end writes
+//! its campaign's record ([`record::at_end`]).
 
 use chrono::{DateTime, Duration, Utc};
 use serde_json::Value;
@@ -14,13 +15,15 @@ use super::task::{TaskError, task_input};
 use crate::config::StatusConfig;
 use crate::domain::alarm::{Verdict, WatchReport};
 use crate::domain::ending::measure;
+use crate::domain::execution::Execution;
 use crate::domain::execution::{Check, StatusReport};
+use crate::domain::record;
 use crate::domain::schedule::MAX_HOLD_SECONDS;
 use crate::domain::status::poll;
 use crate::domain::training::TrainingReport;
 use crate::domain::training_check;
 use crate::domain::watching;
-use crate::ports::{Alarms, Catalog, Clock, MetricsSink, Personalize, SolutionVersions};
+use crate::ports::{Alarms, Catalog, Clock, MetricsSink, Personalize, SolutionVersions, Tagging};
 
 /// The report of either check; Step Functions puts it at the task's
 /// ResultPath.
@@ -50,7 +53,7 @@ pub async fn handle<P, A, M, C>(
     deadline_ms: u64,
 ) -> Result<Report, TaskError>
 where
-    P: Personalize + SolutionVersions + Catalog,
+    P: Personalize + SolutionVersions + Catalog + Tagging,
     A: Alarms,
     M: MetricsSink,
     C: Clock,
@@ -119,6 +122,14 @@ where
     });
     if let Some(measured) = measure(&input, &report) {
         metrics.record(&measured);
+    }
+    // The end of an accepted request writes the campaign's record (a kept
+    // version, a rollback); one that cannot be written is logged.
+    if let (true, Execution::Accepted(accepted)) = (report.is_final, &input.state) {
+        let noted = record::at_end(personalize, accepted, report.outcome, clock.now())
+            .instrument(task.span())
+            .await;
+        task.span().in_scope(|| super::deploy::log_record(&noted));
     }
     Ok(Report::Campaign(Box::new(report)))
 }

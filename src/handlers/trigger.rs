@@ -1,5 +1,6 @@
-//! deploy-trigger: S3 event notifications, EventBridge "Object Created" events
-//! and "Campaign Deployment Requested" events, read as `aws_lambda_events`
+//! deploy-trigger: S3 event notifications, EventBridge "Object Created" events,
+//! "Campaign Deployment Requested" events and "Campaign Rollback Requested"
+//! events (a revert, resolved from the campaign's record), read as `aws_lambda_events`
 //! types and translated into the [`Source`]s of the domain's intake, which
 //! starts one execution per request; and, for the campaigns that follow
 //! their solution, CloudTrail's CreateSolutionVersion calls and the scheduled
@@ -17,6 +18,7 @@ use crate::domain::intake::{self, Intake, Manifest, Services, Source, TriggerRep
 use crate::domain::notification::REQUEST_DETAIL_TYPE;
 use crate::domain::origin::{ManifestObject, Origin, Via};
 use crate::domain::request::Scope;
+use crate::domain::revert::{self, ROLLBACK_DETAIL_TYPE, Revert};
 use crate::error::Error;
 use crate::ports::{Alarms, Catalog, ObjectStore, Personalize, Workflow};
 
@@ -66,7 +68,7 @@ pub const SCHEDULED_DETAIL_TYPE: &str = "Scheduled Event";
 fn unsupported(what: impl Into<String>) -> Error {
     Error::UnsupportedEvent(format!(
         "{}; deploy-trigger accepts S3 event notifications (\"Records\"), EventBridge \
-         \"Object Created\" events from aws.s3, \"{REQUEST_DETAIL_TYPE}\" events, and for \
+         \"Object Created\" events from aws.s3, \"{REQUEST_DETAIL_TYPE}\" and \"{ROLLBACK_DETAIL_TYPE}\" events, and for \
          following solutions \"{API_CALL_DETAIL_TYPE}\" events from aws.personalize and \
          \"{SCHEDULED_DETAIL_TYPE}\" events",
         what.into()
@@ -81,6 +83,8 @@ pub enum Asked {
     Requests(Intake),
     /// A look at the campaigns that follow their solution.
     Look(Look),
+    /// A revert on request, to resolve from the campaign's record.
+    Revert(Revert),
 }
 
 /// Handles one deploy-trigger event.
@@ -92,6 +96,7 @@ pub async fn handle<S: ObjectStore, A: Alarms, W: Workflow, P: Personalize + Cat
 ) -> Result<TriggerReport, Error> {
     let intake = match read_event(event)? {
         Asked::Look(look) => follow::look(personalize, scope, look).await?,
+        Asked::Revert(revert) => revert::intake(personalize, scope, revert).await?,
         Asked::Requests(intake) => intake,
     };
     for note in &intake.ignored {
@@ -107,6 +112,7 @@ pub fn read_event(event: &Value) -> Result<Asked, Error> {
     match (source, detail_type) {
         (Some("aws.personalize"), Some(API_CALL_DETAIL_TYPE)) => api_call(event),
         (Some("aws.events"), Some(SCHEDULED_DETAIL_TYPE)) => Ok(Asked::Look(Look::Scheduled)),
+        (_, Some(ROLLBACK_DETAIL_TYPE)) => rollback_request(event),
         _ => intake_of(event).map(Asked::Requests),
     }
 }
@@ -153,6 +159,39 @@ fn api_call(event: &Value) -> Result<Asked, Error> {
         solution_version_arn: text(&call.response_elements, "solutionVersionArn"),
         at,
     }))
+}
+
+/// A "Campaign Rollback Requested" event. The detail is optional here so
+/// that one without it is rejected (and notified) like any request.
+fn rollback_request(event: &Value) -> Result<Asked, Error> {
+    let envelope: EventBridgeEvent<Option<Value>> = serde_path_to_error::deserialize(event)
+        .map_err(|e| unsupported(format!("malformed EventBridge event ({e})")))?;
+    let (event_id, source) = identified(&envelope)?;
+    let detail = envelope.detail.unwrap_or_default();
+    let reason = detail
+        .get("reason")
+        .and_then(Value::as_str)
+        .map(|r| r.chars().take(revert::MAX_REASON).collect());
+    Ok(Asked::Revert(Revert {
+        origin: Origin::Rollback {
+            event_id,
+            source,
+            account: envelope.account,
+            region: envelope.region,
+            reason,
+        },
+        detail,
+    }))
+}
+
+/// An EventBridge event's id (which names its execution) and source.
+fn identified(envelope: &EventBridgeEvent<Option<Value>>) -> Result<(String, String), Error> {
+    let event_id = envelope
+        .id
+        .clone()
+        .filter(|id| !id.is_empty())
+        .ok_or_else(|| unsupported("the EventBridge event has no id"))?;
+    Ok((event_id, envelope.source.clone()))
 }
 
 /// The requests an event announces.
@@ -277,15 +316,12 @@ fn eventbridge(event: &Value) -> Result<Intake, Error> {
             };
             bridged_manifest(object, detail.object.size)
         }
-        (source, REQUEST_DETAIL_TYPE) => {
-            let event_id = envelope
-                .id
-                .filter(|id| !id.is_empty())
-                .ok_or_else(|| unsupported("the EventBridge event has no id"))?;
+        (_, REQUEST_DETAIL_TYPE) => {
+            let (event_id, source) = identified(&envelope)?;
             Source::Inline {
                 origin: Origin::Event {
                     event_id,
-                    source: source.to_string(),
+                    source,
                     account: envelope.account,
                     region: envelope.region,
                 },

@@ -13,6 +13,9 @@ use personalize_deployer::domain::follow::FOLLOW_TAG;
 use personalize_deployer::domain::gate::GateMember;
 use personalize_deployer::domain::intake::{Handled, TriggerReport};
 use personalize_deployer::domain::outcome::Outcome;
+use personalize_deployer::domain::record::{
+    ROLLED_BACK_AT_TAG, ROLLED_BACK_VERSION_TAG, ROLLED_BACK_WHY_TAG,
+};
 use personalize_deployer::domain::request::Scope;
 use personalize_deployer::domain::request::Tag;
 use personalize_deployer::domain::schedule::TRAINING_POLICY;
@@ -20,7 +23,7 @@ use personalize_deployer::domain::training_check;
 use personalize_deployer::handlers::trigger;
 use personalize_deployer::ports::{
     ApiError, ApiErrorKind, CampaignChange, CampaignSummary, Catalog, NewCampaign, Personalize,
-    VersionSummary,
+    Tagging, VersionSummary,
 };
 use serde_json::{Value, json};
 
@@ -183,6 +186,37 @@ async fn the_scheduled_look_finds_an_automatic_version_and_meets_the_cloudtrail_
     assert_eq!(by_event.names(), names_by_event, "nothing new");
     assert_eq!(report.executions.len(), 2);
     assert!(all_already_handled(&report));
+}
+
+#[tokio::test]
+async fn a_version_rolled_back_from_is_left_alone_by_the_event_and_the_look() {
+    let local = start().await;
+    let version = train(&local.sdk, SOLUTION).await;
+    local.advance(4.0 * 3600.0).await;
+    // movie-recs went back from it (its record says so, as a rollback writes
+    // it); movie-home did not.
+    let recs = "arn:aws:personalize:us-east-1:111122223333:campaign/movie-recs";
+    let record = [
+        (ROLLED_BACK_VERSION_TAG, version.as_str()),
+        (ROLLED_BACK_AT_TAG, "2026-12-01T08:00:00Z"),
+        (ROLLED_BACK_WHY_TAG, "alarm recs-ctr: Threshold Crossed"),
+    ]
+    .map(|(k, v)| Tag {
+        tag_key: k.into(),
+        tag_value: v.into(),
+    });
+    local.personalize.tag_resource(recs, &record).await.unwrap();
+    let expected = format!(
+        "{recs}: {version} was rolled back at 2026-12-01T08:00:00Z (alarm recs-ctr: Threshold \
+         Crossed); a deployment request deploys it again"
+    );
+    // A redelivered CloudTrail event, and the scheduled look.
+    for e in [trained(Some(&version)), event("scheduled-follow.json")] {
+        let workflow = FakeWorkflow::default();
+        let report = handle(&local, &workflow, &e).await;
+        assert_eq!(campaigns_of(&workflow), vec!["movie-home"]);
+        assert!(report.ignored.contains(&expected), "{:?}", report.ignored);
+    }
 }
 
 #[tokio::test]

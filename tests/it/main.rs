@@ -14,6 +14,7 @@ mod follow;
 mod gate;
 mod metrics;
 mod naming;
+mod record;
 mod status;
 mod support;
 mod training;

@@ -21,7 +21,7 @@ use serde_json::{Value, json};
 
 use crate::support::*;
 
-const CTR: &str = "recs-movie-recs-ctr-drop";
+pub(crate) const CTR: &str = "recs-movie-recs-ctr-drop";
 const ERRORS: &str = "recs-movie-recs-5xx";
 
 /// When the sample update (SV1 → SV2) became ACTIVE: the new version serves
@@ -30,13 +30,13 @@ fn served_at() -> DateTime<Utc> {
     "2026-11-22T10:42:00Z".parse().unwrap()
 }
 
-fn at(seconds: i64) -> DateTime<Utc> {
+pub(crate) fn at(seconds: i64) -> DateTime<Utc> {
     served_at() + Duration::seconds(seconds)
 }
 
 /// What the campaign served before the sample update: SV1, TPS 1, its own
 /// configuration (another exploration weight, and syncing off).
-fn before() -> Served {
+pub(crate) fn before() -> Served {
     Served {
         solution_version_arn: SV1.into(),
         min_provisioned_tps: 1,
@@ -51,7 +51,7 @@ fn before() -> Served {
 
 /// The sample update's state, watched with the two alarms for `minutes`,
 /// what it served before recorded, and `extra` members of the state.
-fn watched_input(minutes: u64, extra: Value) -> TaskInput {
+pub(crate) fn watched_input(minutes: u64, extra: Value) -> TaskInput {
     let mut event = event("campaign-status-input.json");
     event["state"]["request"]["watch"] = json!({"alarms": [CTR, ERRORS], "minutes": minutes});
     event["state"]["deployment"]["servedBefore"] = serde_json::to_value(before()).unwrap();
@@ -289,7 +289,7 @@ async fn an_update_with_a_watch_is_watched_once_active_not_reported() {
     assert_eq!((r.outcome, r.next), (Outcome::Active, Then::Notify));
 }
 
-fn ended(verdict: Value) -> Value {
+pub(crate) fn ended(verdict: Value) -> Value {
     let mut watch = json!({
         "alarms": [CTR, ERRORS], "minutes": 60,
         "beganAt": served_at(), "endsAt": at(3600), "endedAt": at(3600),
@@ -385,7 +385,7 @@ async fn decided(input: &TaskInput, seconds: i64) -> StatusReport {
     report
 }
 
-fn alarmed() -> Value {
+pub(crate) fn alarmed() -> Value {
     ended(
         json!({"verdict": "ALARM", "endedAt": at(15), "attempt": 1, "reads": 2,
         "alarm": {"name": CTR, "reason": "Threshold Crossed: 1 datapoint [0.8] < 0.9", "firedAt": at(12)}}),
@@ -461,7 +461,7 @@ async fn a_rollback_gives_way_to_a_newer_deployment() {
 }
 
 /// The state after RollBack started its update at 16 s.
-fn rolling_back() -> TaskInput {
+pub(crate) fn rolling_back() -> TaskInput {
     let started = json!({"operation": "UPDATE", "previousSolutionVersionArn": SV2,
         "startedAt": at(16), "changes": [format!("solutionVersionArn {SV2} -> {SV1}")],
         "servedBefore": {"solutionVersionArn": SV2, "minProvisionedTPS": 2}});

@@ -4,11 +4,9 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use unicode_properties::{GeneralCategoryGroup, UnicodeGeneralCategory};
-
 use super::{CampaignConfig, Tag};
 use crate::domain::arn::CampaignName;
-use crate::domain::field::{FieldError, member_path, quote};
+use crate::domain::field::{FieldError, is_tag_text, member_path, quote};
 
 pub const ARN_MAX: usize = 256;
 pub const EXPLORATION_MAX_ENTRIES: usize = 100;
@@ -49,24 +47,6 @@ fn is_personalize_arn(arn: &str) -> bool {
     partition_ok
         && !resource.is_empty()
         && ![region, account, resource].iter().any(|s| s.contains('\n'))
-}
-
-/// The model's `TagKey`/`TagValue` pattern, `^([\p{L}\p{Z}\p{N}_.:/=+\-@]*)$`:
-/// letters, separators (white space) and numbers by Unicode general category,
-/// and eight ASCII symbols. The categories are those of Unicode 18.0
-/// (unicode-properties 0.1.5, pinned by Cargo.lock); the service validates
-/// with its own, possibly older, tables, so a character new in Unicode 17 or
-/// 18 may pass here and still be refused by CreateCampaign.
-fn is_tag_text(text: &str) -> bool {
-    text.chars().all(|c| {
-        matches!(c, '_' | '.' | ':' | '/' | '=' | '+' | '-' | '@')
-            || matches!(
-                c.general_category_group(),
-                GeneralCategoryGroup::Letter
-                    | GeneralCategoryGroup::Separator
-                    | GeneralCategoryGroup::Number
-            )
-    })
 }
 
 fn len(s: &str) -> usize {

@@ -14,7 +14,7 @@ use personalize_deployer::domain::request::{DeploymentRequest, Tag};
 use personalize_deployer::domain::training::SolutionVersion;
 use personalize_deployer::ports::{
     ApiError, ApiErrorKind, CampaignChange, CampaignSummary, Catalog, Clock, Fetched, MetricsSink,
-    NewCampaign, ObjectStore, Personalize, SolutionMetrics, SolutionVersions, Started,
+    NewCampaign, ObjectStore, Personalize, SolutionMetrics, SolutionVersions, Started, Tagging,
     VersionSummary, Workflow,
 };
 use serde_json::Value;
@@ -154,6 +154,8 @@ pub struct FakePersonalize {
     /// DescribeSolutionVersion answers, in order; the last one repeats
     /// (none: not found).
     pub versions: Mutex<Vec<Result<Option<SolutionVersion>, ApiError>>>,
+    /// Tags by resource, as TagResource and UntagResource leave them.
+    pub tags: Mutex<HashMap<String, BTreeMap<String, String>>>,
 }
 
 impl FakePersonalize {
@@ -186,6 +188,38 @@ impl FakePersonalize {
 
     pub fn calls(&self) -> Vec<String> {
         self.calls.lock().unwrap().clone()
+    }
+
+    /// The tags of a resource, by key.
+    pub fn tags_of(&self, arn: &str) -> BTreeMap<String, String> {
+        self.tags
+            .lock()
+            .unwrap()
+            .get(arn)
+            .cloned()
+            .unwrap_or_default()
+    }
+}
+
+impl Tagging for FakePersonalize {
+    async fn tag_resource(&self, arn: &str, tags: &[Tag]) -> Result<(), ApiError> {
+        self.calls.lock().unwrap().push(format!("tag {arn}"));
+        let mut all = self.tags.lock().unwrap();
+        let held = all.entry(arn.to_string()).or_default();
+        for tag in tags {
+            held.insert(tag.tag_key.clone(), tag.tag_value.clone());
+        }
+        Ok(())
+    }
+
+    async fn untag_resource(&self, arn: &str, keys: &[String]) -> Result<(), ApiError> {
+        self.calls.lock().unwrap().push(format!("untag {arn}"));
+        if let Some(held) = self.tags.lock().unwrap().get_mut(arn) {
+            for key in keys {
+                held.remove(key);
+            }
+        }
+        Ok(())
     }
 }
 
@@ -241,7 +275,7 @@ impl SolutionVersions for FakePersonalize {
 }
 
 /// An account with no campaigns and no solution versions (following is
-/// tested against personalize-local).
+/// tested against personalize-local); tags as written.
 impl Catalog for FakePersonalize {
     async fn list_campaigns(&self, _: Option<&str>) -> Result<Vec<CampaignSummary>, ApiError> {
         self.calls.lock().unwrap().push("list campaigns".into());
@@ -250,7 +284,11 @@ impl Catalog for FakePersonalize {
 
     async fn list_tags(&self, arn: &str) -> Result<Vec<Tag>, ApiError> {
         self.calls.lock().unwrap().push(format!("list tags {arn}"));
-        Ok(Vec::new())
+        Ok(self
+            .tags_of(arn)
+            .into_iter()
+            .map(|(tag_key, tag_value)| Tag { tag_key, tag_value })
+            .collect())
     }
 
     async fn list_solution_versions(&self, arn: &str) -> Result<Vec<VersionSummary>, ApiError> {

@@ -1,0 +1,506 @@
+//! A campaign's record, kept in its own tags: its last known good version
+//! (with its TPS and configuration), and the version last rolled back from
+//! (when, and why). It outlives every execution, so that a revert asked for
+//! weeks later knows where to return, and following knows what not to
+//! deploy again. Tags need no infrastructure of their own, travel with the
+//! campaign, and are read by following already (docs/decisions.md).
+//!
+//! The last known good is where a revert returns to: what the campaign
+//! served before its newest deployment. It is written
+//! - when a deployment starts an update: what the campaign served until then
+//!   (unless it is the version last rolled back from, or the deployment is
+//!   a revert, which leaves a version that is not good);
+//! - when a watch's alarm rolled the deployment back: what it returned to,
+//!   with the version rolled back from. A failed rollback records the
+//!   version it could not leave, and a kept revert the version it left.
+//!
+//! A kept deployment leaves it as it is: the version it replaced is still
+//! the one to return to, should the kept one prove bad later (returning to
+//! the kept one needs nothing).
+//!
+//! Tag values hold only letters, digits, white space and `_ . : / = + - @`,
+//! at most 256 characters: the configuration is written as `name=value`
+//! words (`exploration.explorationWeight=0.3 metadata=true`), and a
+//! configuration that cannot be written so is not recorded (the old record
+//! is removed rather than left to mislead).
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+
+use super::alarm::Verdict;
+use super::execution::{Accepted, Deployment};
+use super::field::is_tag_text;
+use super::origin::Origin;
+use super::outcome::{Operation, Outcome};
+use super::request::{CampaignConfig, Served, Tag};
+use crate::ports::{ApiError, Catalog, Tagging};
+
+pub const GOOD_VERSION_TAG: &str = "personalize-deployer:good-version";
+pub const GOOD_TPS_TAG: &str = "personalize-deployer:good-tps";
+pub const GOOD_CONFIG_TAG: &str = "personalize-deployer:good-config";
+pub const GOOD_SINCE_TAG: &str = "personalize-deployer:good-since";
+pub const ROLLED_BACK_VERSION_TAG: &str = "personalize-deployer:rolled-back-version";
+pub const ROLLED_BACK_AT_TAG: &str = "personalize-deployer:rolled-back-at";
+pub const ROLLED_BACK_WHY_TAG: &str = "personalize-deployer:rolled-back-why";
+
+/// The most characters a tag value holds.
+pub const MAX_TAG_VALUE: usize = 256;
+
+/// The last known good: what the campaign served, and since when it is
+/// known good.
+#[derive(Debug, Clone, PartialEq)]
+pub struct KnownGood {
+    pub served: Served,
+    pub since: DateTime<Utc>,
+}
+
+/// The version last rolled back from: when, and why.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RolledBack {
+    pub version: String,
+    pub at: DateTime<Utc>,
+    pub why: String,
+}
+
+/// A campaign's record as its tags hold it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Record {
+    /// The last known good (`Err`: its tags are there but do not read).
+    pub good: Option<Result<KnownGood, String>>,
+    pub rolled_back: Option<RolledBack>,
+}
+
+fn tag(key: &str, value: impl Into<String>) -> Tag {
+    Tag {
+        tag_key: key.to_string(),
+        tag_value: value.into(),
+    }
+}
+
+fn time(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+impl Record {
+    /// Reads the record from a campaign's tags.
+    pub fn from_tags(tags: &[Tag]) -> Record {
+        let value = |key: &str| {
+            tags.iter()
+                .find(|t| t.tag_key == key)
+                .map(|t| t.tag_value.as_str())
+        };
+        let good = value(GOOD_VERSION_TAG).map(|version| {
+            let tps = value(GOOD_TPS_TAG)
+                .and_then(|tps| tps.parse::<i32>().ok())
+                .filter(|tps| *tps >= 1)
+                .ok_or_else(|| format!("tag {GOOD_TPS_TAG} is missing or not a TPS"))?;
+            let config = decode_config(value(GOOD_CONFIG_TAG).unwrap_or(""))
+                .map_err(|e| format!("tag {GOOD_CONFIG_TAG}: {e}"))?;
+            let since = value(GOOD_SINCE_TAG)
+                .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
+                .map(|s| s.with_timezone(&Utc))
+                .ok_or_else(|| format!("tag {GOOD_SINCE_TAG} is missing or not a time"))?;
+            Ok(KnownGood {
+                served: Served {
+                    solution_version_arn: version.to_string(),
+                    min_provisioned_tps: tps,
+                    campaign_config: config,
+                },
+                since,
+            })
+        });
+        let rolled_back = value(ROLLED_BACK_VERSION_TAG).map(|version| RolledBack {
+            version: version.to_string(),
+            at: value(ROLLED_BACK_AT_TAG)
+                .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
+                .map_or(DateTime::UNIX_EPOCH, |s| s.with_timezone(&Utc)),
+            why: value(ROLLED_BACK_WHY_TAG).unwrap_or("").to_string(),
+        });
+        Record { good, rolled_back }
+    }
+
+    /// The record of the version last rolled back from, if it is `version`.
+    pub fn rolled_back_from(&self, version: &str) -> Option<&RolledBack> {
+        self.rolled_back.as_ref().filter(|r| r.version == version)
+    }
+}
+
+impl RolledBack {
+    /// How following reports a version it leaves alone.
+    pub fn describe(&self) -> String {
+        format!(
+            "{} was rolled back at {} ({}); a deployment request deploys it again",
+            self.version,
+            time(self.at),
+            self.why
+        )
+    }
+
+    fn tags(&self) -> Vec<Tag> {
+        vec![
+            tag(ROLLED_BACK_VERSION_TAG, self.version.clone()),
+            tag(ROLLED_BACK_AT_TAG, time(self.at)),
+            tag(ROLLED_BACK_WHY_TAG, tag_text(&self.why)),
+        ]
+    }
+}
+
+impl KnownGood {
+    /// Its tags, or why it cannot be written as tags.
+    fn tags(&self) -> Result<Vec<Tag>, String> {
+        let version = &self.served.solution_version_arn;
+        if version.chars().count() > MAX_TAG_VALUE || !is_tag_text(version) {
+            return Err(format!("the version {version} does not fit a tag value"));
+        }
+        let config = match &self.served.campaign_config {
+            Some(config) => encode_config(config)?,
+            None => String::new(),
+        };
+        Ok(vec![
+            tag(GOOD_VERSION_TAG, version.clone()),
+            tag(GOOD_TPS_TAG, self.served.min_provisioned_tps.to_string()),
+            tag(GOOD_CONFIG_TAG, config),
+            tag(GOOD_SINCE_TAG, time(self.since)),
+        ])
+    }
+}
+
+/// Free text as a tag value: other characters become spaces, runs of
+/// white space one space, cut to [`MAX_TAG_VALUE`].
+fn tag_text(text: &str) -> String {
+    let kept: String = text
+        .chars()
+        .map(|c| {
+            let mut buf = [0u8; 4];
+            if is_tag_text(c.encode_utf8(&mut buf)) {
+                c
+            } else {
+                ' '
+            }
+        })
+        .collect();
+    let words: Vec<&str> = kept.split_whitespace().collect();
+    words.join(" ").chars().take(MAX_TAG_VALUE).collect()
+}
+
+const EXPLORATION: &str = "exploration.";
+const RANKING: &str = "ranking.";
+const METADATA: &str = "metadata";
+const SYNC: &str = "sync";
+
+/// A configuration as `name=value` words, or why it cannot be written as a
+/// tag value.
+pub fn encode_config(config: &CampaignConfig) -> Result<String, String> {
+    let mut words = Vec::new();
+    let mut word = |name: String, value: String| {
+        // A word splits at its first `=`, and words at spaces.
+        if name.contains('=') || name.contains(char::is_whitespace) {
+            return Err(format!(
+                "the configuration's name {name:?} cannot be written as a tag"
+            ));
+        }
+        if value.contains(char::is_whitespace) {
+            return Err(format!(
+                "the configuration's {name} value {value:?} cannot be written as a tag"
+            ));
+        }
+        words.push(format!("{name}={value}"));
+        Ok(())
+    };
+    for (name, value) in config.item_exploration_config.iter().flatten() {
+        word(format!("{EXPLORATION}{name}"), value.clone())?;
+    }
+    if let Some(on) = config.enable_metadata_with_recommendations {
+        word(METADATA.to_string(), on.to_string())?;
+    }
+    if let Some(on) = config.sync_with_latest_solution_version {
+        word(SYNC.to_string(), on.to_string())?;
+    }
+    for (kind, weight) in config.ranking_influence.iter().flatten() {
+        word(format!("{RANKING}{kind}"), weight.to_string())?;
+    }
+    let text = words.join(" ");
+    if text.chars().count() > MAX_TAG_VALUE || !is_tag_text(&text) {
+        return Err(format!(
+            "the configuration ({text}) does not fit a tag value: at most {MAX_TAG_VALUE} \
+             letters, digits, spaces and _ . : / = + - @"
+        ));
+    }
+    Ok(text)
+}
+
+/// The configuration [`encode_config`] wrote (none for an empty text).
+pub fn decode_config(text: &str) -> Result<Option<CampaignConfig>, String> {
+    let mut config = CampaignConfig::default();
+    let mut any = false;
+    for word in text.split(' ').filter(|w| !w.is_empty()) {
+        any = true;
+        let (name, value) = word
+            .split_once('=')
+            .ok_or_else(|| format!("{word:?} is not name=value"))?;
+        let flag = || {
+            value
+                .parse::<bool>()
+                .map_err(|_| format!("{word:?}: not true or false"))
+        };
+        if let Some(name) = name.strip_prefix(EXPLORATION) {
+            config
+                .item_exploration_config
+                .get_or_insert_with(BTreeMap::new)
+                .insert(name.to_string(), value.to_string());
+        } else if let Some(kind) = name.strip_prefix(RANKING) {
+            let weight = value
+                .parse::<f64>()
+                .map_err(|_| format!("{word:?}: not a weight"))?;
+            config
+                .ranking_influence
+                .get_or_insert_with(BTreeMap::new)
+                .insert(kind.to_string(), weight);
+        } else if name == METADATA {
+            config.enable_metadata_with_recommendations = Some(flag()?);
+        } else if name == SYNC {
+            config.sync_with_latest_solution_version = Some(flag()?);
+        } else {
+            return Err(format!("{word:?}: unknown name"));
+        }
+    }
+    Ok(any.then_some(config))
+}
+
+/// Writes a record's parts (what is none is left as it is). A known good
+/// that cannot be written as tags removes the one there (it would name the
+/// wrong version) and is the error.
+async fn write<T: Tagging>(
+    tagging: &T,
+    campaign_arn: &str,
+    good: Option<&KnownGood>,
+    rolled_back: Option<&RolledBack>,
+) -> Result<(), String> {
+    let mut tags = rolled_back.map(RolledBack::tags).unwrap_or_default();
+    let mut unwritable = None;
+    match good.map(KnownGood::tags) {
+        Some(Ok(good)) => tags.extend(good),
+        Some(Err(why)) => unwritable = Some(why),
+        None => {}
+    }
+    let failed = |e: ApiError| format!("{campaign_arn}: its record could not be written ({e})");
+    if !tags.is_empty() {
+        tagging
+            .tag_resource(campaign_arn, &tags)
+            .await
+            .map_err(failed)?;
+    }
+    if let Some(why) = unwritable {
+        let keys = [
+            GOOD_VERSION_TAG,
+            GOOD_TPS_TAG,
+            GOOD_CONFIG_TAG,
+            GOOD_SINCE_TAG,
+        ]
+        .map(str::to_string);
+        tagging
+            .untag_resource(campaign_arn, &keys)
+            .await
+            .map_err(failed)?;
+        return Err(format!(
+            "{campaign_arn}: no last known good is recorded: {why}"
+        ));
+    }
+    Ok(())
+}
+
+/// What was written, for the log.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Noted {
+    /// Nothing to write (and why).
+    Nothing(&'static str),
+    /// The record was written: its last known good version, and the version
+    /// rolled back from, if any.
+    Written {
+        good: Option<String>,
+        rolled_back: Option<String>,
+    },
+    /// It could not be written.
+    Failed(String),
+}
+
+async fn noted<T: Tagging>(
+    tagging: &T,
+    campaign_arn: &str,
+    good: Option<KnownGood>,
+    rolled_back: Option<RolledBack>,
+) -> Noted {
+    match write(tagging, campaign_arn, good.as_ref(), rolled_back.as_ref()).await {
+        Ok(()) => Noted::Written {
+            good: good.map(|g| g.served.solution_version_arn),
+            rolled_back: rolled_back.map(|r| r.version),
+        },
+        Err(why) => Noted::Failed(why),
+    }
+}
+
+/// At the start of a deployment's update: what the campaign served until
+/// now is its last known good, unless it is the version last rolled back
+/// from, or a revert's start (what it leaves is not good), or it is
+/// recorded so already.
+pub async fn at_start<P: Catalog + Tagging>(
+    personalize: &P,
+    accepted: &Accepted,
+    deployment: &Deployment,
+    now: DateTime<Utc>,
+) -> Noted {
+    let Some(report) = deployment.started() else {
+        return Noted::Nothing("nothing was written to the campaign");
+    };
+    let Some(served) = report
+        .served_before
+        .as_ref()
+        .filter(|_| report.operation == Operation::Update)
+    else {
+        return Noted::Nothing("not an update of a serving campaign");
+    };
+    if matches!(accepted.origin, Some(Origin::Rollback { .. })) {
+        return Noted::Nothing("a revert leaves a version that is not good");
+    }
+    let arn = accepted.request.campaign_arn();
+    let record = match personalize.list_tags(&arn).await {
+        Ok(tags) => Record::from_tags(&tags),
+        Err(e) => return Noted::Failed(format!("{arn}: its record could not be read ({e})")),
+    };
+    if record
+        .rolled_back_from(&served.solution_version_arn)
+        .is_some()
+    {
+        return Noted::Nothing("what it served was rolled back");
+    }
+    if matches!(&record.good, Some(Ok(good)) if good.served == *served) {
+        return Noted::Nothing("recorded already");
+    }
+    let good = KnownGood {
+        served: served.clone(),
+        since: now,
+    };
+    noted(personalize, &arn, Some(good), None).await
+}
+
+/// At an execution's end: a rollback records what it returned to and the
+/// version it left; a failed rollback, the version it could not leave (it
+/// is bad all the same); a kept revert, the version it left.
+pub async fn at_end<T: Tagging>(
+    personalize: &T,
+    accepted: &Accepted,
+    outcome: Outcome,
+    now: DateTime<Utc>,
+) -> Noted {
+    let arn = accepted.request.campaign_arn();
+    let target = accepted.request.solution_version_arn();
+    let alarm = match accepted.watch.as_ref().map(|w| &w.verdict) {
+        Some(Verdict::Alarm { alarm }) => Some(alarm),
+        _ => None,
+    };
+    let fired = || {
+        alarm.map_or_else(
+            || "an alarm of its watch".to_string(),
+            |a| {
+                let reason = a.reason.as_deref().unwrap_or("no reason given");
+                format!("alarm {}: {reason}", a.name)
+            },
+        )
+    };
+    let rolled_back = |why: String| RolledBack {
+        version: target.to_string(),
+        at: now,
+        why,
+    };
+    match outcome {
+        Outcome::RolledBack => {
+            let good = accepted.restore().ok().map(|restore| KnownGood {
+                served: restore.served.clone(),
+                since: now,
+            });
+            noted(personalize, &arn, good, Some(rolled_back(fired()))).await
+        }
+        Outcome::RollbackFailed if alarm.is_some() => {
+            let why = format!("{} - the rollback failed", fired());
+            noted(personalize, &arn, None, Some(rolled_back(why))).await
+        }
+        // A kept revert: the version it left is not to be followed again.
+        // (A kept deployment leaves the record as it is: what served
+        // before it is where a revert returns to.)
+        Outcome::Active => {
+            let Some(Origin::Rollback {
+                event_id, reason, ..
+            }) = &accepted.origin
+            else {
+                return Noted::Nothing("a kept deployment returns to what it served before");
+            };
+            let left = accepted
+                .deployment
+                .as_ref()
+                .and_then(Deployment::started)
+                .and_then(|d| d.served_before.as_ref())
+                .filter(|before| before.solution_version_arn != target);
+            let Some(left) = left else {
+                return Noted::Nothing("the revert left no other version");
+            };
+            let why = format!(
+                "reverted on request {event_id}: {}",
+                reason.as_deref().unwrap_or("no reason given")
+            );
+            let left = RolledBack {
+                version: left.solution_version_arn.clone(),
+                at: now,
+                why,
+            };
+            noted(personalize, &arn, None, Some(left)).await
+        }
+        _ => Noted::Nothing("the outcome changes no record"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_configuration_reads_back_as_written() {
+        let config = CampaignConfig {
+            item_exploration_config: Some(BTreeMap::from([
+                ("explorationWeight".to_string(), "0.3".to_string()),
+                ("explorationItemAgeCutOff".to_string(), "30".to_string()),
+            ])),
+            enable_metadata_with_recommendations: Some(true),
+            sync_with_latest_solution_version: Some(false),
+            ranking_influence: Some(BTreeMap::from([("POPULARITY".to_string(), 0.5)])),
+        };
+        let text = encode_config(&config).unwrap();
+        assert_eq!(
+            text,
+            "exploration.explorationItemAgeCutOff=30 exploration.explorationWeight=0.3 \
+             metadata=true sync=false ranking.POPULARITY=0.5"
+        );
+        assert_eq!(decode_config(&text).unwrap(), Some(config));
+        assert_eq!(decode_config("").unwrap(), None);
+    }
+
+    #[test]
+    fn a_configuration_a_tag_cannot_hold_is_refused() {
+        let config = |name: &str, value: &str| CampaignConfig {
+            item_exploration_config: Some(BTreeMap::from([(name.to_string(), value.to_string())])),
+            ..CampaignConfig::default()
+        };
+        assert!(encode_config(&config("w", "0 3")).is_err());
+        assert!(encode_config(&config("a=b", "1")).is_err());
+        assert!(encode_config(&config("w", "{1}")).is_err());
+        assert!(encode_config(&config("w", &"9".repeat(300))).is_err());
+        assert!(decode_config("colour=blue").is_err());
+        assert!(decode_config("metadata=maybe").is_err());
+    }
+
+    #[test]
+    fn free_text_becomes_a_tag_value() {
+        assert_eq!(tag_text("alarm \"ctr\" (5%) <0.9"), "alarm ctr 5 0.9");
+        assert_eq!(tag_text(&"x".repeat(300)).len(), MAX_TAG_VALUE);
+    }
+}

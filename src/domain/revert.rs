@@ -1,0 +1,282 @@
+//! Reverting on request: a "Campaign Rollback Requested" event returns a
+//! campaign to its last known good version (as its record holds it, with
+//! that TPS and configuration) or to a version it names. It is an ordinary
+//! execution of origin `rollback`: held to the stack's scope like any
+//! request, with no gate, and no watch unless the event asks for one.
+//!
+//! ```json
+//! {"campaignArn": "arn:aws:personalize:us-east-1:111122223333:campaign/movie-recs",
+//!  "reason": "CTR fell in the weekly review"}
+//! ```
+
+use serde_json::{Map, Value, json};
+
+use super::arn::CampaignName;
+use super::field::{FieldError, Reader, quote};
+use super::intake::{Intake, Source};
+use super::origin::Origin;
+use super::record::{GOOD_VERSION_TAG, Record};
+use super::request::{DeploymentRequest, Rejection, Scope};
+use crate::error::Error;
+use crate::ports::{ApiErrorKind, Catalog};
+
+/// The `detail-type` of a revert request.
+pub const ROLLBACK_DETAIL_TYPE: &str = "Campaign Rollback Requested";
+
+/// The members of a revert request.
+pub const FIELDS: &[&str] = &[
+    "campaignArn",
+    "solutionVersionArn",
+    "minProvisionedTPS",
+    "campaignConfig",
+    "watch",
+    "reason",
+];
+
+/// The longest reason a revert request may give, in characters.
+pub const MAX_REASON: usize = 1000;
+
+/// A revert request as its event carries it: where it came from, and its
+/// detail.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Revert {
+    pub origin: Origin,
+    pub detail: Value,
+}
+
+/// The execution a revert request plans (as an intake source): the request
+/// it makes, or why there is none. Only a record that cannot be read for a
+/// while (throttling, 5xx) is an error (the event is delivered again).
+pub async fn intake<C: Catalog>(
+    catalog: &C,
+    scope: &Scope,
+    revert: Revert,
+) -> Result<Intake, Error> {
+    let request = request(catalog, scope, &revert).await?;
+    Ok(Intake {
+        sources: vec![Source::Made {
+            origin: revert.origin,
+            request: Box::new(request),
+        }],
+        ignored: Vec::new(),
+    })
+}
+
+/// A campaign ARN's parts: `arn:PARTITION:personalize:REGION:ACCOUNT:campaign/NAME`.
+fn campaign_of(arn: &str) -> Option<(&str, &str, &str)> {
+    let mut parts = arn.splitn(6, ':');
+    let (Some("arn"), Some(_), Some("personalize"), Some(region), Some(account), Some(resource)) = (
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+    ) else {
+        return None;
+    };
+    let name = resource.strip_prefix("campaign/")?;
+    (!region.is_empty() && !account.is_empty() && !name.is_empty())
+        .then_some((region, account, name))
+}
+
+async fn request<C: Catalog>(
+    catalog: &C,
+    scope: &Scope,
+    revert: &Revert,
+) -> Result<Result<DeploymentRequest, Rejection>, Error> {
+    let Some(obj) = revert.detail.as_object() else {
+        return Ok(Err(Rejection::single(
+            "(request)",
+            format!(
+                "must be a JSON object, not {}",
+                super::field::json_kind(&revert.detail)
+            ),
+        )));
+    };
+    let mut reader = Reader::default();
+    reader.unknown_fields("", obj, FIELDS);
+    let arn = reader.required::<String>("", obj, "campaignArn", "a string");
+    let reason = reader.optional::<String>("", obj, "reason", "a string");
+    let mut errors = reader.errors;
+    if let Origin::Rollback { account, .. } = &revert.origin
+        && let Some(refusal) = scope.refuses_event_from(account.as_deref())
+    {
+        errors.insert(0, refusal);
+    }
+    if reason
+        .as_ref()
+        .is_some_and(|r| r.chars().count() > MAX_REASON)
+    {
+        errors.push(FieldError::new(
+            "reason",
+            format!("may be at most {MAX_REASON} characters"),
+        ));
+    }
+    let campaign = arn.as_deref().and_then(|arn| {
+        let parts = campaign_of(arn);
+        if parts.is_none() {
+            errors.push(FieldError::new(
+                "campaignArn",
+                format!(
+                    "must be a campaign ARN, arn:aws:personalize:REGION:ACCOUNT:campaign/NAME; \
+                     got {}",
+                    quote(arn)
+                ),
+            ));
+        }
+        parts.map(|parts| (arn, parts))
+    });
+    let named = obj.get("solutionVersionArn").is_some_and(|v| !v.is_null());
+    if !named {
+        for member in ["minProvisionedTPS", "campaignConfig"] {
+            if obj.get(member).is_some_and(|v| !v.is_null()) {
+                errors.push(FieldError::new(
+                    member,
+                    "is the last known good version's own; give solutionVersionArn to set it \
+                     for a version of your choice",
+                ));
+            }
+        }
+    }
+    // The campaign is held to the scope even when something else is wrong,
+    // so that every reason is told at once.
+    if let Some(name) = campaign.and_then(|(_, (_, _, name))| CampaignName::parse(name).ok()) {
+        let mut outside = Vec::new();
+        scope.check(Some(&name), None, &mut outside);
+        errors.extend(named_by_arn(outside));
+    }
+    let campaign_name = campaign.map(|(_, (_, _, name))| name.to_string());
+    let rejected = |errors: Vec<FieldError>| {
+        Ok(Err(Rejection {
+            campaign_name: campaign_name.clone(),
+            errors,
+        }))
+    };
+    let Some((arn, (region, account, name))) = campaign else {
+        return rejected(errors);
+    };
+    let mut body = Map::new();
+    body.insert("campaignName".into(), json!(name));
+    if named {
+        for member in ["solutionVersionArn", "minProvisionedTPS", "campaignConfig"] {
+            if let Some(value) = obj.get(member).filter(|v| !v.is_null()) {
+                body.insert(member.into(), value.clone());
+            }
+        }
+    } else if !errors.is_empty() {
+        return rejected(errors);
+    } else {
+        let tags = match catalog.list_tags(arn).await {
+            Ok(tags) => tags,
+            Err(e) if e.kind == ApiErrorKind::NotFound => {
+                return rejected(vec![FieldError::new(
+                    "campaignArn",
+                    format!("names no campaign: {arn} does not exist"),
+                )]);
+            }
+            Err(e) if e.is_transient_for_a_read() => return Err(e.into()),
+            Err(e) => {
+                return rejected(vec![FieldError::new(
+                    "campaignArn",
+                    format!("its record (tags) could not be read: {e}"),
+                )]);
+            }
+        };
+        let good = match Record::from_tags(&tags).good {
+            Some(Ok(good)) => good,
+            Some(Err(why)) => {
+                return rejected(vec![FieldError::new(
+                    "campaignArn",
+                    format!(
+                        "its last known good version cannot be read ({why}); name the version \
+                         to return to with solutionVersionArn"
+                    ),
+                )]);
+            }
+            None => {
+                return rejected(vec![FieldError::new(
+                    "campaignArn",
+                    format!(
+                        "has no last known good version recorded (no tag {GOOD_VERSION_TAG}): \
+                         name the version to return to with solutionVersionArn"
+                    ),
+                )]);
+            }
+        };
+        let mut config = good.served.campaign_config;
+        // A version is returned to, not the solution's latest.
+        if let Some(c) = config.as_mut() {
+            c.sync_with_latest_solution_version =
+                c.sync_with_latest_solution_version.map(|_| false);
+        }
+        body.insert(
+            "solutionVersionArn".into(),
+            json!(good.served.solution_version_arn),
+        );
+        body.insert(
+            "minProvisionedTPS".into(),
+            json!(good.served.min_provisioned_tps),
+        );
+        if let Some(config) = config {
+            body.insert("campaignConfig".into(), json!(config));
+        }
+    }
+    body.insert("gate".into(), json!("none"));
+    body.insert(
+        "watch".into(),
+        obj.get("watch")
+            .filter(|v| !v.is_null())
+            .cloned()
+            .unwrap_or(json!("none")),
+    );
+    let request =
+        DeploymentRequest::from_value_within(&Value::Object(body), scope).map_err(|rejection| {
+            Rejection {
+                errors: named_by_arn(rejection.errors),
+                ..rejection
+            }
+        });
+    // The campaign a version names is in that version's region and account.
+    let request = request.and_then(|request| {
+        let version = request.solution_version();
+        if version.region() == region && version.account() == account {
+            return Ok(request);
+        }
+        Err(Rejection {
+            campaign_name: Some(name.to_string()),
+            errors: vec![FieldError::new(
+                "solutionVersionArn",
+                format!(
+                    "is in region {} of account {}; the campaign is in region {region} of \
+                     account {account}",
+                    version.region(),
+                    version.account()
+                ),
+            )],
+        })
+    });
+    // A named version's own errors come with the others.
+    Ok(match request {
+        _ if errors.is_empty() => request,
+        Ok(_) => Err(Rejection {
+            campaign_name,
+            errors,
+        }),
+        Err(rejection) => Err(Rejection {
+            campaign_name,
+            errors: errors.into_iter().chain(rejection.errors).collect(),
+        }),
+    })
+}
+
+/// Errors of the campaign's name, named by the field that gave it.
+fn named_by_arn(errors: Vec<FieldError>) -> Vec<FieldError> {
+    errors
+        .into_iter()
+        .map(|e| match e.field.as_str() {
+            "campaignName" => FieldError::new("campaignArn", e.rule),
+            _ => e,
+        })
+        .collect()
+}
