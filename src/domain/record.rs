@@ -166,10 +166,21 @@ impl KnownGood {
     }
 }
 
-/// Free text as a tag value: other characters become spaces, runs of
+/// Free text as a tag value: comparisons in words (an alarm's reason says
+/// `[7.0] >= 1.0`), other characters a tag cannot hold spaces, runs of
 /// white space one space, cut to [`MAX_TAG_VALUE`].
 fn tag_text(text: &str) -> String {
-    let kept: String = text
+    let worded = [
+        (">=", " at or above "),
+        ("<=", " at or below "),
+        (">", " above "),
+        ("<", " below "),
+    ]
+    .iter()
+    .fold(text.to_string(), |text, (sign, words)| {
+        text.replace(sign, words)
+    });
+    let kept: String = worded
         .chars()
         .map(|c| {
             let mut buf = [0u8; 4];
@@ -500,7 +511,10 @@ mod tests {
 
     #[test]
     fn free_text_becomes_a_tag_value() {
-        assert_eq!(tag_text("alarm \"ctr\" (5%) <0.9"), "alarm ctr 5 0.9");
+        assert_eq!(
+            tag_text("alarm \"ctr\" (5%): [0.8] < 0.9, [7] >= 1"),
+            "alarm ctr 5 : 0.8 below 0.9 7 at or above 1"
+        );
         assert_eq!(tag_text(&"x".repeat(300)).len(), MAX_TAG_VALUE);
     }
 }

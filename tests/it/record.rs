@@ -77,7 +77,7 @@ async fn a_rollback_records_what_it_returned_to_and_the_version_it_left() {
     assert_eq!(held[ROLLED_BACK_AT_TAG], "2026-11-22T10:47:10Z");
     assert_eq!(
         held[ROLLED_BACK_WHY_TAG],
-        format!("alarm {CTR}: Threshold Crossed: 1 datapoint 0.8 0.9")
+        format!("alarm {CTR}: Threshold Crossed: 1 datapoint 0.8 below 0.9")
     );
     // It reads back as written: what a revert and following will see.
     let listed: Vec<Tag> = held
@@ -110,7 +110,7 @@ async fn a_failed_rollback_marks_the_version_it_could_not_leave() {
     let held = fake.tags_of(CAMPAIGN_ARN);
     assert!(!held.contains_key(GOOD_VERSION_TAG));
     assert!(
-        held[ROLLED_BACK_WHY_TAG].ends_with("0.9 - the rollback failed"),
+        held[ROLLED_BACK_WHY_TAG].ends_with("0.8 below 0.9 - the rollback failed"),
         "{held:?}"
     );
 }

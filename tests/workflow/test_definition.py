@@ -350,8 +350,21 @@ def test_only_this_accounts_requests_and_this_stacks_campaigns_and_resources():
     trigger = resources["DeployTriggerFunction"]["Properties"]
     # Requests only from the stack's own account, checked by the rule and by
     # deploy-trigger, which also knows the prefix.
-    assert trigger["Events"]["DeploymentRequested"]["Properties"]["Pattern"]["account"] == [
-        {"Ref": "AWS::AccountId"}]
+    pattern = trigger["Events"]["DeploymentRequested"]["Properties"]["Pattern"]
+    assert pattern["account"] == [{"Ref": "AWS::AccountId"}]
+    # Deployment requests and revert requests, both the product's own.
+    notification = CONTRACT["notification"]
+    assert pattern["detail-type"] == [notification["requestDetailType"], notification["rollbackDetailType"]]
+    assert pattern["source"] == [notification["source"]]
+    # A revert reads the campaign's record (its tags), following or not;
+    # the tasks write it.
+    campaigns = "arn:${AWS::Partition}:personalize:${AWS::Region}:${AWS::AccountId}:campaign/${CampaignNamePrefix}*"
+    records = statements("DeployTriggerFunction")["ReadCampaignRecords"]
+    assert (records["Action"], records["Resource"]["Sub"]) == ("personalize:ListTagsForResource", campaigns)
+    kept = statements("CampaignStatusFunction")["KeepCampaignRecords"]
+    assert sorted(kept["Action"]) == ["personalize:TagResource", "personalize:UntagResource"]
+    assert {"personalize:ListTagsForResource", "personalize:TagResource", "personalize:UntagResource"} <= set(
+        statements("DeployCampaignFunction")["DeployCampaigns"]["Action"])
     variables = trigger["Environment"]["Variables"]
     assert variables["ACCOUNT_ID"] == {"Ref": "AWS::AccountId"}
     assert variables["CAMPAIGN_NAME_PREFIX"] == {"Ref": "CampaignNamePrefix"}
