@@ -249,6 +249,7 @@ fn metrics() -> Value {
             notification_id: some(),
             ended_at: DateTime::<Utc>::UNIX_EPOCH,
             history: History {
+                origin: Some("rollback"),
                 solution_version_arn: some(),
                 gate_verdict: Some("PASSED"),
                 watch_verdict: Some("PASSED"),

@@ -69,6 +69,7 @@ pub fn render(namespace: &str, m: &DeploymentMetrics) -> String {
     for (name, value) in [
         ("ExecutionArn", m.execution_arn.as_deref()),
         ("NotificationId", m.notification_id.as_deref()),
+        ("Origin", history.origin),
         (
             "SolutionVersionArn",
             history.solution_version_arn.as_deref(),

@@ -12,6 +12,7 @@ use super::execution::{
 };
 use super::metrics::{DeploymentMetrics, History};
 use super::notification::{Facts, Notification, RollbackFacts};
+use super::origin::Origin;
 use super::outcome::Outcome;
 use super::request::DeploymentRequest;
 
@@ -270,6 +271,7 @@ pub fn measure(input: &TaskInput, report: &StatusReport) -> Option<DeploymentMet
         notification_id: Some(detail.notification_id.clone()),
         ended_at: detail.ended_at,
         history: History {
+            origin: detail.origin.as_ref().map(Origin::kind),
             solution_version_arn: detail.target_solution_version_arn.clone(),
             gate_verdict: detail
                 .gate

@@ -37,6 +37,9 @@ pub struct DeploymentMetrics {
 /// What the deployment history shows of a deployment beyond its outcome.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct History {
+    /// Where the request came from (its origin's type: `rollback` for a
+    /// revert on request).
+    pub origin: Option<&'static str>,
     pub solution_version_arn: Option<String>,
     pub gate_verdict: Option<&'static str>,
     pub watch_verdict: Option<&'static str>,

@@ -97,6 +97,17 @@ impl Origin {
         matches!(self, Origin::Follow { .. })
     }
 
+    /// What kind of origin it is: its `type` on the wire (`s3`, `event`,
+    /// `rollback`, `follow`).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Origin::S3 { .. } => "s3",
+            Origin::Event { .. } => "event",
+            Origin::Rollback { .. } => "rollback",
+            Origin::Follow { .. } => "follow",
+        }
+    }
+
     /// The identity of the request, independent of how it was delivered.
     fn identity(&self) -> String {
         match self {

@@ -184,6 +184,7 @@ fn the_deployment_history_rides_on_the_line_as_properties_not_metrics() {
     let m = DeploymentMetrics {
         outcome: Outcome::RolledBack,
         history: History {
+            origin: Some("follow"),
             solution_version_arn: Some(
                 "arn:aws:personalize:us-east-1:111122223333:solution/movies/5e6f7a8b".into(),
             ),
@@ -199,6 +200,7 @@ fn the_deployment_history_rides_on_the_line_as_properties_not_metrics() {
     assert_eq!(root["Outcome"], "ROLLED_BACK");
     assert_eq!(root["GateVerdict"], "PASSED");
     assert_eq!(root["WatchVerdict"], "ALARM");
+    assert_eq!(root["Origin"], "follow");
     assert!(
         root["RolledBackTo"]
             .as_str()
@@ -213,6 +215,7 @@ fn the_deployment_history_rides_on_the_line_as_properties_not_metrics() {
     );
     let names: Vec<String> = declared(&root).into_iter().map(|(n, _)| n).collect();
     for property in [
+        "Origin",
         "GateVerdict",
         "WatchVerdict",
         "RolledBackTo",

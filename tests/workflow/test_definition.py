@@ -525,5 +525,5 @@ def test_the_deployment_history_is_a_saved_query_over_the_lines_campaign_status_
     dimensions = {d for ds in CONTRACT["metrics"]["dimensions"] for d in ds}
     properties = set(CONTRACT["metrics"]["properties"])
     assert set(fields) <= metrics | dimensions | properties | {"@timestamp"}, fields
-    assert {"SolutionVersionArn", "Outcome", "GateVerdict", "WatchVerdict", "RolledBackTo"} <= set(fields)
+    assert {"Origin", "SolutionVersionArn", "Outcome", "GateVerdict", "WatchVerdict", "RolledBackTo"} <= set(fields)
 

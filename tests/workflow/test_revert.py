@@ -82,6 +82,9 @@ def test_a_revert_returns_to_the_last_known_good_then_to_a_named_version():
         assert detail["origin"]["type"] == "rollback"
         assert detail["origin"]["reason"] == "CTR fell in the weekly review"
         assert detail["previousSolutionVersionArn"] == SV3
+        # The deployment history shows it as a revert.
+        [line] = wf.metrics(arn)
+        assert (line["Origin"], line["SolutionVersionArn"], line["Outcome"]) == ("rollback", SV1, "ACTIVE")
         # The version it left is recorded, with why.
         tags = tags_of(wf, "movie-recs")
         assert tags[RECORD["rolledBackVersionTag"]] == SV3
