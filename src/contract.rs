@@ -23,7 +23,8 @@ use crate::domain::notification::{
 };
 use crate::domain::outcome::Outcome;
 use crate::domain::record::{
-    GOOD_CONFIG_TAG, GOOD_SINCE_TAG, GOOD_TPS_TAG, GOOD_VERSION_TAG, ROLLED_BACK_AT_TAG,
+    GOOD_CONFIG_TAG, GOOD_SINCE_TAG, GOOD_TPS_TAG, GOOD_VERSION_TAG, LAST_WRITE_AT_TAG,
+    LAST_WRITE_REQUESTED_AT_TAG, LAST_WRITE_VERSION_TAG, ROLLED_BACK_AT_TAG,
     ROLLED_BACK_VERSION_TAG, ROLLED_BACK_WHY_TAG,
 };
 use crate::domain::revert::ROLLBACK_DETAIL_TYPE;
@@ -226,6 +227,9 @@ fn record() -> Value {
         "rolledBackVersionTag": ROLLED_BACK_VERSION_TAG,
         "rolledBackAtTag": ROLLED_BACK_AT_TAG,
         "rolledBackWhyTag": ROLLED_BACK_WHY_TAG,
+        "lastWriteVersionTag": LAST_WRITE_VERSION_TAG,
+        "lastWriteRequestedAtTag": LAST_WRITE_REQUESTED_AT_TAG,
+        "lastWriteAtTag": LAST_WRITE_AT_TAG,
     })
 }
 

@@ -9,11 +9,13 @@ use super::execution::{
 };
 use super::gate::{Gate, GateReport, judge};
 use super::outcome::Operation;
+use super::record::Record;
 use super::request::{DeploymentRequest, Served};
 use super::schedule::Expectation;
 use crate::error::Error;
 use crate::ports::{
-    ApiError, ApiErrorKind, CampaignChange, Clock, NewCampaign, Personalize, SolutionMetrics,
+    ApiError, ApiErrorKind, CampaignChange, Catalog, Clock, NewCampaign, Personalize,
+    SolutionMetrics,
 };
 
 /// What to do with a campaign, given what Personalize reports about it.
@@ -126,6 +128,31 @@ pub fn plan(
     })
 }
 
+/// [`plan`], where work that looks newer (begun after the request, heading
+/// elsewhere) was written by this product for an older request, as the
+/// campaign's record says ([`Record::wrote_for_older_request`]): a request
+/// that waited for the same campaign, or the rollback of a deployment
+/// requested earlier. That work is waited for, or deployed over once it has
+/// ended, like any older work. A record that cannot be read leaves the plan
+/// as it is (the request gives way).
+pub async fn plan_by_requests<C: Catalog>(
+    catalog: &C,
+    request: &DeploymentRequest,
+    current: Option<&Campaign>,
+    requested_at: Option<DateTime<Utc>>,
+) -> Result<Plan, Error> {
+    let planned = plan(request, current, requested_at)?;
+    let (Plan::Superseded(_), Some(campaign), Some(at)) = (&planned, current, requested_at) else {
+        return Ok(planned);
+    };
+    match catalog.list_tags(&campaign.arn).await {
+        Ok(tags) if Record::from_tags(&tags).wrote_for_older_request(campaign, at) => {
+            plan(request, current, None)
+        }
+        _ => Ok(planned),
+    }
+}
+
 /// How many times a describe/act cycle is repeated when another writer wins a
 /// race (ResourceAlreadyExists on create, ResourceInUse on update) before
 /// the deployment waits for the campaign.
@@ -211,7 +238,7 @@ impl Turn<'_> {
 /// `gate.passed` false). `startedAt` is taken before the create or update
 /// call, so that the records Personalize makes for it are never older than
 /// it; for adopted work it is when that work began.
-pub async fn deploy<P: Personalize, M: SolutionMetrics, C: Clock>(
+pub async fn deploy<P: Personalize + Catalog, M: SolutionMetrics, C: Clock>(
     personalize: &P,
     metrics: &M,
     request: &DeploymentRequest,
@@ -240,7 +267,7 @@ pub async fn deploy<P: Personalize, M: SolutionMetrics, C: Clock>(
     for _ in 0..MAX_ROUNDS {
         let current = personalize.describe_campaign(&campaign_arn).await?;
         let started_at = clock.now();
-        match plan(request, current.as_ref(), turn.requested_at)? {
+        match plan_by_requests(personalize, request, current.as_ref(), turn.requested_at).await? {
             Plan::Wait(busy) => return turn.wait(campaign_name, busy, started_at),
             Plan::Superseded(newer) => {
                 return Ok(Deployment::Overtaken(Overtaken {

@@ -26,9 +26,10 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Duration, SecondsFormat, Utc};
 
 use super::alarm::Verdict;
+use super::campaign::Campaign;
 use super::execution::{Accepted, Deployment};
 use super::field::is_tag_text;
 use super::origin::Origin;
@@ -43,6 +44,15 @@ pub const GOOD_SINCE_TAG: &str = "personalize-deployer:good-since";
 pub const ROLLED_BACK_VERSION_TAG: &str = "personalize-deployer:rolled-back-version";
 pub const ROLLED_BACK_AT_TAG: &str = "personalize-deployer:rolled-back-at";
 pub const ROLLED_BACK_WHY_TAG: &str = "personalize-deployer:rolled-back-why";
+pub const LAST_WRITE_VERSION_TAG: &str = "personalize-deployer:last-write-version";
+pub const LAST_WRITE_REQUESTED_AT_TAG: &str = "personalize-deployer:last-write-requested-at";
+pub const LAST_WRITE_AT_TAG: &str = "personalize-deployer:last-write-at";
+
+/// How long before its tag a write's update may have begun (the update
+/// comes first, then the record) and still be that write; and how much
+/// later (the clocks of Lambda and Personalize differ).
+const WRITE_BEFORE_TAG_SECONDS: i64 = 300;
+const WRITE_AFTER_TAG_SECONDS: i64 = 60;
 
 /// The most characters a tag value holds.
 pub const MAX_TAG_VALUE: usize = 256;
@@ -63,12 +73,24 @@ pub struct RolledBack {
     pub why: String,
 }
 
+/// The campaign's latest update made by this product: the version it
+/// heads to, when the request it was made for was made (for a rollback, the
+/// deployment's request), and when it was recorded. It tells newer work
+/// from older by the requests' times, not by when each was written.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LastWrite {
+    pub version: String,
+    pub requested_at: DateTime<Utc>,
+    pub at: DateTime<Utc>,
+}
+
 /// A campaign's record as its tags hold it.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Record {
     /// The last known good (`Err`: its tags are there but do not read).
     pub good: Option<Result<KnownGood, String>>,
     pub rolled_back: Option<RolledBack>,
+    pub last_write: Option<LastWrite>,
 }
 
 fn tag(key: &str, value: impl Into<String>) -> Tag {
@@ -117,7 +139,46 @@ impl Record {
                 .map_or(DateTime::UNIX_EPOCH, |s| s.with_timezone(&Utc)),
             why: value(ROLLED_BACK_WHY_TAG).unwrap_or("").to_string(),
         });
-        Record { good, rolled_back }
+        let time_of = |key: &str| {
+            value(key)
+                .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
+                .map(|s| s.with_timezone(&Utc))
+        };
+        let last_write = value(LAST_WRITE_VERSION_TAG).and_then(|version| {
+            Some(LastWrite {
+                version: version.to_string(),
+                requested_at: time_of(LAST_WRITE_REQUESTED_AT_TAG)?,
+                at: time_of(LAST_WRITE_AT_TAG)?,
+            })
+        });
+        Record {
+            good,
+            rolled_back,
+            last_write,
+        }
+    }
+
+    /// Whether the campaign's latest create or update is this product's
+    /// write for a request made before `since`: older work, however late it
+    /// was written (a request that waited for the same campaign, or a
+    /// rollback of a deployment requested earlier). Its version and time
+    /// must match the record's.
+    pub fn wrote_for_older_request(&self, campaign: &Campaign, since: DateTime<Utc>) -> bool {
+        let Some(write) = &self.last_write else {
+            return false;
+        };
+        let (version, created_at) = match &campaign.latest_update {
+            Some(update) => (update.solution_version_arn.as_deref(), update.created_at),
+            None => (
+                campaign.solution_version_arn.as_deref(),
+                campaign.created_at,
+            ),
+        };
+        let window = write.at - Duration::seconds(WRITE_BEFORE_TAG_SECONDS)
+            ..=write.at + Duration::seconds(WRITE_AFTER_TAG_SECONDS);
+        version == Some(write.version.as_str())
+            && created_at.is_some_and(|at| window.contains(&at))
+            && write.requested_at < since
     }
 
     /// The record of the version last rolled back from, if it is `version`.
@@ -142,6 +203,16 @@ impl RolledBack {
             tag(ROLLED_BACK_VERSION_TAG, self.version.clone()),
             tag(ROLLED_BACK_AT_TAG, time(self.at)),
             tag(ROLLED_BACK_WHY_TAG, tag_text(&self.why)),
+        ]
+    }
+}
+
+impl LastWrite {
+    fn tags(&self) -> Vec<Tag> {
+        vec![
+            tag(LAST_WRITE_VERSION_TAG, self.version.clone()),
+            tag(LAST_WRITE_REQUESTED_AT_TAG, time(self.requested_at)),
+            tag(LAST_WRITE_AT_TAG, time(self.at)),
         ]
     }
 }
@@ -282,15 +353,19 @@ pub fn decode_config(text: &str) -> Result<Option<CampaignConfig>, String> {
 /// Writes a record's parts (what is none is left as it is). A known good
 /// that cannot be written as tags removes the one there (it would name the
 /// wrong version) and is the error.
-async fn write<T: Tagging>(
-    tagging: &T,
-    campaign_arn: &str,
-    good: Option<&KnownGood>,
-    rolled_back: Option<&RolledBack>,
-) -> Result<(), String> {
-    let mut tags = rolled_back.map(RolledBack::tags).unwrap_or_default();
+async fn write<T: Tagging>(tagging: &T, campaign_arn: &str, entry: &Entry) -> Result<(), String> {
+    let Entry {
+        good,
+        rolled_back,
+        last_write,
+    } = entry;
+    let mut tags = rolled_back
+        .iter()
+        .flat_map(RolledBack::tags)
+        .chain(last_write.iter().flat_map(LastWrite::tags))
+        .collect::<Vec<_>>();
     let mut unwritable = None;
-    match good.map(KnownGood::tags) {
+    match good.as_ref().map(KnownGood::tags) {
         Some(Ok(good)) => tags.extend(good),
         Some(Err(why)) => unwritable = Some(why),
         None => {}
@@ -336,63 +411,88 @@ pub enum Noted {
     Failed(String),
 }
 
-async fn noted<T: Tagging>(
-    tagging: &T,
-    campaign_arn: &str,
+/// What to write into a campaign's record (what is none is left as it is).
+#[derive(Debug, Clone, Default, PartialEq)]
+struct Entry {
     good: Option<KnownGood>,
     rolled_back: Option<RolledBack>,
-) -> Noted {
-    match write(tagging, campaign_arn, good.as_ref(), rolled_back.as_ref()).await {
+    last_write: Option<LastWrite>,
+}
+
+async fn noted<T: Tagging>(tagging: &T, campaign_arn: &str, entry: Entry) -> Noted {
+    if entry == Entry::default() {
+        return Noted::Nothing("nothing to record");
+    }
+    match write(tagging, campaign_arn, &entry).await {
         Ok(()) => Noted::Written {
-            good: good.map(|g| g.served.solution_version_arn),
-            rolled_back: rolled_back.map(|r| r.version),
+            good: entry.good.map(|g| g.served.solution_version_arn),
+            rolled_back: entry.rolled_back.map(|r| r.version),
         },
         Err(why) => Noted::Failed(why),
     }
 }
 
-/// At the start of a deployment's update: what the campaign served until
-/// now is its last known good, unless it is the version last rolled back
-/// from, or a revert's start (what it leaves is not good), or it is
-/// recorded so already.
+/// At the start of a deployment's update (or a rollback's): the write, for
+/// the request made at `requested_at` (none when unknown); and what the
+/// campaign served until now as its last known good, unless it is the
+/// version last rolled back from, or the update is a revert or a rollback
+/// (what it leaves is not good), or it is recorded so already.
 pub async fn at_start<P: Catalog + Tagging>(
     personalize: &P,
     accepted: &Accepted,
     deployment: &Deployment,
+    requested_at: Option<DateTime<Utc>>,
+    rollback: bool,
     now: DateTime<Utc>,
 ) -> Noted {
-    let Some(report) = deployment.started() else {
-        return Noted::Nothing("nothing was written to the campaign");
-    };
-    let Some(served) = report
-        .served_before
-        .as_ref()
-        .filter(|_| report.operation == Operation::Update)
+    let Some(report) = deployment
+        .started()
+        .filter(|r| r.operation == Operation::Update)
     else {
-        return Noted::Nothing("not an update of a serving campaign");
+        return Noted::Nothing("no update was written");
     };
-    if matches!(accepted.origin, Some(Origin::Rollback { .. })) {
-        return Noted::Nothing("a revert leaves a version that is not good");
-    }
     let arn = accepted.request.campaign_arn();
-    let record = match personalize.list_tags(&arn).await {
-        Ok(tags) => Record::from_tags(&tags),
-        Err(e) => return Noted::Failed(format!("{arn}: its record could not be read ({e})")),
+    let target = if rollback {
+        accepted
+            .restore()
+            .ok()
+            .map(|restore| restore.served.solution_version_arn.clone())
+    } else {
+        Some(accepted.request.solution_version_arn().to_string())
     };
-    if record
-        .rolled_back_from(&served.solution_version_arn)
-        .is_some()
-    {
-        return Noted::Nothing("what it served was rolled back");
-    }
-    if matches!(&record.good, Some(Ok(good)) if good.served == *served) {
-        return Noted::Nothing("recorded already");
-    }
-    let good = KnownGood {
-        served: served.clone(),
-        since: now,
+    let last_write = requested_at
+        .zip(target)
+        .map(|(requested_at, version)| LastWrite {
+            version,
+            requested_at,
+            at: now,
+        });
+    let leaves_good = !rollback && !matches!(accepted.origin, Some(Origin::Rollback { .. }));
+    let good = match report.served_before.as_ref().filter(|_| leaves_good) {
+        None => None,
+        Some(served) => {
+            let record = match personalize.list_tags(&arn).await {
+                Ok(tags) => Record::from_tags(&tags),
+                Err(e) => {
+                    return Noted::Failed(format!("{arn}: its record could not be read ({e})"));
+                }
+            };
+            let rolled_back = record
+                .rolled_back_from(&served.solution_version_arn)
+                .is_some();
+            let recorded = matches!(&record.good, Some(Ok(good)) if good.served == *served);
+            (!rolled_back && !recorded).then(|| KnownGood {
+                served: served.clone(),
+                since: now,
+            })
+        }
     };
-    noted(personalize, &arn, Some(good), None).await
+    let entry = Entry {
+        good,
+        last_write,
+        ..Entry::default()
+    };
+    noted(personalize, &arn, entry).await
 }
 
 /// At an execution's end: a rollback records what it returned to and the
@@ -430,11 +530,20 @@ pub async fn at_end<T: Tagging>(
                 served: restore.served.clone(),
                 since: now,
             });
-            noted(personalize, &arn, good, Some(rolled_back(fired()))).await
+            let entry = Entry {
+                good,
+                rolled_back: Some(rolled_back(fired())),
+                ..Entry::default()
+            };
+            noted(personalize, &arn, entry).await
         }
         Outcome::RollbackFailed if alarm.is_some() => {
             let why = format!("{} - the rollback failed", fired());
-            noted(personalize, &arn, None, Some(rolled_back(why))).await
+            let entry = Entry {
+                rolled_back: Some(rolled_back(why)),
+                ..Entry::default()
+            };
+            noted(personalize, &arn, entry).await
         }
         // A kept revert: the version it left is not to be followed again.
         // (A kept deployment leaves the record as it is: what served
@@ -464,7 +573,11 @@ pub async fn at_end<T: Tagging>(
                 at: now,
                 why,
             };
-            noted(personalize, &arn, None, Some(left)).await
+            let entry = Entry {
+                rolled_back: Some(left),
+                ..Entry::default()
+            };
+            noted(personalize, &arn, entry).await
         }
         _ => Noted::Nothing("the outcome changes no record"),
     }

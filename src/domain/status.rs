@@ -10,7 +10,7 @@ use chrono::{DateTime, Duration, Utc};
 
 use super::alarm::Verdict;
 use super::campaign::{Campaign, Deploying, Newer, Status};
-use super::deploy::{Plan, plan};
+use super::deploy::{Plan, plan_by_requests};
 use super::ending::{Conclusion, End, announce, report};
 use super::execution::{
     Accepted, DeployReport, Deployment, Execution, StatusReport, TaskInput, Waiting,
@@ -19,7 +19,7 @@ use super::outcome::{Operation, Outcome};
 use super::request::DeploymentRequest;
 use super::schedule::{MAX_HOLD_SECONDS, Next, PollPolicy, Step};
 use crate::error::Error;
-use crate::ports::{Clock, Personalize};
+use crate::ports::{Catalog, Clock, Personalize};
 
 /// What DescribeCampaign says about a deployment.
 #[derive(Debug, Clone, PartialEq)]
@@ -148,7 +148,7 @@ enum Decision {
 /// When its time is up inside the window, the next poll comes at once, but
 /// never sooner after this one began than [`PollPolicy::shortest_wait`]
 /// ([`PollPolicy::resume_after_hold`]).
-pub async fn poll<P: Personalize, C: Clock>(
+pub async fn poll<P: Personalize + Catalog, C: Clock>(
     personalize: &P,
     input: &TaskInput,
     policy: &PollPolicy,
@@ -490,7 +490,7 @@ fn superseded(newer: &Newer, when: &str) -> End {
 /// now; overtaken by newer work heading elsewhere, superseded; being
 /// deleted, deleted. What it decides is [`plan`]'s: DeployCampaign decides the
 /// same way when it runs again.
-async fn wait_for_campaign<P: Personalize, C: Clock>(
+async fn wait_for_campaign<P: Personalize + Catalog, C: Clock>(
     personalize: &P,
     request: &DeploymentRequest,
     requested_at: Option<DateTime<Utc>>,
@@ -515,30 +515,31 @@ async fn wait_for_campaign<P: Personalize, C: Clock>(
         Ok(campaign) => campaign,
         Err(what) => return Ok((unfinished(what), None)),
     };
-    let conclusion = match plan(request, campaign.as_ref(), requested_at) {
-        Err(Error::CampaignDeleting { status, .. }) => Conclusion::Final(End::because(
-            Outcome::Deleted,
-            format!("the campaign is being deleted (status {status})"),
-        )),
-        Err(e) => return Err(e),
-        Ok(Plan::Wait(busy)) => unfinished(format!("the campaign is still busy: {busy}")),
-        Ok(Plan::Superseded(newer)) => Conclusion::Final(superseded(
-            &newer,
-            "began after this request; nothing was written",
-        )),
-        // Free: deploy at once, even past the wait's deadline (the wait is
-        // over). The usual wait goes with it, and the poll budget still
-        // holds, for a definition that polls again instead (an execution that
-        // began before the stack was updated).
-        Ok(_) if attempt >= policy.max_polls => Conclusion::Final(End::because(
-            Outcome::TimedOut,
-            format!(
-                "the campaign is free again, but this execution did not deploy after {attempt} \
+    let conclusion =
+        match plan_by_requests(personalize, request, campaign.as_ref(), requested_at).await {
+            Err(Error::CampaignDeleting { status, .. }) => Conclusion::Final(End::because(
+                Outcome::Deleted,
+                format!("the campaign is being deleted (status {status})"),
+            )),
+            Err(e) => return Err(e),
+            Ok(Plan::Wait(busy)) => unfinished(format!("the campaign is still busy: {busy}")),
+            Ok(Plan::Superseded(newer)) => Conclusion::Final(superseded(
+                &newer,
+                "began after this request; nothing was written",
+            )),
+            // Free: deploy at once, even past the wait's deadline (the wait is
+            // over). The usual wait goes with it, and the poll budget still
+            // holds, for a definition that polls again instead (an execution that
+            // began before the stack was updated).
+            Ok(_) if attempt >= policy.max_polls => Conclusion::Final(End::because(
+                Outcome::TimedOut,
+                format!(
+                    "the campaign is free again, but this execution did not deploy after {attempt} \
                  polls (one that began before the stack was updated cannot): request the \
                  deployment again"
-            ),
-        )),
-        Ok(_) => Conclusion::Deploy(policy.busy_wait().wait(attempt)),
-    };
+                ),
+            )),
+            Ok(_) => Conclusion::Deploy(policy.busy_wait().wait(attempt)),
+        };
     Ok((conclusion, campaign))
 }

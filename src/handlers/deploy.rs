@@ -11,10 +11,11 @@ use crate::domain::execution::{Act, Deployment};
 use crate::domain::record::{self, Noted};
 use crate::ports::{Catalog, Clock, Personalize, SolutionMetrics, Tagging};
 
-/// One DeployCampaign or RollBack task. An update's start records what the
-/// campaign served until then as its last known good (see
-/// [`record::at_start`]); a record that cannot be written is logged, and
-/// does not fail the deployment it describes.
+/// One DeployCampaign or RollBack task. An update's start is recorded on the
+/// campaign: the request it was written for, and what the campaign served
+/// until then as its last known good (see [`record::at_start`]); a record
+/// that cannot be written is logged, and does not fail the deployment it
+/// describes.
 pub async fn handle<P: Personalize + SolutionMetrics + Catalog + Tagging, C: Clock>(
     personalize: &P,
     clock: &C,
@@ -41,6 +42,17 @@ pub async fn handle<P: Personalize + SolutionMetrics + Catalog + Tagging, C: Clo
             ),
             _ => tracing::info!("a newer deployment heads elsewhere: no rollback"),
         });
+        let noted = record::at_start(
+            personalize,
+            accepted,
+            &rollback,
+            input.execution_start_time,
+            true,
+            clock.now(),
+        )
+        .instrument(task.span())
+        .await;
+        task.span().in_scope(|| log_record(&noted));
         return Ok(rollback);
     }
     let turn = Turn {
@@ -87,9 +99,16 @@ pub async fn handle<P: Personalize + SolutionMetrics + Catalog + Tagging, C: Clo
             "a newer deployment heads elsewhere: nothing written"
         ),
     });
-    let noted = record::at_start(personalize, accepted, &deployment, clock.now())
-        .instrument(task.span())
-        .await;
+    let noted = record::at_start(
+        personalize,
+        accepted,
+        &deployment,
+        input.execution_start_time,
+        false,
+        clock.now(),
+    )
+    .instrument(task.span())
+    .await;
     task.span().in_scope(|| log_record(&noted));
     Ok(deployment)
 }

@@ -13,6 +13,9 @@ use personalize_deployer::domain::campaign::Status;
 use personalize_deployer::domain::deploy::{Plan, Turn, deploy, plan};
 use personalize_deployer::domain::execution::{Deployment, MAX_WAITS, Waiting};
 use personalize_deployer::domain::outcome::Operation;
+use personalize_deployer::domain::record::{
+    LAST_WRITE_AT_TAG, LAST_WRITE_REQUESTED_AT_TAG, LAST_WRITE_VERSION_TAG,
+};
 use personalize_deployer::domain::request::{CampaignConfig, DeploymentRequest, Served};
 use personalize_deployer::domain::schedule::{Basis, Expectation};
 use personalize_deployer::handlers::deploy::handle;
@@ -332,6 +335,73 @@ async fn newer_work_heading_elsewhere_is_reported_and_nothing_written() {
     assert_eq!(overtaken.superseded_by.solution_version_arn, SV1);
     assert_eq!(overtaken.checked_at, t(20));
     assert!(fake.updated.lock().unwrap().is_empty(), "nothing written");
+}
+
+/// The campaign's record of this product's latest write: `version`, for a
+/// request made at `requested_at`, recorded at `at`.
+fn written_for(
+    fake: FakePersonalize,
+    version: &str,
+    requested_at: i64,
+    at: i64,
+) -> FakePersonalize {
+    let time = |s: i64| t(s).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    fake.tags.lock().unwrap().insert(
+        CAMPAIGN_ARN.into(),
+        [
+            (LAST_WRITE_VERSION_TAG, version.to_string()),
+            (LAST_WRITE_REQUESTED_AT_TAG, time(requested_at)),
+            (LAST_WRITE_AT_TAG, time(at)),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect(),
+    );
+    fake
+}
+
+#[tokio::test]
+async fn work_written_late_for_an_older_request_is_waited_for_and_then_deployed_over() {
+    // Two requests waited for the same campaign: SV1's (made at -100 s) saw
+    // it free first and wrote at 0 s; SV2's was made at -5 s, before that
+    // write. The write is older work: waited for, not given way to.
+    let mut current = active_campaign(&request());
+    current.latest_update = Some(update_record(SV1, 7, Status::CreateInProgress));
+    let fake = written_for(
+        FakePersonalize::describing(vec![Ok(Some(current.clone()))]),
+        SV1,
+        -100,
+        1,
+    );
+    let d = deploy_turn(&fake, &request_for(SV2), t(-5), None, t(20))
+        .await
+        .unwrap();
+    assert!(matches!(d, Deployment::Waiting(_)), "{d:?}");
+    // Once it has ended, SV2 is deployed over it.
+    current.latest_update = Some(update_record(SV1, 7, Status::Active));
+    *fake.describes.lock().unwrap() = vec![Ok(Some(current.clone()))];
+    let d = deploy_turn(&fake, &request_for(SV2), t(-5), None, t(600))
+        .await
+        .unwrap();
+    assert_eq!(d.started().unwrap().operation, Operation::Update, "{d:?}");
+    assert_eq!(fake.updated.lock().unwrap()[0].solution_version_arn, SV2);
+    // Written for a request made after this one, or a record of another
+    // write (another version, or long before the update): it gives way.
+    for (version, requested_at, at) in [(SV1, 10, 1), (SV3, -100, 1), (SV1, -100, 900)] {
+        let fake = written_for(
+            FakePersonalize::describing(vec![Ok(Some(current.clone()))]),
+            version,
+            requested_at,
+            at,
+        );
+        let d = deploy_turn(&fake, &request_for(SV2), t(-5), None, t(600))
+            .await
+            .unwrap();
+        assert!(
+            matches!(d, Deployment::Overtaken(_)),
+            "{version} {requested_at} {at}: {d:?}"
+        );
+    }
 }
 
 #[test]

@@ -8,8 +8,9 @@ use personalize_deployer::domain::execution::{Execution, TaskInput};
 use personalize_deployer::domain::intake::Services;
 use personalize_deployer::domain::outcome::Outcome;
 use personalize_deployer::domain::record::{
-    self, GOOD_CONFIG_TAG, GOOD_SINCE_TAG, GOOD_TPS_TAG, GOOD_VERSION_TAG, Noted,
-    ROLLED_BACK_AT_TAG, ROLLED_BACK_VERSION_TAG, ROLLED_BACK_WHY_TAG, Record,
+    self, GOOD_CONFIG_TAG, GOOD_SINCE_TAG, GOOD_TPS_TAG, GOOD_VERSION_TAG,
+    LAST_WRITE_REQUESTED_AT_TAG, LAST_WRITE_VERSION_TAG, Noted, ROLLED_BACK_AT_TAG,
+    ROLLED_BACK_VERSION_TAG, ROLLED_BACK_WHY_TAG, Record,
 };
 use personalize_deployer::domain::request::{Scope, Served, Tag};
 use personalize_deployer::handlers::{deploy, trigger};
@@ -167,7 +168,11 @@ async fn an_update_records_what_the_campaign_served_as_its_last_known_good() {
         held[GOOD_SINCE_TAG],
         t(0).to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
     );
-    // Recorded once: a retried task writes nothing more.
+    // And the write: for the request made at the execution's start.
+    assert_eq!(held[LAST_WRITE_VERSION_TAG], SV2);
+    assert_eq!(held[LAST_WRITE_REQUESTED_AT_TAG], "2026-11-22T10:30:01Z");
+    // Recorded once: a retried task, later, leaves the last known good as
+    // it was.
     let fake = tagged(
         FakePersonalize::describing(vec![Ok(Some(serving_sv1()))]),
         &held
@@ -175,8 +180,21 @@ async fn an_update_records_what_the_campaign_served_as_its_last_known_good() {
             .map(|(k, v)| (k.as_str(), v.as_str()))
             .collect::<Vec<_>>(),
     );
-    deploy_sample(&fake, event("deploy-campaign-input.json")).await;
-    assert!(!fake.calls().iter().any(|c| c.starts_with("tag ")));
+    let config = DeployConfig {
+        default_min_provisioned_tps: 1,
+    };
+    deploy::handle(
+        &fake,
+        &FakeClock::at(t(60)),
+        &config,
+        event("deploy-campaign-input.json"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        fake.tags_of(CAMPAIGN_ARN)[GOOD_SINCE_TAG],
+        held[GOOD_SINCE_TAG]
+    );
 }
 
 #[tokio::test]
@@ -196,7 +214,15 @@ async fn an_update_from_a_rolled_back_version_or_a_revert_keeps_the_last_known_g
         &rolled_back,
     );
     deploy_sample(&fake, event("deploy-campaign-input.json")).await;
-    assert!(!fake.calls().iter().any(|c| c.starts_with("tag ")));
+    let held = fake.tags_of(CAMPAIGN_ARN);
+    assert_eq!(
+        (
+            held[GOOD_VERSION_TAG].as_str(),
+            held[GOOD_SINCE_TAG].as_str()
+        ),
+        (SV1, "2026-11-20T09:00:00Z"),
+        "as it was"
+    );
     // A revert leaves a version that is not good.
     let mut revert = event("deploy-campaign-input.json");
     revert["state"]["origin"] = json!({"type": "rollback", "eventId": "e-1",
@@ -204,7 +230,9 @@ async fn an_update_from_a_rolled_back_version_or_a_revert_keeps_the_last_known_g
     let fake = FakePersonalize::describing(vec![Ok(Some(serving_sv1()))]);
     deploy_sample(&fake, revert).await;
     assert_eq!(fake.updated.lock().unwrap().len(), 1);
-    assert!(fake.tags_of(CAMPAIGN_ARN).is_empty());
+    let held = fake.tags_of(CAMPAIGN_ARN);
+    assert!(!held.contains_key(GOOD_VERSION_TAG), "{held:?}");
+    assert_eq!(held[LAST_WRITE_VERSION_TAG], SV2);
 }
 
 #[tokio::test]

@@ -12,6 +12,9 @@ use personalize_deployer::domain::execution::{
 };
 use personalize_deployer::domain::notification::{DeploymentStatus, SUBJECT_MAX};
 use personalize_deployer::domain::outcome::Outcome;
+use personalize_deployer::domain::record::{
+    LAST_WRITE_AT_TAG, LAST_WRITE_REQUESTED_AT_TAG, LAST_WRITE_VERSION_TAG,
+};
 use personalize_deployer::domain::request::DeploymentRequest;
 use personalize_deployer::domain::schedule::{
     Basis, Expectation, MAX_POLLS, PollPolicy, TRAINING_POLICY,
@@ -1206,6 +1209,41 @@ async fn a_waiting_request_gives_way_to_newer_work_at_once() {
             .contains("began after this request; nothing was written"),
         "{detail:?}"
     );
+}
+
+#[tokio::test]
+async fn a_waiting_request_waits_for_a_rollback_of_an_older_deployment() {
+    // The update that began after the request is the rollback of a
+    // deployment requested before it (the campaign's record says so): older
+    // work, waited for; the request deploys once it has ended.
+    let rollback = busy_since(30);
+    let time = |at: DateTime<Utc>| at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let record = [
+        (
+            LAST_WRITE_VERSION_TAG,
+            "arn:aws:personalize:us-east-1:111122223333:solution/movies/99999999".to_string(),
+        ),
+        (
+            LAST_WRITE_REQUESTED_AT_TAG,
+            "2026-11-22T09:00:00Z".to_string(),
+        ),
+        (LAST_WRITE_AT_TAG, time(waited(31))),
+    ];
+    let fake = FakePersonalize::describing(vec![Ok(Some(rollback.clone()))]);
+    fake.tags.lock().unwrap().insert(
+        CAMPAIGN_ARN.into(),
+        record
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect(),
+    );
+    let r = poll_at(&fake, &waiting_input(), waited(60)).await.unwrap();
+    assert_eq!((r.outcome, r.next), (Outcome::InProgress, Then::Poll));
+    let mut ended = rollback;
+    ended.latest_update.as_mut().unwrap().status = Status::Active;
+    *fake.describes.lock().unwrap() = vec![Ok(Some(ended))];
+    let r = poll_at(&fake, &waiting_input(), waited(300)).await.unwrap();
+    assert_eq!((r.outcome, r.next), (Outcome::InProgress, Then::Deploy));
 }
 
 #[tokio::test]
