@@ -208,7 +208,10 @@ impl RolledBack {
 }
 
 impl LastWrite {
+    /// Its tags. The times keep their milliseconds: two requests made in
+    /// the same second are told apart as Step Functions timed them.
     fn tags(&self) -> Vec<Tag> {
+        let time = |at: DateTime<Utc>| at.to_rfc3339_opts(SecondsFormat::Millis, true);
         vec![
             tag(LAST_WRITE_VERSION_TAG, self.version.clone()),
             tag(LAST_WRITE_REQUESTED_AT_TAG, time(self.requested_at)),

@@ -170,7 +170,10 @@ async fn an_update_records_what_the_campaign_served_as_its_last_known_good() {
     );
     // And the write: for the request made at the execution's start.
     assert_eq!(held[LAST_WRITE_VERSION_TAG], SV2);
-    assert_eq!(held[LAST_WRITE_REQUESTED_AT_TAG], "2026-11-22T10:30:01Z");
+    assert_eq!(
+        held[LAST_WRITE_REQUESTED_AT_TAG],
+        "2026-11-22T10:30:01.250Z"
+    );
     // Recorded once: a retried task, later, leaves the last known good as
     // it was.
     let fake = tagged(
