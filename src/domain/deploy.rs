@@ -8,6 +8,7 @@ use super::execution::{
     Accepted, DeployReport, Deployment, MAX_WAITS, Overtaken, Restore, Waiting,
 };
 use super::gate::{Gate, GateReport, judge};
+use super::origin::Origin;
 use super::outcome::Operation;
 use super::record::Record;
 use super::request::{DeploymentRequest, Served};
@@ -149,7 +150,11 @@ pub async fn plan_by_requests<C: Catalog>(
         Ok(tags) if Record::from_tags(&tags).wrote_for_older_request(campaign, at) => {
             plan(request, current, None)
         }
-        _ => Ok(planned),
+        Ok(_) => Ok(planned),
+        Err(e) => {
+            tracing::warn!(error = %e, "the campaign's record could not be read: the newer-looking work is taken as newer");
+            Ok(planned)
+        }
     }
 }
 
@@ -197,14 +202,27 @@ async fn judge_versions<M: SolutionMetrics>(
 }
 
 /// When DeployCampaign runs: when the request was made (the execution's
-/// start; none when unknown) and, after a wait for the campaign, that wait.
+/// start; none when unknown), after a wait for the campaign, that wait; and
+/// whether the request returns the campaign to a version (a revert), whose
+/// configuration is then sent whole, as a rollback's is, not merged with the
+/// campaign's.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Turn<'a> {
     pub requested_at: Option<DateTime<Utc>>,
     pub waiting: Option<&'a Waiting>,
+    pub returns: bool,
 }
 
-impl Turn<'_> {
+impl<'a> Turn<'a> {
+    /// DeployCampaign's turn for an accepted request made at `requested_at`.
+    pub fn of(accepted: &'a Accepted, requested_at: Option<DateTime<Utc>>) -> Turn<'a> {
+        Turn {
+            requested_at,
+            waiting: accepted.deployment.as_ref().and_then(Deployment::waiting),
+            returns: matches!(accepted.origin, Some(Origin::Rollback { .. })),
+        }
+    }
+
     /// The report of a campaign found busy at `now` with older work.
     fn wait(
         &self,
@@ -312,8 +330,11 @@ pub async fn deploy<P: Personalize + Catalog, M: SolutionMetrics, C: Clock>(
             Plan::Update {
                 served_before,
                 changes,
-                change,
+                mut change,
             } => {
+                if turn.returns && request.campaign_config().is_some() {
+                    change.config = request.campaign_config().cloned();
+                }
                 let previous = served_before
                     .as_ref()
                     .map(|s| s.solution_version_arn.as_str());

@@ -30,7 +30,7 @@ use chrono::{DateTime, Duration, SecondsFormat, Utc};
 
 use super::alarm::Verdict;
 use super::campaign::Campaign;
-use super::execution::{Accepted, Deployment};
+use super::execution::{Accepted, Deployment, Execution, StatusReport, TaskInput};
 use super::field::is_tag_text;
 use super::origin::Origin;
 use super::outcome::{Operation, Outcome};
@@ -65,11 +65,12 @@ pub struct KnownGood {
     pub since: DateTime<Utc>,
 }
 
-/// The version last rolled back from: when, and why.
+/// The version last rolled back from: when (none when its tag is gone or
+/// does not read), and why.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RolledBack {
     pub version: String,
-    pub at: DateTime<Utc>,
+    pub at: Option<DateTime<Utc>>,
     pub why: String,
 }
 
@@ -132,18 +133,19 @@ impl Record {
                 since,
             })
         });
-        let rolled_back = value(ROLLED_BACK_VERSION_TAG).map(|version| RolledBack {
-            version: version.to_string(),
-            at: value(ROLLED_BACK_AT_TAG)
-                .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
-                .map_or(DateTime::UNIX_EPOCH, |s| s.with_timezone(&Utc)),
-            why: value(ROLLED_BACK_WHY_TAG).unwrap_or("").to_string(),
-        });
         let time_of = |key: &str| {
             value(key)
                 .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
                 .map(|s| s.with_timezone(&Utc))
         };
+        let rolled_back = value(ROLLED_BACK_VERSION_TAG).map(|version| RolledBack {
+            version: version.to_string(),
+            at: time_of(ROLLED_BACK_AT_TAG),
+            why: value(ROLLED_BACK_WHY_TAG)
+                .filter(|why| !why.is_empty())
+                .unwrap_or("no reason recorded")
+                .to_string(),
+        });
         let last_write = value(LAST_WRITE_VERSION_TAG).and_then(|version| {
             Some(LastWrite {
                 version: version.to_string(),
@@ -190,20 +192,20 @@ impl Record {
 impl RolledBack {
     /// How following reports a version it leaves alone.
     pub fn describe(&self) -> String {
+        let when = self.at.map_or_else(|| "an unknown time".to_string(), time);
         format!(
-            "{} was rolled back at {} ({}); a deployment request deploys it again",
-            self.version,
-            time(self.at),
-            self.why
+            "{} was rolled back at {when} ({}); a deployment request deploys it again",
+            self.version, self.why
         )
     }
 
     fn tags(&self) -> Vec<Tag> {
-        vec![
+        let mut tags = vec![
             tag(ROLLED_BACK_VERSION_TAG, self.version.clone()),
-            tag(ROLLED_BACK_AT_TAG, time(self.at)),
             tag(ROLLED_BACK_WHY_TAG, tag_text(&self.why)),
-        ]
+        ];
+        tags.extend(self.at.map(|at| tag(ROLLED_BACK_AT_TAG, time(at))));
+        tags
     }
 }
 
@@ -221,18 +223,14 @@ impl LastWrite {
 }
 
 impl KnownGood {
-    /// Its tags, or why it cannot be written as tags.
+    /// Its tags, or why a tag cannot hold it.
     fn tags(&self) -> Result<Vec<Tag>, String> {
-        let version = &self.served.solution_version_arn;
-        if version.chars().count() > MAX_TAG_VALUE || !is_tag_text(version) {
-            return Err(format!("the version {version} does not fit a tag value"));
-        }
         let config = match &self.served.campaign_config {
             Some(config) => encode_config(config)?,
             None => String::new(),
         };
-        Ok(vec![
-            tag(GOOD_VERSION_TAG, version.clone()),
+        checked(vec![
+            tag(GOOD_VERSION_TAG, self.served.solution_version_arn.clone()),
             tag(GOOD_TPS_TAG, self.served.min_provisioned_tps.to_string()),
             tag(GOOD_CONFIG_TAG, config),
             tag(GOOD_SINCE_TAG, time(self.since)),
@@ -353,50 +351,40 @@ pub fn decode_config(text: &str) -> Result<Option<CampaignConfig>, String> {
     Ok(any.then_some(config))
 }
 
-/// Writes a record's parts (what is none is left as it is). A known good
-/// that cannot be written as tags removes the one there (it would name the
-/// wrong version) and is the error.
-async fn write<T: Tagging>(tagging: &T, campaign_arn: &str, entry: &Entry) -> Result<(), String> {
-    let Entry {
-        good,
-        rolled_back,
-        last_write,
-    } = entry;
-    let mut tags = rolled_back
+/// A part of the record as tags, or why a tag cannot hold it (a
+/// `…/$LATEST` version, a configuration with a space or a brace, more than
+/// [`MAX_TAG_VALUE`] characters).
+fn checked(tags: Vec<Tag>) -> Result<Vec<Tag>, String> {
+    match tags
         .iter()
-        .flat_map(RolledBack::tags)
-        .chain(last_write.iter().flat_map(LastWrite::tags))
-        .collect::<Vec<_>>();
-    let mut unwritable = None;
-    match good.as_ref().map(KnownGood::tags) {
-        Some(Ok(good)) => tags.extend(good),
-        Some(Err(why)) => unwritable = Some(why),
-        None => {}
+        .find(|t| t.tag_value.chars().count() > MAX_TAG_VALUE || !is_tag_text(&t.tag_value))
+    {
+        Some(t) => Err(format!("tag {} cannot hold {:?}", t.tag_key, t.tag_value)),
+        None => Ok(tags),
     }
-    let failed = |e: ApiError| format!("{campaign_arn}: its record could not be written ({e})");
-    if !tags.is_empty() {
-        tagging
-            .tag_resource(campaign_arn, &tags)
-            .await
-            .map_err(failed)?;
-    }
-    if let Some(why) = unwritable {
-        let keys = [
-            GOOD_VERSION_TAG,
-            GOOD_TPS_TAG,
-            GOOD_CONFIG_TAG,
-            GOOD_SINCE_TAG,
-        ]
-        .map(str::to_string);
-        tagging
-            .untag_resource(campaign_arn, &keys)
-            .await
-            .map_err(failed)?;
-        return Err(format!(
-            "{campaign_arn}: no last known good is recorded: {why}"
-        ));
-    }
-    Ok(())
+}
+
+const GOOD_TAGS: [&str; 4] = [
+    GOOD_VERSION_TAG,
+    GOOD_TPS_TAG,
+    GOOD_CONFIG_TAG,
+    GOOD_SINCE_TAG,
+];
+const ROLLED_BACK_TAGS: [&str; 3] = [
+    ROLLED_BACK_VERSION_TAG,
+    ROLLED_BACK_AT_TAG,
+    ROLLED_BACK_WHY_TAG,
+];
+
+/// What to write into a campaign's record (what is none is left as it is).
+#[derive(Debug, Clone, Default, PartialEq)]
+struct Entry {
+    good: Option<KnownGood>,
+    rolled_back: Option<RolledBack>,
+    /// The version rolled back from was deployed again on request: it is no
+    /// longer marked.
+    clear_rolled_back: bool,
+    last_write: Option<LastWrite>,
 }
 
 /// What was written, for the log.
@@ -410,36 +398,97 @@ pub enum Noted {
         good: Option<String>,
         rolled_back: Option<String>,
     },
-    /// It could not be written.
+    /// It could not be written, or not all of it (what was, was).
     Failed(String),
 }
 
-/// What to write into a campaign's record (what is none is left as it is).
-#[derive(Debug, Clone, Default, PartialEq)]
-struct Entry {
-    good: Option<KnownGood>,
-    rolled_back: Option<RolledBack>,
-    last_write: Option<LastWrite>,
-}
-
-async fn noted<T: Tagging>(tagging: &T, campaign_arn: &str, entry: Entry) -> Noted {
+/// Writes an entry: every part a tag can hold in one TagResource, the tags
+/// to remove in one UntagResource. A known good that a tag cannot hold
+/// removes the one there (it would name the wrong version); a part that
+/// cannot be written does not keep the others from being written.
+async fn write<T: Tagging>(tagging: &T, campaign_arn: &str, entry: Entry) -> Noted {
     if entry == Entry::default() {
         return Noted::Nothing("nothing to record");
     }
-    match write(tagging, campaign_arn, &entry).await {
-        Ok(()) => Noted::Written {
-            good: entry.good.map(|g| g.served.solution_version_arn),
-            rolled_back: entry.rolled_back.map(|r| r.version),
-        },
-        Err(why) => Noted::Failed(why),
+    let mut tags = Vec::new();
+    let mut remove: Vec<String> = Vec::new();
+    let mut problems = Vec::new();
+    let mut keep = |part: Result<Vec<Tag>, String>, what: &str, keys: &[&str]| match part {
+        Ok(part) => {
+            tags.extend(part);
+            true
+        }
+        Err(why) => {
+            problems.push(format!("no {what} recorded: {why}"));
+            remove.extend(keys.iter().map(|k| k.to_string()));
+            false
+        }
+    };
+    let good = entry
+        .good
+        .filter(|g| keep(g.tags(), "last known good", &GOOD_TAGS))
+        .map(|g| g.served.solution_version_arn);
+    let rolled_back = entry
+        .rolled_back
+        .filter(|r| keep(checked(r.tags()), "version rolled back from", &[]))
+        .map(|r| r.version);
+    if let Some(write) = &entry.last_write {
+        keep(checked(write.tags()), "last write", &[]);
+    }
+    if entry.clear_rolled_back {
+        remove.extend(ROLLED_BACK_TAGS.map(str::to_string));
+    }
+    let failed = |e: ApiError| format!("{campaign_arn}: its record could not be written ({e})");
+    if !tags.is_empty()
+        && let Err(e) = tagging.tag_resource(campaign_arn, &tags).await
+    {
+        problems.push(failed(e));
+    }
+    if !remove.is_empty()
+        && let Err(e) = tagging.untag_resource(campaign_arn, &remove).await
+    {
+        problems.push(failed(e));
+    }
+    if problems.is_empty() {
+        Noted::Written { good, rolled_back }
+    } else {
+        Noted::Failed(format!("{campaign_arn}: {}", problems.join("; ")))
+    }
+}
+
+/// Whether what the campaign serves, `version`, may be recorded as its
+/// last known good: not when it is the version last rolled back from, nor
+/// when this execution is a revert (it left that version as not good).
+fn may_be_good(record: &Record, accepted: &Accepted, version: &str) -> bool {
+    record.rolled_back_from(version).is_none()
+        && !matches!(accepted.origin, Some(Origin::Rollback { .. }))
+}
+
+/// The campaign's record, or why it could not be read.
+async fn read<C: Catalog>(catalog: &C, campaign_arn: &str) -> Result<Record, String> {
+    catalog
+        .list_tags(campaign_arn)
+        .await
+        .map(|tags| Record::from_tags(&tags))
+        .map_err(|e| format!("{campaign_arn}: its record could not be read ({e})"))
+}
+
+/// With what could not be read said first.
+fn and_unread(noted: Noted, unread: Option<String>) -> Noted {
+    match (unread, noted) {
+        (None, noted) => noted,
+        (Some(unread), Noted::Failed(why)) => Noted::Failed(format!("{unread}; {why}")),
+        (Some(unread), _) => Noted::Failed(unread),
     }
 }
 
 /// At the start of a deployment's update (or a rollback's): the write, for
-/// the request made at `requested_at` (none when unknown); and what the
-/// campaign served until now as its last known good, unless it is the
-/// version last rolled back from, or the update is a revert or a rollback
-/// (what it leaves is not good), or it is recorded so already.
+/// the request made at `requested_at` (none when unknown); what the campaign
+/// served until then as its last known good ([`may_be_good`], and not a
+/// rollback's start, which leaves the new version; unless recorded so
+/// already); and, for a request that deploys the version last rolled back
+/// from again, that mark removed. A record that cannot be read still gets
+/// the write.
 pub async fn at_start<P: Catalog + Tagging>(
     personalize: &P,
     accepted: &Accepted,
@@ -464,49 +513,63 @@ pub async fn at_start<P: Catalog + Tagging>(
         Some(accepted.request.solution_version_arn().to_string())
     };
     let last_write = requested_at
-        .zip(target)
+        .zip(target.clone())
         .map(|(requested_at, version)| LastWrite {
             version,
             requested_at,
             at: now,
         });
-    let leaves_good = !rollback && !matches!(accepted.origin, Some(Origin::Rollback { .. }));
-    let good = match report.served_before.as_ref().filter(|_| leaves_good) {
-        None => None,
-        Some(served) => {
-            let record = match personalize.list_tags(&arn).await {
-                Ok(tags) => Record::from_tags(&tags),
-                Err(e) => {
-                    return Noted::Failed(format!("{arn}: its record could not be read ({e})"));
-                }
-            };
-            let rolled_back = record
-                .rolled_back_from(&served.solution_version_arn)
-                .is_some();
-            let recorded = matches!(&record.good, Some(Ok(good)) if good.served == *served);
-            (!rolled_back && !recorded).then(|| KnownGood {
-                served: served.clone(),
-                since: now,
-            })
+    let record = read(personalize, &arn).await;
+    let (good, clear_rolled_back) = match &record {
+        Err(_) => (None, false),
+        Ok(record) => {
+            let good = report
+                .served_before
+                .as_ref()
+                .filter(|_| !rollback)
+                .filter(|s| may_be_good(record, accepted, &s.solution_version_arn))
+                .filter(|s| !matches!(&record.good, Some(Ok(good)) if good.served == **s))
+                .map(|served| KnownGood {
+                    served: served.clone(),
+                    since: now,
+                });
+            // Deployed again by someone's choice, not by following.
+            let requested = matches!(
+                accepted.origin,
+                None | Some(Origin::S3 { .. } | Origin::Event { .. })
+            );
+            let again = target
+                .as_deref()
+                .is_some_and(|t| record.rolled_back_from(t).is_some());
+            (good, !rollback && requested && again)
         }
     };
     let entry = Entry {
         good,
+        clear_rolled_back,
         last_write,
         ..Entry::default()
     };
-    noted(personalize, &arn, entry).await
+    and_unread(write(personalize, &arn, entry).await, record.err())
 }
 
-/// At an execution's end: a rollback records what it returned to and the
-/// version it left; a failed rollback, the version it could not leave (it
-/// is bad all the same); a kept revert, the version it left.
-pub async fn at_end<T: Tagging>(
-    personalize: &T,
-    accepted: &Accepted,
-    outcome: Outcome,
+/// At an execution's end (a final report of an accepted request): a
+/// rollback records what it returned to ([`may_be_good`]) and the version
+/// it left; a failed rollback, the version it could not leave (it is bad all
+/// the same); a kept revert, the version it left. A kept deployment leaves
+/// the record as it is: what served before it is where a revert returns to.
+pub async fn at_end<P: Catalog + Tagging>(
+    personalize: &P,
+    input: &TaskInput,
+    report: &StatusReport,
     now: DateTime<Utc>,
 ) -> Noted {
+    let Execution::Accepted(accepted) = &input.state else {
+        return Noted::Nothing("not a deployment");
+    };
+    if !report.is_final {
+        return Noted::Nothing("not ended");
+    }
     let arn = accepted.request.campaign_arn();
     let target = accepted.request.solution_version_arn();
     let alarm = match accepted.watch.as_ref().map(|w| &w.verdict) {
@@ -524,33 +587,35 @@ pub async fn at_end<T: Tagging>(
     };
     let rolled_back = |why: String| RolledBack {
         version: target.to_string(),
-        at: now,
+        at: Some(now),
         why,
     };
-    match outcome {
+    let entry = match report.outcome {
         Outcome::RolledBack => {
-            let good = accepted.restore().ok().map(|restore| KnownGood {
-                served: restore.served.clone(),
-                since: now,
-            });
+            let record = read(personalize, &arn).await;
+            let good = match (&record, accepted.restore()) {
+                (Ok(record), Ok(restore))
+                    if may_be_good(record, accepted, &restore.served.solution_version_arn) =>
+                {
+                    Some(KnownGood {
+                        served: restore.served.clone(),
+                        since: now,
+                    })
+                }
+                _ => None,
+            };
             let entry = Entry {
                 good,
                 rolled_back: Some(rolled_back(fired())),
                 ..Entry::default()
             };
-            noted(personalize, &arn, entry).await
+            return and_unread(write(personalize, &arn, entry).await, record.err());
         }
-        Outcome::RollbackFailed if alarm.is_some() => {
-            let why = format!("{} - the rollback failed", fired());
-            let entry = Entry {
-                rolled_back: Some(rolled_back(why)),
-                ..Entry::default()
-            };
-            noted(personalize, &arn, entry).await
-        }
+        Outcome::RollbackFailed if alarm.is_some() => Entry {
+            rolled_back: Some(rolled_back(format!("{} - the rollback failed", fired()))),
+            ..Entry::default()
+        },
         // A kept revert: the version it left is not to be followed again.
-        // (A kept deployment leaves the record as it is: what served
-        // before it is where a revert returns to.)
         Outcome::Active => {
             let Some(Origin::Rollback {
                 event_id, reason, ..
@@ -571,19 +636,18 @@ pub async fn at_end<T: Tagging>(
                 "reverted on request {event_id}: {}",
                 reason.as_deref().unwrap_or("no reason given")
             );
-            let left = RolledBack {
-                version: left.solution_version_arn.clone(),
-                at: now,
-                why,
-            };
-            let entry = Entry {
-                rolled_back: Some(left),
+            Entry {
+                rolled_back: Some(RolledBack {
+                    version: left.solution_version_arn.clone(),
+                    at: Some(now),
+                    why,
+                }),
                 ..Entry::default()
-            };
-            noted(personalize, &arn, entry).await
+            }
         }
-        _ => Noted::Nothing("the outcome changes no record"),
-    }
+        _ => return Noted::Nothing("the outcome changes no record"),
+    };
+    write(personalize, &arn, entry).await
 }
 
 #[cfg(test)]

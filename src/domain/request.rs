@@ -68,6 +68,19 @@ pub struct CampaignConfig {
     pub ranking_influence: Option<BTreeMap<String, f64>>,
 }
 
+impl CampaignConfig {
+    /// The configuration with its sync with the solution's latest version
+    /// off (a version is returned to: kept on, the sync would redeploy the
+    /// version left), and whether it was on.
+    pub fn sync_off(mut self) -> (CampaignConfig, bool) {
+        let synced = self.sync_with_latest_solution_version == Some(true);
+        if synced {
+            self.sync_with_latest_solution_version = Some(false);
+        }
+        (self, synced)
+    }
+}
+
 /// What a campaign serves: a solution version, its TPS and configuration
 /// (what a rollback returns to).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -155,22 +168,35 @@ impl Scope {
                 ),
             ));
         }
-        let Some(version) = version else { return };
-        let account_differs = self
-            .account
-            .as_ref()
-            .is_some_and(|a| a != version.account());
-        let region_differs = self.region.as_ref().is_some_and(|r| r != version.region());
+        if let Some(version) = version {
+            self.check_place(
+                "solutionVersionArn",
+                version.region(),
+                version.account(),
+                out,
+            );
+        }
+    }
+
+    /// Adds to `out` that `field` names a resource in another region or
+    /// account than the stack's, if it does.
+    pub(crate) fn check_place(
+        &self,
+        field: &str,
+        region: &str,
+        account: &str,
+        out: &mut Vec<FieldError>,
+    ) {
+        let account_differs = self.account.as_ref().is_some_and(|a| a != account);
+        let region_differs = self.region.as_ref().is_some_and(|r| r != region);
         if account_differs || region_differs {
             out.push(FieldError::new(
-                "solutionVersionArn",
+                field,
                 format!(
-                    "is in region {} of account {}; this stack deploys only in region {} of \
-                     account {}",
-                    version.region(),
-                    version.account(),
-                    self.region.as_deref().unwrap_or(version.region()),
-                    self.account.as_deref().unwrap_or(version.account()),
+                    "is in region {region} of account {account}; this stack deploys only in \
+                     region {} of account {}",
+                    self.region.as_deref().unwrap_or(region),
+                    self.account.as_deref().unwrap_or(account),
                 ),
             ));
         }
@@ -332,14 +358,10 @@ impl DeploymentRequest {
     /// sync was turned off. `Err`: a version that is no solution version ARN.
     pub fn restoring(&self, served: &Served) -> Result<(DeploymentRequest, bool), String> {
         let solution_version = SolutionVersionRef::parse(&served.solution_version_arn)?;
-        let mut config = served.campaign_config.clone();
-        let synced = config
-            .as_ref()
-            .and_then(|c| c.sync_with_latest_solution_version)
-            .unwrap_or(false);
-        if let Some(c) = config.as_mut().filter(|_| synced) {
-            c.sync_with_latest_solution_version = Some(false);
-        }
+        let (config, synced) = match served.campaign_config.clone().map(CampaignConfig::sync_off) {
+            Some((config, synced)) => (Some(config), synced),
+            None => (None, false),
+        };
         let request = DeploymentRequest {
             campaign_name: self.campaign_name.clone(),
             solution_version,

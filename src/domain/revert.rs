@@ -53,13 +53,36 @@ pub async fn intake<C: Catalog>(
     revert: Revert,
 ) -> Result<Intake, Error> {
     let request = request(catalog, scope, &revert).await?;
+    let mut origin = revert.origin;
+    if let Origin::Rollback { reason, .. } = &mut origin {
+        *reason = reason_of(&revert.detail).ok().flatten();
+    }
     Ok(Intake {
         sources: vec![Source::Made {
-            origin: revert.origin,
+            origin,
             request: Box::new(request),
         }],
         ignored: Vec::new(),
     })
+}
+
+/// The request's `reason` (none when it gives none), or what is wrong with
+/// it.
+fn reason_of(detail: &Value) -> Result<Option<String>, FieldError> {
+    match detail.get("reason").filter(|r| !r.is_null()) {
+        None => Ok(None),
+        Some(Value::String(reason)) if reason.chars().count() <= MAX_REASON => {
+            Ok(Some(reason.clone()))
+        }
+        Some(Value::String(_)) => Err(FieldError::new(
+            "reason",
+            format!("may be at most {MAX_REASON} characters"),
+        )),
+        Some(other) => Err(FieldError::new(
+            "reason",
+            format!("must be a string, not {}", super::field::json_kind(other)),
+        )),
+    }
 }
 
 /// A campaign ARN's parts: `arn:PARTITION:personalize:REGION:ACCOUNT:campaign/NAME`.
@@ -97,22 +120,13 @@ async fn request<C: Catalog>(
     let mut reader = Reader::default();
     reader.unknown_fields("", obj, FIELDS);
     let arn = reader.required::<String>("", obj, "campaignArn", "a string");
-    let reason = reader.optional::<String>("", obj, "reason", "a string");
     let mut errors = reader.errors;
     if let Origin::Rollback { account, .. } = &revert.origin
         && let Some(refusal) = scope.refuses_event_from(account.as_deref())
     {
         errors.insert(0, refusal);
     }
-    if reason
-        .as_ref()
-        .is_some_and(|r| r.chars().count() > MAX_REASON)
-    {
-        errors.push(FieldError::new(
-            "reason",
-            format!("may be at most {MAX_REASON} characters"),
-        ));
-    }
+    errors.extend(reason_of(&revert.detail).err());
     let campaign = arn.as_deref().and_then(|arn| {
         let parts = campaign_of(arn);
         if parts.is_none() {
@@ -141,9 +155,12 @@ async fn request<C: Catalog>(
     }
     // The campaign is held to the scope even when something else is wrong,
     // so that every reason is told at once.
-    if let Some(name) = campaign.and_then(|(_, (_, _, name))| CampaignName::parse(name).ok()) {
+    if let Some((_, (region, account, name))) = campaign {
         let mut outside = Vec::new();
-        scope.check(Some(&name), None, &mut outside);
+        if let Ok(name) = CampaignName::parse(name) {
+            scope.check(Some(&name), None, &mut outside);
+        }
+        scope.check_place("campaignArn", region, account, &mut outside);
         errors.extend(named_by_arn(outside));
     }
     let campaign_name = campaign.map(|(_, (_, _, name))| name.to_string());
@@ -204,12 +221,11 @@ async fn request<C: Catalog>(
                 )]);
             }
         };
-        let mut config = good.served.campaign_config;
         // A version is returned to, not the solution's latest.
-        if let Some(c) = config.as_mut() {
-            c.sync_with_latest_solution_version =
-                c.sync_with_latest_solution_version.map(|_| false);
-        }
+        let config = good
+            .served
+            .campaign_config
+            .map(|config| config.sync_off().0);
         body.insert(
             "solutionVersionArn".into(),
             json!(good.served.solution_version_arn),

@@ -4,11 +4,11 @@
 use serde_json::Value;
 use tracing::Instrument;
 
-use super::task::{TaskError, task_input};
+use super::task::{TaskError, log_record, task_input};
 use crate::config::DeployConfig;
 use crate::domain::deploy::{Turn, deploy, roll_back};
 use crate::domain::execution::{Act, Deployment};
-use crate::domain::record::{self, Noted};
+use crate::domain::record;
 use crate::ports::{Catalog, Clock, Personalize, SolutionMetrics, Tagging};
 
 /// One DeployCampaign or RollBack task. An update's start is recorded on the
@@ -55,10 +55,7 @@ pub async fn handle<P: Personalize + SolutionMetrics + Catalog + Tagging, C: Clo
         task.span().in_scope(|| log_record(&noted));
         return Ok(rollback);
     }
-    let turn = Turn {
-        requested_at: input.execution_start_time,
-        waiting: accepted.deployment.as_ref().and_then(|d| d.waiting()),
-    };
+    let turn = Turn::of(accepted, input.execution_start_time);
     let deployment = deploy(
         personalize,
         personalize,
@@ -111,17 +108,4 @@ pub async fn handle<P: Personalize + SolutionMetrics + Catalog + Tagging, C: Clo
     .await;
     task.span().in_scope(|| log_record(&noted));
     Ok(deployment)
-}
-
-/// Logs what was written to a campaign's record.
-pub fn log_record(noted: &Noted) {
-    match noted {
-        Noted::Nothing(why) => tracing::debug!(why, "campaign record unchanged"),
-        Noted::Written { good, rolled_back } => tracing::info!(
-            good = good.as_deref().unwrap_or("-"),
-            rolled_back = rolled_back.as_deref().unwrap_or("-"),
-            "campaign record written"
-        ),
-        Noted::Failed(why) => tracing::warn!(%why, "campaign record not written"),
-    }
 }

@@ -11,11 +11,10 @@ use chrono::{DateTime, Duration, Utc};
 use serde_json::Value;
 use tracing::Instrument;
 
-use super::task::{TaskError, task_input};
+use super::task::{TaskError, log_record, task_input};
 use crate::config::StatusConfig;
 use crate::domain::alarm::{Verdict, WatchReport};
 use crate::domain::ending::measure;
-use crate::domain::execution::Execution;
 use crate::domain::execution::{Check, StatusReport};
 use crate::domain::record;
 use crate::domain::schedule::MAX_HOLD_SECONDS;
@@ -123,13 +122,11 @@ where
     if let Some(measured) = measure(&input, &report) {
         metrics.record(&measured);
     }
-    // The end of an accepted request writes the campaign's record (a kept
-    // version, a rollback); one that cannot be written is logged.
-    if let (true, Execution::Accepted(accepted)) = (report.is_final, &input.state) {
-        let noted = record::at_end(personalize, accepted, report.outcome, clock.now())
-            .instrument(task.span())
-            .await;
-        task.span().in_scope(|| super::deploy::log_record(&noted));
-    }
+    // The end writes the campaign's record; one that cannot be written is
+    // logged.
+    let noted = record::at_end(personalize, &input, &report, clock.now())
+        .instrument(task.span())
+        .await;
+    task.span().in_scope(|| log_record(&noted));
     Ok(Report::Campaign(Box::new(report)))
 }

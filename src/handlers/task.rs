@@ -7,6 +7,7 @@ use lambda_runtime::Diagnostic;
 use serde_json::Value;
 
 use crate::domain::execution::{Execution, TaskInput};
+use crate::domain::record::Noted;
 use crate::error::Error;
 
 /// Whom a task works for: the campaign and the execution (for an
@@ -107,4 +108,17 @@ pub(super) fn task_input(event: Value) -> Result<(TaskInput, Attribution), TaskE
     let input = TaskInput::from_event(event).map_err(|e| TaskError::new(e, &attribution))?;
     let attribution = Attribution::of(&input);
     Ok((input, attribution))
+}
+
+/// Logs what a task wrote to a campaign's record.
+pub fn log_record(noted: &Noted) {
+    match noted {
+        Noted::Nothing(why) => tracing::debug!(why, "campaign record unchanged"),
+        Noted::Written { good, rolled_back } => tracing::info!(
+            good = good.as_deref().unwrap_or("-"),
+            rolled_back = rolled_back.as_deref().unwrap_or("-"),
+            "campaign record written"
+        ),
+        Noted::Failed(why) => tracing::warn!(%why, "campaign record not written"),
+    }
 }

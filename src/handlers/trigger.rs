@@ -167,20 +167,16 @@ fn rollback_request(event: &Value) -> Result<Asked, Error> {
     let envelope: EventBridgeEvent<Option<Value>> = serde_path_to_error::deserialize(event)
         .map_err(|e| unsupported(format!("malformed EventBridge event ({e})")))?;
     let (event_id, source) = identified(&envelope)?;
-    let detail = envelope.detail.unwrap_or_default();
-    let reason = detail
-        .get("reason")
-        .and_then(Value::as_str)
-        .map(|r| r.chars().take(revert::MAX_REASON).collect());
     Ok(Asked::Revert(Revert {
         origin: Origin::Rollback {
             event_id,
             source,
             account: envelope.account,
             region: envelope.region,
-            reason,
+            // The request's own, once read.
+            reason: None,
         },
-        detail,
+        detail: envelope.detail.unwrap_or_default(),
     }))
 }
 

@@ -42,6 +42,7 @@ async fn deploy_turn(
     let turn = Turn {
         requested_at: Some(requested_at),
         waiting,
+        returns: false,
     };
     deploy(fake, fake, request, &turn, 1, &FakeClock::at(now)).await
 }

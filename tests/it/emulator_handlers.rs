@@ -72,10 +72,7 @@ impl<'a> Flow<'a> {
         let Execution::Accepted(accepted) = &mut self.input.state else {
             unreachable!("a flow is an accepted request")
         };
-        let turn = Turn {
-            requested_at: self.input.execution_start_time,
-            waiting: accepted.deployment.as_ref().and_then(Deployment::waiting),
-        };
+        let turn = Turn::of(accepted, self.input.execution_start_time);
         let deployment = deploy(
             &self.local.personalize,
             &self.local.personalize,

@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use personalize_deployer::config::DeployConfig;
 use personalize_deployer::domain::alarm::AlarmValue;
-use personalize_deployer::domain::execution::{Execution, TaskInput};
+use personalize_deployer::domain::execution::{Execution, StatusReport, TaskInput, Then};
 use personalize_deployer::domain::intake::Services;
 use personalize_deployer::domain::outcome::Outcome;
 use personalize_deployer::domain::record::{
@@ -19,11 +19,27 @@ use serde_json::{Value, json};
 use crate::support::*;
 use crate::watch::{CTR, at, before, ended, rolling_back, watched_input};
 
-fn accepted(input: &TaskInput) -> &personalize_deployer::domain::execution::Accepted {
-    match &input.state {
-        Execution::Accepted(accepted) => accepted,
-        other => panic!("not accepted: {other:?}"),
-    }
+/// campaign-status's final report of `input`, ending as `outcome`, with
+/// what it wrote to the campaign's record.
+async fn end(
+    fake: &FakePersonalize,
+    input: &TaskInput,
+    outcome: Outcome,
+    now: DateTime<Utc>,
+) -> Noted {
+    let report = StatusReport {
+        outcome,
+        is_final: true,
+        succeeded: outcome == Outcome::Active,
+        wait_seconds: 0,
+        attempt: 2,
+        next: Then::Notify,
+        campaign_status: None,
+        update_status: None,
+        failure_reason: None,
+        notification: None,
+    };
+    record::at_end(fake, input, &report, now).await
 }
 
 fn tags(pairs: &[(&str, &str)]) -> Vec<Tag> {
@@ -62,7 +78,7 @@ const GOOD_SV1: &[(&str, &str)] = &[
 async fn a_rollback_records_what_it_returned_to_and_the_version_it_left() {
     let input = rolling_back();
     let fake = FakePersonalize::default();
-    let noted = record::at_end(&fake, accepted(&input), Outcome::RolledBack, at(310)).await;
+    let noted = end(&fake, &input, Outcome::RolledBack, at(310)).await;
     assert_eq!(
         noted,
         Noted::Written {
@@ -100,7 +116,7 @@ async fn a_rollback_records_what_it_returned_to_and_the_version_it_left() {
 async fn a_failed_rollback_marks_the_version_it_could_not_leave() {
     let input = rolling_back();
     let fake = FakePersonalize::default();
-    let noted = record::at_end(&fake, accepted(&input), Outcome::RollbackFailed, at(310)).await;
+    let noted = end(&fake, &input, Outcome::RollbackFailed, at(310)).await;
     assert_eq!(
         noted,
         Noted::Written {
@@ -128,7 +144,7 @@ async fn a_kept_or_unverified_deployment_leaves_the_record_as_it_is() {
     );
     for input in [passed, unverified] {
         let fake = tagged(FakePersonalize::default(), GOOD_SV1);
-        let noted = record::at_end(&fake, accepted(&input), Outcome::Active, at(3600)).await;
+        let noted = end(&fake, &input, Outcome::Active, at(3600)).await;
         assert!(matches!(noted, Noted::Nothing(_)), "{noted:?}");
         assert!(fake.calls().is_empty(), "{:?}", fake.calls());
     }
@@ -247,7 +263,7 @@ async fn a_kept_revert_marks_the_version_it_left_with_the_reason() {
         "minProvisionedTPS": 1});
     let input = TaskInput::from_event(event).unwrap();
     let fake = FakePersonalize::default();
-    record::at_end(&fake, accepted(&input), Outcome::Active, at(60)).await;
+    end(&fake, &input, Outcome::Active, at(60)).await;
     let held = fake.tags_of(CAMPAIGN_ARN);
     assert_eq!(held[ROLLED_BACK_VERSION_TAG], SV1);
     assert_eq!(
@@ -268,11 +284,11 @@ async fn a_configuration_no_tag_can_hold_removes_the_old_record() {
         json!({"itemExplorationConfig": {"explorationWeight": "{0.1}"}});
     accepted.deployment = Some(serde_json::from_value(deployment).unwrap());
     let fake = tagged(FakePersonalize::default(), GOOD_SV1);
-    let noted = record::at_end(&fake, accepted, Outcome::RolledBack, at(310)).await;
+    let noted = end(&fake, &input, Outcome::RolledBack, at(310)).await;
     let Noted::Failed(why) = noted else {
         panic!("{noted:?}")
     };
-    assert!(why.contains("no last known good is recorded"), "{why}");
+    assert!(why.contains("no last known good recorded"), "{why}");
     let held = fake.tags_of(CAMPAIGN_ARN);
     assert!(!held.contains_key(GOOD_VERSION_TAG), "{held:?}");
     assert_eq!(held[ROLLED_BACK_VERSION_TAG], SV2);
@@ -460,4 +476,140 @@ fn the_record_reads_only_what_it_wrote() {
     let broken = Record::from_tags(&tags(&[(GOOD_VERSION_TAG, SV1), (GOOD_TPS_TAG, "many")]));
     assert!(broken.good.unwrap().unwrap_err().contains(GOOD_TPS_TAG));
     assert_eq!(Record::from_tags(&[]), Record::default());
+}
+
+#[tokio::test]
+async fn a_rollback_to_the_version_last_rolled_back_from_does_not_make_it_good() {
+    // SV1 was rolled back from before (its rollback failed, say) and served
+    // when SV2 was deployed; SV2's alarm returns the campaign to SV1.
+    let marked = [
+        (GOOD_VERSION_TAG, SV3),
+        (GOOD_TPS_TAG, "1"),
+        (GOOD_CONFIG_TAG, ""),
+        (GOOD_SINCE_TAG, "2026-11-01T09:00:00Z"),
+        (ROLLED_BACK_VERSION_TAG, SV1),
+        (ROLLED_BACK_AT_TAG, "2026-11-21T09:00:00Z"),
+        (ROLLED_BACK_WHY_TAG, "alarm x"),
+    ];
+    let fake = tagged(FakePersonalize::default(), &marked);
+    let noted = end(&fake, &rolling_back(), Outcome::RolledBack, at(310)).await;
+    assert_eq!(
+        noted,
+        Noted::Written {
+            good: None,
+            rolled_back: Some(SV2.into())
+        }
+    );
+    let held = fake.tags_of(CAMPAIGN_ARN);
+    assert_eq!(held[GOOD_VERSION_TAG], SV3, "the good before both");
+    assert_eq!(held[ROLLED_BACK_VERSION_TAG], SV2);
+}
+
+#[tokio::test]
+async fn a_request_that_deploys_the_version_rolled_back_from_again_clears_its_mark() {
+    let marked = [
+        (ROLLED_BACK_VERSION_TAG, SV2),
+        (ROLLED_BACK_AT_TAG, "2026-11-21T09:00:00Z"),
+        (ROLLED_BACK_WHY_TAG, "alarm x"),
+    ];
+    // A followed campaign's execution does not (following never chooses
+    // it; an execution started before the mark may still run).
+    let mut followed = event("deploy-campaign-input.json");
+    followed["state"]["origin"] = json!({"type": "follow", "campaignArn": CAMPAIGN_ARN,
+        "solutionVersionArn": SV2});
+    let fake = tagged(
+        FakePersonalize::describing(vec![Ok(Some(serving_sv1()))]),
+        &marked,
+    );
+    deploy_sample(&fake, followed).await;
+    assert_eq!(fake.tags_of(CAMPAIGN_ARN)[ROLLED_BACK_VERSION_TAG], SV2);
+    // An operator's request does: SV2 is chosen again.
+    let fake = tagged(
+        FakePersonalize::describing(vec![Ok(Some(serving_sv1()))]),
+        &marked,
+    );
+    deploy_sample(&fake, event("deploy-campaign-input.json")).await;
+    let held = fake.tags_of(CAMPAIGN_ARN);
+    assert!(!held.contains_key(ROLLED_BACK_VERSION_TAG), "{held:?}");
+    assert_eq!(held[GOOD_VERSION_TAG], SV1);
+}
+
+#[tokio::test]
+async fn a_record_a_tag_cannot_hold_or_that_cannot_be_written_never_fails_the_deployment() {
+    // A request for the solution's $LATEST: "$" is no tag character, so the
+    // write is not recorded; the last known good still is.
+    let mut latest = event("deploy-campaign-input.json");
+    latest["state"]["request"]["solutionVersionArn"] =
+        json!("arn:aws:personalize:us-east-1:111122223333:solution/movies/$LATEST");
+    latest["state"]["request"]["campaignConfig"]["syncWithLatestSolutionVersion"] = json!(true);
+    let fake = FakePersonalize::describing(vec![Ok(Some(serving_sv1()))]);
+    deploy_sample(&fake, latest).await;
+    assert_eq!(fake.updated.lock().unwrap().len(), 1);
+    let held = fake.tags_of(CAMPAIGN_ARN);
+    assert_eq!(held[GOOD_VERSION_TAG], SV1);
+    assert!(!held.contains_key(LAST_WRITE_VERSION_TAG), "{held:?}");
+    // TagResource refused (access denied, say): the deployment goes on.
+    let fake = FakePersonalize::describing(vec![Ok(Some(serving_sv1()))]);
+    *fake.tag_result.lock().unwrap() = Some(api_error(
+        personalize_deployer::ports::ApiErrorKind::Other,
+        "AccessDeniedException",
+    ));
+    deploy_sample(&fake, event("deploy-campaign-input.json")).await;
+    assert_eq!(fake.updated.lock().unwrap()[0].solution_version_arn, SV2);
+    assert!(fake.tags_of(CAMPAIGN_ARN).is_empty());
+}
+
+#[tokio::test]
+async fn a_revert_whose_record_does_not_read_or_whose_campaign_is_elsewhere_is_rejected() {
+    let broken = [(GOOD_VERSION_TAG, SV1), (GOOD_TPS_TAG, "many")];
+    let fake = tagged(FakePersonalize::default(), &broken);
+    let errors = rejections(&started(
+        &revert(&fake, &event("rollback-requested.json")).await,
+    ));
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(
+        errors[0].starts_with("campaignArn: its last known good version cannot be read (tag personalize-deployer:good-tps"),
+        "{errors:?}"
+    );
+    let mut e = event("rollback-requested.json");
+    e["detail"]["campaignArn"] =
+        json!("arn:aws:personalize:eu-west-1:111122223333:campaign/movie-recs");
+    let errors = rejections(&started(&revert(&fake, &e).await));
+    assert_eq!(
+        errors,
+        vec![
+            "campaignArn: is in region eu-west-1 of account 111122223333; this stack deploys \
+             only in region us-east-1 of account 111122223333"
+                .to_string()
+        ]
+    );
+}
+
+#[tokio::test]
+async fn a_revert_sends_its_configuration_whole_like_a_rollback() {
+    // The campaign serves the sample request (SV2, weight 0.3, cut-off 30);
+    // the revert returns to SV1 with weight 0.1 and no cut-off.
+    let serving_sv2 = active_campaign(&manifest("movie-recs.json"));
+    let mut input = event("deploy-campaign-input.json");
+    input["state"]["request"]["solutionVersionArn"] = json!(SV1);
+    input["state"]["request"]["campaignConfig"] =
+        json!({"itemExplorationConfig": {"explorationWeight": "0.1"}});
+    let as_request = input.clone();
+    input["state"]["origin"] = json!({"type": "rollback", "eventId": "e-1",
+        "source": "personalize-deployer"});
+    let fake = FakePersonalize::describing(vec![Ok(Some(serving_sv2.clone()))]);
+    deploy_sample(&fake, input).await;
+    let sent = fake.updated.lock().unwrap()[0].config.clone().unwrap();
+    assert_eq!(
+        serde_json::to_value(sent).unwrap(),
+        json!({"itemExplorationConfig": {"explorationWeight": "0.1"}})
+    );
+    // Any other request's is merged into the campaign's (absent means keep).
+    let fake = FakePersonalize::describing(vec![Ok(Some(serving_sv2))]);
+    deploy_sample(&fake, as_request).await;
+    let sent = fake.updated.lock().unwrap()[0].config.clone().unwrap();
+    assert_eq!(
+        sent.item_exploration_config.unwrap()["explorationItemAgeCutOff"],
+        "30"
+    );
 }

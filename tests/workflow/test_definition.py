@@ -362,7 +362,8 @@ def test_only_this_accounts_requests_and_this_stacks_campaigns_and_resources():
     records = statements("DeployTriggerFunction")["ReadCampaignRecords"]
     assert (records["Action"], records["Resource"]["Sub"]) == ("personalize:ListTagsForResource", campaigns)
     kept = statements("CampaignStatusFunction")["KeepCampaignRecords"]
-    assert sorted(kept["Action"]) == ["personalize:TagResource", "personalize:UntagResource"]
+    assert sorted(kept["Action"]) == [
+        "personalize:ListTagsForResource", "personalize:TagResource", "personalize:UntagResource"]
     assert {"personalize:ListTagsForResource", "personalize:TagResource", "personalize:UntagResource"} <= set(
         statements("DeployCampaignFunction")["DeployCampaigns"]["Action"])
     variables = trigger["Environment"]["Variables"]

@@ -8,6 +8,7 @@ use std::sync::Mutex;
 use chrono::{DateTime, TimeZone, Utc};
 use personalize_deployer::domain::alarm::{AlarmState, AlarmValue};
 use personalize_deployer::domain::campaign::{Campaign, CampaignUpdate, Status};
+use personalize_deployer::domain::field::is_tag_text;
 use personalize_deployer::domain::intake::{Handled, TriggerReport};
 use personalize_deployer::domain::metrics::DeploymentMetrics;
 use personalize_deployer::domain::request::{DeploymentRequest, Tag};
@@ -156,6 +157,8 @@ pub struct FakePersonalize {
     pub versions: Mutex<Vec<Result<Option<SolutionVersion>, ApiError>>>,
     /// Tags by resource, as TagResource and UntagResource leave them.
     pub tags: Mutex<HashMap<String, BTreeMap<String, String>>>,
+    /// The error TagResource answers with (none: it tags).
+    pub tag_result: Mutex<Option<ApiError>>,
 }
 
 impl FakePersonalize {
@@ -204,6 +207,19 @@ impl FakePersonalize {
 impl Tagging for FakePersonalize {
     async fn tag_resource(&self, arn: &str, tags: &[Tag]) -> Result<(), ApiError> {
         self.calls.lock().unwrap().push(format!("tag {arn}"));
+        if let Some(e) = self.tag_result.lock().unwrap().clone() {
+            return Err(e);
+        }
+        // The model's rules, as the service checks them.
+        if let Some(bad) = tags
+            .iter()
+            .find(|t| t.tag_value.chars().count() > 256 || !is_tag_text(&t.tag_value))
+        {
+            return Err(api_error(
+                ApiErrorKind::InvalidInput,
+                &format!("InvalidInputException: {}", bad.tag_value),
+            ));
+        }
         let mut all = self.tags.lock().unwrap();
         let held = all.entry(arn.to_string()).or_default();
         for tag in tags {
