@@ -15,7 +15,7 @@ use serde_json::Value;
 
 use super::execution::{Execution, MAX_REPORTED_NAME, Rejected};
 use super::field::{FieldError, quote};
-use super::origin::{ManifestObject, Origin, Via, execution_name};
+use super::origin::{ManifestObject, Origin, Sent, Via, execution_name};
 use super::request::{DeploymentRequest, Rejection, Scope};
 use crate::error::Error;
 use crate::ports::{Alarms, ApiError, Fetched, ObjectStore, Started, Workflow};
@@ -261,7 +261,7 @@ async fn read<S: ObjectStore>(
         Source::Inline { origin, detail } => {
             let raw = serde_json::to_vec(&detail).unwrap_or_default();
             let mut parsed = DeploymentRequest::from_value_within(&detail, scope);
-            if let Origin::Event { account, .. } = &origin
+            if let Origin::Event(Sent { account, .. }) = &origin
                 && let Some(refusal) = scope.refuses_event_from(account.as_deref())
             {
                 parsed = Err(match parsed {

@@ -41,6 +41,19 @@ impl fmt::Display for Via {
     }
 }
 
+/// One of the project's own EventBridge events: its id (the request's
+/// identity), its source, and the account and region it was sent in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Sent {
+    pub event_id: String,
+    pub source: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+}
+
 /// The source of a deployment request. Its identity (all but `via`) names
 /// the execution, so a redelivered event maps to the same execution.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -55,26 +68,15 @@ pub enum Origin {
         via: Via,
     },
     /// The project's own EventBridge "Campaign Deployment Requested" event.
-    #[serde(rename = "event", rename_all = "camelCase")]
-    Event {
-        event_id: String,
-        source: String,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        account: Option<String>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        region: Option<String>,
-    },
+    #[serde(rename = "event")]
+    Event(Sent),
     /// The project's own EventBridge "Campaign Rollback Requested" event: a
     /// revert on request, to the campaign's last known good version or to a
     /// version it names, with the requester's reason.
     #[serde(rename = "rollback", rename_all = "camelCase")]
     Rollback {
-        event_id: String,
-        source: String,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        account: Option<String>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        region: Option<String>,
+        #[serde(flatten)]
+        event: Sent,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         reason: Option<String>,
     },
@@ -102,7 +104,7 @@ impl Origin {
     pub fn kind(&self) -> &'static str {
         match self {
             Origin::S3 { .. } => "s3",
-            Origin::Event { .. } => "event",
+            Origin::Event(_) => "event",
             Origin::Rollback { .. } => "rollback",
             Origin::Follow { .. } => "follow",
         }
@@ -119,11 +121,14 @@ impl Origin {
                 object.etag.as_deref().unwrap_or("").trim_matches('"'),
                 object.sequencer.as_deref().unwrap_or("")
             ),
-            Origin::Event {
+            Origin::Event(Sent {
                 event_id, source, ..
-            } => format!("event\n{source}\n{event_id}"),
+            }) => format!("event\n{source}\n{event_id}"),
             Origin::Rollback {
-                event_id, source, ..
+                event: Sent {
+                    event_id, source, ..
+                },
+                ..
             } => format!("rollback\n{source}\n{event_id}"),
             Origin::Follow {
                 campaign_arn,
@@ -143,11 +148,14 @@ impl fmt::Display for Origin {
                 }
                 write!(f, " via {via}")
             }
-            Origin::Event {
+            Origin::Event(Sent {
                 event_id, source, ..
-            } => write!(f, "EventBridge event {event_id} from {source}"),
+            }) => write!(f, "EventBridge event {event_id} from {source}"),
             Origin::Rollback {
-                event_id, source, ..
+                event: Sent {
+                    event_id, source, ..
+                },
+                ..
             } => write!(
                 f,
                 "rollback requested by EventBridge event {event_id} from {source}"

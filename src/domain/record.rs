@@ -32,7 +32,7 @@ use super::alarm::Verdict;
 use super::campaign::Campaign;
 use super::execution::{Accepted, Deployment, Execution, StatusReport, TaskInput};
 use super::field::is_tag_text;
-use super::origin::Origin;
+use super::origin::{Origin, Sent};
 use super::outcome::{Operation, Outcome};
 use super::request::{CampaignConfig, Served, Tag};
 use crate::ports::{ApiError, Catalog, Tagging};
@@ -536,7 +536,7 @@ pub async fn at_start<P: Catalog + Tagging>(
             // Deployed again by someone's choice, not by following.
             let requested = matches!(
                 accepted.origin,
-                None | Some(Origin::S3 { .. } | Origin::Event { .. })
+                None | Some(Origin::S3 { .. } | Origin::Event(_))
             );
             let again = target
                 .as_deref()
@@ -618,7 +618,8 @@ pub async fn at_end<P: Catalog + Tagging>(
         // A kept revert: the version it left is not to be followed again.
         Outcome::Active => {
             let Some(Origin::Rollback {
-                event_id, reason, ..
+                event: Sent { event_id, .. },
+                reason,
             }) = &accepted.origin
             else {
                 return Noted::Nothing("a kept deployment returns to what it served before");

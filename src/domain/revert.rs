@@ -14,7 +14,7 @@ use serde_json::{Map, Value, json};
 use super::arn::CampaignName;
 use super::field::{FieldError, Reader, quote};
 use super::intake::{Intake, Source};
-use super::origin::Origin;
+use super::origin::{Origin, Sent};
 use super::record::{GOOD_VERSION_TAG, Record};
 use super::request::{DeploymentRequest, Rejection, Scope};
 use crate::error::Error;
@@ -121,7 +121,10 @@ async fn request<C: Catalog>(
     reader.unknown_fields("", obj, FIELDS);
     let arn = reader.required::<String>("", obj, "campaignArn", "a string");
     let mut errors = reader.errors;
-    if let Origin::Rollback { account, .. } = &revert.origin
+    if let Origin::Rollback {
+        event: Sent { account, .. },
+        ..
+    } = &revert.origin
         && let Some(refusal) = scope.refuses_event_from(account.as_deref())
     {
         errors.insert(0, refusal);

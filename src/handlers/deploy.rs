@@ -9,6 +9,7 @@ use crate::config::DeployConfig;
 use crate::domain::deploy::{Turn, deploy, roll_back};
 use crate::domain::execution::{Act, Deployment};
 use crate::domain::record;
+use crate::domain::request::DeploymentRequest;
 use crate::ports::{Catalog, Clock, Personalize, SolutionMetrics, Tagging};
 
 /// One DeployCampaign or RollBack task. An update's start is recorded on the
@@ -27,47 +28,52 @@ pub async fn handle<P: Personalize + SolutionMetrics + Catalog + Tagging, C: Clo
         .state
         .require_accepted()
         .map_err(|e| TaskError::new(e, &task))?;
-    let request = &accepted.request;
-    if input.act == Act::Rollback {
-        let rollback = roll_back(personalize, accepted, clock)
+    let rollback = input.act == Act::Rollback;
+    let deployment = if rollback {
+        roll_back(personalize, accepted, clock)
             .instrument(task.span())
             .await
-            .map_err(|e| TaskError::new(e, &task))?;
-        task.span().in_scope(|| match &rollback {
-            Deployment::Started(report) => tracing::info!(
-                operation = %report.operation,
-                from = report.previous_solution_version_arn.as_deref().unwrap_or("-"),
-                changes = ?report.changes,
-                "rollback started"
-            ),
-            _ => tracing::info!("a newer deployment heads elsewhere: no rollback"),
-        });
-        let noted = record::at_start(
+            .map_err(|e| TaskError::new(e, &task))?
+    } else {
+        let turn = Turn::of(accepted, input.execution_start_time);
+        deploy(
             personalize,
-            accepted,
-            &rollback,
-            input.execution_start_time,
-            true,
-            clock.now(),
+            personalize,
+            &accepted.request,
+            &turn,
+            config.default_min_provisioned_tps,
+            clock,
         )
         .instrument(task.span())
-        .await;
-        task.span().in_scope(|| log_record(&noted));
-        return Ok(rollback);
-    }
-    let turn = Turn::of(accepted, input.execution_start_time);
-    let deployment = deploy(
+        .await
+        .map_err(|e| TaskError::new(e, &task))?
+    };
+    task.span()
+        .in_scope(|| log_deployment(&accepted.request, &deployment, rollback));
+    let noted = record::at_start(
         personalize,
-        personalize,
-        request,
-        &turn,
-        config.default_min_provisioned_tps,
-        clock,
+        accepted,
+        &deployment,
+        input.execution_start_time,
+        rollback,
+        clock.now(),
     )
     .instrument(task.span())
-    .await
-    .map_err(|e| TaskError::new(e, &task))?;
-    task.span().in_scope(|| match &deployment {
+    .await;
+    task.span().in_scope(|| log_record(&noted));
+    Ok(deployment)
+}
+
+/// Logs what DeployCampaign (or RollBack) did.
+fn log_deployment(request: &DeploymentRequest, deployment: &Deployment, rollback: bool) {
+    match deployment {
+        Deployment::Started(report) if rollback => tracing::info!(
+            operation = %report.operation,
+            from = report.previous_solution_version_arn.as_deref().unwrap_or("-"),
+            changes = ?report.changes,
+            "rollback started"
+        ),
+        _ if rollback => tracing::info!("a newer deployment heads elsewhere: no rollback"),
         Deployment::Started(report) => {
             let what = if report.gated() {
                 "deployment held back by the metric gate"
@@ -95,17 +101,5 @@ pub async fn handle<P: Personalize + SolutionMetrics + Catalog + Tagging, C: Clo
             newer = %overtaken.superseded_by.solution_version_arn,
             "a newer deployment heads elsewhere: nothing written"
         ),
-    });
-    let noted = record::at_start(
-        personalize,
-        accepted,
-        &deployment,
-        input.execution_start_time,
-        false,
-        clock.now(),
-    )
-    .instrument(task.span())
-    .await;
-    task.span().in_scope(|| log_record(&noted));
-    Ok(deployment)
+    }
 }

@@ -16,7 +16,7 @@ use serde_path_to_error::{Path, Segment};
 use crate::domain::follow::{self, Look};
 use crate::domain::intake::{self, Intake, Manifest, Services, Source, TriggerReport};
 use crate::domain::notification::REQUEST_DETAIL_TYPE;
-use crate::domain::origin::{ManifestObject, Origin, Via};
+use crate::domain::origin::{ManifestObject, Origin, Sent, Via};
 use crate::domain::request::Scope;
 use crate::domain::revert::{self, ROLLBACK_DETAIL_TYPE, Revert};
 use crate::error::Error;
@@ -166,13 +166,9 @@ fn api_call(event: &Value) -> Result<Asked, Error> {
 fn rollback_request(event: &Value) -> Result<Asked, Error> {
     let envelope: EventBridgeEvent<Option<Value>> = serde_path_to_error::deserialize(event)
         .map_err(|e| unsupported(format!("malformed EventBridge event ({e})")))?;
-    let (event_id, source) = identified(&envelope)?;
     Ok(Asked::Revert(Revert {
         origin: Origin::Rollback {
-            event_id,
-            source,
-            account: envelope.account,
-            region: envelope.region,
+            event: sent(&envelope)?,
             // The request's own, once read.
             reason: None,
         },
@@ -180,14 +176,20 @@ fn rollback_request(event: &Value) -> Result<Asked, Error> {
     }))
 }
 
-/// An EventBridge event's id (which names its execution) and source.
-fn identified(envelope: &EventBridgeEvent<Option<Value>>) -> Result<(String, String), Error> {
+/// One of the project's own EventBridge events: its id (which names its
+/// execution), source, account and region.
+fn sent(envelope: &EventBridgeEvent<Option<Value>>) -> Result<Sent, Error> {
     let event_id = envelope
         .id
         .clone()
         .filter(|id| !id.is_empty())
         .ok_or_else(|| unsupported("the EventBridge event has no id"))?;
-    Ok((event_id, envelope.source.clone()))
+    Ok(Sent {
+        event_id,
+        source: envelope.source.clone(),
+        account: envelope.account.clone(),
+        region: envelope.region.clone(),
+    })
 }
 
 /// The requests an event announces.
@@ -312,18 +314,10 @@ fn eventbridge(event: &Value) -> Result<Intake, Error> {
             };
             bridged_manifest(object, detail.object.size)
         }
-        (_, REQUEST_DETAIL_TYPE) => {
-            let (event_id, source) = identified(&envelope)?;
-            Source::Inline {
-                origin: Origin::Event {
-                    event_id,
-                    source,
-                    account: envelope.account,
-                    region: envelope.region,
-                },
-                detail: envelope.detail.unwrap_or_default(),
-            }
-        }
+        (_, REQUEST_DETAIL_TYPE) => Source::Inline {
+            origin: Origin::Event(sent(&envelope)?),
+            detail: envelope.detail.unwrap_or_default(),
+        },
         (source, detail_type) => {
             return Err(unsupported(format!(
                 "EventBridge events from {source:?} with detail-type {detail_type:?} are not handled"

@@ -10,7 +10,7 @@ use personalize_deployer::domain::deploy::{Turn, deploy};
 use personalize_deployer::domain::execution::{
     DeployReport, Deployment, Execution, StatusReport, TaskInput, Then,
 };
-use personalize_deployer::domain::origin::Origin;
+use personalize_deployer::domain::origin::{Origin, Sent};
 use personalize_deployer::domain::outcome::{Operation, Outcome};
 use personalize_deployer::domain::request::DeploymentRequest;
 use personalize_deployer::domain::schedule::PollPolicy;
@@ -48,12 +48,12 @@ impl<'a> Flow<'a> {
         request: DeploymentRequest,
         requested_at: DateTime<Utc>,
     ) -> Result<(Flow<'a>, Deployment), Error> {
-        let origin = Origin::Event {
+        let origin = Origin::Event(Sent {
             event_id: "test".into(),
             source: "tests".into(),
             account: None,
             region: None,
-        };
+        });
         let state = Execution::accept(request, origin);
         let input = TaskInput {
             state,

@@ -4,7 +4,7 @@
 
 use crate::support::*;
 use personalize_deployer::domain::execution::{Execution, TaskInput};
-use personalize_deployer::domain::origin::Origin;
+use personalize_deployer::domain::origin::{Origin, Sent};
 use serde_json::{Value, json};
 
 fn read(state: Value) -> Result<TaskInput, personalize_deployer::Error> {
@@ -110,12 +110,12 @@ fn an_execution_the_previous_version_started_still_reads() {
 
 #[test]
 fn an_accepted_request_is_written_as_the_definition_reads_it() {
-    let origin = Origin::Event {
+    let origin = Origin::Event(Sent {
         event_id: "e".into(),
         source: "s".into(),
         account: None,
         region: None,
-    };
+    });
     let execution = Execution::accept(manifest("movie-recs.json"), origin);
     let text = serde_json::to_string(&execution).unwrap();
     // `rejected` first: the announcement rule tells an announcement's input

@@ -5,7 +5,7 @@ use std::collections::HashSet;
 
 use crate::support::{manifest, patched};
 use personalize_deployer::domain::intake::PlannedExecution;
-use personalize_deployer::domain::origin::{ManifestObject, Origin, Via, execution_name};
+use personalize_deployer::domain::origin::{ManifestObject, Origin, Sent, Via, execution_name};
 use personalize_deployer::domain::request::DeploymentRequest;
 
 fn s3(key: &str, version: Option<&str>, etag: &str, via: Via) -> Origin {
@@ -22,12 +22,12 @@ fn s3(key: &str, version: Option<&str>, etag: &str, via: Via) -> Origin {
 }
 
 fn event(id: &str) -> Origin {
-    Origin::Event {
+    Origin::Event(Sent {
         event_id: id.into(),
         source: "personalize-deployer".into(),
         account: None,
         region: None,
-    }
+    })
 }
 
 fn valid_name(name: &str) -> bool {

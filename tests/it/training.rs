@@ -6,7 +6,7 @@ use crate::support::*;
 use chrono::{DateTime, Utc};
 use personalize_deployer::domain::execution::{Accepted, Check, Execution, TaskInput};
 use personalize_deployer::domain::notification::DeploymentStatus;
-use personalize_deployer::domain::origin::Origin;
+use personalize_deployer::domain::origin::{Origin, Sent};
 use personalize_deployer::domain::outcome::Outcome;
 use personalize_deployer::domain::schedule::{MAX_TRAINING_POLLS, PollPolicy, TRAINING_POLICY};
 use personalize_deployer::domain::status::poll;
@@ -34,12 +34,12 @@ fn input(version: &str, previous: Option<TrainingReport>) -> TaskInput {
         json!({"solutionVersionArn": version})
     };
     let request = patched(&manifest("movie-recs.json"), patch);
-    let origin = Origin::Event {
+    let origin = Origin::Event(Sent {
         event_id: "e-1".into(),
         source: "personalize-deployer".into(),
         account: None,
         region: None,
-    };
+    });
     TaskInput {
         state: Execution::Accepted(Box::new(Accepted {
             request,
