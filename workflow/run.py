@@ -6,7 +6,8 @@ Samples: create, update, unchanged, failed-create, failed-update, rejected,
 timeout, retrain (a version still training: the wait, the metric gate's
 verdict, the deployment), gated (a worse model held back by the gate),
 rollback (a watched update whose alarm fires: the watch, the alarm, the
-rollback).
+rollback), revert (an update kept, then a revert on request to the last known
+good the campaign's record holds).
 
 It starts personalize-local, moto (S3, Step Functions with the state machine
 of template.yaml, SNS, EventBridge, SQS) and the three Lambda binaries, feeds
@@ -24,7 +25,8 @@ import time
 from workflow.harness.events import manifest, sample
 from workflow.harness.local_workflow import LocalWorkflow
 from workflow.harness.names import BUCKET
-from workflow.harness.sample import SOLUTION, SV1, SV2, seed
+from workflow.contract import CONTRACT
+from workflow.harness.sample import SOLUTION, SV1, SV2, campaign_arn, seed
 
 NDCG = "normalized_discounted_cumulative_gain_at_10"
 GATE = {"metric": NDCG, "maxDrop": 0.02}
@@ -62,6 +64,9 @@ SAMPLES = {
                  "the alarm enters ALARM, and the campaign is rolled back to what it served before "
                  "(the watch reads the alarm every 2 s here)",
                  [dict(serving(SV1), minProvisionedTPS=1)], [], {"WATCH_LOOK_SECONDS": "2"}, ("rollback", None)),
+    "revert": ("an update kept (no watch), then a 'Campaign Rollback Requested' event: the campaign returns to "
+               "its last known good, the version, TPS and configuration it served before the update, as its "
+               "record (tags) holds them", [dict(serving(SV1), minProvisionedTPS=1)], [], {}, ("revert", None)),
 }
 
 ALARM = "recs-movie-recs-5xx"
@@ -185,6 +190,22 @@ def main(argv=None):
             event["detail"]["watch"] = {"alarms": ["recs-{campaign}-5xx"], "minutes": 60}
             watcher.say(f"EventBridge event 'Campaign Deployment Requested' for "
                         f"{event['detail']['solutionVersionArn']}, watch {json.dumps(event['detail']['watch'])}")
+        elif kind == "revert":
+            event = requested()
+            watcher.say(f"EventBridge event 'Campaign Deployment Requested' for {event['detail']['solutionVersionArn']}")
+            error, report = wf.trigger(event)
+            if error:
+                print(f"deploy-trigger failed: {report}")
+                return 1
+            wf.wait_for_executions(1, timeout=300)
+            tags = wf.personalize.client().list_tags_for_resource(resourceArn=campaign_arn("movie-recs"))["tags"]
+            record = {t["tagKey"]: t["tagValue"] for t in tags}
+            good = [record.get(CONTRACT["record"][k]) for k in ("goodVersionTag", "goodTpsTag", "goodConfigTag")]
+            watcher.say(f"kept; the campaign's record: last known good {good[0]}, TPS {good[1]}, "
+                        f"configuration '{good[2]}'")
+            event = sample("rollback-requested.json")
+            event["detail"] = {"campaignArn": campaign_arn("movie-recs"), "reason": "CTR fell in the weekly review"}
+            watcher.say(f"EventBridge event 'Campaign Rollback Requested': {json.dumps(event['detail'])}")
         else:
             event = requested()
             watcher.say(f"EventBridge event 'Campaign Deployment Requested' for {event['detail']['solutionVersionArn']}")
@@ -196,7 +217,9 @@ def main(argv=None):
             watcher.say(f"deploy-trigger: {e['status']} execution {e['name']}" + (" (rejected)" if e["rejected"] else ""))
         if kind == "rollback":
             fire_alarm_during_the_watch(wf, watcher, report["executions"][0]["executionArn"])
-        [execution] = wf.wait_for_executions(1, timeout=300)
+        arn = report["executions"][0]["executionArn"]
+        executions = wf.wait_for_executions(2 if kind == "revert" else 1, timeout=300)
+        [execution] = [e for e in executions if e["executionArn"] == arn]
         watcher.stop.set()
         thread.join()
         status = execution["status"]
