@@ -293,6 +293,13 @@ pub async fn deploy<P: Personalize + Catalog, M: SolutionMetrics, C: Clock>(
                     checked_at: started_at,
                 }));
             }
+            Plan::Create if turn.returns => {
+                return Err(Error::ResourceNotFound(ApiError::new(
+                    ApiErrorKind::NotFound,
+                    "ResourceNotFoundException",
+                    format!("{campaign_arn} does not exist; a revert never creates a campaign"),
+                )));
+            }
             Plan::Create => {
                 let gate = check_gate(metrics, request, None).await?;
                 if gate.as_ref().is_some_and(|g| !g.passed) {

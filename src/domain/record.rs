@@ -26,7 +26,7 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, Duration, SecondsFormat, Utc};
+use chrono::{DateTime, Duration, SecondsFormat, SubsecRound, Utc};
 
 use super::alarm::Verdict;
 use super::campaign::Campaign;
@@ -180,7 +180,8 @@ impl Record {
             ..=write.at + Duration::seconds(WRITE_AFTER_TAG_SECONDS);
         version == Some(write.version.as_str())
             && created_at.is_some_and(|at| window.contains(&at))
-            && write.requested_at < since
+            // As the tag keeps it: to the millisecond.
+            && write.requested_at < since.trunc_subsecs(3)
     }
 
     /// The record of the version last rolled back from, if it is `version`.
@@ -519,14 +520,29 @@ pub async fn at_start<P: Catalog + Tagging>(
             requested_at,
             at: now,
         });
+    // The write first, on its own: what tells older work from newer does
+    // not wait on the read, nor fail with the rest.
+    let wrote = match last_write {
+        Some(last_write) => {
+            let entry = Entry {
+                last_write: Some(last_write),
+                ..Entry::default()
+            };
+            write(personalize, &arn, entry).await
+        }
+        None => Noted::Nothing("the request's time is unknown"),
+    };
     let record = read(personalize, &arn).await;
     let (good, clear_rolled_back) = match &record {
         Err(_) => (None, false),
         Ok(record) => {
+            // A new version only: an update of TPS or configuration alone
+            // keeps the version to return to.
             let good = report
                 .served_before
                 .as_ref()
                 .filter(|_| !rollback)
+                .filter(|s| target.as_deref() != Some(s.solution_version_arn.as_str()))
                 .filter(|s| may_be_good(record, accepted, &s.solution_version_arn))
                 .filter(|s| !matches!(&record.good, Some(Ok(good)) if good.served == **s))
                 .map(|served| KnownGood {
@@ -547,10 +563,23 @@ pub async fn at_start<P: Catalog + Tagging>(
     let entry = Entry {
         good,
         clear_rolled_back,
-        last_write,
         ..Entry::default()
     };
-    and_unread(write(personalize, &arn, entry).await, record.err())
+    let rest = write(personalize, &arn, entry).await;
+    and_unread(together(wrote, rest), record.err())
+}
+
+/// Two writes' outcomes as one.
+fn together(first: Noted, second: Noted) -> Noted {
+    match (first, second) {
+        (Noted::Failed(a), Noted::Failed(b)) => Noted::Failed(format!("{a}; {b}")),
+        (Noted::Failed(why), _) | (_, Noted::Failed(why)) => Noted::Failed(why),
+        (Noted::Written { .. }, Noted::Nothing(_)) => Noted::Written {
+            good: None,
+            rolled_back: None,
+        },
+        (_, second) => second,
+    }
 }
 
 /// At an execution's end (a final report of an accepted request): a

@@ -156,12 +156,16 @@ async fn request<C: Catalog>(
             }
         }
     }
-    // The campaign is held to the scope even when something else is wrong,
-    // so that every reason is told at once.
+    // The campaign is held to its name's rules and to the scope even when
+    // something else is wrong, so that every reason is told at once (with a
+    // version named, the request's reader tells the name's).
     if let Some((_, (region, account, name))) = campaign {
         let mut outside = Vec::new();
-        if let Ok(name) = CampaignName::parse(name) {
-            scope.check(Some(&name), None, &mut outside);
+        if !named {
+            match CampaignName::parse(name) {
+                Ok(name) => scope.check(Some(&name), None, &mut outside),
+                Err(rule) => outside.push(FieldError::new("campaignArn", rule)),
+            }
         }
         scope.check_place("campaignArn", region, account, &mut outside);
         errors.extend(named_by_arn(outside));
@@ -203,7 +207,24 @@ async fn request<C: Catalog>(
                 )]);
             }
         };
-        let good = match Record::from_tags(&tags).good {
+        let record = Record::from_tags(&tags);
+        let good = match record.good {
+            // Its own revert's watch rolled it back since.
+            Some(Ok(good))
+                if let Some(rolled_back) = record
+                    .rolled_back
+                    .as_ref()
+                    .filter(|r| r.version == good.served.solution_version_arn) =>
+            {
+                return rejected(vec![FieldError::new(
+                    "campaignArn",
+                    format!(
+                        "its last known good version {} was rolled back since ({}): name the \
+                         version to return to with solutionVersionArn",
+                        good.served.solution_version_arn, rolled_back.why
+                    ),
+                )]);
+            }
             Some(Ok(good)) => good,
             Some(Err(why)) => {
                 return rejected(vec![FieldError::new(
@@ -256,9 +277,19 @@ async fn request<C: Catalog>(
                 ..rejection
             }
         });
-    // The campaign a version names is in that version's region and account.
+    // The campaign a version names is in that version's region and account;
+    // a revert returns to a version, never to the solution's latest.
     let request = request.and_then(|request| {
         let version = request.solution_version();
+        if version.is_latest() {
+            return Err(Rejection {
+                campaign_name: Some(name.to_string()),
+                errors: vec![FieldError::new(
+                    "solutionVersionArn",
+                    "ends in /$LATEST: a revert returns to a solution version; name one",
+                )],
+            });
+        }
         if version.region() == region && version.account() == account {
             return Ok(request);
         }

@@ -403,6 +403,19 @@ async fn work_written_late_for_an_older_request_is_waited_for_and_then_deployed_
             "{version} {requested_at} {at}: {d:?}"
         );
     }
+    // A record that cannot be read: judged by time, it gives way.
+    let fake = written_for(
+        FakePersonalize::describing(vec![Ok(Some(current))]),
+        SV1,
+        -100,
+        1,
+    );
+    *fake.list_tags_result.lock().unwrap() =
+        Some(api_error(ApiErrorKind::Throttled, "ThrottlingException"));
+    let d = deploy_turn(&fake, &request_for(SV2), t(-5), None, t(600))
+        .await
+        .unwrap();
+    assert!(matches!(d, Deployment::Overtaken(_)), "{d:?}");
 }
 
 #[test]

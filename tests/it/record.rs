@@ -14,6 +14,7 @@ use personalize_deployer::domain::record::{
 };
 use personalize_deployer::domain::request::{Scope, Served, Tag};
 use personalize_deployer::handlers::{deploy, trigger};
+use personalize_deployer::ports::ApiErrorKind;
 use serde_json::{Value, json};
 
 use crate::support::*;
@@ -612,4 +613,140 @@ async fn a_revert_sends_its_configuration_whole_like_a_rollback() {
         sent.item_exploration_config.unwrap()["explorationItemAgeCutOff"],
         "30"
     );
+}
+
+/// `fake` whose ListTagsForResource answers `kind`.
+fn unreadable(fake: FakePersonalize, kind: ApiErrorKind, code: &str) -> FakePersonalize {
+    *fake.list_tags_result.lock().unwrap() = Some(api_error(kind, code));
+    fake
+}
+
+#[tokio::test]
+async fn a_record_that_cannot_be_read_still_gets_the_write_and_reverts_say_why() {
+    // DeployCampaign: the last write is recorded before the read, and the
+    // read's failure is logged, not the deployment's.
+    let fake = unreadable(
+        FakePersonalize::describing(vec![Ok(Some(serving_sv1()))]),
+        ApiErrorKind::Other,
+        "AccessDeniedException",
+    );
+    deploy_sample(&fake, event("deploy-campaign-input.json")).await;
+    let held = fake.tags_of(CAMPAIGN_ARN);
+    assert_eq!(held[LAST_WRITE_VERSION_TAG], SV2);
+    assert!(!held.contains_key(GOOD_VERSION_TAG));
+    // A revert whose campaign does not exist is rejected (and notified);
+    // one whose record is throttled is the event's error (delivered again).
+    let fake = unreadable(
+        FakePersonalize::default(),
+        ApiErrorKind::NotFound,
+        "ResourceNotFoundException",
+    );
+    let errors = rejections(&started(
+        &revert(&fake, &event("rollback-requested.json")).await,
+    ));
+    assert_eq!(
+        errors,
+        vec![format!(
+            "campaignArn: names no campaign: {CAMPAIGN_ARN} does not exist"
+        )]
+    );
+    let fake = unreadable(
+        FakePersonalize::default(),
+        ApiErrorKind::Throttled,
+        "ThrottlingException",
+    );
+    let workflow = FakeWorkflow::default();
+    let err = trigger::handle(
+        &services(&FakeStore::default(), &workflow),
+        &fake,
+        &Scope::default(),
+        &event("rollback-requested.json"),
+    )
+    .await
+    .unwrap_err();
+    assert!(err.is_retryable(), "{err}");
+    assert!(workflow.inputs().is_empty());
+}
+
+#[tokio::test]
+async fn an_update_of_tps_alone_keeps_the_version_to_return_to() {
+    // The campaign serves SV2 (kept after SV1); a request changes its TPS.
+    let mut serving_sv2 = serving_sv1();
+    serving_sv2.solution_version_arn = Some(SV2.into());
+    let fake = tagged(
+        FakePersonalize::describing(vec![Ok(Some(serving_sv2))]),
+        GOOD_SV1,
+    );
+    deploy_sample(&fake, event("deploy-campaign-input.json")).await;
+    assert_eq!(fake.updated.lock().unwrap().len(), 1, "the TPS changes");
+    let held = fake.tags_of(CAMPAIGN_ARN);
+    assert_eq!(
+        (held[GOOD_VERSION_TAG].as_str(), held[GOOD_TPS_TAG].as_str()),
+        (SV1, "3")
+    );
+}
+
+#[tokio::test]
+async fn a_revert_never_goes_to_a_rolled_back_good_nor_latest_nor_creates_a_campaign() {
+    // Its own revert's watch rolled SV1 back since it was recorded good.
+    let marked = [
+        GOOD_SV1,
+        &[
+            (ROLLED_BACK_VERSION_TAG, SV1),
+            (ROLLED_BACK_AT_TAG, "2026-11-25T09:00:00Z"),
+            (
+                ROLLED_BACK_WHY_TAG,
+                "alarm recs-movie-recs-5xx: Threshold Crossed",
+            ),
+        ],
+    ]
+    .concat();
+    let fake = tagged(FakePersonalize::default(), &marked);
+    let errors = rejections(&started(
+        &revert(&fake, &event("rollback-requested.json")).await,
+    ));
+    assert_eq!(
+        errors,
+        vec![format!(
+            "campaignArn: its last known good version {SV1} was rolled back since (alarm \
+             recs-movie-recs-5xx: Threshold Crossed): name the version to return to with \
+             solutionVersionArn"
+        )]
+    );
+    // The solution's latest is no version to return to.
+    let mut e = event("rollback-requested.json");
+    e["detail"]["solutionVersionArn"] =
+        json!("arn:aws:personalize:us-east-1:111122223333:solution/movies/$LATEST");
+    e["detail"]["campaignConfig"] = json!({"syncWithLatestSolutionVersion": true});
+    let errors = rejections(&started(&revert(&fake, &e).await));
+    assert!(
+        errors[0].starts_with("solutionVersionArn: ends in /$LATEST: a revert returns"),
+        "{errors:?}"
+    );
+    // A malformed name is named as such.
+    let mut e = event("rollback-requested.json");
+    e["detail"]["campaignArn"] =
+        json!("arn:aws:personalize:us-east-1:111122223333:campaign/movie recs");
+    let errors = rejections(&started(&revert(&fake, &e).await));
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(errors[0].starts_with("campaignArn: "), "{errors:?}");
+    // A named version for a campaign that no longer exists: the revert
+    // fails; it never creates one.
+    let mut input = event("deploy-campaign-input.json");
+    input["state"]["origin"] = json!({"type": "rollback", "eventId": "e-1",
+        "source": "personalize-deployer"});
+    let fake = FakePersonalize::describing(vec![Ok(None)]);
+    let config = DeployConfig {
+        default_min_provisioned_tps: 1,
+    };
+    let err = deploy::handle(&fake, &FakeClock::at(t(0)), &config, input)
+        .await
+        .unwrap_err();
+    assert_eq!(err.error_type(), "ResourceNotFound");
+    assert!(
+        err.to_string()
+            .contains("a revert never creates a campaign"),
+        "{err}"
+    );
+    assert!(fake.created.lock().unwrap().is_empty());
 }

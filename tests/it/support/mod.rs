@@ -159,6 +159,8 @@ pub struct FakePersonalize {
     pub tags: Mutex<HashMap<String, BTreeMap<String, String>>>,
     /// The error TagResource answers with (none: it tags).
     pub tag_result: Mutex<Option<ApiError>>,
+    /// The error ListTagsForResource answers with (none: the tags).
+    pub list_tags_result: Mutex<Option<ApiError>>,
 }
 
 impl FakePersonalize {
@@ -300,6 +302,9 @@ impl Catalog for FakePersonalize {
 
     async fn list_tags(&self, arn: &str) -> Result<Vec<Tag>, ApiError> {
         self.calls.lock().unwrap().push(format!("list tags {arn}"));
+        if let Some(e) = self.list_tags_result.lock().unwrap().clone() {
+            return Err(e);
+        }
         Ok(self
             .tags_of(arn)
             .into_iter()
