@@ -146,6 +146,18 @@ def fire_alarm_during_the_watch(wf, watcher, execution_arn):
     watcher.say(f"alarm {ALARM}: ALARM")
 
 
+def trigger(wf, watcher, event):
+    """Feeds an event to deploy-trigger and says what it started: its report,
+    or None when it failed."""
+    error, report = wf.trigger(event)
+    if error:
+        print(f"deploy-trigger failed: {report}")
+        return None
+    for e in report["executions"]:
+        watcher.say(f"deploy-trigger: {e['status']} execution {e['name']}" + (" (rejected)" if e["rejected"] else ""))
+    return report
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sample", choices=sorted(SAMPLES), default="create")
@@ -193,9 +205,7 @@ def main(argv=None):
         elif kind == "revert":
             event = requested()
             watcher.say(f"EventBridge event 'Campaign Deployment Requested' for {event['detail']['solutionVersionArn']}")
-            error, report = wf.trigger(event)
-            if error:
-                print(f"deploy-trigger failed: {report}")
+            if trigger(wf, watcher, event) is None:
                 return 1
             wf.wait_for_executions(1, timeout=300)
             tags = wf.personalize.client().list_tags_for_resource(resourceArn=campaign_arn("movie-recs"))["tags"]
@@ -209,12 +219,9 @@ def main(argv=None):
         else:
             event = requested()
             watcher.say(f"EventBridge event 'Campaign Deployment Requested' for {event['detail']['solutionVersionArn']}")
-        error, report = wf.trigger(event)
-        if error:
-            print(f"deploy-trigger failed: {report}")
+        report = trigger(wf, watcher, event)
+        if report is None:
             return 1
-        for e in report["executions"]:
-            watcher.say(f"deploy-trigger: {e['status']} execution {e['name']}" + (" (rejected)" if e["rejected"] else ""))
         if kind == "rollback":
             fire_alarm_during_the_watch(wf, watcher, report["executions"][0]["executionArn"])
         arn = report["executions"][0]["executionArn"]
