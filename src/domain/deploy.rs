@@ -10,7 +10,7 @@ use super::execution::{
 use super::gate::{Gate, GateReport, judge};
 use super::origin::Origin;
 use super::outcome::Operation;
-use super::record::Record;
+use super::record;
 use super::request::{DeploymentRequest, Served};
 use super::schedule::Expectation;
 use crate::error::Error;
@@ -131,7 +131,7 @@ pub fn plan(
 
 /// [`plan`], where work that looks newer (begun after the request, heading
 /// elsewhere) was written by this product for an older request, as the
-/// campaign's record says ([`Record::wrote_for_older_request`]): a request
+/// campaign's record says ([`record::Record::wrote_for_older_request`]): a request
 /// that waited for the same campaign, or the rollback of a deployment
 /// requested earlier. That work is waited for, or deployed over once it has
 /// ended, like any older work. A record that cannot be read leaves the plan
@@ -146,13 +146,11 @@ pub async fn plan_by_requests<C: Catalog>(
     let (Plan::Superseded(_), Some(campaign), Some(at)) = (&planned, current, requested_at) else {
         return Ok(planned);
     };
-    match catalog.list_tags(&campaign.arn).await {
-        Ok(tags) if Record::from_tags(&tags).wrote_for_older_request(campaign, at) => {
-            plan(request, current, None)
-        }
+    match record::read(catalog, &campaign.arn).await {
+        Ok(record) if record.wrote_for_older_request(campaign, at) => plan(request, current, None),
         Ok(_) => Ok(planned),
-        Err(e) => {
-            tracing::warn!(error = %e, "the campaign's record could not be read: the newer-looking work is taken as newer");
+        Err(why) => {
+            tracing::warn!(%why, "the newer-looking work is taken as newer");
             Ok(planned)
         }
     }

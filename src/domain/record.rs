@@ -113,6 +113,11 @@ impl Record {
                 .find(|t| t.tag_key == key)
                 .map(|t| t.tag_value.as_str())
         };
+        let time_of = |key: &str| {
+            value(key)
+                .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
+                .map(|s| s.with_timezone(&Utc))
+        };
         let good = value(GOOD_VERSION_TAG).map(|version| {
             let tps = value(GOOD_TPS_TAG)
                 .and_then(|tps| tps.parse::<i32>().ok())
@@ -120,9 +125,7 @@ impl Record {
                 .ok_or_else(|| format!("tag {GOOD_TPS_TAG} is missing or not a TPS"))?;
             let config = decode_config(value(GOOD_CONFIG_TAG).unwrap_or(""))
                 .map_err(|e| format!("tag {GOOD_CONFIG_TAG}: {e}"))?;
-            let since = value(GOOD_SINCE_TAG)
-                .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
-                .map(|s| s.with_timezone(&Utc))
+            let since = time_of(GOOD_SINCE_TAG)
                 .ok_or_else(|| format!("tag {GOOD_SINCE_TAG} is missing or not a time"))?;
             Ok(KnownGood {
                 served: Served {
@@ -133,11 +136,6 @@ impl Record {
                 since,
             })
         });
-        let time_of = |key: &str| {
-            value(key)
-                .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
-                .map(|s| s.with_timezone(&Utc))
-        };
         let rolled_back = value(ROLLED_BACK_VERSION_TAG).map(|version| RolledBack {
             version: version.to_string(),
             at: time_of(ROLLED_BACK_AT_TAG),
@@ -466,21 +464,12 @@ fn may_be_good(record: &Record, accepted: &Accepted, version: &str) -> bool {
 }
 
 /// The campaign's record, or why it could not be read.
-async fn read<C: Catalog>(catalog: &C, campaign_arn: &str) -> Result<Record, String> {
+pub async fn read<C: Catalog>(catalog: &C, campaign_arn: &str) -> Result<Record, String> {
     catalog
         .list_tags(campaign_arn)
         .await
         .map(|tags| Record::from_tags(&tags))
         .map_err(|e| format!("{campaign_arn}: its record could not be read ({e})"))
-}
-
-/// With what could not be read said first.
-fn and_unread(noted: Noted, unread: Option<String>) -> Noted {
-    match (unread, noted) {
-        (None, noted) => noted,
-        (Some(unread), Noted::Failed(why)) => Noted::Failed(format!("{unread}; {why}")),
-        (Some(unread), _) => Noted::Failed(unread),
-    }
 }
 
 /// At the start of a deployment's update (or a rollback's): the write, for
@@ -566,10 +555,15 @@ pub async fn at_start<P: Catalog + Tagging>(
         ..Entry::default()
     };
     let rest = write(personalize, &arn, entry).await;
-    and_unread(together(wrote, rest), record.err())
+    together(unread(record.err()), together(wrote, rest))
 }
 
-/// Two writes' outcomes as one.
+/// A record that could not be read, as an outcome.
+fn unread(why: Option<String>) -> Noted {
+    why.map_or(Noted::Nothing("read"), Noted::Failed)
+}
+
+/// Two outcomes as one (what failed said first).
 fn together(first: Noted, second: Noted) -> Noted {
     match (first, second) {
         (Noted::Failed(a), Noted::Failed(b)) => Noted::Failed(format!("{a}; {b}")),
@@ -638,7 +632,7 @@ pub async fn at_end<P: Catalog + Tagging>(
                 rolled_back: Some(rolled_back(fired())),
                 ..Entry::default()
             };
-            return and_unread(write(personalize, &arn, entry).await, record.err());
+            return together(unread(record.err()), write(personalize, &arn, entry).await);
         }
         Outcome::RollbackFailed if alarm.is_some() => Entry {
             rolled_back: Some(rolled_back(format!("{} - the rollback failed", fired()))),

@@ -16,7 +16,7 @@ use super::field::{FieldError, Reader, quote};
 use super::intake::{Intake, Source};
 use super::origin::{Origin, Sent};
 use super::record::{GOOD_VERSION_TAG, Record};
-use super::request::{DeploymentRequest, Rejection, Scope};
+use super::request::{DeploymentRequest, Rejection, Scope, Served};
 use crate::error::Error;
 use crate::ports::{ApiErrorKind, Catalog};
 
@@ -32,6 +32,9 @@ pub const FIELDS: &[&str] = &[
     "watch",
     "reason",
 ];
+
+/// What a revert without a usable last known good is told to do.
+const NAME_IT: &str = "name the version to return to with solutionVersionArn";
 
 /// The longest reason a revert request may give, in characters.
 pub const MAX_REASON: usize = 1000;
@@ -207,59 +210,39 @@ async fn request<C: Catalog>(
                 )]);
             }
         };
-        let record = Record::from_tags(&tags);
-        let good = match record.good {
+        let Record {
+            good, rolled_back, ..
+        } = Record::from_tags(&tags);
+        let good = match good {
             // Its own revert's watch rolled it back since.
-            Some(Ok(good))
-                if let Some(rolled_back) = record
-                    .rolled_back
-                    .as_ref()
-                    .filter(|r| r.version == good.served.solution_version_arn) =>
-            {
-                return rejected(vec![FieldError::new(
-                    "campaignArn",
-                    format!(
-                        "its last known good version {} was rolled back since ({}): name the \
-                         version to return to with solutionVersionArn",
+            Some(Ok(good)) => {
+                match rolled_back.filter(|r| r.version == good.served.solution_version_arn) {
+                    Some(rolled_back) => Err(format!(
+                        "its last known good version {} was rolled back since ({}): {NAME_IT}",
                         good.served.solution_version_arn, rolled_back.why
-                    ),
-                )]);
+                    )),
+                    None => Ok(good),
+                }
             }
-            Some(Ok(good)) => good,
-            Some(Err(why)) => {
-                return rejected(vec![FieldError::new(
-                    "campaignArn",
-                    format!(
-                        "its last known good version cannot be read ({why}); name the version \
-                         to return to with solutionVersionArn"
-                    ),
-                )]);
-            }
-            None => {
-                return rejected(vec![FieldError::new(
-                    "campaignArn",
-                    format!(
-                        "has no last known good version recorded (no tag {GOOD_VERSION_TAG}): \
-                         name the version to return to with solutionVersionArn"
-                    ),
-                )]);
-            }
+            Some(Err(why)) => Err(format!(
+                "its last known good version cannot be read ({why}); {NAME_IT}"
+            )),
+            None => Err(format!(
+                "has no last known good version recorded (no tag {GOOD_VERSION_TAG}): {NAME_IT}"
+            )),
         };
-        // A version is returned to, not the solution's latest.
-        let config = good
-            .served
-            .campaign_config
-            .map(|config| config.sync_off().0);
-        body.insert(
-            "solutionVersionArn".into(),
-            json!(good.served.solution_version_arn),
-        );
-        body.insert(
-            "minProvisionedTPS".into(),
-            json!(good.served.min_provisioned_tps),
-        );
-        if let Some(config) = config {
-            body.insert("campaignConfig".into(), json!(config));
+        let good = match good {
+            Ok(good) => good,
+            Err(why) => return rejected(vec![FieldError::new("campaignArn", why)]),
+        };
+        // Its version, TPS and configuration; a version is returned to, not
+        // the solution's latest.
+        let served = Served {
+            campaign_config: good.served.campaign_config.map(|c| c.sync_off().0),
+            ..good.served
+        };
+        if let Value::Object(fields) = json!(served) {
+            body.extend(fields);
         }
     }
     body.insert("gate".into(), json!("none"));
