@@ -36,18 +36,23 @@ pub struct TriggerConfig {
     /// `S3_FORCE_PATH_STYLE` (default false): path-style S3 addressing, for
     /// S3-compatible local endpoints.
     pub s3_force_path_style: bool,
-    /// `ACCOUNT_ID` and `AWS_REGION` (each unchecked when unset) and
-    /// `CAMPAIGN_NAME_PREFIX` (default empty: every campaign): the requests
-    /// this stack admits.
+    /// `ACCOUNT_ID` and `AWS_REGION` (each unchecked when unset),
+    /// `CAMPAIGN_NAME_PREFIX` (default empty: every campaign) and
+    /// `MAX_PROVISIONED_TPS` (default none): the requests this stack admits;
+    /// and its default gate and watch.
     pub scope: Scope,
 }
 
 /// deploy-campaign.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct DeployConfig {
-    /// `DEFAULT_MIN_PROVISIONED_TPS` (default 1): used when a request that
-    /// creates a campaign gives no `minProvisionedTPS`.
+    /// `DEFAULT_MIN_PROVISIONED_TPS` (default 1, at most
+    /// `MAX_PROVISIONED_TPS`): used when a request that creates a campaign
+    /// gives no `minProvisionedTPS`.
     pub default_min_provisioned_tps: i32,
+    /// The stack's place and TPS cap, as deploy-trigger reads them: an
+    /// execution is held to them again before anything is written.
+    pub scope: Scope,
 }
 
 /// campaign-status.
@@ -67,6 +72,9 @@ pub struct StatusConfig {
     /// `WATCH_LOOK_SECONDS` (default 10, 1 to 30): how often a watch reads
     /// its alarms.
     pub watch_look_seconds: u64,
+    /// The stack's place, as deploy-trigger reads it: a campaign's record is
+    /// written only within it.
+    pub scope: Scope,
 }
 
 /// The metrics' namespace when `METRICS_NAMESPACE` is unset.
@@ -135,7 +143,19 @@ fn boolean(env: &impl Env, variable: &'static str, default: bool) -> Result<bool
     }
 }
 
+/// The stack's scope with its default gate and watch (deploy-trigger's).
 fn scope(env: &impl Env) -> Result<Scope, ConfigError> {
+    Ok(Scope {
+        default_gate: default_gate(env)?,
+        watch: watch_defaults(env)?,
+        ..place(env)?
+    })
+}
+
+/// Where the stack deploys and its TPS cap, which every function reads
+/// alike: `ACCOUNT_ID`, `AWS_REGION`, `CAMPAIGN_NAME_PREFIX`,
+/// `MAX_PROVISIONED_TPS`.
+fn place(env: &impl Env) -> Result<Scope, ConfigError> {
     let variable = "ACCOUNT_ID";
     let account = value(env, variable);
     if let Some(account) = &account
@@ -158,12 +178,17 @@ fn scope(env: &impl Env) -> Result<Scope, ConfigError> {
             ),
         });
     }
+    let variable = "MAX_PROVISIONED_TPS";
+    let max_tps = match value(env, variable) {
+        Some(_) => Some(integer(env, variable, 1, 1..=i32::MAX as u64)? as i32),
+        None => None,
+    };
     Ok(Scope {
         account,
         region: value(env, "AWS_REGION"),
         campaign_name_prefix: prefix,
-        default_gate: default_gate(env)?,
-        watch: watch_defaults(env)?,
+        max_provisioned_tps: max_tps,
+        ..Scope::default()
     })
 }
 
@@ -261,9 +286,24 @@ impl TriggerConfig {
 
 impl DeployConfig {
     pub fn from_env(env: &impl Env) -> Result<Self, ConfigError> {
-        let tps = integer(env, "DEFAULT_MIN_PROVISIONED_TPS", 1, 1..=i32::MAX as u64)?;
+        let scope = place(env)?;
+        let cap = scope.max_provisioned_tps.unwrap_or(i32::MAX);
+        let tps =
+            integer(env, "DEFAULT_MIN_PROVISIONED_TPS", 1, 1..=cap as u64).map_err(
+                |e| match scope.max_provisioned_tps {
+                    Some(cap) => ConfigError {
+                        rule: format!(
+                            "{}: it may not be above MAX_PROVISIONED_TPS ({cap})",
+                            e.rule
+                        ),
+                        ..e
+                    },
+                    None => e,
+                },
+            )?;
         Ok(DeployConfig {
             default_min_provisioned_tps: tps as i32,
+            scope,
         })
     }
 }
@@ -364,6 +404,7 @@ impl StatusConfig {
                 WATCH_LOOK_SECONDS as u64,
                 1..=30,
             )?,
+            scope: place(env)?,
         })
     }
 }
@@ -445,6 +486,7 @@ mod tests {
             ("ACCOUNT_ID", "111122223333"),
             ("AWS_REGION", "us-east-1"),
             ("CAMPAIGN_NAME_PREFIX", "team-a-"),
+            ("MAX_PROVISIONED_TPS", "10"),
         ]))
         .unwrap();
         assert_eq!(
@@ -455,10 +497,12 @@ mod tests {
                 campaign_name_prefix: "team-a-".into(),
                 default_gate: None,
                 watch: WatchDefaults::default(),
+                max_provisioned_tps: Some(10),
             }
         );
         for (variable, value, rule) in [
             ("ACCOUNT_ID", "12345", "12-digit"),
+            ("MAX_PROVISIONED_TPS", "0", "from 1 to"),
             ("CAMPAIGN_NAME_PREFIX", "-team", "start of a campaign name"),
             ("CAMPAIGN_NAME_PREFIX", "team a", "start of a campaign name"),
         ] {
@@ -467,6 +511,46 @@ mod tests {
             assert_eq!(e.variable, variable);
             assert!(e.rule.contains(rule), "{}", e.rule);
         }
+    }
+
+    #[test]
+    fn the_task_functions_read_the_same_place_and_cap_as_deploy_trigger() {
+        let vars = [
+            ("ACCOUNT_ID", "111122223333"),
+            ("AWS_REGION", "us-east-1"),
+            ("CAMPAIGN_NAME_PREFIX", "team-a-"),
+            ("MAX_PROVISIONED_TPS", "10"),
+            ("WATCH_ALARMS", "recs-ctr"),
+        ];
+        let mut trigger = vec![("STATE_MACHINE_ARN", ARN)];
+        trigger.extend_from_slice(&vars);
+        let place = Scope {
+            watch: WatchDefaults::default(),
+            ..TriggerConfig::from_env(&env(&trigger)).unwrap().scope
+        };
+        assert_eq!(DeployConfig::from_env(&env(&vars)).unwrap().scope, place);
+        assert_eq!(StatusConfig::from_env(&env(&vars)).unwrap().scope, place);
+    }
+
+    #[test]
+    fn the_default_tps_of_a_new_campaign_may_not_pass_the_cap() {
+        let within = DeployConfig::from_env(&env(&[
+            ("MAX_PROVISIONED_TPS", "10"),
+            ("DEFAULT_MIN_PROVISIONED_TPS", "10"),
+        ]))
+        .unwrap();
+        assert_eq!(within.default_min_provisioned_tps, 10);
+        let e = DeployConfig::from_env(&env(&[
+            ("MAX_PROVISIONED_TPS", "10"),
+            ("DEFAULT_MIN_PROVISIONED_TPS", "11"),
+        ]))
+        .unwrap_err();
+        assert_eq!(e.variable, "DEFAULT_MIN_PROVISIONED_TPS");
+        assert!(
+            e.rule.contains("may not be above MAX_PROVISIONED_TPS (10)"),
+            "{}",
+            e.rule
+        );
     }
 
     #[test]

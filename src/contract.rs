@@ -15,7 +15,7 @@ use serde_json::{Map, Value, json};
 use crate::adapters::emf;
 use crate::domain::alarm::WatchReport;
 use crate::domain::execution::{MAX_WAITS, StatusReport, Then};
-use crate::domain::intake::{MAX_INPUT_BYTES, RETRIED_FAILURE};
+use crate::domain::intake::{MAX_INPUT_BYTES, MAX_REQUEST_BYTES, RETRIED_FAILURE};
 use crate::domain::metrics::{DeploymentMetrics, History};
 use crate::domain::notification::{
     DeploymentStatus, EVENT_SOURCE, Facts, Notification, REQUEST_DETAIL_TYPE, SCHEMA_VERSION,
@@ -177,6 +177,7 @@ fn state() -> Value {
     let watch = WatchReport::begun(&none, DateTime::<Utc>::UNIX_EPOCH);
     json!({
         "maxInputBytes": MAX_INPUT_BYTES,
+        "maxRequestBytes": MAX_REQUEST_BYTES,
         "alwaysPresent": {
             "training": keys(serde_json::to_value(training).unwrap_or_default()),
             "status": keys(serde_json::to_value(status).unwrap_or_default()),

@@ -92,6 +92,9 @@ fn kind_of_code(code: &str, message: &str) -> Option<ApiErrorKind> {
         "InternalFailure" | "InternalServerError" | "InternalError" | "ServiceUnavailable" => {
             ApiErrorKind::Unavailable
         }
+        // Another service's throttling, passed on (S3 reading an object
+        // encrypted with a KMS key answers `KMS.ThrottlingException`).
+        c if c.ends_with(".ThrottlingException") => ApiErrorKind::Throttled,
         _ => return None,
     })
 }

@@ -145,7 +145,8 @@ struct Read {
 impl Manifest {
     /// Reads the manifest within [`MANIFEST_MAX_BYTES`], trying the fallback
     /// key when the first is not found. Only transient read failures are
-    /// errors; a missing or oversized manifest is a rejected request.
+    /// errors; a missing, oversized or unreadable (access denied) manifest
+    /// is a rejected request.
     async fn read<S: ObjectStore>(&self, store: &S, scope: &Scope) -> Result<Read, ApiError> {
         let ManifestObject {
             bucket,
@@ -164,7 +165,28 @@ impl Manifest {
         for candidate in std::iter::once(key).chain(&self.fallback_key) {
             let fetched = store
                 .get_object(bucket, candidate, version_id.as_deref(), MANIFEST_MAX_BYTES)
-                .await?;
+                .await;
+            // Access denied (a key policy of a customer-managed KMS key, a
+            // bucket policy) will not pass with retries: the request is
+            // rejected with the reason, and notified. The execution is named
+            // by the error's code, not its message, which may differ between
+            // deliveries of one event.
+            let fetched = match fetched {
+                Ok(fetched) => fetched,
+                Err(e) if e.is_transient_for_a_read() => return Err(e),
+                Err(e) => {
+                    let rule = format!(
+                        "s3://{bucket}/{candidate} could not be read: {e}; check that \
+                         deploy-trigger may read it (the bucket policy, and the key policy of \
+                         the KMS key that encrypts it)"
+                    );
+                    return Ok(Read {
+                        key: candidate.clone(),
+                        parsed: Err(Rejection::single("manifest", rule)),
+                        raw: format!("s3://{bucket}/{candidate} {}", e.code).into_bytes(),
+                    });
+                }
+            };
             match fetched {
                 Fetched::NotFound => continue,
                 Fetched::TooLarge(size) => return Ok(rejected(candidate, too_large(size))),
@@ -425,8 +447,16 @@ pub const RETRIED_FAILURE: &str = "TrainingTimedOut";
 /// The most errors a rejected request reports.
 pub const MAX_REPORTED_ERRORS: usize = 50;
 
-/// Step Functions' limit on an execution input, in UTF-8 bytes.
+/// Step Functions' limit on an execution input, and on the state passed
+/// between two states, in UTF-8 bytes.
 pub const MAX_INPUT_BYTES: usize = 262_144;
+
+/// The largest execution input deploy-trigger starts: a quarter of
+/// [`MAX_INPUT_BYTES`], which leaves room for what every step adds to the
+/// state (the training, gate, deployment, watch and rollback reports and the
+/// notification), so that no request that is accepted fails later with
+/// `States.DataLimitExceeded`, which no Catch sees.
+pub const MAX_REQUEST_BYTES: usize = MAX_INPUT_BYTES / 4;
 
 impl PlannedExecution {
     /// Turns a read (or rejected) request from `origin` into an execution.
@@ -482,7 +512,7 @@ fn to_json(execution: &Execution) -> String {
 
 /// The execution of a request, as an input that fits: a rejected request
 /// carries every reason, up to [`MAX_REPORTED_ERRORS`] (a manifest with
-/// thousands of unknown fields must still fit Step Functions' 256 KiB input
+/// thousands of unknown fields must still fit [`MAX_REQUEST_BYTES`]
 /// and SNS's message limit); a request too large for an input becomes a
 /// rejection that fits ([`shrink`]).
 fn fit(parsed: Result<DeploymentRequest, Rejection>, origin: Origin) -> Execution {
@@ -491,7 +521,7 @@ fn fit(parsed: Result<DeploymentRequest, Rejection>, origin: Origin) -> Executio
             let campaign_name = request.campaign_name().to_string();
             let execution = Execution::accept(request, origin.clone());
             let size = to_json(&execution).len();
-            if size <= MAX_INPUT_BYTES {
+            if size <= MAX_REQUEST_BYTES {
                 return execution;
             }
             Rejected {
@@ -499,8 +529,9 @@ fn fit(parsed: Result<DeploymentRequest, Rejection>, origin: Origin) -> Executio
                 errors: vec![FieldError::new(
                     "(request)",
                     format!(
-                        "is {size} bytes as an execution input; Step Functions accepts at most \
-                         {MAX_INPUT_BYTES}"
+                        "is {size} bytes as an execution input; this stack accepts at most \
+                         {MAX_REQUEST_BYTES}, which leaves room within Step Functions' \
+                         {MAX_INPUT_BYTES} for what each step of the deployment adds"
                     ),
                 )],
                 origin: Some(origin),
@@ -532,7 +563,7 @@ fn fit(parsed: Result<DeploymentRequest, Rejection>, origin: Origin) -> Executio
 fn shrink(mut rejected: Rejected) -> Rejected {
     let size = |r: &Rejected| to_json(&Execution::Rejected(r.clone())).len();
     let total = rejected.errors.len();
-    while size(&rejected) > MAX_INPUT_BYTES && rejected.errors.len() > 1 {
+    while size(&rejected) > MAX_REQUEST_BYTES && rejected.errors.len() > 1 {
         let keep = rejected.errors.len() / 2;
         rejected.errors.truncate(keep);
     }
@@ -545,7 +576,7 @@ fn shrink(mut rejected: Rejected) -> Rejected {
             ),
         ));
     }
-    if size(&rejected) > MAX_INPUT_BYTES {
+    if size(&rejected) > MAX_REQUEST_BYTES {
         rejected.campaign_name = None;
         rejected.errors = vec![FieldError::new(
             "(request)",

@@ -34,7 +34,7 @@ use super::execution::{Accepted, Deployment, Execution, StatusReport, TaskInput}
 use super::field::is_tag_text;
 use super::origin::{Origin, Sent};
 use super::outcome::{Operation, Outcome};
-use super::request::{CampaignConfig, Served, Tag};
+use super::request::{CampaignConfig, Scope, Served, Tag};
 use crate::ports::{ApiError, Catalog, Tagging};
 
 pub const GOOD_VERSION_TAG: &str = "personalize-deployer:good-version";
@@ -585,6 +585,7 @@ pub async fn at_end<P: Catalog + Tagging>(
     personalize: &P,
     input: &TaskInput,
     report: &StatusReport,
+    scope: &Scope,
     now: DateTime<Utc>,
 ) -> Noted {
     let Execution::Accepted(accepted) = &input.state else {
@@ -592,6 +593,9 @@ pub async fn at_end<P: Catalog + Tagging>(
     };
     if !report.is_final {
         return Noted::Nothing("not ended");
+    }
+    if scope.refuses(&accepted.request, false).is_some() {
+        return Noted::Nothing("the campaign is outside this stack's scope");
     }
     let arn = accepted.request.campaign_arn();
     let target = accepted.request.solution_version_arn();

@@ -145,6 +145,9 @@ pub struct Scope {
     /// The stack's watch: the alarms of a request that names none, and the
     /// period of one that names no period.
     pub watch: WatchDefaults,
+    /// The most `minProvisionedTPS` a request may ask for (none: no cap).
+    /// It sets the campaign's minimum billing.
+    pub max_provisioned_tps: Option<i32>,
 }
 
 impl Scope {
@@ -200,6 +203,51 @@ impl Scope {
                 ),
             ));
         }
+    }
+
+    /// Adds to `out` that `tps` is above the stack's cap, if it is.
+    pub(crate) fn check_tps(&self, field: &str, tps: i64, out: &mut Vec<FieldError>) {
+        if let Some(cap) = self.max_provisioned_tps
+            && tps > i64::from(cap)
+        {
+            out.push(FieldError::new(
+                field,
+                format!(
+                    "is {tps}, above this stack's cap of {cap} (MaxProvisionedTPS): \
+                     minProvisionedTPS sets the campaign's minimum billing; ask for at most \
+                     {cap}, or raise the cap"
+                ),
+            ));
+        }
+    }
+
+    /// The same scope without its TPS cap: for a TPS restored from a
+    /// campaign's record, which the cap does not hold back.
+    pub fn uncapped(&self) -> Scope {
+        Scope {
+            max_provisioned_tps: None,
+            ..self.clone()
+        }
+    }
+
+    /// What puts a request read from an execution's state outside the scope
+    /// (its campaign's name, its version's place and, when `capped`, its
+    /// TPS): the task Lambdas hold an execution to it again, so that one
+    /// started by hand cannot deploy where deploy-trigger would not.
+    pub fn refuses(&self, request: &DeploymentRequest, capped: bool) -> Option<Rejection> {
+        let mut errors = Vec::new();
+        self.check(
+            Some(request.campaign_name()),
+            Some(request.solution_version()),
+            &mut errors,
+        );
+        if capped && let Some(tps) = request.min_provisioned_tps() {
+            self.check_tps("minProvisionedTPS", i64::from(tps), &mut errors);
+        }
+        (!errors.is_empty()).then(|| Rejection {
+            campaign_name: Some(request.campaign_name().to_string()),
+            errors,
+        })
     }
 
     /// Why an event from `account` is not accepted, if it is not: requests
@@ -487,7 +535,11 @@ impl Draft {
                 .ok()
         });
         if let Some(tps) = self.min_provisioned_tps {
+            let before = out.len();
             rules::check_tps("minProvisionedTPS", tps, out);
+            if out.len() == before {
+                scope.check_tps("minProvisionedTPS", tps, out);
+            }
         }
         let config = self.campaign_config.as_ref();
         if let Some(config) = config {

@@ -253,8 +253,12 @@ async fn request<C: Catalog>(
             .cloned()
             .unwrap_or(json!("none")),
     );
+    // The last known good's TPS is returned to even above the cap (which
+    // may have changed since); a TPS the revert names is held to it.
+    let uncapped = scope.uncapped();
+    let rules = if named { scope } else { &uncapped };
     let request =
-        DeploymentRequest::from_value_within(&Value::Object(body), scope).map_err(|rejection| {
+        DeploymentRequest::from_value_within(&Value::Object(body), rules).map_err(|rejection| {
             Rejection {
                 errors: named_by_arn(rejection.errors),
                 ..rejection

@@ -8,8 +8,10 @@ use super::task::{TaskError, log_record, task_input};
 use crate::config::DeployConfig;
 use crate::domain::deploy::{Turn, deploy, roll_back};
 use crate::domain::execution::{Act, Deployment};
+use crate::domain::origin::Origin;
 use crate::domain::record;
 use crate::domain::request::DeploymentRequest;
+use crate::error::Error;
 use crate::ports::{Catalog, Clock, Personalize, SolutionMetrics, Tagging};
 
 /// One DeployCampaign or RollBack task. An update's start is recorded on the
@@ -29,6 +31,15 @@ pub async fn handle<P: Personalize + SolutionMetrics + Catalog + Tagging, C: Clo
         .require_accepted()
         .map_err(|e| TaskError::new(e, &task))?;
     let rollback = input.act == Act::Rollback;
+    // An execution is held to the stack's scope again, whoever started it;
+    // a TPS returned to (a rollback's, a revert's) is not held to the cap.
+    let returns = rollback || matches!(accepted.origin, Some(Origin::Rollback { .. }));
+    if let Some(rejection) = config.scope.refuses(&accepted.request, !returns) {
+        return Err(TaskError::new(
+            Error::InvalidRequest(format!("outside this stack's scope: {rejection}")),
+            &task,
+        ));
+    }
     let deployment = if rollback {
         roll_back(personalize, accepted, clock)
             .instrument(task.span())

@@ -124,7 +124,7 @@ where
     }
     // The end writes the campaign's record; one that cannot be written is
     // logged.
-    let noted = record::at_end(personalize, &input, &report, clock.now())
+    let noted = record::at_end(personalize, &input, &report, &config.scope, clock.now())
         .instrument(task.span())
         .await;
     task.span().in_scope(|| log_record(&noted));

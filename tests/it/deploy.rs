@@ -662,6 +662,7 @@ async fn an_invalid_request_is_refused_before_any_call() {
     input["state"]["request"]["campaignName"] = json!("bad name");
     let config = DeployConfig {
         default_min_provisioned_tps: 1,
+        scope: Default::default(),
     };
     let err = handle(&fake, &FakeClock::at(t(0)), &config, input)
         .await
@@ -672,10 +673,99 @@ async fn an_invalid_request_is_refused_before_any_call() {
 }
 
 #[tokio::test]
+async fn an_execution_started_by_hand_is_held_to_the_stacks_scope_before_any_call() {
+    // The sample input is for movie-recs, TPS 2, in us-east-1 of 111122223333.
+    let scoped = |prefix: &str, account: &str, cap: Option<i32>| DeployConfig {
+        default_min_provisioned_tps: 1,
+        scope: personalize_deployer::domain::request::Scope {
+            account: Some(account.into()),
+            region: Some("us-east-1".into()),
+            campaign_name_prefix: prefix.into(),
+            max_provisioned_tps: cap,
+            ..Default::default()
+        },
+    };
+    for (config, field, rule) in [
+        (
+            scoped("news-", "111122223333", None),
+            "campaignName",
+            "must start with \"news-\"",
+        ),
+        (
+            scoped("", "444455556666", None),
+            "solutionVersionArn",
+            "this stack deploys only in region us-east-1 of account 444455556666",
+        ),
+        (
+            scoped("movie-", "111122223333", Some(1)),
+            "minProvisionedTPS",
+            "is 2, above this stack's cap of 1",
+        ),
+    ] {
+        let fake = FakePersonalize::default();
+        let err = handle(
+            &fake,
+            &FakeClock::at(t(0)),
+            &config,
+            event("deploy-campaign-input.json"),
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(err.error_type(), "InvalidRequest");
+        let message = err.to_string();
+        assert!(message.contains("outside this stack's scope"), "{message}");
+        assert!(
+            message.contains(field) && message.contains(rule),
+            "{message}"
+        );
+        assert!(
+            fake.calls().is_empty(),
+            "nothing is read or written: {:?}",
+            fake.calls()
+        );
+    }
+    // Within the scope, it deploys.
+    let fake = FakePersonalize::describing(vec![Ok(Some(active_campaign(&request())))]);
+    handle(
+        &fake,
+        &FakeClock::at(t(0)),
+        &scoped("movie-", "111122223333", Some(2)),
+        event("deploy-campaign-input.json"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(fake.updated.lock().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn a_revert_returns_to_its_tps_even_above_the_cap() {
+    // The cap holds what is asked for, not what a campaign is returned to.
+    let mut input = event("deploy-campaign-input.json");
+    input["state"]["origin"] = json!({"type": "rollback", "eventId": "e-1", "source": "personalize-deployer",
+                                      "account": "111122223333", "region": "us-east-1", "reason": "bad model"});
+    input["state"]["gate"] = json!(null);
+    let config = DeployConfig {
+        default_min_provisioned_tps: 1,
+        scope: personalize_deployer::domain::request::Scope {
+            max_provisioned_tps: Some(1),
+            ..Default::default()
+        },
+    };
+    let fake = FakePersonalize::describing(vec![Ok(Some(active_campaign(&request())))]);
+    handle(&fake, &FakeClock::at(t(0)), &config, input)
+        .await
+        .unwrap();
+    let updated = fake.updated.lock().unwrap();
+    assert_eq!(updated.len(), 1);
+    assert_eq!(updated[0].min_provisioned_tps, Some(2));
+}
+
+#[tokio::test]
 async fn the_handler_reads_the_sample_task_input() {
     let fake = FakePersonalize::describing(vec![Ok(Some(active_campaign(&request())))]);
     let config = DeployConfig {
         default_min_provisioned_tps: 1,
+        scope: Default::default(),
     };
     let d = handle(
         &fake,
@@ -697,6 +787,7 @@ async fn the_handler_reads_the_sample_task_input() {
 async fn a_malformed_task_input_is_named() {
     let config = DeployConfig {
         default_min_provisioned_tps: 1,
+        scope: Default::default(),
     };
     let err = handle(
         &FakePersonalize::default(),

@@ -153,7 +153,7 @@ fn rejected_requests_are_named_by_their_raw_content() {
 
 #[test]
 fn every_planned_input_fits_step_functions_limit() {
-    use personalize_deployer::domain::intake::MAX_INPUT_BYTES;
+    use personalize_deployer::domain::intake::MAX_REQUEST_BYTES;
     let origin = event("id-big");
     // One huge unknown field: its name is cut in the error path.
     let huge_key = format!(r#"{{"{}": 1}}"#, "k".repeat(261_000));
@@ -176,21 +176,26 @@ fn every_planned_input_fits_step_functions_limit() {
                                   "campaignConfig": {"itemExplorationConfig": map}});
     let raw = serde_json::to_vec(&body).unwrap();
     let p = PlannedExecution::new(DeploymentRequest::from_slice(&raw), origin.clone(), &raw);
-    assert!(p.rejected && p.input.len() <= MAX_INPUT_BYTES);
-    // A valid request whose input would be too large is rejected, not lost.
+    assert!(p.rejected && p.input.len() <= MAX_REQUEST_BYTES);
+    // A valid request whose input would leave no room for the steps is
+    // rejected, not lost: 50 tags of the longest keys and values, in 4-byte
+    // characters.
+    let tags: Vec<_> = (0..50)
+        .map(|i| serde_json::json!({"tagKey": format!("{i:0>2}{}", "𠀀".repeat(126)), "tagValue": "𠀀".repeat(256)}))
+        .collect();
     let valid = DeploymentRequest::from_value(&serde_json::json!({
         "campaignName": "c", "solutionVersionArn": "arn:aws:personalize:us-east-1:111122223333:solution/s/1a2b3c4d",
-        "campaignConfig": {"itemExplorationConfig": (0..100).map(|i| (format!("{i:0>256}"), serde_json::json!("€".repeat(1000)))).collect::<serde_json::Map<_, _>>()}
+        "tags": tags
     })).unwrap();
     let p = PlannedExecution::new(Ok(valid), origin, b"");
     assert!(p.rejected, "too large to run");
-    assert!(p.input.len() <= MAX_INPUT_BYTES);
+    assert!(p.input.len() <= MAX_REQUEST_BYTES);
     let state: serde_json::Value = serde_json::from_str(&p.input).unwrap();
     assert!(
         state["errors"][0]["rule"]
             .as_str()
             .unwrap()
-            .contains("Step Functions accepts at most 262144"),
+            .contains("this stack accepts at most 65536"),
         "{state}"
     );
     assert_eq!(state["campaignName"], "c");

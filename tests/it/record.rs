@@ -40,7 +40,7 @@ async fn end(
         failure_reason: None,
         notification: None,
     };
-    record::at_end(fake, input, &report, now).await
+    record::at_end(fake, input, &report, &Default::default(), now).await
 }
 
 fn tags(pairs: &[(&str, &str)]) -> Vec<Tag> {
@@ -165,6 +165,7 @@ fn serving_sv1() -> personalize_deployer::domain::campaign::Campaign {
 async fn deploy_sample(fake: &FakePersonalize, input: Value) {
     let config = DeployConfig {
         default_min_provisioned_tps: 1,
+        scope: Default::default(),
     };
     deploy::handle(fake, &FakeClock::at(t(0)), &config, input)
         .await
@@ -202,6 +203,7 @@ async fn an_update_records_what_the_campaign_served_as_its_last_known_good() {
     );
     let config = DeployConfig {
         default_min_provisioned_tps: 1,
+        scope: Default::default(),
     };
     deploy::handle(
         &fake,
@@ -738,6 +740,7 @@ async fn a_revert_never_goes_to_a_rolled_back_good_nor_latest_nor_creates_a_camp
     let fake = FakePersonalize::describing(vec![Ok(None)]);
     let config = DeployConfig {
         default_min_provisioned_tps: 1,
+        scope: Default::default(),
     };
     let err = deploy::handle(&fake, &FakeClock::at(t(0)), &config, input)
         .await

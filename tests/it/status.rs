@@ -530,6 +530,7 @@ async fn the_handler_reads_the_sample_input() {
         training: TRAINING_POLICY,
         metrics_namespace: "PersonalizeDeployer".into(),
         watch_look_seconds: 10,
+        scope: Default::default(),
     };
     let metrics = FakeMetrics::default();
     let report = handle(
@@ -995,6 +996,7 @@ async fn the_handler_holds_no_longer_than_its_invocation_may_run() {
         training: TRAINING_POLICY,
         metrics_namespace: "PersonalizeDeployer".into(),
         watch_look_seconds: 10,
+        scope: Default::default(),
     };
     let mut input = event("campaign-status-input.json");
     input["state"]["deployment"]["expected"] = json!({"seconds": 1200, "basis": "LAST_UPDATE"});

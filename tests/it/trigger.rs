@@ -14,7 +14,7 @@ use personalize_deployer::domain::intake::{
 use personalize_deployer::domain::origin::Origin;
 use personalize_deployer::domain::request::{DeploymentRequest, Scope};
 use personalize_deployer::handlers::trigger;
-use personalize_deployer::ports::{ApiErrorKind, ObjectStore, Workflow};
+use personalize_deployer::ports::{ApiError, ApiErrorKind, ObjectStore, Workflow};
 use serde_json::{Value, json};
 
 const BUCKET: &str = "personalize-deployer-manifests";
@@ -507,6 +507,47 @@ async fn a_transient_s3_failure_is_an_error_not_a_rejection() {
     .unwrap_err();
     assert!(err.to_string().contains("InternalError"), "{err}");
     assert!(workflow.names().is_empty());
+}
+
+#[tokio::test]
+async fn a_manifest_that_may_not_be_read_is_a_rejected_request_not_a_dead_letter() {
+    // A customer-managed KMS key whose policy leaves deploy-trigger out: S3
+    // answers AccessDenied, which no retry passes.
+    let store = FakeStore::default();
+    *store.fail_with.lock().unwrap() = Some(ApiError::new(
+        ApiErrorKind::Other,
+        "AccessDenied",
+        "User is not authorized to perform: kms:Decrypt (request 1)",
+    ));
+    let workflow = FakeWorkflow::default();
+    let e = event("eventbridge-s3-object-created.json");
+    handle(&store, &workflow, &e).await.unwrap();
+    let state = &states(&workflow)[0];
+    assert!(state.rejected);
+    assert_eq!(state.errors[0].field, "manifest");
+    let rule = &state.errors[0].rule;
+    assert!(rule.contains("could not be read: AccessDenied"), "{rule}");
+    assert!(rule.contains("kms:Decrypt"), "{rule}");
+    assert!(rule.contains("key policy"), "{rule}");
+    // Delivered again, with another request id in the message: the same
+    // execution, so one notification.
+    *store.fail_with.lock().unwrap() = Some(ApiError::new(
+        ApiErrorKind::Other,
+        "AccessDenied",
+        "User is not authorized to perform: kms:Decrypt (request 2)",
+    ));
+    let report = handle(&store, &workflow, &e).await.unwrap();
+    assert_eq!(report.executions[0].status, Handled::AlreadyHandled);
+    assert_eq!(workflow.names().len(), 1);
+    // KMS throttling passed on by S3 is retried, not rejected.
+    *store.fail_with.lock().unwrap() = Some(ApiError::new(
+        ApiErrorKind::Throttled,
+        "KMS.ThrottlingException",
+        "Rate exceeded",
+    ));
+    let other = FakeWorkflow::default();
+    assert!(handle(&store, &other, &e).await.is_err());
+    assert!(other.names().is_empty());
 }
 
 #[tokio::test]

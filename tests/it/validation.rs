@@ -421,18 +421,25 @@ fn min_provisioned_tps_is_at_least_1_and_fits_the_api_integer() {
 }
 
 #[test]
-fn item_exploration_config_has_at_most_100_entries() {
-    let map = |n: usize| -> Value {
-        (0..n)
-            .map(|i| (format!("k{i}"), json!("v")))
-            .collect::<serde_json::Map<_, _>>()
-            .into()
-    };
-    accepts(with(&["campaignConfig", "itemExplorationConfig"], map(100)));
+fn item_exploration_config_holds_only_the_two_documented_parameters() {
+    let cfg = |v: Value| with(&["campaignConfig", "itemExplorationConfig"], v);
+    accepts(cfg(
+        json!({"explorationWeight": "0.3", "explorationItemAgeCutOff": "30"}),
+    ));
+    // A misspelt key would deploy without the exploration asked for.
     rejects(
-        with(&["campaignConfig", "itemExplorationConfig"], map(101)),
-        "campaignConfig.itemExplorationConfig",
-        "at most 100 entries (it has 101)",
+        cfg(json!({"explorationWeigth": "0.3"})),
+        "campaignConfig.itemExplorationConfig.explorationWeigth",
+        "is not an item exploration parameter; Personalize documents explorationWeight and \
+         explorationItemAgeCutOff",
+    );
+    // The model's own limit still holds, and is told first.
+    let many: serde_json::Map<_, _> = (0..101).map(|i| (format!("k{i}"), json!("v"))).collect();
+    let errs = errors(&cfg(many.into()));
+    assert_eq!(errs[0].field, "campaignConfig.itemExplorationConfig");
+    assert!(
+        errs[0].rule.contains("at most 100 entries (it has 101)"),
+        "{errs:?}"
     );
 }
 
@@ -440,19 +447,51 @@ fn item_exploration_config_has_at_most_100_entries() {
 fn item_exploration_keys_and_values_have_length_limits() {
     let cfg =
         |k: String, v: String| with(&["campaignConfig", "itemExplorationConfig"], json!({k: v}));
-    accepts(cfg("k".repeat(256), "v".repeat(1000)));
     let errs = errors(&cfg("k".repeat(257), "v".into()));
+    assert!(
+        errs.iter().any(|e| e
+            .rule
+            .contains("keys must be at most 256 characters long (this one has 257)")),
+        "{errs:?}"
+    );
+    rejects(
+        cfg("explorationWeight".into(), "1".repeat(1001)),
+        "campaignConfig.itemExplorationConfig.explorationWeight",
+        "values must be at most 1000 characters long (this one has 1001)",
+    );
+}
+
+#[test]
+fn a_tps_above_the_stacks_cap_is_rejected_naming_the_cap() {
+    use personalize_deployer::domain::request::Scope;
+    let scope = Scope {
+        max_provisioned_tps: Some(10),
+        ..Scope::default()
+    };
+    let tps = |n: i64| with(&["minProvisionedTPS"], json!(n));
+    assert!(DeploymentRequest::from_value_within(&tps(10), &scope).is_ok());
+    // A request without a TPS keeps the campaign's (or gets the default).
+    assert!(DeploymentRequest::from_value_within(&base(), &scope).is_ok());
+    let errs = DeploymentRequest::from_value_within(&tps(11), &scope)
+        .unwrap_err()
+        .errors;
     assert_eq!(errs.len(), 1, "{errs:?}");
+    assert_eq!(errs[0].field, "minProvisionedTPS");
     assert!(
         errs[0]
             .rule
-            .contains("keys must be at most 256 characters long (this one has 257)")
+            .contains("is 11, above this stack's cap of 10 (MaxProvisionedTPS)"),
+        "{}",
+        errs[0].rule
     );
-    rejects(
-        cfg("custom".into(), "v".repeat(1001)),
-        "campaignConfig.itemExplorationConfig.custom",
-        "values must be at most 1000 characters long (this one has 1001)",
-    );
+    // Without a cap, only the model's range holds.
+    accepts(tps(i64::from(i32::MAX)));
+    // A TPS out of the model's range is told once, by the model's rule.
+    let errs = DeploymentRequest::from_value_within(&tps(0), &scope)
+        .unwrap_err()
+        .errors;
+    assert_eq!(errs.len(), 1, "{errs:?}");
+    assert!(errs[0].rule.contains("from 1 to"), "{errs:?}");
 }
 
 #[test]

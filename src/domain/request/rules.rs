@@ -152,7 +152,17 @@ fn check_exploration(field: &str, map: &BTreeMap<String, String>, out: &mut Vec<
                     ),
                 ));
             }
-            _ => {}
+            EXPLORATION_WEIGHT | EXPLORATION_ITEM_AGE_CUT_OFF => {}
+            // Personalize documents these two; another key is most likely a
+            // misspelt one, which would deploy without the exploration asked
+            // for.
+            _ => out.push(FieldError::new(
+                &path,
+                format!(
+                    "is not an item exploration parameter; Personalize documents \
+                     {EXPLORATION_WEIGHT} and {EXPLORATION_ITEM_AGE_CUT_OFF}"
+                ),
+            )),
         }
     }
 }
