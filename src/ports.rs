@@ -61,6 +61,18 @@ impl ApiError {
             ApiErrorKind::Throttled | ApiErrorKind::LimitExceeded | ApiErrorKind::Unavailable
         )
     }
+
+    /// An object that no retry will read: access denied (a bucket policy,
+    /// the key policy of the KMS key that encrypts it), a KMS key disabled or
+    /// gone, an archived object. Anything else may pass (credentials that
+    /// expired, a role still being updated) and stays an error.
+    pub fn denies_for_good(&self) -> bool {
+        let code = self.code.as_str();
+        matches!(
+            code,
+            "AccessDenied" | "AllAccessDisabled" | "InvalidObjectState"
+        ) || (code.starts_with("KMS.") && !self.is_transient_for_a_read())
+    }
 }
 
 impl fmt::Display for ApiError {

@@ -144,9 +144,9 @@ struct Read {
 
 impl Manifest {
     /// Reads the manifest within [`MANIFEST_MAX_BYTES`], trying the fallback
-    /// key when the first is not found. Only transient read failures are
-    /// errors; a missing, oversized or unreadable (access denied) manifest
-    /// is a rejected request.
+    /// key when the first is not found or may not be read. A missing,
+    /// oversized or unreadable ([`ApiError::denies_for_good`]) manifest is a
+    /// rejected request; any other failure is an error, retried.
     async fn read<S: ObjectStore>(&self, store: &S, scope: &Scope) -> Result<Read, ApiError> {
         let ManifestObject {
             bucket,
@@ -162,47 +162,52 @@ impl Manifest {
         if let Some(size) = self.size.filter(|size| *size > MANIFEST_MAX_BYTES) {
             return Ok(rejected(key, too_large(Some(size))));
         }
+        // Access denied is remembered and the next key tried: without the
+        // right to list the bucket, S3 answers a missing object with 403.
+        let mut denied: Option<(&String, ApiError)> = None;
         for candidate in std::iter::once(key).chain(&self.fallback_key) {
             let fetched = store
                 .get_object(bucket, candidate, version_id.as_deref(), MANIFEST_MAX_BYTES)
                 .await;
-            // Access denied (a key policy of a customer-managed KMS key, a
-            // bucket policy) will not pass with retries: the request is
-            // rejected with the reason, and notified. The execution is named
-            // by the error's code, not its message, which may differ between
-            // deliveries of one event.
-            let fetched = match fetched {
-                Ok(fetched) => fetched,
-                Err(e) if e.is_transient_for_a_read() => return Err(e),
-                Err(e) => {
-                    let rule = format!(
-                        "s3://{bucket}/{candidate} could not be read: {e}; check that \
-                         deploy-trigger may read it (the bucket policy, and the key policy of \
-                         the KMS key that encrypts it)"
-                    );
-                    return Ok(Read {
-                        key: candidate.clone(),
-                        parsed: Err(Rejection::single("manifest", rule)),
-                        raw: format!("s3://{bucket}/{candidate} {}", e.code).into_bytes(),
-                    });
-                }
-            };
             match fetched {
-                Fetched::NotFound => continue,
-                Fetched::TooLarge(size) => return Ok(rejected(candidate, too_large(size))),
-                Fetched::Body(body) => {
+                Ok(Fetched::NotFound) => continue,
+                Ok(Fetched::TooLarge(size)) => return Ok(rejected(candidate, too_large(size))),
+                Ok(Fetched::Body(body)) => {
                     return Ok(Read {
                         key: candidate.clone(),
                         parsed: DeploymentRequest::from_slice_within(&body, scope),
                         raw: body,
                     });
                 }
+                Err(e) if e.denies_for_good() => {
+                    denied.get_or_insert((candidate, e));
+                }
+                Err(e) => return Err(e),
             }
         }
         let tried = match &self.fallback_key {
             Some(alt) => format!("s3://{bucket}/{key} (or {alt})"),
             None => format!("s3://{bucket}/{key}"),
         };
+        // A manifest that may not be read will not be with retries (a bucket
+        // policy, the key policy of the KMS key that encrypts it): rejected
+        // with the reason, and notified. The execution is named by the
+        // error's code, not its message, which may differ between deliveries
+        // of one event.
+        if let Some((candidate, e)) = denied {
+            return Ok(Read {
+                key: candidate.clone(),
+                parsed: Err(Rejection::single(
+                    "manifest",
+                    format!(
+                        "{tried} could not be read: {e}; either it does not exist, or \
+                         deploy-trigger may not read it (check the bucket policy, and the key \
+                         policy of the KMS key that encrypts it)"
+                    ),
+                )),
+                raw: format!("{tried} {}", e.code).into_bytes(),
+            });
+        }
         Ok(rejected(
             key,
             format!("{tried} could not be read: the object (or that version) does not exist"),

@@ -12,10 +12,11 @@
 use serde_json::{Map, Value, json};
 
 use super::arn::CampaignName;
+use super::execution::Accepted;
 use super::field::{FieldError, Reader, quote};
 use super::intake::{Intake, Source};
 use super::origin::{Origin, Sent};
-use super::record::{GOOD_VERSION_TAG, Record};
+use super::record::{self, GOOD_VERSION_TAG, Record};
 use super::request::{DeploymentRequest, Rejection, Scope, Served};
 use crate::error::Error;
 use crate::ports::{ApiErrorKind, Catalog};
@@ -316,4 +317,33 @@ fn named_by_arn(errors: Vec<FieldError>) -> Vec<FieldError> {
             _ => e,
         })
         .collect()
+}
+
+/// What keeps DeployCampaign from deploying an execution's request, whoever
+/// started the execution: outside the stack's place, or a TPS above its cap.
+/// A revert's TPS above the cap passes only when it is the one its
+/// campaign's record holds for that version as the last known good: a TPS
+/// returned to (billed before; the cap may have changed since), not asked
+/// for. A record that cannot be read refuses it.
+pub async fn refusal<C: Catalog>(
+    catalog: &C,
+    scope: &Scope,
+    accepted: &Accepted,
+) -> Option<Rejection> {
+    let request = &accepted.request;
+    let refused = scope.refuses(request, true)?;
+    let reverts = matches!(accepted.origin, Some(Origin::Rollback { .. }));
+    if !reverts || scope.refuses(request, false).is_some() {
+        return Some(refused);
+    }
+    let recorded = record::read(catalog, &request.campaign_arn())
+        .await
+        .ok()
+        .and_then(|record| record.good?.ok())
+        .map(|good| good.served);
+    let returns = recorded.is_some_and(|served| {
+        served.solution_version_arn == request.solution_version_arn()
+            && Some(served.min_provisioned_tps) == request.min_provisioned_tps()
+    });
+    (!returns).then_some(refused)
 }

@@ -8,9 +8,8 @@ use super::task::{TaskError, log_record, task_input};
 use crate::config::DeployConfig;
 use crate::domain::deploy::{Turn, deploy, roll_back};
 use crate::domain::execution::{Act, Deployment};
-use crate::domain::origin::Origin;
-use crate::domain::record;
 use crate::domain::request::DeploymentRequest;
+use crate::domain::{record, revert};
 use crate::error::Error;
 use crate::ports::{Catalog, Clock, Personalize, SolutionMetrics, Tagging};
 
@@ -31,10 +30,19 @@ pub async fn handle<P: Personalize + SolutionMetrics + Catalog + Tagging, C: Clo
         .require_accepted()
         .map_err(|e| TaskError::new(e, &task))?;
     let rollback = input.act == Act::Rollback;
-    // An execution is held to the stack's scope again, whoever started it;
-    // a TPS returned to (a rollback's, a revert's) is not held to the cap.
-    let returns = rollback || matches!(accepted.origin, Some(Origin::Rollback { .. }));
-    if let Some(rejection) = config.scope.refuses(&accepted.request, !returns) {
+    // A deployment is held to the stack's scope and cap again, whoever
+    // started its execution. A rollback returns to what the campaign served,
+    // as DescribeCampaign told it, after this execution's deployment passed
+    // the same check: it is not held again (a scope narrowed or a cap
+    // lowered since must not keep the alarmed version serving).
+    let refused = if rollback {
+        None
+    } else {
+        revert::refusal(personalize, &config.scope, accepted)
+            .instrument(task.span())
+            .await
+    };
+    if let Some(rejection) = refused {
         return Err(TaskError::new(
             Error::InvalidRequest(format!("outside this stack's scope: {rejection}")),
             &task,

@@ -257,6 +257,12 @@ async fn wire_errors_are_classified_by_their_type() {
         ("TooManyTagsException", ApiErrorKind::LimitExceeded),
         ("ResourceNotFoundException", ApiErrorKind::NotFound),
         ("AccessDeniedException", ApiErrorKind::Other),
+        // As S3 passes them on for an object a KMS key encrypts: a
+        // throttle retried, a refusal for good.
+        ("KMS.ThrottlingException", ApiErrorKind::Throttled),
+        ("KMS.DisabledException", ApiErrorKind::Other),
+        ("AccessDenied", ApiErrorKind::Other),
+        ("ExpiredToken", ApiErrorKind::Other),
     ] {
         let rule = mock!(aws_sdk_personalize::Client::create_campaign)
             .sequence()
@@ -266,6 +272,12 @@ async fn wire_errors_are_classified_by_their_type() {
         let e = client.create_campaign(&bare_campaign()).await.unwrap_err();
         assert_eq!((e.kind, e.code.as_str()), (kind, code));
         assert_eq!(e.message, format!("{code} on the wire"));
+        // Only these are an object that no retry will read.
+        assert_eq!(
+            e.denies_for_good(),
+            matches!(code, "KMS.DisabledException" | "AccessDenied"),
+            "{code}"
+        );
     }
 }
 

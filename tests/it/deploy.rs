@@ -738,12 +738,12 @@ async fn an_execution_started_by_hand_is_held_to_the_stacks_scope_before_any_cal
 }
 
 #[tokio::test]
-async fn a_revert_returns_to_its_tps_even_above_the_cap() {
-    // The cap holds what is asked for, not what a campaign is returned to.
+async fn a_revert_above_the_cap_passes_only_back_to_the_tps_its_record_holds() {
+    use personalize_deployer::domain::record::{GOOD_SINCE_TAG, GOOD_TPS_TAG, GOOD_VERSION_TAG};
+    // A revert of movie-recs to SV2 at TPS 2, with a cap of 1.
     let mut input = event("deploy-campaign-input.json");
     input["state"]["origin"] = json!({"type": "rollback", "eventId": "e-1", "source": "personalize-deployer",
                                       "account": "111122223333", "region": "us-east-1", "reason": "bad model"});
-    input["state"]["gate"] = json!(null);
     let config = DeployConfig {
         default_min_provisioned_tps: 1,
         scope: personalize_deployer::domain::request::Scope {
@@ -751,13 +751,48 @@ async fn a_revert_returns_to_its_tps_even_above_the_cap() {
             ..Default::default()
         },
     };
-    let fake = FakePersonalize::describing(vec![Ok(Some(active_campaign(&request())))]);
-    handle(&fake, &FakeClock::at(t(0)), &config, input)
+    let arn = request().campaign_arn();
+    let recorded = |version: &str, tps: &str| {
+        let fake = FakePersonalize::describing(vec![Ok(Some(active_campaign(&request())))]);
+        fake.tags.lock().unwrap().insert(
+            arn.clone(),
+            [
+                (GOOD_VERSION_TAG, version),
+                (GOOD_TPS_TAG, tps),
+                (GOOD_SINCE_TAG, "2026-11-20T09:00:00Z"),
+            ]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+        );
+        fake
+    };
+    // The campaign served SV2 at TPS 2 before: returned to, above the cap.
+    let fake = recorded(SV2, "2");
+    handle(&fake, &FakeClock::at(t(0)), &config, input.clone())
         .await
         .unwrap();
-    let updated = fake.updated.lock().unwrap();
-    assert_eq!(updated.len(), 1);
-    assert_eq!(updated[0].min_provisioned_tps, Some(2));
+    {
+        let updated = fake.updated.lock().unwrap();
+        assert_eq!(updated.len(), 1);
+        assert_eq!(updated[0].min_provisioned_tps, Some(2));
+    }
+    // Another TPS or version recorded, or no record: asked for, so capped.
+    for fake in [
+        recorded(SV2, "1"),
+        recorded(SV1, "2"),
+        FakePersonalize::default(),
+    ] {
+        let err = handle(&fake, &FakeClock::at(t(0)), &config, input.clone())
+            .await
+            .unwrap_err();
+        assert_eq!(err.error_type(), "InvalidRequest");
+        assert!(
+            err.to_string().contains("above this stack's cap of 1"),
+            "{err}"
+        );
+        assert!(fake.updated.lock().unwrap().is_empty());
+    }
 }
 
 #[tokio::test]

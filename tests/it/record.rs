@@ -28,6 +28,17 @@ async fn end(
     outcome: Outcome,
     now: DateTime<Utc>,
 ) -> Noted {
+    end_within(fake, input, outcome, now, &Scope::default()).await
+}
+
+/// [`end`], in a stack of this scope.
+async fn end_within(
+    fake: &FakePersonalize,
+    input: &TaskInput,
+    outcome: Outcome,
+    now: DateTime<Utc>,
+    scope: &Scope,
+) -> Noted {
     let report = StatusReport {
         outcome,
         is_final: true,
@@ -40,7 +51,7 @@ async fn end(
         failure_reason: None,
         notification: None,
     };
-    record::at_end(fake, input, &report, &Default::default(), now).await
+    record::at_end(fake, input, &report, scope, now).await
 }
 
 fn tags(pairs: &[(&str, &str)]) -> Vec<Tag> {
@@ -74,6 +85,22 @@ const GOOD_SV1: &[(&str, &str)] = &[
     ),
     (GOOD_SINCE_TAG, "2026-11-20T09:00:00Z"),
 ];
+
+#[tokio::test]
+async fn no_record_is_written_for_a_campaign_outside_the_stacks_scope() {
+    // An execution for movie-recs, in a stack of the news-* campaigns.
+    let scope = Scope {
+        campaign_name_prefix: "news-".into(),
+        ..Scope::default()
+    };
+    let fake = FakePersonalize::default();
+    let noted = end_within(&fake, &rolling_back(), Outcome::RolledBack, at(310), &scope).await;
+    assert_eq!(
+        noted,
+        Noted::Nothing("the campaign is outside this stack's scope")
+    );
+    assert!(fake.calls().is_empty(), "{:?}", fake.calls());
+}
 
 #[tokio::test]
 async fn a_rollback_records_what_it_returned_to_and_the_version_it_left() {
@@ -308,7 +335,18 @@ async fn revert(fake: &FakePersonalize, event: &Value) -> FakeWorkflow {
 
 /// [`revert`], with these alarms in CloudWatch.
 async fn revert_seeing(fake: &FakePersonalize, alarms: &FakeAlarms, event: &Value) -> FakeWorkflow {
+    revert_capped(fake, alarms, event, None).await
+}
+
+/// [`revert_seeing`], in a stack with this TPS cap.
+async fn revert_capped(
+    fake: &FakePersonalize,
+    alarms: &FakeAlarms,
+    event: &Value,
+    cap: Option<i32>,
+) -> FakeWorkflow {
     let scope = Scope {
+        max_provisioned_tps: cap,
         account: Some("111122223333".into()),
         region: Some("us-east-1".into()),
         campaign_name_prefix: "movie-".into(),
@@ -364,6 +402,37 @@ async fn a_revert_returns_to_the_last_known_good_with_its_tps_and_configuration(
         json!({"type": "rollback", "eventId": "0b5c2f8e-3d41-4a57-9e2b-7c1f6d8a9e40",
                "source": "personalize-deployer", "account": "111122223333",
                "region": "us-east-1", "reason": "click-through fell 12% in the weekly review"})
+    );
+}
+
+#[tokio::test]
+async fn a_revert_returns_to_its_recorded_tps_above_the_cap_but_may_not_ask_for_more() {
+    // The last known good served at TPS 3; the cap is 2 now.
+    let fake = tagged(FakePersonalize::default(), GOOD_SV1);
+    let execution = started(
+        &revert_capped(
+            &fake,
+            &NO_ALARMS,
+            &event("rollback-requested.json"),
+            Some(2),
+        )
+        .await,
+    );
+    let Execution::Accepted(accepted) = &execution else {
+        panic!("{execution:?}")
+    };
+    assert_eq!(accepted.request.min_provisioned_tps(), Some(3));
+    // A TPS the revert names is asked for: held to the cap.
+    let mut e = event("rollback-requested.json");
+    e["detail"]["solutionVersionArn"] = json!(SV3);
+    e["detail"]["minProvisionedTPS"] = json!(3);
+    let errors = rejections(&started(
+        &revert_capped(&fake, &NO_ALARMS, &e, Some(2)).await,
+    ));
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(
+        errors[0].starts_with("minProvisionedTPS: is 3, above this stack's cap of 2"),
+        "{errors:?}"
     );
 }
 

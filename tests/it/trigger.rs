@@ -539,15 +539,62 @@ async fn a_manifest_that_may_not_be_read_is_a_rejected_request_not_a_dead_letter
     let report = handle(&store, &workflow, &e).await.unwrap();
     assert_eq!(report.executions[0].status, Handled::AlreadyHandled);
     assert_eq!(workflow.names().len(), 1);
-    // KMS throttling passed on by S3 is retried, not rejected.
-    *store.fail_with.lock().unwrap() = Some(ApiError::new(
-        ApiErrorKind::Throttled,
-        "KMS.ThrottlingException",
-        "Rate exceeded",
-    ));
-    let other = FakeWorkflow::default();
-    assert!(handle(&store, &other, &e).await.is_err());
-    assert!(other.names().is_empty());
+    // What may pass is retried, not rejected: KMS throttling passed on by
+    // S3, credentials that expired.
+    for (kind, code) in [
+        (ApiErrorKind::Throttled, "KMS.ThrottlingException"),
+        (ApiErrorKind::Other, "ExpiredToken"),
+    ] {
+        *store.fail_with.lock().unwrap() = Some(ApiError::new(kind, code, "try again"));
+        let other = FakeWorkflow::default();
+        assert!(handle(&store, &other, &e).await.is_err(), "{code}");
+        assert!(other.names().is_empty(), "{code}");
+    }
+}
+
+#[tokio::test]
+async fn a_key_denied_as_given_is_read_decoded_before_anything_is_rejected() {
+    // Without the right to list the bucket, S3 answers a missing key 403:
+    // the URL-encoded key is denied, the decoded one is read.
+    let mut e = event("eventbridge-s3-object-created.json");
+    e["detail"]["object"]["key"] = json!("manifests/a%20b.json");
+    let store = FakeStore::with(&[(
+        BUCKET,
+        "manifests/a b.json",
+        &event_bytes("manifests/movie-recs.json"),
+    )]);
+    store
+        .denied_keys
+        .lock()
+        .unwrap()
+        .push("manifests/a%20b.json".into());
+    let workflow = FakeWorkflow::default();
+    let report = handle(&store, &workflow, &e).await.unwrap();
+    assert!(!report.executions[0].rejected);
+    assert_eq!(
+        store.keys_read(),
+        vec!["manifests/a%20b.json", "manifests/a b.json"]
+    );
+    // Both denied: rejected, saying it may be missing or unreadable.
+    let store = FakeStore::default();
+    store
+        .denied_keys
+        .lock()
+        .unwrap()
+        .extend(["manifests/a%20b.json".into(), "manifests/a b.json".into()]);
+    let workflow = FakeWorkflow::default();
+    handle(&store, &workflow, &e).await.unwrap();
+    let state = &states(&workflow)[0];
+    assert!(state.rejected);
+    let rule = &state.errors[0].rule;
+    assert!(
+        rule.contains("(or manifests/a b.json) could not be read: AccessDenied"),
+        "{rule}"
+    );
+    assert!(
+        rule.contains("either it does not exist, or deploy-trigger may not read it"),
+        "{rule}"
+    );
 }
 
 #[tokio::test]

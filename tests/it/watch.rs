@@ -393,6 +393,34 @@ pub(crate) fn alarmed() -> Value {
 }
 
 #[tokio::test]
+async fn a_rollback_is_not_held_again_to_a_cap_or_scope_changed_since() {
+    // The stack was updated during the watch: a cap below the new version's
+    // TPS (2), a prefix movie-recs no longer has. The alarmed version must
+    // not keep serving for it: the rollback returns to what served before.
+    let mut event = event("campaign-status-input.json");
+    event["state"]["request"]["watch"] = json!({"alarms": [CTR, ERRORS], "minutes": 60});
+    event["state"]["deployment"]["servedBefore"] = serde_json::to_value(before()).unwrap();
+    event["state"]["watch"] = alarmed();
+    event["act"] = json!("rollback");
+    let config = personalize_deployer::config::DeployConfig {
+        default_min_provisioned_tps: 1,
+        scope: personalize_deployer::domain::request::Scope {
+            campaign_name_prefix: "news-".into(),
+            max_provisioned_tps: Some(1),
+            ..Default::default()
+        },
+    };
+    let fake = FakePersonalize::describing(vec![Ok(Some(serving_sv2()))]);
+    personalize_deployer::handlers::deploy::handle(&fake, &FakeClock::at(at(16)), &config, event)
+        .await
+        .unwrap();
+    let [change] = &fake.updated.lock().unwrap()[..] else {
+        panic!("one update")
+    };
+    assert_eq!(change.solution_version_arn, SV1);
+}
+
+#[tokio::test]
 async fn the_rollback_returns_version_tps_and_configuration_exactly() {
     let input = watched_input(60, json!({"watch": alarmed()}));
     let Execution::Accepted(accepted) = &input.state else {

@@ -408,20 +408,26 @@ def announce_rule(state_machine_arn):
     return matches, lambda event: template.replace("<detail>", json.dumps(event["detail"]))
 
 
+def stopped_before_it_reported(wf):
+    """Starts the sample request and stops its execution while it waits
+    between two polls (an hour, 6 s here): moto's interpreter, stopped in the
+    middle of a Lambda task, may record the interrupted task as an error
+    (FAILED) instead of the stop. The stopped execution, which sent nothing."""
+    error, _ = wf.trigger(requested())
+    assert error is None
+    wait_until(lambda: update_status(wf) is not None)
+    [running] = wf.executions()
+    wait_until(lambda: wf.path(running["executionArn"])[-1:] == ["WaitForCampaign"])
+    wf.sfn.stop_execution(executionArn=running["executionArn"], cause="stopped by an operator")
+    [stopped] = wf.wait_for_executions(1)
+    assert stopped["status"] == "ABORTED"
+    assert wf.notifications() == ([], []), "a stopped execution sends nothing itself"
+    return stopped
+
+
 def test_an_execution_stopped_before_it_reported_is_announced_once():
     with LocalWorkflow(seed=seed(serving(SV1)), env=SLOW_POLLS) as wf:
-        error, _ = wf.trigger(requested())
-        assert error is None
-        wait_until(lambda: update_status(wf) is not None)
-        [running] = wf.executions()
-        # Stopped while it waits between two polls (an hour, 6 s here): moto's
-        # interpreter, stopped in the middle of a Lambda task, may record the
-        # interrupted task as an error (FAILED) instead of the stop.
-        wait_until(lambda: wf.path(running["executionArn"])[-1:] == ["WaitForCampaign"])
-        wf.sfn.stop_execution(executionArn=running["executionArn"], cause="stopped by an operator")
-        [stopped] = wf.wait_for_executions(1)
-        assert stopped["status"] == "ABORTED"
-        assert wf.notifications() == ([], []), "a stopped execution sends nothing itself"
+        stopped = stopped_before_it_reported(wf)
 
         matches, target_input = announce_rule(wf.state_machine_arn)
         event = status_change(stopped)

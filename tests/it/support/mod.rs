@@ -343,6 +343,9 @@ pub struct FakeStore {
     pub objects: Mutex<HashMap<(String, String), Vec<u8>>>,
     pub reads: Mutex<Vec<(String, String, Option<String>)>>,
     pub fail_with: Mutex<Option<ApiError>>,
+    /// Keys answered with S3's AccessDenied (as a missing key is, to a
+    /// caller that may not list the bucket).
+    pub denied_keys: Mutex<Vec<String>>,
 }
 
 impl FakeStore {
@@ -386,6 +389,13 @@ impl ObjectStore for FakeStore {
         ));
         if let Some(e) = self.fail_with.lock().unwrap().clone() {
             return Err(e);
+        }
+        if self.denied_keys.lock().unwrap().iter().any(|k| k == key) {
+            return Err(ApiError::new(
+                ApiErrorKind::Other,
+                "AccessDenied",
+                "Access Denied",
+            ));
         }
         Ok(
             match self
