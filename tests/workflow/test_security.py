@@ -105,12 +105,13 @@ def test_with_deployer_principals_only_they_can_write_a_manifest_or_put_a_reques
 
 
 def test_every_dead_letter_is_heard_not_only_the_first():
-    """The alarm counts letters sent in a minute, not letters waiting: it
-    returns to OK after a minute without one, so that the next fires it
-    again although the earlier ones still wait to be redriven."""
+    """The alarm counts letters sent, not letters waiting: it returns to OK
+    after 15 minutes without one, so that the next fires it again although
+    the earlier ones still wait to be redriven; any minute of the last 15
+    counts, so that a datapoint SQS publishes late is not missed."""
     alarm = load_template()["Resources"]["TriggerDeadLettersAlarm"]["Properties"]
     assert (alarm["Namespace"], alarm["MetricName"], alarm["Statistic"]) == ("AWS/SQS", "NumberOfMessagesSent", "Sum")
-    assert alarm["Period"] == 60 and alarm["EvaluationPeriods"] == 1
+    assert (alarm["Period"], alarm["EvaluationPeriods"], alarm["DatapointsToAlarm"]) == (60, 15, 1)
     assert (alarm["Threshold"], alarm["ComparisonOperator"]) == (1, "GreaterThanOrEqualToThreshold")
     assert alarm["TreatMissingData"] == "notBreaching"
     assert alarm["Dimensions"] == [{"Name": "QueueName", "Value": {"GetAtt": "TriggerDeadLetterQueue.QueueName"}}]
