@@ -16,7 +16,7 @@ use super::execution::Accepted;
 use super::field::{FieldError, Reader, quote};
 use super::intake::{Intake, Source};
 use super::origin::{Origin, Sent};
-use super::record::{self, GOOD_VERSION_TAG, Record};
+use super::record::{GOOD_VERSION_TAG, Record};
 use super::request::{DeploymentRequest, Rejection, Scope, Served};
 use crate::error::Error;
 use crate::ports::{ApiErrorKind, Catalog};
@@ -324,26 +324,46 @@ fn named_by_arn(errors: Vec<FieldError>) -> Vec<FieldError> {
 /// A revert's TPS above the cap passes only when it is the one its
 /// campaign's record holds for that version as the last known good: a TPS
 /// returned to (billed before; the cap may have changed since), not asked
-/// for. A record that cannot be read refuses it.
+/// for. A record that cannot be read for good refuses it; a read that may
+/// pass (throttled, 5xx) is an error, retried.
 pub async fn refusal<C: Catalog>(
     catalog: &C,
     scope: &Scope,
     accepted: &Accepted,
-) -> Option<Rejection> {
+) -> Result<Option<Rejection>, Error> {
     let request = &accepted.request;
-    let refused = scope.refuses(request, true)?;
+    let Some(refused) = scope.refuses(request, true) else {
+        return Ok(None);
+    };
     let reverts = matches!(accepted.origin, Some(Origin::Rollback { .. }));
     if !reverts || scope.refuses(request, false).is_some() {
-        return Some(refused);
+        return Ok(Some(refused));
     }
-    let recorded = record::read(catalog, &request.campaign_arn())
-        .await
-        .ok()
-        .and_then(|record| record.good?.ok())
-        .map(|good| good.served);
-    let returns = recorded.is_some_and(|served| {
-        served.solution_version_arn == request.solution_version_arn()
-            && Some(served.min_provisioned_tps) == request.min_provisioned_tps()
-    });
-    (!returns).then_some(refused)
+    let tags = match catalog.list_tags(&request.campaign_arn()).await {
+        Ok(tags) => tags,
+        Err(e) if e.is_transient_for_a_read() => return Err(e.into()),
+        Err(_) => Vec::new(),
+    };
+    let version = request.solution_version_arn();
+    let tps = request.min_provisioned_tps();
+    let returns = Record::from_tags(&tags)
+        .good
+        .and_then(Result::ok)
+        .is_some_and(|good| {
+            good.served.solution_version_arn == version
+                && Some(good.served.min_provisioned_tps) == tps
+        });
+    Ok((!returns).then(|| Rejection {
+        errors: vec![FieldError::new(
+            "minProvisionedTPS",
+            format!(
+                "is {}, above this stack's cap of {} (MaxProvisionedTPS), and the campaign's \
+                 record does not hold it as the last known good TPS of {version}: a revert \
+                 returns above the cap only to what its campaign served",
+                tps.unwrap_or_default(),
+                scope.max_provisioned_tps.unwrap_or_default()
+            ),
+        )],
+        ..refused
+    }))
 }

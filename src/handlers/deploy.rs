@@ -38,9 +38,11 @@ pub async fn handle<P: Personalize + SolutionMetrics + Catalog + Tagging, C: Clo
     let refused = if rollback {
         None
     } else {
-        revert::refusal(personalize, &config.scope, accepted)
+        // Boxed: its state is not inlined into every task's future.
+        Box::pin(revert::refusal(personalize, &config.scope, accepted))
             .instrument(task.span())
             .await
+            .map_err(|e| TaskError::new(e, &task))?
     };
     if let Some(rejection) = refused {
         return Err(TaskError::new(

@@ -791,8 +791,22 @@ async fn a_revert_above_the_cap_passes_only_back_to_the_tps_its_record_holds() {
             err.to_string().contains("above this stack's cap of 1"),
             "{err}"
         );
+        assert!(
+            err.to_string()
+                .contains("record does not hold it as the last known good TPS"),
+            "{err}"
+        );
         assert!(fake.updated.lock().unwrap().is_empty());
     }
+    // A record that could not be read this time is read again (retried).
+    let fake = recorded(SV2, "2");
+    *fake.list_tags_result.lock().unwrap() =
+        Some(api_error(ApiErrorKind::Throttled, "ThrottlingException"));
+    let err = handle(&fake, &FakeClock::at(t(0)), &config, input.clone())
+        .await
+        .unwrap_err();
+    assert_eq!(err.error_type(), "Throttled");
+    assert!(fake.updated.lock().unwrap().is_empty());
 }
 
 #[tokio::test]
