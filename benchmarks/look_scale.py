@@ -1,0 +1,177 @@
+"""Following at the scale of a large account: one scheduled look over 1,000
+followed campaigns across 100 solutions, and one CloudTrail event for a
+solution with 50 followed campaigns, through the real deploy-trigger binary
+(debug build, as the local pipeline runs it) against personalize-local.
+
+    python -m benchmarks.look_scale [--latency-ms 60] [--runs 3]
+
+Every Personalize call of deploy-trigger goes through a proxy that adds
+`--latency-ms` to each call (what a control-plane call costs in AWS is not
+what it costs here) and counts the calls by operation. Reported per case: the look's duration (the
+invocation, median of the runs), the calls by operation, the peak calls per
+second, deploy-trigger's peak resident memory (VmHWM, Linux), and the margin
+to its 60 s time-out. One solution in ten has a version newer than its
+campaigns serve, so that the look also starts executions (StartExecution in
+moto, not counted).
+"""
+import argparse
+import json
+import statistics
+import threading
+import time
+import urllib.request
+from collections import Counter
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+from workflow.harness.events import create_solution_version_call, scheduled_event
+from workflow.harness.local_workflow import LocalWorkflow
+from workflow.harness.names import binary
+
+ACCOUNT, REGION = "111122223333", "us-east-1"
+LOOK_RULE = f"arn:aws:events:{REGION}:{ACCOUNT}:rule/personalize-deployer-FollowLook-1A2B3C4D5E6F"
+TIMEOUT_SECONDS = 60
+FOLLOW = {"tagKey": "personalize-deployer:follow", "tagValue": "true"}
+
+
+def solution_arn(name):
+    return f"arn:aws:personalize:{REGION}:{ACCOUNT}:solution/{name}"
+
+
+def accounts_seed(solutions, campaigns_each, newer_every):
+    """`solutions` solutions, each with an older version its campaigns serve
+    and, for one in `newer_every`, a newer ACTIVE one; `campaigns_each`
+    followed campaigns per solution."""
+    data = {"solutions": [], "solutionVersions": [], "campaigns": []}
+    for i in range(solutions):
+        name = f"sol{i:03d}"
+        data["solutions"].append({"name": name})
+        data["solutionVersions"].append({"solution": name, "id": f"{i:04x}aaaa", "ageSeconds": 7200})
+        if i % newer_every == 0:
+            data["solutionVersions"].append({"solution": name, "id": f"{i:04x}bbbb", "ageSeconds": 60})
+        for j in range(campaigns_each):
+            data["campaigns"].append({
+                "name": f"follow-{i:03d}-{j:02d}", "minProvisionedTPS": 1, "tags": [FOLLOW],
+                "solutionVersionArn": f"{solution_arn(name)}/{i:04x}aaaa"})
+    return data
+
+
+class Proxy:
+    """Personalize calls to `upstream`, each `latency` seconds later, counted
+    by operation and by second."""
+
+    def __init__(self, latency):
+        self.latency, self.upstream = latency, None
+        self.calls, self.per_second = Counter(), Counter()
+        self.lock = threading.Lock()
+        proxy = self
+
+        class Forward(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                operation = (self.headers.get("X-Amz-Target") or "?").split(".")[-1]
+                with proxy.lock:
+                    proxy.calls[operation] += 1
+                    proxy.per_second[int(time.time())] += 1
+                time.sleep(proxy.latency)
+                headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "content-length")}
+                request = urllib.request.Request(proxy.upstream + self.path, data=body, headers=headers, method="POST")
+                try:
+                    with urllib.request.urlopen(request, timeout=30) as answer:
+                        status, data, kind = answer.status, answer.read(), answer.headers.get("Content-Type")
+                except urllib.error.HTTPError as e:
+                    status, data, kind = e.code, e.read(), e.headers.get("Content-Type")
+                try:
+                    self.send_response(status)
+                    self.send_header("Content-Type", kind or "application/x-amz-json-1.1")
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+                except BrokenPipeError:
+                    pass  # a task of an execution the look started, stopped with the pipeline
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Forward)
+        self.server.daemon_threads = True
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    @property
+    def url(self):
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def reset(self):
+        with self.lock:
+            self.calls.clear()
+            self.per_second.clear()
+
+    def counted(self):
+        with self.lock:
+            return Counter(self.calls), max(self.per_second.values(), default=0)
+
+
+def peak_memory_kib(name):
+    """The largest VmHWM of the running processes of a function's binary."""
+    path = str(binary(name))
+    peak = 0
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            if (proc / "cmdline").read_bytes().split(b"\0")[0].decode() != path:
+                continue
+            for line in (proc / "status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    peak = max(peak, int(line.split()[1]))
+        except OSError:
+            continue
+    return peak
+
+
+def measure(data, event, latency, runs):
+    """Runs the event `runs` times, each in a fresh pipeline: durations,
+    calls by operation, peak calls per second, peak memory, executions."""
+    durations, memory, rate, calls, started = [], 0, 0, Counter(), 0
+    for _ in range(runs):
+        proxy = Proxy(latency)
+        # Only deploy-trigger's calls go through the proxy: the executions the
+        # look starts call Personalize directly.
+        with LocalWorkflow(seed=data, function_env={"deploy-trigger": {"AWS_ENDPOINT_URL_PERSONALIZE": proxy.url}},
+                           personalize_args=["--max-active-campaigns", "100000"]) as wf:
+            proxy.upstream = wf.personalize.url
+            start = time.monotonic()
+            error, report = wf.trigger(event() if callable(event) else event)
+            durations.append(time.monotonic() - start)
+            assert error is None, report
+            calls, rate = proxy.counted()
+            started = len(report["executions"])
+            memory = max(memory, peak_memory_kib("deploy-trigger"))
+        proxy.server.shutdown()
+    return statistics.median(durations), calls, rate, memory, started
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--latency-ms", type=float, default=60.0)
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+    latency = args.latency_ms / 1000
+    cases = [
+        ("scheduled look, 1,000 campaigns / 100 solutions", accounts_seed(100, 10, 10),
+         lambda: scheduled_event(LOOK_RULE)),
+        ("CloudTrail event, 1 solution with 50 campaigns", accounts_seed(1, 50, 1),
+         lambda: create_solution_version_call(solution_arn("sol000"), f"{solution_arn('sol000')}/0000bbbb")),
+    ]
+    print(f"latency added per Personalize call: {args.latency_ms:g} ms; median of {args.runs} runs")
+    print("| Case | Duration (s) | Margin to 60 s | Calls by operation | Peak calls/s | Peak memory (MiB) | Executions started |")
+    print("|---|---|---|---|---|---|---|")
+    for label, data, event in cases:
+        duration, calls, rate, memory, started = measure(data, event, latency, args.runs)
+        by_op = ", ".join(f"{op} {n}" for op, n in sorted(calls.items()))
+        print(f"| {label} | {duration:.1f} | {TIMEOUT_SECONDS / duration:.1f}× | {by_op} | {rate} "
+              f"| {memory / 1024:.1f} | {started} |", flush=True)
+
+
+if __name__ == "__main__":
+    main()
