@@ -149,7 +149,8 @@ pub async fn plan_by_requests<C: Catalog>(
     match record::read(catalog, &campaign.arn).await {
         Ok(record) if record.wrote_for_older_request(campaign, at) => plan(request, current, None),
         Ok(_) => Ok(planned),
-        Err(why) => {
+        Err(e) => {
+            let why = record::unreadable(&campaign.arn, &e);
             tracing::warn!(%why, "the newer-looking work is taken as newer");
             Ok(planned)
         }

@@ -464,12 +464,11 @@ fn may_be_good(record: &Record, accepted: &Accepted, version: &str) -> bool {
 }
 
 /// The campaign's record, or why it could not be read.
-pub async fn read<C: Catalog>(catalog: &C, campaign_arn: &str) -> Result<Record, String> {
+pub async fn read<C: Catalog>(catalog: &C, campaign_arn: &str) -> Result<Record, ApiError> {
     catalog
         .list_tags(campaign_arn)
         .await
         .map(|tags| Record::from_tags(&tags))
-        .map_err(|e| format!("{campaign_arn}: its record could not be read ({e})"))
 }
 
 /// At the start of a deployment's update (or a rollback's): the write, for
@@ -555,12 +554,19 @@ pub async fn at_start<P: Catalog + Tagging>(
         ..Entry::default()
     };
     let rest = write(personalize, &arn, entry).await;
-    together(unread(record.err()), together(wrote, rest))
+    together(unread(&arn, record.err()), together(wrote, rest))
 }
 
 /// A record that could not be read, as an outcome.
-fn unread(why: Option<String>) -> Noted {
-    why.map_or(Noted::Nothing("read"), Noted::Failed)
+fn unread(campaign_arn: &str, error: Option<ApiError>) -> Noted {
+    error.map_or(Noted::Nothing("read"), |e| {
+        Noted::Failed(unreadable(campaign_arn, &e))
+    })
+}
+
+/// Why a campaign's record was not read, in words.
+pub fn unreadable(campaign_arn: &str, error: &ApiError) -> String {
+    format!("{campaign_arn}: its record could not be read ({error})")
 }
 
 /// Two outcomes as one (what failed said first).
@@ -636,7 +642,10 @@ pub async fn at_end<P: Catalog + Tagging>(
                 rolled_back: Some(rolled_back(fired())),
                 ..Entry::default()
             };
-            return together(unread(record.err()), write(personalize, &arn, entry).await);
+            return together(
+                unread(&arn, record.err()),
+                write(personalize, &arn, entry).await,
+            );
         }
         Outcome::RollbackFailed if alarm.is_some() => Entry {
             rolled_back: Some(rolled_back(format!("{} - the rollback failed", fired()))),

@@ -16,7 +16,7 @@ use super::execution::Accepted;
 use super::field::{FieldError, Reader, quote};
 use super::intake::{Intake, Source};
 use super::origin::{Origin, Sent};
-use super::record::{GOOD_VERSION_TAG, Record};
+use super::record::{self, GOOD_VERSION_TAG, Record};
 use super::request::{DeploymentRequest, Rejection, Scope, Served};
 use crate::error::Error;
 use crate::ports::{ApiErrorKind, Catalog};
@@ -332,27 +332,25 @@ pub async fn refusal<C: Catalog>(
     accepted: &Accepted,
 ) -> Result<Option<Rejection>, Error> {
     let request = &accepted.request;
+    if let Some(outside) = scope.refuses(request, false) {
+        return Ok(Some(outside));
+    }
     let Some(refused) = scope.refuses(request, true) else {
         return Ok(None);
     };
-    let reverts = matches!(accepted.origin, Some(Origin::Rollback { .. }));
-    if !reverts || scope.refuses(request, false).is_some() {
+    if !matches!(accepted.origin, Some(Origin::Rollback { .. })) {
         return Ok(Some(refused));
     }
-    let tags = match catalog.list_tags(&request.campaign_arn()).await {
-        Ok(tags) => tags,
+    let good = match record::read(catalog, &request.campaign_arn()).await {
+        Ok(record) => record.good.and_then(Result::ok),
         Err(e) if e.is_transient_for_a_read() => return Err(e.into()),
-        Err(_) => Vec::new(),
+        Err(_) => None,
     };
     let version = request.solution_version_arn();
     let tps = request.min_provisioned_tps();
-    let returns = Record::from_tags(&tags)
-        .good
-        .and_then(Result::ok)
-        .is_some_and(|good| {
-            good.served.solution_version_arn == version
-                && Some(good.served.min_provisioned_tps) == tps
-        });
+    let returns = good.is_some_and(|good| {
+        good.served.solution_version_arn == version && Some(good.served.min_provisioned_tps) == tps
+    });
     Ok((!returns).then(|| Rejection {
         errors: vec![FieldError::new(
             "minProvisionedTPS",
