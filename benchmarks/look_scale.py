@@ -15,16 +15,15 @@ campaigns serve, so that the look also starts executions (StartExecution in
 moto, not counted).
 """
 import argparse
-import json
 import statistics
 import threading
 import time
 import urllib.request
 from collections import Counter
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from workflow.harness.events import create_solution_version_call, scheduled_event
+from workflow.harness.http_server import Handler, Server
 from workflow.harness.local_workflow import LocalWorkflow
 from workflow.harness.names import binary
 
@@ -66,7 +65,7 @@ class Proxy:
         self.lock = threading.Lock()
         proxy = self
 
-        class Forward(BaseHTTPRequestHandler):
+        class Forward(Handler):
             def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 operation = (self.headers.get("X-Amz-Target") or "?").split(".")[-1]
@@ -78,33 +77,17 @@ class Proxy:
                 request = urllib.request.Request(proxy.upstream + self.path, data=body, headers=headers, method="POST")
                 try:
                     with urllib.request.urlopen(request, timeout=30) as answer:
-                        status, data, kind = answer.status, answer.read(), answer.headers.get("Content-Type")
+                        status, data = answer.status, answer.read()
                 except urllib.error.HTTPError as e:
-                    status, data, kind = e.code, e.read(), e.headers.get("Content-Type")
-                try:
-                    self.send_response(status)
-                    self.send_header("Content-Type", kind or "application/x-amz-json-1.1")
-                    self.send_header("Content-Length", str(len(data)))
-                    self.end_headers()
-                    self.wfile.write(data)
-                except BrokenPipeError:
-                    pass  # a task of an execution the look started, stopped with the pipeline
+                    status, data = e.code, e.read()
+                self._reply(status, data)
 
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Forward)
-        self.server.daemon_threads = True
+        self.server = Server(("127.0.0.1", 0), Forward)
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     @property
     def url(self):
         return f"http://127.0.0.1:{self.server.server_address[1]}"
-
-    def reset(self):
-        with self.lock:
-            self.calls.clear()
-            self.per_second.clear()
 
     def counted(self):
         with self.lock:

@@ -5,13 +5,13 @@ Step Functions' limit on the state (256 KiB, which moto does not enforce:
 every state's input and output is measured from the history instead). One
 byte more than the bound is rejected, and notified."""
 import json
-import time
 
 from workflow.contract import CONTRACT
 from workflow.harness.local_workflow import LocalWorkflow
 from workflow.harness.sample import SOLUTION, SV1, seed
 
-from steps import requested, serving, trigger
+from steps import requested, serving
+from test_scenarios import wait_until
 
 NDCG = "normalized_discounted_cumulative_gain_at_10"
 MAX_INPUT = CONTRACT["state"]["maxInputBytes"]
@@ -76,16 +76,10 @@ def test_the_largest_accepted_request_goes_through_training_gate_watch_and_rollb
         size = len(wf.sfn.describe_execution(executionArn=accepted)["input"].encode())
         assert MAX_REQUEST - 1024 < size <= MAX_REQUEST, size
         # Its watch begins on the new version; an alarm fires mid-watch.
-        deadline = time.time() + 120
-        while "WatchAlarms" not in wf.path(accepted):
-            assert time.time() < deadline, wf.path(accepted)
-            time.sleep(0.1)
+        wait_until(lambda: "WatchAlarms" in wf.path(accepted), timeout=120)
         assert wf.campaign("movie-recs")["solutionVersionArn"] == version
         wf.set_alarm(alarm_name(9), "ALARM", "Threshold Crossed: 1 datapoint [3.0] >= 1.0")
-        deadline = time.time() + 120
-        while wf.sfn.describe_execution(executionArn=accepted)["status"] == "RUNNING":
-            assert time.time() < deadline, wf.path(accepted)
-            time.sleep(0.1)
+        wait_until(lambda: wf.sfn.describe_execution(executionArn=accepted)["status"] != "RUNNING", timeout=120)
         execution = wf.sfn.describe_execution(executionArn=accepted)
         # Rolled back, and reported: no step failed on the size of its state.
         assert (execution["status"], execution.get("error")) == ("FAILED", "DeploymentRolledBack")
