@@ -685,6 +685,7 @@ mod tests {
                 deadline_seconds: 7200,
                 max_polls: crate::domain::schedule::MAX_POLLS,
                 hold_seconds: 0,
+                max_hold_seconds: crate::domain::schedule::MAX_HOLD_SECONDS,
                 spaced_for: PollPolicy::default().spaced_for,
             }
         );

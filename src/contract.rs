@@ -84,6 +84,7 @@ fn policy(p: &PollPolicy) -> Value {
         "spacedFor": p.spaced_for,
         // Polls start at least this far apart (the budget's floor).
         "shortestWaitSeconds": p.shortest_wait(),
+        "maxHoldSeconds": p.max_hold_seconds,
     })
 }
 
@@ -157,6 +158,7 @@ fn state() -> Value {
         reason: None,
         facts: None,
         superseded_by: None,
+        expected: None,
     };
     let status = StatusReport {
         outcome: Outcome::InProgress,

@@ -157,7 +157,10 @@ pub struct CampaignSummary {
 pub struct VersionSummary {
     pub arn: String,
     pub status: TrainingStatus,
+    /// `FULL`, `UPDATE` or `AUTOTRAIN`.
+    pub training_mode: Option<String>,
     pub created_at: Option<DateTime<Utc>>,
+    pub updated_at: Option<DateTime<Utc>>,
 }
 
 /// Looking through the account's campaigns and solution versions, to follow

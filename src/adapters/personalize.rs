@@ -92,6 +92,7 @@ impl SolutionVersions for PersonalizeClient {
             created_at: v.creation_date_time.as_ref().and_then(to_chrono),
             updated_at: v.last_updated_date_time.as_ref().and_then(to_chrono),
             training_hours: v.training_hours,
+            training_mode: v.training_mode.map(|m| m.as_str().to_string()),
         }))
     }
 }
@@ -178,7 +179,9 @@ impl Catalog for PersonalizeClient {
                     .map(|v| VersionSummary {
                         arn: v.solution_version_arn.unwrap_or_default(),
                         status: TrainingStatus::parse(v.status.as_deref().unwrap_or("")),
+                        training_mode: v.training_mode.map(|m| m.as_str().to_string()),
                         created_at: v.creation_date_time.as_ref().and_then(to_chrono),
+                        updated_at: v.last_updated_date_time.as_ref().and_then(to_chrono),
                     }),
             );
         }

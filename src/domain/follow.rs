@@ -443,7 +443,9 @@ mod tests {
         VersionSummary {
             arn: arn.into(),
             status: TrainingStatus::parse(status),
+            training_mode: Some("FULL".into()),
             created_at: DateTime::from_timestamp(1_800_000_000 + minute * 60, 0),
+            updated_at: None,
         }
     }
 

@@ -33,9 +33,18 @@ pub const MAX_TRAINING_POLLS: u32 = 250;
 /// duration on either side (±30 %).
 pub const WINDOW: f64 = 0.3;
 
-/// The longest hold of one invocation of campaign-status (its function
-/// time-out is 300 s); a longer window is held by the next invocation.
+/// The longest hold of one invocation of campaign-status around a
+/// deployment's expected end (and of a watch); a longer window is held by
+/// the next invocation. Short, so that a hung invocation of PollCampaign is
+/// noticed soon.
 pub const MAX_HOLD_SECONDS: u64 = 240;
+
+/// The longest hold of one invocation around a training's expected end
+/// (campaign-status's function time-out is 900 s): a training's window is
+/// hours wide, and each invocation is a poll of the training's budget, so
+/// a hold lasts longer than the floor between polls
+/// ([`PollPolicy::shortest_wait`], 349 s by default).
+pub const MAX_TRAINING_HOLD_SECONDS: u64 = 840;
 
 /// When to poll and when to give up.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -52,9 +61,12 @@ pub struct PollPolicy {
     /// first ([`MAX_POLLS`] for the campaign, [`MAX_TRAINING_POLLS`] for
     /// the training).
     pub max_polls: u32,
-    /// Around a deployment's expected end, look every this many seconds
-    /// within one invocation; 0: never hold, always the schedule above.
+    /// Around the expected end, look every this many seconds within one
+    /// invocation; 0: never hold, always the schedule above.
     pub hold_seconds: u64,
+    /// The longest hold of one invocation ([`MAX_HOLD_SECONDS`] for the
+    /// campaign, [`MAX_TRAINING_HOLD_SECONDS`] for the training).
+    pub max_hold_seconds: u64,
     /// The polls its waits are spaced for over one deadline (the floor,
     /// [`Self::shortest_wait`]): `max_polls` for the training; for the
     /// campaign, what the deployment leaves of it ([`MAX_POLLS`] less
@@ -92,23 +104,35 @@ impl Default for PollPolicy {
             deadline_seconds: 3 * 60 * 60,
             max_polls: MAX_POLLS,
             hold_seconds: 5,
+            max_hold_seconds: MAX_HOLD_SECONDS,
             spaced_for: MAX_POLLS - BUSY_WAIT_POLLS - ROLLBACK_POLLS,
         }
     }
 }
 
 /// The training schedule's defaults: polls 1, 2, 4, 8 minutes apart, then
-/// every 10 minutes, for at most a day.
+/// every 10 minutes (never closer than the budget allows: 349 s), for at
+/// most a day; around an expected end (from the solution's earlier
+/// trainings), a look every 10 s, held up to 840 s per invocation.
 pub const TRAINING_POLICY: PollPolicy = PollPolicy {
     initial_seconds: 60,
     max_seconds: 600,
     backoff_rate: 2.0,
     deadline_seconds: 24 * 60 * 60,
     max_polls: MAX_TRAINING_POLLS,
-    // A training has no expected end to hold around.
-    hold_seconds: 0,
+    hold_seconds: 10,
+    max_hold_seconds: MAX_TRAINING_HOLD_SECONDS,
     spaced_for: MAX_TRAINING_POLLS,
 };
+
+/// What follows a look inside a hold ([`PollPolicy::in_hold`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Held {
+    /// Stay and look again after this pause.
+    LookAgainIn(Duration),
+    /// End the invocation; the state machine waits this many seconds.
+    Over(u64),
+}
 
 /// What follows a poll that found the work unfinished, on the usual schedule.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -168,6 +192,7 @@ impl PollPolicy {
         PollPolicy {
             spaced_for: BUSY_WAIT_POLLS,
             hold_seconds: 0,
+            max_hold_seconds: MAX_HOLD_SECONDS,
             ..*self
         }
     }
@@ -250,9 +275,32 @@ impl PollPolicy {
     }
 
     /// How often a hold looks: every `hold_seconds`, at least a second,
-    /// at most [`MAX_HOLD_SECONDS`].
+    /// at most the longest hold.
     pub fn look_every(&self) -> Duration {
-        Duration::seconds(self.hold_seconds.clamp(1, MAX_HOLD_SECONDS) as i64)
+        let longest = self.max_hold_seconds.max(1);
+        Duration::seconds(self.hold_seconds.clamp(1, longest).min(i64::MAX as u64) as i64)
+    }
+
+    /// After look number `looks` of a hold that began at `began` found the
+    /// work unfinished at `now`, inside a window that ends at `until`: look
+    /// again after a pause, or end the invocation (the window is over, or
+    /// the invocation's `limit` came, or it looked as often as a look a
+    /// second for the longest hold allows: bounded even if the clock stood
+    /// still) with the wait before the next poll.
+    pub fn in_hold(
+        &self,
+        began: DateTime<Utc>,
+        until: DateTime<Utc>,
+        limit: DateTime<Utc>,
+        looks: u64,
+        now: DateTime<Utc>,
+    ) -> Held {
+        let end = until.min(limit);
+        if now >= end || looks > self.max_hold_seconds {
+            Held::Over(self.resume_after_hold(began, now, until))
+        } else {
+            Held::LookAgainIn(self.look_every().min(end - now))
+        }
     }
 
     /// The wait after a hold that began at `began` and was cut short at
@@ -311,18 +359,23 @@ impl Expectation {
         (seconds > 0).then_some(Expectation { seconds, basis })
     }
 
-    /// The window around the expected end of work started at `started_at`:
-    /// from 70 % to 130 % of the expected duration.
-    /// An expectation too long to count in dates has its window at the end
-    /// of time (never reached: no hold).
+    /// The window around the expected end of work started at `started_at`
+    /// ([`window`]).
     pub fn window(&self, started_at: DateTime<Utc>) -> (DateTime<Utc>, DateTime<Utc>) {
-        let at = |fraction: f64| {
-            Duration::try_milliseconds((self.seconds as f64 * fraction * 1000.0) as i64)
-                .and_then(|offset| started_at.checked_add_signed(offset))
-                .unwrap_or(DateTime::<Utc>::MAX_UTC)
-        };
-        (at(1.0 - WINDOW), at(1.0 + WINDOW))
+        window(self.seconds, started_at)
     }
+}
+
+/// The window around the expected end of work expected to take `seconds`
+/// from `started_at`: from 70 % to 130 % of it. One too long to count in
+/// dates has its window at the end of time (never reached: no hold).
+pub fn window(seconds: u64, started_at: DateTime<Utc>) -> (DateTime<Utc>, DateTime<Utc>) {
+    let at = |fraction: f64| {
+        Duration::try_milliseconds((seconds as f64 * fraction * 1000.0) as i64)
+            .and_then(|offset| started_at.checked_add_signed(offset))
+            .unwrap_or(DateTime::<Utc>::MAX_UTC)
+    };
+    (at(1.0 - WINDOW), at(1.0 + WINDOW))
 }
 
 /// A span in whole seconds, rounded up (0 for a negative one).
@@ -349,6 +402,7 @@ mod tests {
             deadline_seconds: 3600,
             max_polls: MAX_POLLS,
             hold_seconds: 5,
+            max_hold_seconds: MAX_HOLD_SECONDS,
             spaced_for: MAX_POLLS,
         };
         let waits: Vec<u64> = (1..=6).map(|a| p.backoff(a)).collect();

@@ -17,7 +17,7 @@ use super::execution::{
 };
 use super::outcome::{Operation, Outcome};
 use super::request::DeploymentRequest;
-use super::schedule::{MAX_HOLD_SECONDS, Next, PollPolicy, Step};
+use super::schedule::{Held, Next, PollPolicy, Step};
 use crate::error::Error;
 use crate::ports::{Catalog, Clock, Personalize};
 
@@ -208,8 +208,6 @@ pub async fn poll<P: Personalize + Catalog, C: Clock>(
         Phase::Rollback => policy.rollback(),
     };
     let began = clock.now();
-    // A look a second at most, for at most the longest hold: bounded even
-    // if the clock stood still.
     let mut looks = 0;
     loop {
         looks += 1;
@@ -226,14 +224,13 @@ pub async fn poll<P: Personalize + Catalog, C: Clock>(
         let now = clock.now();
         let conclusion = match decision {
             Decision::Report(conclusion) => conclusion,
-            Decision::Hold { until } if now >= until.min(limit) || looks > MAX_HOLD_SECONDS => {
-                Conclusion::Wait(policy.resume_after_hold(began, now, until))
-            }
-            Decision::Hold { until } => {
-                let pause = policy.look_every().min(until.min(limit) - now);
-                clock.sleep(pause.to_std().unwrap_or_default()).await;
-                continue;
-            }
+            Decision::Hold { until } => match policy.in_hold(began, until, limit, looks, now) {
+                Held::Over(wait) => Conclusion::Wait(wait),
+                Held::LookAgainIn(pause) => {
+                    clock.sleep(pause.to_std().unwrap_or_default()).await;
+                    continue;
+                }
+            },
         };
         return Ok(report(input, attempt, conclusion, described.as_ref(), now));
     }

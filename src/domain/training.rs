@@ -9,6 +9,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::outcome::Outcome;
+use super::schedule::{self, whole_seconds};
+use crate::ports::VersionSummary;
 
 /// A solution version's status (API reference §5.3, §10.2).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -65,6 +67,8 @@ pub struct SolutionVersion {
     pub updated_at: Option<DateTime<Utc>>,
     /// Billed training hours, once trained.
     pub training_hours: Option<f64>,
+    /// `FULL`, `UPDATE` or `AUTOTRAIN`.
+    pub training_mode: Option<String>,
 }
 
 /// What a version's training means for a deployment of it.
@@ -102,6 +106,67 @@ pub fn observe(version: Option<&SolutionVersion>) -> Training {
             Training::Stopped(format!("training was stopped (status {})", version.status))
         }
         TrainingStatus::Other(status) => Training::InProgress(status.clone()),
+    }
+}
+
+/// How many of a solution's newest successful trainings in a mode its
+/// next training in that mode is expected to take as long as (their median).
+pub const HISTORY: usize = 5;
+
+/// How long a training is expected to take: the median duration (creation
+/// to last update, pending included) of the solution's newest earlier
+/// trainings of the same `trainingMode` that succeeded (a FULL training and
+/// an UPDATE take very different times). None without such a training.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TrainingExpectation {
+    pub seconds: u64,
+    /// The mode of the training and of those it is expected from.
+    pub training_mode: Option<String>,
+    /// How many earlier trainings it is the median of (at most [`HISTORY`]).
+    pub trainings: u32,
+}
+
+impl TrainingExpectation {
+    /// From the solution's versions as listed (`history`), for `version`:
+    /// its own entry and unfinished, failed or stopped trainings are left
+    /// out (how long failing took says nothing of training), as are
+    /// missing or backward timestamps.
+    pub fn of(version: &SolutionVersion, history: &[VersionSummary]) -> Option<Self> {
+        let mut earlier: Vec<(DateTime<Utc>, u64)> = history
+            .iter()
+            .filter(|v| {
+                v.arn != version.arn
+                    && v.status == TrainingStatus::Active
+                    && v.training_mode == version.training_mode
+            })
+            .filter_map(|v| {
+                let (created, updated) = (v.created_at?, v.updated_at?);
+                let seconds = whole_seconds(updated - created);
+                (seconds > 0).then_some((created, seconds))
+            })
+            .collect();
+        earlier.sort_by_key(|&(created, _)| std::cmp::Reverse(created));
+        earlier.truncate(HISTORY);
+        let mut seconds: Vec<u64> = earlier.iter().map(|(_, s)| *s).collect();
+        seconds.sort_unstable();
+        let middle = seconds.len() / 2;
+        let median = match seconds.len() {
+            0 => return None,
+            n if n % 2 == 1 => seconds[middle],
+            _ => (seconds[middle - 1] + seconds[middle]).div_ceil(2),
+        };
+        Some(TrainingExpectation {
+            seconds: median,
+            training_mode: version.training_mode.clone(),
+            trainings: seconds.len() as u32,
+        })
+    }
+
+    /// The window around the expected end of a training created at
+    /// `started_at` ([`schedule::window`]).
+    pub fn window(&self, started_at: DateTime<Utc>) -> (DateTime<Utc>, DateTime<Utc>) {
+        schedule::window(self.seconds, started_at)
     }
 }
 
@@ -147,6 +212,10 @@ pub struct TrainingReport {
     /// version (the outcome is SUPERSEDED).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub superseded_by: Option<String>,
+    /// How long the training is expected to take, once known (from the
+    /// solution's earlier trainings; none without one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expected: Option<TrainingExpectation>,
 }
 
 #[cfg(test)]
@@ -161,6 +230,7 @@ mod tests {
             created_at: None,
             updated_at: None,
             training_hours: None,
+            training_mode: None,
         }
     }
 

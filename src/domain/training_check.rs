@@ -4,12 +4,14 @@
 
 use chrono::{DateTime, Utc};
 
-use super::execution::TaskInput;
+use super::execution::{Accepted, TaskInput};
 use super::follow::{self, Stop};
 use super::origin::Origin;
 use super::outcome::Outcome;
-use super::schedule::{Next, PollPolicy};
-use super::training::{SolutionVersion, Training, TrainingFacts, TrainingReport, observe};
+use super::schedule::{Held, PollPolicy, Step};
+use super::training::{
+    SolutionVersion, Training, TrainingExpectation, TrainingFacts, TrainingReport, observe,
+};
 use crate::error::Error;
 use crate::ports::{Catalog, Clock, Personalize, SolutionVersions};
 
@@ -19,11 +21,21 @@ use crate::ports::{Catalog, Clock, Personalize, SolutionVersions};
 /// ACTIVE version itself. The deadline counts from the execution's start.
 /// A followed campaign's version, once trained, is deployed only if the
 /// campaign still follows and serves nothing newer ([`follow::recheck`]).
+///
+/// The poll that first finds the version training reads how long the
+/// solution's earlier trainings in its mode took
+/// ([`TrainingExpectation::of`]; read again on a later poll while there is
+/// none) and every report carries it. Inside the window around the
+/// expected end (counted from the version's creation), the poll stays and
+/// looks every `hold_seconds` until the training ends, the window closes
+/// or `limit` (what the invocation may use of its time) comes
+/// ([`PollPolicy::in_hold`]); before and after it, the usual schedule.
 pub async fn check<V: Personalize + SolutionVersions + Catalog, C: Clock>(
     versions: &V,
     input: &TaskInput,
     policy: &PollPolicy,
     clock: &C,
+    limit: DateTime<Utc>,
 ) -> Result<TrainingReport, Error> {
     let accepted = input.state.require_accepted()?;
     let attempt = accepted.training_polls() + 1;
@@ -32,69 +44,73 @@ pub async fn check<V: Personalize + SolutionVersions + Catalog, C: Clock>(
         return Ok(report(Outcome::Active, attempt, None, None));
     }
     let arn = request.solution_version_arn();
-    let described = versions.describe_solution_version(arn).await;
-    let now = clock.now();
-    let (version, facts) = match described {
-        Ok(version) => {
-            let facts = facts_of(arn, version.as_ref());
-            (version, facts)
-        }
-        Err(e) if e.is_transient_for_a_read() => {
-            let what = format!("DescribeSolutionVersion did not answer ({e})");
-            let facts = accepted.training.as_ref().and_then(|t| t.facts.clone());
-            return Ok(not_yet(input, policy, attempt, facts, what, now));
-        }
-        Err(e) => return Err(e.into()),
-    };
-    Ok(match observe(version.as_ref()) {
-        Training::Ready => {
-            let created = version.as_ref().and_then(|v| v.created_at);
-            let stop = match &accepted.origin {
-                Some(Origin::Follow { campaign_arn, .. }) => {
-                    match follow::recheck(versions, campaign_arn, arn, created).await {
-                        Ok(stop) => stop,
-                        // Only reads: an answer that may change is waited out.
-                        Err(e) if e.is_transient_for_a_read() => {
-                            let what = format!("the campaign could not be looked at again ({e})");
-                            return Ok(not_yet(input, policy, attempt, Some(facts), what, now));
-                        }
-                        Err(e) => return Err(e.into()),
-                    }
-                }
-                _ => None,
-            };
-            match stop {
-                None => report(Outcome::Active, attempt, None, Some(facts)),
-                Some(Stop {
-                    outcome,
-                    reason,
-                    superseded_by,
-                }) => TrainingReport {
-                    superseded_by,
-                    ..report(outcome, attempt, Some(reason), Some(facts))
-                },
+    let earlier = accepted.training.as_ref();
+    let mut expected = earlier.and_then(|t| t.expected.clone());
+    let mut facts = earlier.and_then(|t| t.facts.clone());
+    let began = clock.now();
+    let mut looks = 0;
+    loop {
+        looks += 1;
+        let described = versions.describe_solution_version(arn).await;
+        let (version, seen) = match described {
+            Ok(version) => {
+                let seen_facts = facts_of(arn, version.as_ref());
+                facts = Some(seen_facts.clone());
+                let seen = decide(versions, accepted, arn, version.as_ref(), seen_facts).await?;
+                (version, seen)
             }
+            Err(e) if e.is_transient_for_a_read() => (
+                None,
+                Seen::NotYet(format!("DescribeSolutionVersion did not answer ({e})")),
+            ),
+            Err(e) => return Err(e.into()),
+        };
+        let now = clock.now();
+        let what = match seen {
+            Seen::NotYet(what) => what,
+            Seen::Final(outcome, reason, superseded_by) => {
+                let mut report = report(outcome, attempt, reason, facts);
+                report.superseded_by = superseded_by;
+                report.expected = expected;
+                return Ok(report);
+            }
+        };
+        if let (None, 1, Some(version)) = (&expected, looks, &version) {
+            expected = expectation(versions, version).await;
         }
-        Training::InProgress(status) => {
-            let what = format!("the solution version is {status}");
-            not_yet(input, policy, attempt, Some(facts), what, now)
-        }
-        Training::Failed(reason) => {
-            report(Outcome::TrainingFailed, attempt, Some(reason), Some(facts))
-        }
-        Training::Stopped(reason) => {
-            report(Outcome::TrainingStopped, attempt, Some(reason), Some(facts))
-        }
-        // Not a training that failed: a request for nothing.
-        Training::Missing => report(
-            Outcome::Failed,
-            attempt,
-            Some(format!("the solution version {arn} does not exist")),
-            Some(facts),
-        ),
-    })
+        let window = version
+            .as_ref()
+            .and_then(|v| v.created_at)
+            .zip(expected.as_ref())
+            .map(|(created, e)| e.window(created));
+        let started = input.execution_start_time.unwrap_or(now);
+        let since = "the deployment was requested";
+        let wait = match policy.around(attempt, started, window, since, &what, now) {
+            Step::Wait(wait) => wait,
+            Step::Overdue(reason) => {
+                let mut report = report(
+                    Outcome::TrainingTimedOut,
+                    attempt,
+                    Some(format!("training {reason}")),
+                    facts,
+                );
+                report.expected = expected;
+                return Ok(report);
+            }
+            Step::Hold { until } => match policy.in_hold(began, until, limit, looks, now) {
+                Held::Over(wait) => wait,
+                Held::LookAgainIn(pause) => {
+                    clock.sleep(pause.to_std().unwrap_or_default()).await;
+                    continue;
+                }
+            },
+        };
+        let mut report = report(Outcome::InProgress, attempt, None, facts);
+        report.wait_seconds = wait;
+        report.expected = expected;
+        return Ok(report);
+    }
 }
-
 fn facts_of(arn: &str, version: Option<&SolutionVersion>) -> TrainingFacts {
     TrainingFacts {
         solution_version_arn: arn.to_string(),
@@ -119,32 +135,76 @@ fn report(
         reason,
         facts,
         superseded_by: None,
+        expected: None,
     }
 }
 
-/// Still training: wait and poll again, or, once the deadline has passed
-/// (or the poll budget is spent), TRAINING_TIMED_OUT.
-fn not_yet(
-    input: &TaskInput,
-    policy: &PollPolicy,
-    attempt: u32,
-    facts: Option<TrainingFacts>,
-    what: String,
-    now: DateTime<Utc>,
-) -> TrainingReport {
-    let started = input.execution_start_time.unwrap_or(now);
-    let since = "the deployment was requested";
-    match policy.next(attempt, started, since, &what, now) {
-        Next::Wait(wait) => {
-            let mut report = report(Outcome::InProgress, attempt, None, facts);
-            report.wait_seconds = wait;
-            report
+/// What a described version decides.
+enum Seen {
+    /// The end of the wait: deploy it (ACTIVE) or report it, and why, and
+    /// the newer version a followed campaign serves by now.
+    Final(Outcome, Option<String>, Option<String>),
+    /// Not yet (in what state).
+    NotYet(String),
+}
+
+/// Reads a described version: trained (and, for a followed campaign, still
+/// to be deployed), still training, or never to be deployed.
+async fn decide<V: Personalize + SolutionVersions + Catalog>(
+    versions: &V,
+    accepted: &Accepted,
+    arn: &str,
+    version: Option<&SolutionVersion>,
+    facts: TrainingFacts,
+) -> Result<Seen, Error> {
+    Ok(match observe(version) {
+        Training::Ready => {
+            let Some(Origin::Follow { campaign_arn, .. }) = &accepted.origin else {
+                return Ok(Seen::Final(Outcome::Active, None, None));
+            };
+            let created = version.and_then(|v| v.created_at);
+            match follow::recheck(versions, campaign_arn, arn, created).await {
+                Ok(None) => Seen::Final(Outcome::Active, None, None),
+                Ok(Some(Stop {
+                    outcome,
+                    reason,
+                    superseded_by,
+                })) => Seen::Final(outcome, Some(reason), superseded_by),
+                // Only reads: an answer that may change is waited out.
+                Err(e) if e.is_transient_for_a_read() => {
+                    Seen::NotYet(format!("the campaign could not be looked at again ({e})"))
+                }
+                Err(e) => return Err(e.into()),
+            }
         }
-        Next::Overdue(reason) => report(
-            Outcome::TrainingTimedOut,
-            attempt,
-            Some(format!("training {reason}")),
-            facts,
+        Training::InProgress(status) => Seen::NotYet(format!("the solution version is {status}")),
+        Training::Failed(reason) => Seen::Final(Outcome::TrainingFailed, Some(reason), None),
+        Training::Stopped(reason) => Seen::Final(Outcome::TrainingStopped, Some(reason), None),
+        // Not a training that failed: a request for nothing.
+        Training::Missing => Seen::Final(
+            Outcome::Failed,
+            Some(format!(
+                "the solution version {} does not exist",
+                facts.solution_version_arn
+            )),
+            None,
         ),
+    })
+}
+
+/// How long the version's training is expected to take, from the
+/// solution's earlier versions; none when they cannot be read (it is read
+/// again on the next poll).
+async fn expectation<V: Catalog>(
+    versions: &V,
+    version: &SolutionVersion,
+) -> Option<TrainingExpectation> {
+    let solution = follow::solution_of(&version.arn)?;
+    match versions.list_solution_versions(&solution).await {
+        Ok(history) => TrainingExpectation::of(version, &history),
+        Err(e) => {
+            tracing::warn!(error = %e, "the solution's earlier trainings could not be read");
+            None
+        }
     }
 }

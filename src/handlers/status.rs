@@ -38,10 +38,12 @@ pub enum Report {
 /// last DescribeCampaign (at most the SDK's operation time-out) and the reply.
 pub const HOLD_MARGIN: Duration = Duration::seconds(15);
 
-/// One check; a final outcome's measurements go to `metrics`. A campaign
-/// check may hold (see [`poll`]) for at most [`MAX_HOLD_SECONDS`], ending
-/// [`HOLD_MARGIN`] before the invocation's own deadline, `deadline_ms` (the
-/// Lambda context's, in milliseconds since the epoch; 0 when unknown).
+/// One check; a final outcome's measurements go to `metrics`. A check may
+/// hold (see [`poll`], [`training_check::check`], [`watching::watch`]) for
+/// at most its policy's longest hold ([`MAX_HOLD_SECONDS`] for a watch),
+/// ending [`HOLD_MARGIN`] before the invocation's own deadline,
+/// `deadline_ms` (the Lambda context's, in milliseconds since the epoch; 0
+/// when unknown).
 pub async fn handle<P, A, M, C>(
     personalize: &P,
     alarms: &A,
@@ -58,8 +60,17 @@ where
     C: Clock,
 {
     let (input, task) = task_input(event)?;
+    let deadline = i64::try_from(deadline_ms)
+        .ok()
+        .filter(|&ms| ms > 0)
+        .and_then(DateTime::<Utc>::from_timestamp_millis);
+    let limit = |longest: u64| {
+        let most = clock.now() + Duration::seconds(longest.min(i64::MAX as u64 / 1000) as i64);
+        deadline.map_or(most, |d| most.min(d - HOLD_MARGIN))
+    };
     if input.check == Check::Training {
-        let report = training_check::check(personalize, &input, &config.training, clock)
+        let limit = limit(config.training.max_hold_seconds);
+        let report = training_check::check(personalize, &input, &config.training, clock, limit)
             .instrument(task.span())
             .await
             .map_err(|e| TaskError::new(e, &task))?;
@@ -76,13 +87,8 @@ where
         });
         return Ok(Report::Training(report));
     }
-    let most = clock.now() + Duration::seconds(MAX_HOLD_SECONDS as i64);
-    let deadline = i64::try_from(deadline_ms)
-        .ok()
-        .filter(|&ms| ms > 0)
-        .and_then(DateTime::<Utc>::from_timestamp_millis);
-    let limit = deadline.map_or(most, |d| most.min(d - HOLD_MARGIN));
     if input.check == Check::Watch {
+        let limit = limit(MAX_HOLD_SECONDS);
         let look_every = Duration::seconds(config.watch_look_seconds as i64);
         let report = watching::watch(personalize, alarms, &input, look_every, clock, limit)
             .instrument(task.span())
@@ -104,6 +110,7 @@ where
         });
         return Ok(Report::Watch(Box::new(report)));
     }
+    let limit = limit(config.poll.max_hold_seconds);
     let report = poll(personalize, &input, &config.poll, clock, limit)
         .instrument(task.span())
         .await

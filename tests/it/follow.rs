@@ -413,6 +413,8 @@ async fn check_followed(
         &followed(campaign_arn, version),
         &TRAINING_POLICY,
         &SystemClock,
+        // No hold: one look.
+        chrono::Utc::now(),
     )
     .await
     .unwrap()

@@ -17,7 +17,7 @@ use personalize_deployer::domain::record::{
 };
 use personalize_deployer::domain::request::DeploymentRequest;
 use personalize_deployer::domain::schedule::{
-    Basis, Expectation, MAX_POLLS, PollPolicy, TRAINING_POLICY,
+    Basis, Expectation, MAX_HOLD_SECONDS, MAX_POLLS, PollPolicy, TRAINING_POLICY,
 };
 use personalize_deployer::domain::status::{Observation, observe, poll};
 use personalize_deployer::handlers::status::{Report, handle};
@@ -32,6 +32,7 @@ fn policy() -> PollPolicy {
         deadline_seconds: 3600,
         max_polls: MAX_POLLS,
         hold_seconds: 5,
+        max_hold_seconds: MAX_HOLD_SECONDS,
         spaced_for: PollPolicy::default().spaced_for,
     }
 }
@@ -973,6 +974,7 @@ async fn before_the_window_a_poll_does_not_stay_and_waits_at_most_until_it() {
     // Holding turned off: the usual schedule throughout.
     let off = PollPolicy {
         hold_seconds: 0,
+        max_hold_seconds: MAX_HOLD_SECONDS,
         ..policy()
     };
     let (report, fake, _) = hold(answers, &off, 900, 1140).await;

@@ -161,6 +161,10 @@ pub struct FakePersonalize {
     pub tag_result: Mutex<Option<ApiError>>,
     /// The error ListTagsForResource answers with (none: the tags).
     pub list_tags_result: Mutex<Option<ApiError>>,
+    /// What ListSolutionVersions answers (of any solution).
+    pub history: Mutex<Vec<VersionSummary>>,
+    /// The error ListSolutionVersions answers with (none: the history).
+    pub history_result: Mutex<Option<ApiError>>,
 }
 
 impl FakePersonalize {
@@ -317,7 +321,10 @@ impl Catalog for FakePersonalize {
             .lock()
             .unwrap()
             .push(format!("list versions {arn}"));
-        Ok(Vec::new())
+        if let Some(e) = self.history_result.lock().unwrap().clone() {
+            return Err(e);
+        }
+        Ok(self.history.lock().unwrap().clone())
     }
 }
 
