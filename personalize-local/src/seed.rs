@@ -58,6 +58,10 @@ pub struct SeedVersion {
     /// Seconds before now it was created (orders `$LATEST`); default 0.
     #[serde(default)]
     pub age_seconds: f64,
+    /// How long its training took (its last update is this long after its
+    /// creation; at most `ageSeconds`); default 0. Only for a version whose
+    /// training has ended.
+    pub training_seconds: Option<f64>,
     /// What GetSolutionMetrics answers for it (default: plausible metrics
     /// derived from its id).
     pub metrics: Option<BTreeMap<String, f64>>,
@@ -178,6 +182,17 @@ pub fn apply(world: &mut World, config: &Config, seed: Seed) -> Result<Value, St
             CREATE_STOPPING => Some(now + t.solution_version_pending),
             _ => None,
         };
+        let updated = match v.training_seconds {
+            None => created,
+            Some(took) if next.is_none() && (0.0..=v.age_seconds).contains(&took) => created + took,
+            Some(took) => {
+                return Err(format!(
+                    "solutionVersions[{i}].trainingSeconds: {took} must be at most ageSeconds \
+                     ({}), and only for a version whose training has ended",
+                    v.age_seconds
+                ));
+            }
+        };
         versions.push(SolutionVersion {
             arn: format!("{solution_arn}/{id}"),
             name: None,
@@ -191,7 +206,7 @@ pub fn apply(world: &mut World, config: &Config, seed: Seed) -> Result<Value, St
             }),
             status,
             created,
-            updated: created,
+            updated,
             next,
             fail_with: None,
             metrics: v.metrics.clone(),

@@ -1805,6 +1805,56 @@ async fn pages_neither_skip_nor_repeat_when_campaigns_come_and_go() {
 }
 
 #[tokio::test]
+async fn a_seeded_version_took_its_training_seconds_and_says_so_in_its_dates() {
+    let local = Local::start().await;
+    local
+        .server
+        .seed(json!({"solutionVersions": [
+            {"solution": "movies", "id": "0a0a0a0a", "ageSeconds": 86400,
+             "trainingSeconds": 3600, "trainingMode": "UPDATE"}]}))
+        .unwrap();
+    let arn = format!("{SOLUTION}/0a0a0a0a");
+    let (status, _, listed) = call(
+        &local,
+        "ListSolutionVersions",
+        json!({"solutionArn": SOLUTION}),
+    )
+    .await;
+    assert_eq!(status, 200, "{listed}");
+    let v = listed["solutionVersions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["solutionVersionArn"] == json!(arn))
+        .unwrap()
+        .clone();
+    let took = v["lastUpdatedDateTime"].as_f64().unwrap() - v["creationDateTime"].as_f64().unwrap();
+    assert!((took - 3600.0).abs() < 1e-6, "{v}");
+    assert_eq!(v["trainingMode"], json!("UPDATE"));
+    let (_, _, described) = call(
+        &local,
+        "DescribeSolutionVersion",
+        json!({"solutionVersionArn": arn}),
+    )
+    .await;
+    assert_eq!(
+        described["solutionVersion"]["lastUpdatedDateTime"],
+        v["lastUpdatedDateTime"]
+    );
+    // Longer than its age, or for a training not ended: refused, naming it.
+    for bad in [
+        json!({"solution": "movies", "ageSeconds": 60, "trainingSeconds": 120}),
+        json!({"solution": "movies", "status": "CREATE IN_PROGRESS", "trainingSeconds": 0}),
+    ] {
+        let e = local
+            .server
+            .seed(json!({"solutionVersions": [bad]}))
+            .unwrap_err();
+        assert!(e.to_string().contains("trainingSeconds"), "{e}");
+    }
+}
+
+#[tokio::test]
 async fn list_solution_versions_of_a_solution_newest_first_with_dates_and_statuses() {
     let local = Local::start().await;
     local

@@ -255,16 +255,20 @@ async fn scheduled<P: Personalize + Catalog>(
             let listed = personalize.list_solution_versions(&solution).await?;
             versions.insert(solution.clone(), listed);
         }
-        match newer_than(&versions[&solution], &current) {
-            Some(newer) => match Record::from_tags(&tags).rolled_back_from(&newer) {
+        let newer = newer_than(&versions[&solution], &current);
+        if newer.is_empty() {
+            intake.ignored.push(format!(
+                "{arn}: serves the newest ACTIVE version, {current}, and none newer is training"
+            ));
+        }
+        let record = Record::from_tags(&tags);
+        for newer in newer {
+            match record.rolled_back_from(&newer) {
                 Some(rolled_back) => intake
                     .ignored
                     .push(format!("{arn}: {}", rolled_back.describe())),
                 None => intake.sources.push(source(&campaign, &tags, &newer, scope)),
-            },
-            None => intake.ignored.push(format!(
-                "{arn}: serves the newest ACTIVE version, {current}"
-            )),
+            }
         }
     }
     Ok(intake)
@@ -281,23 +285,39 @@ pub fn newer(versions: &[VersionSummary], a: &str, b: &str) -> bool {
     matches!((created(a), created(b)), (Some(a), Some(b)) if a > b)
 }
 
-/// The newest ACTIVE version, when it is newer than `current` (by creation
-/// time; a version not in the list counts as older than every one that is).
-fn newer_than(versions: &[VersionSummary], current: &str) -> Option<String> {
-    let newest = versions
-        .iter()
-        .filter(|v| v.status == TrainingStatus::Active)
-        .max_by_key(|v| v.created_at)?;
+/// The versions newer than `current` (by creation time; a version not in
+/// the list counts as older than every one that is) to deploy: the newest
+/// ACTIVE one, and the newest still training (CREATE PENDING or CREATE
+/// IN_PROGRESS) when it is newer still, whose execution waits for its
+/// training as one a CloudTrail event starts does (and is the same
+/// execution, by name).
+fn newer_than(versions: &[VersionSummary], current: &str) -> Vec<String> {
     let current_created = versions
         .iter()
         .find(|v| v.arn == current)
         .and_then(|v| v.created_at);
-    let newer = newest.arn != current
-        && match (newest.created_at, current_created) {
-            (Some(n), Some(c)) => n > c,
-            _ => true,
-        };
-    newer.then(|| newest.arn.clone())
+    let newer = |v: &&VersionSummary| {
+        v.arn != current
+            && match (v.created_at, current_created) {
+                (Some(n), Some(c)) => n > c,
+                _ => true,
+            }
+    };
+    let newest = |training: bool| {
+        versions
+            .iter()
+            .filter(|v| training == v.status.is_training())
+            .filter(|v| training || v.status == TrainingStatus::Active)
+            .max_by_key(|v| v.created_at)
+            .filter(newer)
+    };
+    let active = newest(false);
+    let training = newest(true).filter(|t| active.is_none_or(|a| t.created_at > a.created_at));
+    active
+        .into_iter()
+        .chain(training)
+        .map(|v| v.arn.clone())
+        .collect()
 }
 
 fn in_scope(campaigns: Vec<crate::ports::CampaignSummary>, scope: &Scope) -> Vec<String> {
@@ -450,18 +470,35 @@ mod tests {
     }
 
     #[test]
-    fn only_a_newer_active_version_is_followed() {
+    fn the_newest_active_version_and_a_newer_training_are_followed() {
         let versions = [
             summary("s/a", "ACTIVE", 0),
             summary("s/b", "ACTIVE", 10),
             summary("s/c", "CREATE IN_PROGRESS", 20),
             summary("s/d", "CREATE FAILED", 30),
         ];
-        assert_eq!(newer_than(&versions, "s/a").as_deref(), Some("s/b"));
-        assert_eq!(newer_than(&versions, "s/b"), None);
+        // The newest ACTIVE one, and the one training after it.
+        assert_eq!(newer_than(&versions, "s/a"), vec!["s/b", "s/c"]);
+        assert_eq!(newer_than(&versions, "s/b"), vec!["s/c"]);
+        assert_eq!(newer_than(&versions, "s/c"), Vec::<String>::new());
         // A version not listed (another solution's, say) is older.
-        assert_eq!(newer_than(&versions, "x/z").as_deref(), Some("s/b"));
-        assert_eq!(newer_than(&versions[2..], "s/a"), None);
+        assert_eq!(newer_than(&versions, "x/z"), vec!["s/b", "s/c"]);
+        // A failed training is never followed; one pending is.
+        assert_eq!(newer_than(&versions[3..], "s/a"), Vec::<String>::new());
+        let pending = [
+            summary("s/a", "ACTIVE", 0),
+            summary("s/e", "CREATE PENDING", 40),
+            summary("s/f", "CREATE IN_PROGRESS", 30),
+        ];
+        assert_eq!(newer_than(&pending, "s/a"), vec!["s/e"]);
+        // A training older than the newest ACTIVE version is left to its
+        // own end: the newer one is deployed.
+        let overtaken = [
+            summary("s/a", "ACTIVE", 0),
+            summary("s/g", "CREATE IN_PROGRESS", 10),
+            summary("s/h", "ACTIVE", 20),
+        ];
+        assert_eq!(newer_than(&overtaken, "s/a"), vec!["s/h"]);
     }
 
     #[test]

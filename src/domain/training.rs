@@ -37,6 +37,14 @@ impl TrainingStatus {
         }
     }
 
+    /// Still training: CREATE PENDING or CREATE IN_PROGRESS.
+    pub fn is_training(&self) -> bool {
+        matches!(
+            self,
+            TrainingStatus::CreatePending | TrainingStatus::CreateInProgress
+        )
+    }
+
     pub fn as_str(&self) -> &str {
         match self {
             TrainingStatus::CreatePending => "CREATE PENDING",
