@@ -382,6 +382,12 @@ impl StatusConfig {
             TRAINING_POLICY.deadline_seconds,
             1..=MAX_DEADLINE_SECONDS,
         )?;
+        let training_hold = integer(
+            env,
+            "TRAINING_HOLD_SECONDS",
+            TRAINING_POLICY.hold_seconds,
+            0..=MAX_HOLD_LOOK_SECONDS,
+        )?;
         Ok(StatusConfig {
             poll: PollPolicy {
                 initial_seconds: initial,
@@ -395,6 +401,7 @@ impl StatusConfig {
                 initial_seconds: TRAINING_POLICY.initial_seconds.min(training_max),
                 max_seconds: training_max,
                 deadline_seconds: training_deadline,
+                hold_seconds: training_hold,
                 ..TRAINING_POLICY
             },
             metrics_namespace: namespace(env)?,
@@ -693,6 +700,7 @@ mod tests {
         let c = StatusConfig::from_env(&env(&[
             ("TRAINING_POLL_SECONDS", "30"),
             ("TRAINING_DEADLINE_SECONDS", "600"),
+            ("TRAINING_HOLD_SECONDS", "0"),
         ]))
         .unwrap();
         assert_eq!(
@@ -700,9 +708,10 @@ mod tests {
                 c.training.initial_seconds,
                 c.training.max_seconds,
                 c.training.deadline_seconds,
-                c.training.max_polls
+                c.training.max_polls,
+                c.training.hold_seconds,
             ),
-            (30, 30, 600, crate::domain::schedule::MAX_TRAINING_POLLS)
+            (30, 30, 600, crate::domain::schedule::MAX_TRAINING_POLLS, 0)
         );
         // An initial wait above the default cap raises the cap with it.
         let c = StatusConfig::from_env(&env(&[("POLL_INITIAL_SECONDS", "300")])).unwrap();
@@ -720,6 +729,7 @@ mod tests {
             ("POLL_HOLD_SECONDS", "61", "from 0 to 60"),
             ("TRAINING_POLL_SECONDS", "0", "from 1 to 86400"),
             ("TRAINING_DEADLINE_SECONDS", "soon", "from 1 to 31536000"),
+            ("TRAINING_HOLD_SECONDS", "61", "from 0 to 60"),
         ];
         for (variable, value, rule) in cases {
             let e = StatusConfig::from_env(&env(&[(variable, value)])).unwrap_err();

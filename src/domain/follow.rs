@@ -174,6 +174,9 @@ async fn trained<P: Personalize + Catalog>(
             }
         }
     };
+    let trained = versions
+        .iter()
+        .any(|v| v.arn == version && v.status == TrainingStatus::Active);
     let campaigns = in_scope(personalize.list_campaigns(Some(solution_arn)).await?, scope);
     let found: Vec<(String, Found)> = examine_all(personalize, campaigns).await?;
     for (arn, found) in found {
@@ -208,7 +211,7 @@ async fn trained<P: Personalize + Catalog>(
                 } else {
                     intake
                         .sources
-                        .push(source(&campaign, &tags, &version, scope));
+                        .push(source(&campaign, &tags, &version, trained, scope));
                 }
             }
         }
@@ -263,11 +266,15 @@ async fn scheduled<P: Personalize + Catalog>(
         }
         let record = Record::from_tags(&tags);
         for newer in newer {
-            match record.rolled_back_from(&newer) {
+            match record.rolled_back_from(&newer.arn) {
                 Some(rolled_back) => intake
                     .ignored
                     .push(format!("{arn}: {}", rolled_back.describe())),
-                None => intake.sources.push(source(&campaign, &tags, &newer, scope)),
+                None => {
+                    let trained = newer.status == TrainingStatus::Active;
+                    let made = source(&campaign, &tags, &newer.arn, trained, scope);
+                    intake.sources.push(made);
+                }
             }
         }
     }
@@ -291,7 +298,7 @@ pub fn newer(versions: &[VersionSummary], a: &str, b: &str) -> bool {
 /// IN_PROGRESS) when it is newer still, whose execution waits for its
 /// training as one a CloudTrail event starts does (and is the same
 /// execution, by name).
-fn newer_than(versions: &[VersionSummary], current: &str) -> Vec<String> {
+fn newer_than<'a>(versions: &'a [VersionSummary], current: &str) -> Vec<&'a VersionSummary> {
     let current_created = versions
         .iter()
         .find(|v| v.arn == current)
@@ -313,11 +320,7 @@ fn newer_than(versions: &[VersionSummary], current: &str) -> Vec<String> {
     };
     let active = newest(false);
     let training = newest(true).filter(|t| active.is_none_or(|a| t.created_at > a.created_at));
-    active
-        .into_iter()
-        .chain(training)
-        .map(|v| v.arn.clone())
-        .collect()
+    active.into_iter().chain(training).collect()
 }
 
 fn in_scope(campaigns: Vec<crate::ports::CampaignSummary>, scope: &Scope) -> Vec<String> {
@@ -435,12 +438,19 @@ pub fn watch_of(tags: &[Tag]) -> Result<Option<WatchChoice>, Vec<FieldError>> {
     })
 }
 
-/// The source of a followed campaign's new version: the request for it (see
-/// [`DeploymentRequest::followed`]) with the gate and the watch of its tags
-/// (else the stack's defaults); tags that make no gate or no watch reject
-/// it, naming the tag.
-fn source(campaign: &Campaign, tags: &[Tag], version: &str, scope: &Scope) -> Source {
+/// The source of a followed campaign's new version (`trained`: ACTIVE
+/// when listed): the request for it (see [`DeploymentRequest::followed`]) with the gate and
+/// the watch of its tags (else the stack's defaults); tags that make no
+/// gate or no watch reject it, naming the tag.
+fn source(
+    campaign: &Campaign,
+    tags: &[Tag],
+    version: &str,
+    trained: bool,
+    scope: &Scope,
+) -> Source {
     Source::Made {
+        trained,
         origin: Origin::Follow {
             campaign_arn: campaign.arn.clone(),
             solution_version_arn: version.to_string(),
@@ -477,6 +487,12 @@ mod tests {
             summary("s/c", "CREATE IN_PROGRESS", 20),
             summary("s/d", "CREATE FAILED", 30),
         ];
+        let newer_than = |versions, current| -> Vec<String> {
+            newer_than(versions, current)
+                .into_iter()
+                .map(|v| v.arn.clone())
+                .collect()
+        };
         // The newest ACTIVE one, and the one training after it.
         assert_eq!(newer_than(&versions, "s/a"), vec!["s/b", "s/c"]);
         assert_eq!(newer_than(&versions, "s/b"), vec!["s/c"]);

@@ -55,6 +55,12 @@ pub enum Source {
     Made {
         origin: Origin,
         request: Box<Result<DeploymentRequest, Rejection>>,
+        /// A followed version trained by now: an execution of the same name
+        /// that gave up waiting for its training (TRAINING_TIMED_OUT) is
+        /// tried once more, under another name. Never for a version still
+        /// training, which that one more try would wait for (and might
+        /// give up on) in vain.
+        trained: bool,
     },
 }
 
@@ -284,7 +290,9 @@ async fn read<S: ObjectStore>(
     source: Source,
 ) -> Result<(Result<DeploymentRequest, Rejection>, Origin, Vec<u8>), Error> {
     match source {
-        Source::Made { origin, request } => Ok((*request, origin, Vec::new())),
+        Source::Made {
+            origin, request, ..
+        } => Ok((*request, origin, Vec::new())),
         Source::Inline { origin, detail } => {
             let raw = serde_json::to_vec(&detail).unwrap_or_default();
             let mut parsed = DeploymentRequest::from_value_within(&detail, scope);
@@ -327,9 +335,14 @@ async fn plan<S: ObjectStore, A: Alarms>(
     scope: &Scope,
     source: Source,
 ) -> Result<PlannedExecution, Error> {
+    let trained = matches!(source, Source::Made { trained: true, .. });
     let (parsed, origin, raw) = read(store, scope, source).await?;
     let parsed = with_alarms(alarms, scope, parsed).await?;
-    Ok(PlannedExecution::new(parsed, origin, &raw))
+    let mut planned = PlannedExecution::new(parsed, origin, &raw);
+    if !trained {
+        planned.retry_name = None;
+    }
+    Ok(planned)
 }
 
 /// Plans one request and starts its execution.
@@ -347,8 +360,8 @@ async fn start<S: ObjectStore, A: Alarms, W: Workflow>(
     let planned = plan(store, alarms, scope, source).await?;
     let mut name = planned.name.clone();
     let mut started = workflow.start_execution(&name, &planned.input).await?;
-    // A followed version whose training outlasted its deadline, found again:
-    // once more (its training has ended by now, or it would not be found).
+    // A followed version whose training outlasted its deadline, found again
+    // trained: once more.
     if let (Started::AlreadyExists, Some(retry)) = (&started, &planned.retry_name)
         && workflow.failure_of(&name).await?.as_deref() == Some(RETRIED_FAILURE)
     {

@@ -65,6 +65,7 @@ pub async fn intake<C: Catalog>(
         sources: vec![Source::Made {
             origin,
             request: Box::new(request),
+            trained: false,
         }],
         ignored: Vec::new(),
     })

@@ -1,6 +1,8 @@
 """What the end-to-end scenarios share: the state names of a path, the
 sample request and campaign, and the steps that feed the pipeline and read
 its one notification."""
+import json
+
 from workflow.harness.events import sample
 
 POLL_LOOP = ["PollCampaign", "CheckCampaign", "WaitForCampaign"]
@@ -44,3 +46,23 @@ def one_notification(wf):
     assert len(sns) == 1, sns
     assert len(events) == 1, events
     return sns[0][0], sns[0][1], events[0]
+
+
+def outputs(wf, execution, state):
+    """The outputs of every exit from `state`, in order."""
+    return [
+        json.loads(e["stateExitedEventDetails"]["output"])
+        for e in wf.history(execution["executionArn"])
+        if e.get("stateExitedEventDetails", {}).get("name") == state
+    ]
+
+
+def task_seconds(wf, execution, state):
+    """How long each run of a task state took, in order (entered to exited)."""
+    entered, spans = None, []
+    for e in wf.history(execution["executionArn"]):
+        if e.get("stateEnteredEventDetails", {}).get("name") == state:
+            entered = e["timestamp"]
+        elif e.get("stateExitedEventDetails", {}).get("name") == state:
+            spans.append((e["timestamp"] - entered).total_seconds())
+    return spans

@@ -11,7 +11,7 @@ from workflow.harness.events import scheduled_event
 from workflow.harness.local_workflow import LocalWorkflow
 from workflow.harness.sample import SOLUTION, SV2, campaign_arn, seed
 
-from steps import trigger
+from steps import outputs, task_seconds, trigger
 
 FOLLOW = {"tagKey": "personalize-deployer:follow", "tagValue": "true"}
 LOOK_RULE = "arn:aws:events:us-east-1:111122223333:rule/personalize-deployer-FollowLook-1A2B3C4D5E6F"
@@ -85,18 +85,60 @@ def test_the_scheduled_look_deploys_a_version_that_automatic_training_made():
         client = wf.personalize.client()
         assert client.describe_solution_version(solutionVersionArn=version)[
             "solutionVersion"]["trainingType"] == "AUTOMATIC"
-        assert trigger(wf, look)["executions"] == [], "not while it trains"
-        wait_active(client, version)
-        report = trigger(wf, scheduled_event(LOOK_RULE))
+        # Found while it trains: its executions wait for it.
+        report = trigger(wf, look)
         assert sorted(e["campaignName"] for e in report["executions"]) == ["movie-home", "movie-recs"]
+        assert all(e["status"] == "STARTED" for e in report["executions"])
         executions = wf.wait_for_executions(2, timeout=90)
         assert deployed(wf, executions) == [("movie-home", "SUCCEEDED"), ("movie-recs", "SUCCEEDED")]
+        for execution in executions:
+            assert wf.path(execution["executionArn"]).count("CheckTraining") >= 2, "waited for the training"
         assert wf.campaign("movie-recs")["solutionVersionArn"] == version
         assert wf.campaign("movie-side")["solutionVersionArn"] == SV2
         # The next look finds them serving the newest version.
         report = trigger(wf, scheduled_event(LOOK_RULE))
         assert report["executions"] == []
         assert len(wf.executions()) == 2
+        assert len(wf.notifications()[0]) == 2
+
+
+def test_the_look_finds_a_training_and_its_execution_notices_the_end_within_seconds():
+    """Real waits. The solution's earlier automatic training took 12 s; the
+    look finds the next one training; its execution polls every 3 s until
+    the window around the expected end (8.4 s to 15.6 s after its creation),
+    where one training check stays and looks every second until it sees the
+    version ACTIVE."""
+    history = {"solution": "movies", "id": "0e0e0e0e", "ageSeconds": 86400, "trainingSeconds": 12,
+               "trainingMode": "AUTOTRAIN", "trainingType": "AUTOMATIC"}
+    data = seed(campaign("movie-recs", FOLLOW))
+    data["solutionVersions"].append(history)
+    with LocalWorkflow(
+        seed=data, time_scale=1.0,
+        env={"TRAINING_POLL_SECONDS": "3", "TRAINING_DEADLINE_SECONDS": "600", "TRAINING_HOLD_SECONDS": "1"},
+        # 12 s of training at personalize-local's speed (600).
+        personalize_args=["--solution-version-training-seconds", "7200"],
+    ) as wf:
+        version = wf.auto_train(SOLUTION)
+        [started] = trigger(wf, scheduled_event(LOOK_RULE))["executions"]
+        assert started["status"] == "STARTED"
+        [execution] = wf.wait_for_executions(1, timeout=60)
+        assert execution["status"] == "SUCCEEDED"
+        reports = [o["training"] for o in outputs(wf, execution, "CheckTraining")]
+        assert [r["outcome"] for r in reports] == ["IN_PROGRESS"] * (len(reports) - 1) + ["ACTIVE"], reports
+        assert all(r["expected"] == {"seconds": 12, "trainingMode": "AUTOTRAIN", "trainings": 1}
+                   for r in reports), reports
+        # A poll every 3 s would make as many, and notice the end up to 3 s late.
+        assert len(reports) <= 5, reports
+        spans = task_seconds(wf, execution, "CheckTraining")
+        assert spans[-1] >= 0.9 and max(spans[:-1]) < 0.5, spans
+        trained = wf.personalize.client().describe_solution_version(
+            solutionVersionArn=version)["solutionVersion"]["lastUpdatedDateTime"]
+        [noticed] = [e["timestamp"] for e in wf.history(execution["executionArn"])
+                     if e.get("stateExitedEventDetails", {}).get("name") == "CheckTraining"][-1:]
+        lag = (noticed - trained).total_seconds()
+        assert 0 <= lag <= 2, f"noticed {lag:.2f} s after the training ended"
+        assert wf.campaign("movie-recs")["solutionVersionArn"] == version
+        assert len(wf.notifications()[0]) == 1
 
 
 def test_a_version_the_cloudtrail_path_started_is_not_started_again_by_the_look():
@@ -131,14 +173,20 @@ def wait_active(client, version, timeout=30.0):
 
 def test_a_version_whose_training_outlasted_the_deadline_is_deployed_when_the_look_finds_it_trained():
     """The CloudTrail path's execution gave up on a week-long training
-    (TRAINING_TIMED_OUT); when the training has ended, the look tries once
-    more, under another name, and deploys; the next look starts nothing."""
+    (TRAINING_TIMED_OUT); a look while it still trains starts nothing; when
+    the training has ended, the look tries once more, under another name,
+    and deploys; the next look starts nothing."""
     with LocalWorkflow(seed=seed(campaign("movie-recs", FOLLOW)), env={"TRAINING_DEADLINE_SECONDS": "2"},
                        personalize_args=["--solution-version-training-seconds", "604800"]) as wf:
         version, call = wf.train(SOLUTION)
         trigger(wf, call)
         [gave_up] = wf.wait_for_executions(1, timeout=60)
         assert (gave_up["status"], gave_up.get("error")) == ("FAILED", "TrainingTimedOut")
+        # Still training: the look finds the same execution and tries no
+        # other, which would wait in vain.
+        [seen] = trigger(wf, scheduled_event(LOOK_RULE))["executions"]
+        assert (seen["name"], seen["status"]) == (gave_up["name"], "ALREADY_HANDLED")
+        assert len(wf.executions()) == 1
         wf.personalize.admin("/clock", {"advanceSeconds": 8 * 24 * 3600})
         wait_active(wf.personalize.client(), version)
         report = trigger(wf, scheduled_event(LOOK_RULE))

@@ -15,7 +15,8 @@ from workflow.harness.local_workflow import LocalWorkflow
 from workflow.harness.names import BUCKET
 from workflow.harness.sample import SOLUTION, SV1, SV2, campaign_arn, seed
 
-from steps import NOTIFY, POLL_LOOP, TRAINED, one_notification, requested, run, serving, trigger
+from steps import (NOTIFY, POLL_LOOP, TRAINED, one_notification, outputs, requested, run, serving, task_seconds,
+                   trigger)
 
 CAMPAIGN = campaign_arn("movie-recs")
 
@@ -27,15 +28,6 @@ def requested_latest():
     event["detail"]["solutionVersionArn"] = SOLUTION + "/$LATEST"
     event["detail"]["campaignConfig"]["syncWithLatestSolutionVersion"] = True
     return event
-
-
-def outputs(wf, execution, state):
-    """The outputs of every exit from `state`, in order."""
-    return [
-        json.loads(e["stateExitedEventDetails"]["output"])
-        for e in wf.history(execution["executionArn"])
-        if e.get("stateExitedEventDetails", {}).get("name") == state
-    ]
 
 
 def task_failures(wf, execution):
@@ -479,17 +471,6 @@ def test_a_rate_limit_outlasting_the_sdk_retries_is_retried_not_failed():
         assert wf.campaign("movie-recs")["status"] == "ACTIVE"
         subject, _, _ = one_notification(wf)
         assert subject == "Personalize campaign movie-recs: deployment succeeded (CREATE)"
-
-
-def task_seconds(wf, execution, state):
-    """How long each run of a task state took, in order (entered to exited)."""
-    entered, spans = None, []
-    for e in wf.history(execution["executionArn"]):
-        if e.get("stateEnteredEventDetails", {}).get("name") == state:
-            entered = e["timestamp"]
-        elif e.get("stateExitedEventDetails", {}).get("name") == state:
-            spans.append((e["timestamp"] - entered).total_seconds())
-    return spans
 
 
 def test_an_update_is_noticed_within_a_look_of_its_end_as_long_as_the_creation_took():

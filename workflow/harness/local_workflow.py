@@ -47,7 +47,7 @@ class LocalWorkflow:
     environment of the Lambdas (e.g. POLL_INITIAL_SECONDS), function_env
     per function ({"campaign-status": {...}}); with scaled
     Waits, campaign-status never holds around an expected end
-    (POLL_HOLD_SECONDS=0) unless env says otherwise; personalize_args: more
+    (POLL_HOLD_SECONDS=0, TRAINING_HOLD_SECONDS=0) unless env says otherwise; personalize_args: more
     personalize-local options.
     """
 
@@ -96,6 +96,7 @@ class LocalWorkflow:
                 # Personalize's timestamps, which scaled Waits cannot keep in step:
                 # it is on only where Waits are real (or where env says so).
                 env["POLL_HOLD_SECONDS"] = "0"
+                env["TRAINING_HOLD_SECONDS"] = "0"
             env.update(self.extra_env)
             self.lambdas = LambdaHost(env, instances=self.instances, function_env=self.function_env)
             # The logs are appended to across runs: this run's start from here.
