@@ -7,12 +7,14 @@ solution with 50 followed campaigns, through the real deploy-trigger binary
 
 Every Personalize call of deploy-trigger goes through a proxy that adds
 `--latency-ms` to each call (what a control-plane call costs in AWS is not
-what it costs here) and counts the calls by operation. Reported per case: the look's duration (the
-invocation, median of the runs), the calls by operation, the peak calls per
-second, deploy-trigger's peak resident memory (VmHWM, Linux), and the margin
-to its 60 s time-out. One solution in ten has a version newer than its
-campaigns serve, so that the look also starts executions (StartExecution in
-moto, not counted).
+what it costs here) and counts the calls by operation. deploy-trigger paces
+its calls at the template's default PersonalizeCallsPerSecond unless
+`--calls-per-second` says otherwise. Reported per case: the look's duration
+(the invocation, median of the runs), the calls by operation, the peak
+calls per second, deploy-trigger's peak resident memory (VmHWM, Linux), and
+the margin to its time-out (the template's). One solution in ten has a
+version newer than its campaigns serve, so that the look also starts
+executions (StartExecution in moto, not counted).
 """
 import argparse
 import statistics
@@ -22,6 +24,7 @@ import urllib.request
 from collections import Counter
 from pathlib import Path
 
+from workflow.definition import load_template
 from workflow.harness.events import create_solution_version_call, scheduled_event
 from workflow.harness.http_server import Handler, Server
 from workflow.harness.local_workflow import LocalWorkflow
@@ -29,7 +32,9 @@ from workflow.harness.names import binary
 
 ACCOUNT, REGION = "111122223333", "us-east-1"
 LOOK_RULE = f"arn:aws:events:{REGION}:{ACCOUNT}:rule/personalize-deployer-FollowLook-1A2B3C4D5E6F"
-TIMEOUT_SECONDS = 60
+TEMPLATE = load_template()
+TIMEOUT_SECONDS = TEMPLATE["Resources"]["DeployTriggerFunction"]["Properties"]["Timeout"]
+DEFAULT_RATE = TEMPLATE["Parameters"]["PersonalizeCallsPerSecond"]["Default"]
 FOLLOW = {"tagKey": "personalize-deployer:follow", "tagValue": "true"}
 
 
@@ -112,7 +117,7 @@ def peak_memory_kib(name):
     return peak
 
 
-def measure(data, event, latency, runs):
+def measure(data, event, latency, runs, rate_bound):
     """Runs the event `runs` times, each in a fresh pipeline: durations,
     calls by operation, peak calls per second, peak memory, executions."""
     durations, memory, rate, calls, started = [], 0, 0, Counter(), 0
@@ -120,7 +125,8 @@ def measure(data, event, latency, runs):
         proxy = Proxy(latency)
         # Only deploy-trigger's calls go through the proxy: the executions the
         # look starts call Personalize directly.
-        with LocalWorkflow(seed=data, function_env={"deploy-trigger": {"AWS_ENDPOINT_URL_PERSONALIZE": proxy.url}},
+        trigger_env = {"AWS_ENDPOINT_URL_PERSONALIZE": proxy.url, "PERSONALIZE_CALLS_PER_SECOND": str(rate_bound)}
+        with LocalWorkflow(seed=data, function_env={"deploy-trigger": trigger_env},
                            personalize_args=["--max-active-campaigns", "100000"]) as wf:
             proxy.upstream = wf.personalize.url
             start = time.monotonic()
@@ -138,6 +144,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--latency-ms", type=float, default=60.0)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--calls-per-second", type=int, default=DEFAULT_RATE)
     args = parser.parse_args()
     latency = args.latency_ms / 1000
     cases = [
@@ -146,11 +153,13 @@ def main():
         ("CloudTrail event, 1 solution with 50 campaigns", accounts_seed(1, 50, 1),
          lambda: create_solution_version_call(solution_arn("sol000"), f"{solution_arn('sol000')}/0000bbbb")),
     ]
-    print(f"latency added per Personalize call: {args.latency_ms:g} ms; median of {args.runs} runs")
-    print("| Case | Duration (s) | Margin to 60 s | Calls by operation | Peak calls/s | Peak memory (MiB) | Executions started |")
+    print(f"latency added per Personalize call: {args.latency_ms:g} ms; calls paced at {args.calls_per_second} "
+          f"a second; median of {args.runs} runs")
+    print(f"| Case | Duration (s) | Margin to {TIMEOUT_SECONDS} s | Calls by operation | Peak calls/s "
+          "| Peak memory (MiB) | Executions started |")
     print("|---|---|---|---|---|---|---|")
     for label, data, event in cases:
-        duration, calls, rate, memory, started = measure(data, event, latency, args.runs)
+        duration, calls, rate, memory, started = measure(data, event, latency, args.runs, args.calls_per_second)
         by_op = ", ".join(f"{op} {n}" for op, n in sorted(calls.items()))
         print(f"| {label} | {duration:.1f} | {TIMEOUT_SECONDS / duration:.1f}× | {by_op} | {rate} "
               f"| {memory / 1024:.1f} | {started} |", flush=True)

@@ -41,7 +41,17 @@ pub struct TriggerConfig {
     /// `MAX_PROVISIONED_TPS` (default none): the requests this stack admits;
     /// and its default gate and watch.
     pub scope: Scope,
+    /// `PERSONALIZE_CALLS_PER_SECOND` (1 to 100, default
+    /// [`PERSONALIZE_CALLS_PER_SECOND`]): the most Personalize calls one
+    /// invocation starts in a second (a look over a large account makes
+    /// two per followed campaign).
+    pub personalize_calls_per_second: u32,
 }
+
+/// deploy-trigger's default bound on its Personalize calls: Personalize
+/// documents no control-plane rate; a look stays well below any an account
+/// is likely to have, and leaves room for its other callers.
+pub const PERSONALIZE_CALLS_PER_SECOND: u32 = 10;
 
 /// deploy-campaign.
 #[derive(Debug, Clone, PartialEq)]
@@ -280,6 +290,12 @@ impl TriggerConfig {
             state_machine_arn: arn,
             s3_force_path_style: boolean(env, "S3_FORCE_PATH_STYLE", false)?,
             scope: scope(env)?,
+            personalize_calls_per_second: integer(
+                env,
+                "PERSONALIZE_CALLS_PER_SECOND",
+                u64::from(PERSONALIZE_CALLS_PER_SECOND),
+                1..=100,
+            )? as u32,
         })
     }
 }
@@ -482,6 +498,30 @@ mod tests {
             e.to_string(),
             "configuration error: S3_FORCE_PATH_STYLE must be true or false, got \"maybe\""
         );
+    }
+
+    #[test]
+    fn trigger_paces_its_personalize_calls_at_10_a_second_unless_told() {
+        let c = TriggerConfig::from_env(&env(&[("STATE_MACHINE_ARN", ARN)])).unwrap();
+        assert_eq!(c.personalize_calls_per_second, 10);
+        let c = TriggerConfig::from_env(&env(&[
+            ("STATE_MACHINE_ARN", ARN),
+            ("PERSONALIZE_CALLS_PER_SECOND", "100"),
+        ]))
+        .unwrap();
+        assert_eq!(c.personalize_calls_per_second, 100);
+        for bad in ["0", "101", "fast"] {
+            let e = TriggerConfig::from_env(&env(&[
+                ("STATE_MACHINE_ARN", ARN),
+                ("PERSONALIZE_CALLS_PER_SECOND", bad),
+            ]))
+            .unwrap_err();
+            assert!(
+                e.to_string().contains("PERSONALIZE_CALLS_PER_SECOND"),
+                "{e}"
+            );
+            assert!(e.to_string().contains("from 1 to 100"), "{e}");
+        }
     }
 
     #[test]

@@ -6,6 +6,7 @@
 pub mod clock;
 pub mod cloudwatch;
 pub mod emf;
+pub mod pace;
 pub mod personalize;
 pub mod s3;
 mod sdk;

@@ -1,9 +1,11 @@
 //! [`Personalize`] with `aws-sdk-personalize`.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use aws_sdk_personalize::types as sdk;
 
+use super::pace::Pace;
 use super::sdk::{api_error, found, to_chrono};
 use crate::domain::campaign::{Campaign, CampaignUpdate, Status};
 use crate::domain::request::{CampaignConfig, Tag};
@@ -16,22 +18,42 @@ use crate::ports::{
 #[derive(Debug, Clone)]
 pub struct PersonalizeClient {
     client: aws_sdk_personalize::Client,
+    /// A bound on the calls' rate (none: unbounded).
+    pace: Option<Arc<Pace>>,
 }
 
 impl PersonalizeClient {
     pub fn new(client: aws_sdk_personalize::Client) -> Self {
-        Self { client }
+        Self { client, pace: None }
     }
 
     pub fn from_conf(config: &aws_config::SdkConfig) -> Self {
         Self::new(aws_sdk_personalize::Client::new(config))
+    }
+
+    /// The same client, starting at most `calls_per_second` calls a second
+    /// (the SDK's retries of a call are not counted: they back off).
+    pub fn paced(self, calls_per_second: u32) -> Self {
+        Self {
+            pace: Some(Arc::new(Pace::per_second(calls_per_second))),
+            ..self
+        }
+    }
+
+    /// The SDK client, once this call's turn has come.
+    async fn call(&self) -> &aws_sdk_personalize::Client {
+        if let Some(pace) = &self.pace {
+            pace.turn().await;
+        }
+        &self.client
     }
 }
 
 impl Personalize for PersonalizeClient {
     async fn describe_campaign(&self, campaign_arn: &str) -> Result<Option<Campaign>, ApiError> {
         let result = self
-            .client
+            .call()
+            .await
             .describe_campaign()
             .campaign_arn(campaign_arn)
             .send()
@@ -46,7 +68,8 @@ impl Personalize for PersonalizeClient {
             .map(tag_to_sdk)
             .collect::<Result<Vec<_>, _>>()?;
         let out = self
-            .client
+            .call()
+            .await
             .create_campaign()
             .name(&campaign.name)
             .solution_version_arn(&campaign.solution_version_arn)
@@ -60,7 +83,8 @@ impl Personalize for PersonalizeClient {
     }
 
     async fn update_campaign(&self, change: &CampaignChange) -> Result<(), ApiError> {
-        self.client
+        self.call()
+            .await
             .update_campaign()
             .campaign_arn(&change.campaign_arn)
             .solution_version_arn(&change.solution_version_arn)
@@ -79,7 +103,8 @@ impl SolutionVersions for PersonalizeClient {
         solution_version_arn: &str,
     ) -> Result<Option<SolutionVersion>, ApiError> {
         let result = self
-            .client
+            .call()
+            .await
             .describe_solution_version()
             .solution_version_arn(solution_version_arn)
             .send()
@@ -103,7 +128,8 @@ impl SolutionMetrics for PersonalizeClient {
         solution_version_arn: &str,
     ) -> Result<BTreeMap<String, f64>, ApiError> {
         let out = self
-            .client
+            .call()
+            .await
             .get_solution_metrics()
             .solution_version_arn(solution_version_arn)
             .send()
@@ -119,7 +145,8 @@ impl Catalog for PersonalizeClient {
         solution_arn: Option<&str>,
     ) -> Result<Vec<CampaignSummary>, ApiError> {
         let mut pages = self
-            .client
+            .call()
+            .await
             .list_campaigns()
             .set_solution_arn(solution_arn.map(str::to_string))
             .into_paginator()
@@ -142,7 +169,8 @@ impl Catalog for PersonalizeClient {
 
     async fn list_tags(&self, resource_arn: &str) -> Result<Vec<Tag>, ApiError> {
         let out = self
-            .client
+            .call()
+            .await
             .list_tags_for_resource()
             .resource_arn(resource_arn)
             .send()
@@ -164,7 +192,8 @@ impl Catalog for PersonalizeClient {
         solution_arn: &str,
     ) -> Result<Vec<VersionSummary>, ApiError> {
         let mut pages = self
-            .client
+            .call()
+            .await
             .list_solution_versions()
             .solution_arn(solution_arn)
             .into_paginator()
@@ -192,7 +221,8 @@ impl Catalog for PersonalizeClient {
 impl Tagging for PersonalizeClient {
     async fn tag_resource(&self, resource_arn: &str, tags: &[Tag]) -> Result<(), ApiError> {
         let tags = tags.iter().map(tag_to_sdk).collect::<Result<Vec<_>, _>>()?;
-        self.client
+        self.call()
+            .await
             .tag_resource()
             .resource_arn(resource_arn)
             .set_tags(Some(tags))
@@ -203,7 +233,8 @@ impl Tagging for PersonalizeClient {
     }
 
     async fn untag_resource(&self, resource_arn: &str, keys: &[String]) -> Result<(), ApiError> {
-        self.client
+        self.call()
+            .await
             .untag_resource()
             .resource_arn(resource_arn)
             .set_tag_keys(Some(keys.to_vec()))

@@ -19,7 +19,7 @@ async fn main() -> Result<(), Error> {
         aws_sdk_sfn::Client::new(&aws),
         config.state_machine_arn.clone(),
     );
-    let personalize = PersonalizeClient::from_conf(&aws);
+    let personalize = PersonalizeClient::from_conf(&aws).paced(config.personalize_calls_per_second);
     let alarms = CloudWatchClient::from_conf(&aws);
     let services = Services {
         store: &store,

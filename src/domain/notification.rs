@@ -13,6 +13,7 @@ use super::gate::GateReport;
 use super::origin::Origin;
 use super::outcome::{Operation, Outcome};
 use super::request::Served;
+use super::schedule::human_duration;
 use super::training::TrainingFacts;
 
 /// The EventBridge `source` of every event the product publishes, and of the
@@ -318,18 +319,6 @@ fn subject(facts: &Facts) -> String {
 
 fn time(t: &DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Secs, true)
-}
-
-pub fn human_duration(seconds: f64) -> String {
-    let total = seconds.round() as u64;
-    let (h, m, s) = (total / 3600, (total % 3600) / 60, total % 60);
-    if h > 0 {
-        format!("{h}h {m}m {s}s")
-    } else if m > 0 {
-        format!("{m}m {s}s")
-    } else {
-        format!("{s}s")
-    }
 }
 
 fn message(facts: &Facts, duration_seconds: Option<f64>) -> String {

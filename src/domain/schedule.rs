@@ -14,7 +14,6 @@ use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::campaign::{Campaign, Status};
-use super::notification::human_duration;
 
 /// The most status polls an execution makes. A Standard execution fails,
 /// uncatchably and unannounced, at 25,000 history events; a poll costs 9 (Task,
@@ -376,6 +375,19 @@ pub fn window(seconds: u64, started_at: DateTime<Utc>) -> (DateTime<Utc>, DateTi
             .unwrap_or(DateTime::<Utc>::MAX_UTC)
     };
     (at(1.0 - WINDOW), at(1.0 + WINDOW))
+}
+
+/// A span as people read it: `1h 2m 3s`, `4m 5s`, `6s`.
+pub fn human_duration(seconds: f64) -> String {
+    let total = seconds.round() as u64;
+    let (h, m, s) = (total / 3600, (total % 3600) / 60, total % 60);
+    if h > 0 {
+        format!("{h}h {m}m {s}s")
+    } else if m > 0 {
+        format!("{m}m {s}s")
+    } else {
+        format!("{s}s")
+    }
 }
 
 /// A span in whole seconds, rounded up (0 for a negative one).

@@ -9,8 +9,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::outcome::Outcome;
-use super::schedule::{self, whole_seconds};
-use crate::ports::VersionSummary;
+use super::schedule;
 
 /// A solution version's status (API reference §5.3, §10.2).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -124,7 +123,9 @@ pub const HISTORY: usize = 5;
 /// How long a training is expected to take: the median duration (creation
 /// to last update, pending included) of the solution's newest earlier
 /// trainings of the same `trainingMode` that succeeded (a FULL training and
-/// an UPDATE take very different times). None without such a training.
+/// an UPDATE take very different times; read from the solution's versions
+/// by [`TrainingExpectation::of`], in `training_check`). None without such
+/// a training.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TrainingExpectation {
@@ -136,41 +137,6 @@ pub struct TrainingExpectation {
 }
 
 impl TrainingExpectation {
-    /// From the solution's versions as listed (`history`), for `version`:
-    /// its own entry and unfinished, failed or stopped trainings are left
-    /// out (how long failing took says nothing of training), as are
-    /// missing or backward timestamps.
-    pub fn of(version: &SolutionVersion, history: &[VersionSummary]) -> Option<Self> {
-        let mut earlier: Vec<(DateTime<Utc>, u64)> = history
-            .iter()
-            .filter(|v| {
-                v.arn != version.arn
-                    && v.status == TrainingStatus::Active
-                    && v.training_mode == version.training_mode
-            })
-            .filter_map(|v| {
-                let (created, updated) = (v.created_at?, v.updated_at?);
-                let seconds = whole_seconds(updated - created);
-                (seconds > 0).then_some((created, seconds))
-            })
-            .collect();
-        earlier.sort_by_key(|&(created, _)| std::cmp::Reverse(created));
-        earlier.truncate(HISTORY);
-        let mut seconds: Vec<u64> = earlier.iter().map(|(_, s)| *s).collect();
-        seconds.sort_unstable();
-        let middle = seconds.len() / 2;
-        let median = match seconds.len() {
-            0 => return None,
-            n if n % 2 == 1 => seconds[middle],
-            _ => (seconds[middle - 1] + seconds[middle]).div_ceil(2),
-        };
-        Some(TrainingExpectation {
-            seconds: median,
-            training_mode: version.training_mode.clone(),
-            trainings: seconds.len() as u32,
-        })
-    }
-
     /// The window around the expected end of a training created at
     /// `started_at` ([`schedule::window`]).
     pub fn window(&self, started_at: DateTime<Utc>) -> (DateTime<Utc>, DateTime<Utc>) {

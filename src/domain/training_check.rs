@@ -8,12 +8,13 @@ use super::execution::{Accepted, TaskInput};
 use super::follow::{self, Stop};
 use super::origin::Origin;
 use super::outcome::Outcome;
-use super::schedule::{Held, PollPolicy, Step};
+use super::schedule::{Held, PollPolicy, Step, whole_seconds};
 use super::training::{
-    SolutionVersion, Training, TrainingExpectation, TrainingFacts, TrainingReport, observe,
+    self, SolutionVersion, Training, TrainingExpectation, TrainingFacts, TrainingReport,
+    TrainingStatus, observe,
 };
 use crate::error::Error;
-use crate::ports::{Catalog, Clock, Personalize, SolutionVersions};
+use crate::ports::{Catalog, Clock, Personalize, SolutionVersions, VersionSummary};
 
 /// One CheckTraining poll: whether the requested version is trained (deploy
 /// it), still training (wait `waitSeconds`), or will never be (report it).
@@ -206,5 +207,44 @@ async fn expectation<V: Catalog>(
             tracing::warn!(error = %e, "the solution's earlier trainings could not be read");
             None
         }
+    }
+}
+
+/// Reading an expectation from the solution's versions (here, beside the
+/// check that reads them, so that the training's types need no port).
+impl TrainingExpectation {
+    /// From the solution's versions as listed (`history`), for `version`:
+    /// its own entry and unfinished, failed or stopped trainings are left
+    /// out (how long failing took says nothing of training), as are
+    /// missing or backward timestamps.
+    pub fn of(version: &SolutionVersion, history: &[VersionSummary]) -> Option<Self> {
+        let mut earlier: Vec<(DateTime<Utc>, u64)> = history
+            .iter()
+            .filter(|v| {
+                v.arn != version.arn
+                    && v.status == TrainingStatus::Active
+                    && v.training_mode == version.training_mode
+            })
+            .filter_map(|v| {
+                let (created, updated) = (v.created_at?, v.updated_at?);
+                let seconds = whole_seconds(updated - created);
+                (seconds > 0).then_some((created, seconds))
+            })
+            .collect();
+        earlier.sort_by_key(|&(created, _)| std::cmp::Reverse(created));
+        earlier.truncate(training::HISTORY);
+        let mut seconds: Vec<u64> = earlier.iter().map(|(_, s)| *s).collect();
+        seconds.sort_unstable();
+        let middle = seconds.len() / 2;
+        let median = match seconds.len() {
+            0 => return None,
+            n if n % 2 == 1 => seconds[middle],
+            _ => (seconds[middle - 1] + seconds[middle]).div_ceil(2),
+        };
+        Some(TrainingExpectation {
+            seconds: median,
+            training_mode: version.training_mode.clone(),
+            trainings: seconds.len() as u32,
+        })
     }
 }

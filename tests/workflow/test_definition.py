@@ -447,7 +447,7 @@ def test_following_is_off_by_default_and_its_rules_and_rights_come_with_it():
     template = load_template()
     parameters, resources = template["Parameters"], template["Resources"]
     assert parameters["FollowSolutions"]["Default"] == "false"
-    assert parameters["FollowSchedule"]["Default"] == "rate(6 hours)"
+    assert parameters["FollowSchedule"]["Default"] == "rate(1 hour)"
     assert template["Conditions"]["LooksOnSchedule"]["And"][0] == {"Condition": "Follows"}
     calls = resources["FollowNewVersions"]
     assert calls["Condition"] == "Follows"

@@ -8,6 +8,7 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
+from workflow.definition import load_template
 from workflow.harness.http_server import Handler, Server
 from workflow.harness.names import FUNCTIONS, binary, target_dir
 from workflow.harness.runtime_api import RuntimeApi
@@ -23,15 +24,31 @@ def function_env(name):
     }
 
 
+def template_timeouts():
+    """Each function's time-out in seconds, as template.yaml sets it (its
+    Globals' otherwise)."""
+    template = load_template()
+    default = template["Globals"]["Function"]["Timeout"]
+    timeouts = {}
+    for resource in template["Resources"].values():
+        name = resource.get("Metadata", {}).get("BuildProperties", {}).get("Binary")
+        if name in FUNCTIONS:
+            timeouts[name] = float(resource["Properties"].get("Timeout", default))
+    return timeouts
+
+
 class LambdaHost:
-    """The project's Lambda binaries behind the Lambda Invoke API."""
+    """The project's Lambda binaries behind the Lambda Invoke API. Each
+    function's time-out is its template's, but at least `timeout` (the
+    debug builds of a busy machine are slower than Lambda's)."""
 
     def __init__(self, env, instances=None, timeout=60.0, log_dir=None, function_env=None):
         self.env = env
         # Per function, variables that differ from `env`.
         self.function_env = function_env or {}
         self.instances = {name: (instances or {}).get(name, 1) for name in FUNCTIONS}
-        self.timeout = timeout
+        own = template_timeouts()
+        self.timeouts = {name: max(timeout, own.get(name, timeout)) for name in FUNCTIONS}
         self.log_dir = Path(log_dir or target_dir() / "workflow-logs")
         self.runtimes = {}
         self.invocations = []
@@ -93,7 +110,7 @@ class LambdaHost:
             f"{self.url}/2015-03-31/functions/{name}/invocations",
             data=json.dumps(event).encode(), method="POST",
         )
-        with urllib.request.urlopen(request, timeout=self.timeout + 5) as response:
+        with urllib.request.urlopen(request, timeout=self.timeouts[name] + 5) as response:
             return response.headers.get("X-Amz-Function-Error"), json.loads(response.read() or b"null")
 
     def start(self):
@@ -101,7 +118,7 @@ class LambdaHost:
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
         self.serving = True
         for name in FUNCTIONS:
-            runtime = RuntimeApi(name, self.timeout)
+            runtime = RuntimeApi(name, self.timeouts[name])
             self.runtimes[name] = runtime
             env = dict(self.env, **function_env(name), **self.function_env.get(name, {}))
             log = open(self.log_dir / f"{name}.log", "ab")
