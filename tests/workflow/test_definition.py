@@ -407,8 +407,13 @@ def test_only_this_accounts_requests_and_this_stacks_campaigns_and_resources():
                 # Only while following.
                 condition, statement, otherwise = statement["If"]
                 assert (condition, otherwise) == ("Follows", {"Ref": "AWS::NoValue"})
-            resource = statement["Resource"]["Sub"]
             actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+            if statement["Resource"] == "*":
+                # A list call names no resource: only the solutions' versions
+                # (how long their trainings took), read.
+                assert actions == ["personalize:ListSolutionVersions"], (function, actions)
+                continue
+            resource = statement["Resource"]["Sub"]
             if resource == account + "solution/*":
                 assert set(actions) <= reads, (function, actions)
             elif resource == "arn:${AWS::Partition}:cloudwatch:${AWS::Region}:${AWS::AccountId}:alarm:*":

@@ -57,7 +57,10 @@ def state_sizes(wf, arn):
 
 
 def test_the_largest_accepted_request_goes_through_training_gate_watch_and_rollback_with_room():
-    with LocalWorkflow(seed=seed(serving(SV1)), env={"WATCH_LOOK_SECONDS": "1"}) as wf:
+    # A training of 30 s (at personalize-local's speed), which outlasts the
+    # search for the largest request on a busy machine.
+    with LocalWorkflow(seed=seed(serving(SV1)), env={"WATCH_LOOK_SECONDS": "1"},
+                       personalize_args=["--solution-version-training-seconds", "18000"]) as wf:
         for i in range(10):
             wf.put_alarm(alarm_name(i), "OK")
         version, _ = wf.train(SOLUTION)
