@@ -13,8 +13,10 @@ its calls at the template's default PersonalizeCallsPerSecond unless
 (the invocation, median of the runs), the calls by operation, the peak
 calls per second, deploy-trigger's peak resident memory (VmHWM, Linux), and
 the margin to its time-out (the template's). One solution in ten has a
-version newer than its campaigns serve, so that the look also starts
-executions (StartExecution in moto, not counted).
+version newer than its campaigns serve, still training, so that the look also
+starts executions (StartExecution in moto, not counted); the Wait states are
+real, so that those executions wait for their training (349 s) instead of
+loading the machine while the look goes on.
 """
 import argparse
 import statistics
@@ -44,15 +46,16 @@ def solution_arn(name):
 
 def accounts_seed(solutions, campaigns_each, newer_every):
     """`solutions` solutions, each with an older version its campaigns serve
-    and, for one in `newer_every`, a newer ACTIVE one; `campaigns_each`
-    followed campaigns per solution."""
+    and, for one in `newer_every`, a newer one still training;
+    `campaigns_each` followed campaigns per solution."""
     data = {"solutions": [], "solutionVersions": [], "campaigns": []}
     for i in range(solutions):
         name = f"sol{i:03d}"
         data["solutions"].append({"name": name})
         data["solutionVersions"].append({"solution": name, "id": f"{i:04x}aaaa", "ageSeconds": 7200})
         if i % newer_every == 0:
-            data["solutionVersions"].append({"solution": name, "id": f"{i:04x}bbbb", "ageSeconds": 60})
+            data["solutionVersions"].append({"solution": name, "id": f"{i:04x}bbbb", "ageSeconds": 60,
+                                             "status": "CREATE IN_PROGRESS"})
         for j in range(campaigns_each):
             data["campaigns"].append({
                 "name": f"follow-{i:03d}-{j:02d}", "minProvisionedTPS": 1, "tags": [FOLLOW],
@@ -126,8 +129,10 @@ def measure(data, event, latency, runs, rate_bound):
         # Only deploy-trigger's calls go through the proxy: the executions the
         # look starts call Personalize directly.
         trigger_env = {"AWS_ENDPOINT_URL_PERSONALIZE": proxy.url, "PERSONALIZE_CALLS_PER_SECOND": str(rate_bound)}
-        with LocalWorkflow(seed=data, function_env={"deploy-trigger": trigger_env},
-                           personalize_args=["--max-active-campaigns", "100000"]) as wf:
+        # Trainings of 10 hours (at personalize-local's speed, 60 s), real Waits.
+        with LocalWorkflow(seed=data, function_env={"deploy-trigger": trigger_env}, time_scale=1.0,
+                           personalize_args=["--max-active-campaigns", "100000",
+                                             "--solution-version-training-seconds", "36000"]) as wf:
             proxy.upstream = wf.personalize.url
             start = time.monotonic()
             error, report = wf.trigger(event() if callable(event) else event)

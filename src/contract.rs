@@ -38,7 +38,7 @@ use crate::domain::watch::MAX_WATCH_MINUTES;
 use crate::domain::watch::Watch;
 use crate::domain::watching::{CAMPAIGN_LOOK_SECONDS, WATCH_LOOK_SECONDS};
 use crate::error::ErrorType;
-use crate::handlers::status::HOLD_MARGIN;
+use crate::handlers::status::{HOLD_MARGIN, TRAINING_HOLD_MARGIN};
 
 /// The contract, as JSON.
 pub fn contract() -> Value {
@@ -107,6 +107,7 @@ fn schedule() -> Value {
         "window": WINDOW,
         "maxHoldSeconds": MAX_HOLD_SECONDS,
         "holdMarginSeconds": HOLD_MARGIN.num_seconds(),
+        "trainingHoldMarginSeconds": TRAINING_HOLD_MARGIN.num_seconds(),
         "clockSkewSeconds": CLOCK_SKEW_SECONDS,
     })
 }

@@ -42,10 +42,15 @@ impl PersonalizeClient {
 
     /// The SDK client, once this call's turn has come.
     async fn call(&self) -> &aws_sdk_personalize::Client {
+        self.turn().await;
+        &self.client
+    }
+
+    /// Waits for the next call's turn (each page of a list is a call).
+    async fn turn(&self) {
         if let Some(pace) = &self.pace {
             pace.turn().await;
         }
-        &self.client
     }
 }
 
@@ -145,14 +150,16 @@ impl Catalog for PersonalizeClient {
         solution_arn: Option<&str>,
     ) -> Result<Vec<CampaignSummary>, ApiError> {
         let mut pages = self
-            .call()
-            .await
+            .client
             .list_campaigns()
             .set_solution_arn(solution_arn.map(str::to_string))
             .into_paginator()
             .send();
         let mut out = Vec::new();
-        while let Some(page) = pages.next().await {
+        while let Some(page) = {
+            self.turn().await;
+            pages.next().await
+        } {
             let page = page.map_err(api_error)?;
             out.extend(
                 page.campaigns
@@ -192,14 +199,16 @@ impl Catalog for PersonalizeClient {
         solution_arn: &str,
     ) -> Result<Vec<VersionSummary>, ApiError> {
         let mut pages = self
-            .call()
-            .await
+            .client
             .list_solution_versions()
             .solution_arn(solution_arn)
             .into_paginator()
             .send();
         let mut out = Vec::new();
-        while let Some(page) = pages.next().await {
+        while let Some(page) = {
+            self.turn().await;
+            pages.next().await
+        } {
             let page = page.map_err(api_error)?;
             out.extend(
                 page.solution_versions

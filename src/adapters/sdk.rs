@@ -12,8 +12,8 @@ use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use crate::ports::{ApiError, ApiErrorKind};
 
 /// Time limits of every SDK call, well under the functions' own (30 s for
-/// deploy-campaign, 60 s for deploy-trigger, 300 s for campaign-status, whose
-/// hold ends 15 s before it): a stalled connection becomes a retryable
+/// deploy-campaign, 900 s for deploy-trigger and campaign-status, whose
+/// holds end at least 15 s before it): a stalled connection becomes a retryable
 /// `ServiceUnavailable` ("Timeout"), never a function time-out, in the usual
 /// case of three calls in a row (describe, create or update, describe).
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);

@@ -134,13 +134,15 @@ pub struct TrainingExpectation {
     pub training_mode: Option<String>,
     /// How many earlier trainings it is the median of (at most [`HISTORY`]).
     pub trainings: u32,
+    /// When the training began (the version's creation): what the window
+    /// counts from, kept so that a look that gets no answer still holds.
+    pub started_at: DateTime<Utc>,
 }
 
 impl TrainingExpectation {
-    /// The window around the expected end of a training created at
-    /// `started_at` ([`schedule::window`]).
-    pub fn window(&self, started_at: DateTime<Utc>) -> (DateTime<Utc>, DateTime<Utc>) {
-        schedule::window(self.seconds, started_at)
+    /// The window around the expected end ([`schedule::window`]).
+    pub fn window(&self) -> (DateTime<Utc>, DateTime<Utc>) {
+        schedule::window(self.seconds, self.started_at)
     }
 }
 

@@ -79,11 +79,7 @@ pub async fn check<V: Personalize + SolutionVersions + Catalog, C: Clock>(
         if let (None, 1, Some(version)) = (&expected, looks, &version) {
             expected = expectation(versions, version).await;
         }
-        let window = version
-            .as_ref()
-            .and_then(|v| v.created_at)
-            .zip(expected.as_ref())
-            .map(|(created, e)| e.window(created));
+        let window = expected.as_ref().map(TrainingExpectation::window);
         let started = input.execution_start_time.unwrap_or(now);
         let since = "the deployment was requested";
         let wait = match policy.around(attempt, started, window, since, &what, now) {
@@ -216,8 +212,10 @@ impl TrainingExpectation {
     /// From the solution's versions as listed (`history`), for `version`:
     /// its own entry and unfinished, failed or stopped trainings are left
     /// out (how long failing took says nothing of training), as are
-    /// missing or backward timestamps.
+    /// missing or backward timestamps. None for a version with no creation
+    /// time (nothing to count the window from).
     pub fn of(version: &SolutionVersion, history: &[VersionSummary]) -> Option<Self> {
+        let started_at = version.created_at?;
         let mut earlier: Vec<(DateTime<Utc>, u64)> = history
             .iter()
             .filter(|v| {
@@ -245,6 +243,7 @@ impl TrainingExpectation {
             seconds: median,
             training_mode: version.training_mode.clone(),
             trainings: seconds.len() as u32,
+            started_at,
         })
     }
 }

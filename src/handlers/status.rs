@@ -38,10 +38,17 @@ pub enum Report {
 /// last DescribeCampaign (at most the SDK's operation time-out) and the reply.
 pub const HOLD_MARGIN: Duration = Duration::seconds(15);
 
+/// How long before the function's own time-out a training check's hold
+/// ends: its last look may be DescribeSolutionVersion and, for a followed
+/// campaign trained by then, the recheck's three reads, each at most the
+/// SDK's operation time-out (8 s).
+pub const TRAINING_HOLD_MARGIN: Duration = Duration::seconds(45);
+
 /// One check; a final outcome's measurements go to `metrics`. A check may
 /// hold (see [`poll`], [`training_check::check`], [`watching::watch`]) for
 /// at most its policy's longest hold ([`MAX_HOLD_SECONDS`] for a watch),
-/// ending [`HOLD_MARGIN`] before the invocation's own deadline,
+/// ending [`HOLD_MARGIN`] ([`TRAINING_HOLD_MARGIN`] for a training check)
+/// before the invocation's own deadline,
 /// `deadline_ms` (the Lambda context's, in milliseconds since the epoch; 0
 /// when unknown).
 pub async fn handle<P, A, M, C>(
@@ -64,12 +71,12 @@ where
         .ok()
         .filter(|&ms| ms > 0)
         .and_then(DateTime::<Utc>::from_timestamp_millis);
-    let limit = |longest: u64| {
+    let limit = |longest: u64, margin: Duration| {
         let most = clock.now() + Duration::seconds(longest.min(i64::MAX as u64 / 1000) as i64);
-        deadline.map_or(most, |d| most.min(d - HOLD_MARGIN))
+        deadline.map_or(most, |d| most.min(d - margin))
     };
     if input.check == Check::Training {
-        let limit = limit(config.training.max_hold_seconds);
+        let limit = limit(config.training.max_hold_seconds, TRAINING_HOLD_MARGIN);
         let report = training_check::check(personalize, &input, &config.training, clock, limit)
             .instrument(task.span())
             .await
@@ -88,7 +95,7 @@ where
         return Ok(Report::Training(report));
     }
     if input.check == Check::Watch {
-        let limit = limit(MAX_HOLD_SECONDS);
+        let limit = limit(MAX_HOLD_SECONDS, HOLD_MARGIN);
         let look_every = Duration::seconds(config.watch_look_seconds as i64);
         let report = watching::watch(personalize, alarms, &input, look_every, clock, limit)
             .instrument(task.span())
@@ -110,7 +117,7 @@ where
         });
         return Ok(Report::Watch(Box::new(report)));
     }
-    let limit = limit(config.poll.max_hold_seconds);
+    let limit = limit(config.poll.max_hold_seconds, HOLD_MARGIN);
     let report = poll(personalize, &input, &config.poll, clock, limit)
         .instrument(task.span())
         .await

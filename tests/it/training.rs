@@ -265,11 +265,13 @@ fn training(mode: &str) -> SolutionVersion {
     }
 }
 
+/// Expected of the version waited for (created at `t(0)`).
 fn expected(seconds: u64, mode: &str, trainings: u32) -> Option<TrainingExpectation> {
     Some(TrainingExpectation {
         seconds,
         training_mode: Some(mode.into()),
         trainings,
+        started_at: t(0),
     })
 }
 
@@ -465,4 +467,42 @@ async fn history_that_cannot_be_read_is_no_expectation_not_an_error() {
         Some(api_error(ApiErrorKind::Other, "AccessDeniedException"));
     let r = at(&f, &input(SV2, None), t(3_000)).await;
     assert_eq!((r.outcome, r.expected), (Outcome::InProgress, None));
+}
+
+#[tokio::test]
+async fn a_look_that_gets_no_answer_does_not_end_the_hold() {
+    let history = vec![trained("f1", "ACTIVE", "FULL", -86_400, 3_600)];
+    let throttled = || Err(api_error(ApiErrorKind::Throttled, "ThrottlingException"));
+    let f = FakePersonalize::default();
+    *f.versions.lock().unwrap() = vec![
+        Ok(Some(training("FULL"))),
+        throttled(),
+        Ok(Some(training("FULL"))),
+        Ok(Some(SolutionVersion {
+            status: TrainingStatus::Active,
+            ..training("FULL")
+        })),
+    ];
+    *f.history.lock().unwrap() = history.clone();
+    let clock = FakeClock::at(t(3_400));
+    let r = held(&f, &input(SV2, None), &clock).await;
+    assert_eq!((r.outcome, r.ready), (Outcome::Active, true));
+    assert_eq!(clock.now(), t(3_430), "three pauses of 10 s");
+    // The next invocation's first look gets no answer: the window is known
+    // from the expectation it carries, and it holds on.
+    let f = FakePersonalize::default();
+    *f.versions.lock().unwrap() = vec![
+        throttled(),
+        Ok(Some(SolutionVersion {
+            status: TrainingStatus::Active,
+            ..training("FULL")
+        })),
+    ];
+    let before = fake(vec![training("FULL")]);
+    *before.history.lock().unwrap() = history;
+    let earlier = at(&before, &input(SV2, None), t(3_000)).await;
+    assert_eq!(earlier.expected, expected(3_600, "FULL", 1));
+    let clock = FakeClock::at(t(3_400));
+    let r = held(&f, &input(SV2, Some(earlier)), &clock).await;
+    assert_eq!((r.outcome, clock.now()), (Outcome::Active, t(3_410)));
 }
