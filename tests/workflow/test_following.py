@@ -6,6 +6,7 @@ campaign without the tag is never touched; the same version found again, by
 either way, starts nothing new."""
 import json
 import time
+from datetime import datetime
 
 from workflow.harness.events import scheduled_event
 from workflow.harness.local_workflow import LocalWorkflow
@@ -125,8 +126,12 @@ def test_the_look_finds_a_training_and_its_execution_notices_the_end_within_seco
         assert execution["status"] == "SUCCEEDED"
         reports = [o["training"] for o in outputs(wf, execution, "CheckTraining")]
         assert [r["outcome"] for r in reports] == ["IN_PROGRESS"] * (len(reports) - 1) + ["ACTIVE"], reports
-        assert all(r["expected"] == {"seconds": 12, "trainingMode": "AUTOTRAIN", "trainings": 1}
-                   for r in reports), reports
+        created = wf.personalize.client().describe_solution_version(
+            solutionVersionArn=version)["solutionVersion"]["creationDateTime"]
+        for r in reports:
+            started = datetime.fromisoformat(r["expected"].pop("startedAt").replace("Z", "+00:00"))
+            assert abs((started - created).total_seconds()) < 1, (started, created)
+            assert r["expected"] == {"seconds": 12, "trainingMode": "AUTOTRAIN", "trainings": 1}, reports
         # A poll every 3 s would make as many, and notice the end up to 3 s late.
         assert len(reports) <= 5, reports
         spans = task_seconds(wf, execution, "CheckTraining")
