@@ -28,7 +28,7 @@ import urllib.request
 from collections import Counter
 from pathlib import Path
 
-from workflow.definition import load_template
+from workflow.definition import function_timeouts, load_template
 from workflow.harness.events import create_solution_version_call, scheduled_event
 from workflow.harness.http_server import Handler, Server
 from workflow.harness.local_workflow import LocalWorkflow
@@ -37,7 +37,7 @@ from workflow.harness.names import binary
 ACCOUNT, REGION = "111122223333", "us-east-1"
 LOOK_RULE = f"arn:aws:events:{REGION}:{ACCOUNT}:rule/personalize-deployer-FollowLook-1A2B3C4D5E6F"
 TEMPLATE = load_template()
-TIMEOUT_SECONDS = TEMPLATE["Resources"]["DeployTriggerFunction"]["Properties"]["Timeout"]
+TIMEOUT_SECONDS = function_timeouts(TEMPLATE)["deploy-trigger"]
 DEFAULT_RATE = TEMPLATE["Parameters"]["PersonalizeCallsPerSecond"]["Default"]
 FOLLOW = {"tagKey": "personalize-deployer:follow", "tagValue": "true"}
 

@@ -35,6 +35,18 @@ def load_template(path=TEMPLATE):
     return yaml.load(Path(path).read_text(), Loader=_CfnLoader)
 
 
+def function_timeouts(template=None):
+    """Each function's time-out in seconds, by its binary's name, as the
+    template sets it (its Globals' otherwise)."""
+    template = template or load_template()
+    default = template["Globals"]["Function"]["Timeout"]
+    return {
+        resource["Metadata"]["BuildProperties"]["Binary"]: resource["Properties"].get("Timeout", default)
+        for resource in template["Resources"].values()
+        if resource.get("Metadata", {}).get("BuildProperties", {}).get("Binary")
+    }
+
+
 def state_machine(template=None):
     template = template or load_template()
     return template["Resources"]["DeploymentStateMachine"]["Properties"]

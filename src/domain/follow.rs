@@ -310,16 +310,16 @@ fn newer_than<'a>(versions: &'a [VersionSummary], current: &str) -> Vec<&'a Vers
                 _ => true,
             }
     };
-    let newest = |training: bool| {
+    let newest = |wanted: fn(&TrainingStatus) -> bool| {
         versions
             .iter()
-            .filter(|v| training == v.status.is_training())
-            .filter(|v| training || v.status == TrainingStatus::Active)
+            .filter(|v| wanted(&v.status))
             .max_by_key(|v| v.created_at)
             .filter(newer)
     };
-    let active = newest(false);
-    let training = newest(true).filter(|t| active.is_none_or(|a| t.created_at > a.created_at));
+    let active = newest(|s| *s == TrainingStatus::Active);
+    let training = newest(TrainingStatus::is_training)
+        .filter(|t| active.is_none_or(|a| t.created_at > a.created_at));
     active.into_iter().chain(training).collect()
 }
 

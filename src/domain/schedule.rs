@@ -354,8 +354,8 @@ impl Expectation {
             }
             None => return None,
         };
-        let seconds = whole_seconds(updated? - created?);
-        (seconds > 0).then_some(Expectation { seconds, basis })
+        let seconds = took(created?, updated?)?;
+        Some(Expectation { seconds, basis })
     }
 
     /// The window around the expected end of work started at `started_at`
@@ -388,6 +388,13 @@ pub fn human_duration(seconds: f64) -> String {
     } else {
         format!("{s}s")
     }
+}
+
+/// How long work that began at `created` and was last updated at
+/// `updated` took, in whole seconds; none for backward or equal times.
+pub fn took(created: DateTime<Utc>, updated: DateTime<Utc>) -> Option<u64> {
+    let seconds = whole_seconds(updated - created);
+    (seconds > 0).then_some(seconds)
 }
 
 /// A span in whole seconds, rounded up (0 for a negative one).

@@ -8,7 +8,7 @@ use super::execution::{Accepted, TaskInput};
 use super::follow::{self, Stop};
 use super::origin::Origin;
 use super::outcome::Outcome;
-use super::schedule::{Held, PollPolicy, Step, whole_seconds};
+use super::schedule::{Held, PollPolicy, Step, took};
 use super::training::{
     self, SolutionVersion, Training, TrainingExpectation, TrainingFacts, TrainingReport,
     TrainingStatus, observe,
@@ -50,14 +50,14 @@ pub async fn check<V: Personalize + SolutionVersions + Catalog, C: Clock>(
     let mut facts = earlier.and_then(|t| t.facts.clone());
     let began = clock.now();
     let mut looks = 0;
-    loop {
+    // How the poll ends: the outcome, why, the newer version served, and
+    // the wait before the next poll.
+    let (outcome, reason, superseded_by, wait_seconds) = loop {
         looks += 1;
-        let described = versions.describe_solution_version(arn).await;
-        let (version, seen) = match described {
+        let (version, seen) = match versions.describe_solution_version(arn).await {
             Ok(version) => {
-                let seen_facts = facts_of(arn, version.as_ref());
-                facts = Some(seen_facts.clone());
-                let seen = decide(versions, accepted, arn, version.as_ref(), seen_facts).await?;
+                facts = Some(facts_of(arn, version.as_ref()));
+                let seen = decide(versions, accepted, arn, version.as_ref()).await?;
                 (version, seen)
             }
             Err(e) if e.is_transient_for_a_read() => (
@@ -70,10 +70,7 @@ pub async fn check<V: Personalize + SolutionVersions + Catalog, C: Clock>(
         let what = match seen {
             Seen::NotYet(what) => what,
             Seen::Final(outcome, reason, superseded_by) => {
-                let mut report = report(outcome, attempt, reason, facts);
-                report.superseded_by = superseded_by;
-                report.expected = expected;
-                return Ok(report);
+                break (outcome, reason, superseded_by, 0);
             }
         };
         if let (None, 1, Some(version)) = (&expected, looks, &version) {
@@ -82,32 +79,26 @@ pub async fn check<V: Personalize + SolutionVersions + Catalog, C: Clock>(
         let window = expected.as_ref().map(TrainingExpectation::window);
         let started = input.execution_start_time.unwrap_or(now);
         let since = "the deployment was requested";
-        let wait = match policy.around(attempt, started, window, since, &what, now) {
-            Step::Wait(wait) => wait,
-            Step::Overdue(reason) => {
-                let mut report = report(
-                    Outcome::TrainingTimedOut,
-                    attempt,
-                    Some(format!("training {reason}")),
-                    facts,
-                );
-                report.expected = expected;
-                return Ok(report);
+        match policy.around(attempt, started, window, since, &what, now) {
+            Step::Wait(wait) => break (Outcome::InProgress, None, None, wait),
+            Step::Overdue(why) => {
+                let reason = Some(format!("training {why}"));
+                break (Outcome::TrainingTimedOut, reason, None, 0);
             }
             Step::Hold { until } => match policy.in_hold(began, until, limit, looks, now) {
-                Held::Over(wait) => wait,
-                Held::LookAgainIn(pause) => {
-                    clock.sleep(pause.to_std().unwrap_or_default()).await;
-                    continue;
-                }
+                Held::Over(wait) => break (Outcome::InProgress, None, None, wait),
+                Held::LookAgainIn(pause) => clock.sleep(pause.to_std().unwrap_or_default()).await,
             },
-        };
-        let mut report = report(Outcome::InProgress, attempt, None, facts);
-        report.wait_seconds = wait;
-        report.expected = expected;
-        return Ok(report);
-    }
+        }
+    };
+    Ok(TrainingReport {
+        wait_seconds,
+        superseded_by,
+        expected,
+        ..report(outcome, attempt, reason, facts)
+    })
 }
+
 fn facts_of(arn: &str, version: Option<&SolutionVersion>) -> TrainingFacts {
     TrainingFacts {
         solution_version_arn: arn.to_string(),
@@ -152,7 +143,6 @@ async fn decide<V: Personalize + SolutionVersions + Catalog>(
     accepted: &Accepted,
     arn: &str,
     version: Option<&SolutionVersion>,
-    facts: TrainingFacts,
 ) -> Result<Seen, Error> {
     Ok(match observe(version) {
         Training::Ready => {
@@ -180,10 +170,7 @@ async fn decide<V: Personalize + SolutionVersions + Catalog>(
         // Not a training that failed: a request for nothing.
         Training::Missing => Seen::Final(
             Outcome::Failed,
-            Some(format!(
-                "the solution version {} does not exist",
-                facts.solution_version_arn
-            )),
+            Some(format!("the solution version {arn} does not exist")),
             None,
         ),
     })
@@ -224,9 +211,8 @@ impl TrainingExpectation {
                     && v.training_mode == version.training_mode
             })
             .filter_map(|v| {
-                let (created, updated) = (v.created_at?, v.updated_at?);
-                let seconds = whole_seconds(updated - created);
-                (seconds > 0).then_some((created, seconds))
+                let created = v.created_at?;
+                Some((created, took(created, v.updated_at?)?))
             })
             .collect();
         earlier.sort_by_key(|&(created, _)| std::cmp::Reverse(created));

@@ -265,6 +265,14 @@ fn training(mode: &str) -> SolutionVersion {
     }
 }
 
+/// How many DescribeSolutionVersion calls were made.
+fn describes(fake: &FakePersonalize) -> usize {
+    fake.calls()
+        .iter()
+        .filter(|c| c.starts_with("describe"))
+        .count()
+}
+
 /// Expected of the version waited for (created at `t(0)`).
 fn expected(seconds: u64, mode: &str, trainings: u32) -> Option<TrainingExpectation> {
     Some(TrainingExpectation {
@@ -381,12 +389,7 @@ async fn around_the_expected_end_the_poll_stays_and_notices_the_end_within_secon
         *clock.pauses.lock().unwrap(),
         vec![std::time::Duration::from_secs(10); 5]
     );
-    let describes = f
-        .calls()
-        .iter()
-        .filter(|c| c.starts_with("describe"))
-        .count();
-    assert_eq!(describes, 6);
+    assert_eq!(describes(&f), 6);
     // An UPDATE is expected from the UPDATE trainings: at 500 s it is in
     // its window (420 to 780 s), where a FULL one would not be.
     let f = fake(vec![training("UPDATE")]);
@@ -410,12 +413,7 @@ async fn a_hold_ends_with_the_invocation_and_the_next_poll_comes_at_once() {
     assert_eq!(r.outcome, Outcome::InProgress);
     // The whole of the invocation's longest hold, one look every 10 s.
     assert_eq!(clock.now(), t(30_000 + 840));
-    let describes = f
-        .calls()
-        .iter()
-        .filter(|c| c.starts_with("describe"))
-        .count();
-    assert_eq!(describes, 85);
+    assert_eq!(describes(&f), 85);
     assert_eq!(r.wait_seconds, 1);
     // The expectation is carried: the next poll does not read the history.
     let before = f.calls().len();

@@ -5,7 +5,7 @@ import re
 from pathlib import Path
 
 from workflow.contract import CONTRACT, ERRORS, OUTCOMES, SCHEDULE
-from workflow.definition import definition, load_template, state_machine
+from workflow.definition import definition, function_timeouts, load_template, state_machine
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -158,12 +158,10 @@ def test_a_task_that_times_out_or_dies_is_retried_a_bounded_number_of_times():
     long."""
     template = load_template()
     default_timeout = template["Globals"]["Function"]["Timeout"]
+    timeouts = function_timeouts(template)
 
     def function_timeout(state):
-        binary = state["Resource"].rsplit(":", 1)[-1]
-        [function] = [r for r in template["Resources"].values()
-                      if r.get("Metadata", {}).get("BuildProperties", {}).get("Binary") == binary]
-        return function["Properties"].get("Timeout", default_timeout)
+        return timeouts[state["Resource"].rsplit(":", 1)[-1]]
 
     tasks = lambda_tasks()
     assert set(tasks) == {"CheckTraining", "DeployCampaign", "PollCampaign", "DescribeOutcome",

@@ -8,7 +8,7 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
-from workflow.definition import load_template
+from workflow.definition import function_timeouts
 from workflow.harness.http_server import Handler, Server
 from workflow.harness.names import FUNCTIONS, binary, target_dir
 from workflow.harness.runtime_api import RuntimeApi
@@ -24,19 +24,6 @@ def function_env(name):
     }
 
 
-def template_timeouts():
-    """Each function's time-out in seconds, as template.yaml sets it (its
-    Globals' otherwise)."""
-    template = load_template()
-    default = template["Globals"]["Function"]["Timeout"]
-    timeouts = {}
-    for resource in template["Resources"].values():
-        name = resource.get("Metadata", {}).get("BuildProperties", {}).get("Binary")
-        if name in FUNCTIONS:
-            timeouts[name] = float(resource["Properties"].get("Timeout", default))
-    return timeouts
-
-
 class LambdaHost:
     """The project's Lambda binaries behind the Lambda Invoke API. Each
     function's time-out is its template's, but at least `timeout` (the
@@ -47,8 +34,8 @@ class LambdaHost:
         # Per function, variables that differ from `env`.
         self.function_env = function_env or {}
         self.instances = {name: (instances or {}).get(name, 1) for name in FUNCTIONS}
-        own = template_timeouts()
-        self.timeouts = {name: max(timeout, own.get(name, timeout)) for name in FUNCTIONS}
+        own = function_timeouts()
+        self.timeouts = {name: max(timeout, float(own.get(name, timeout))) for name in FUNCTIONS}
         self.log_dir = Path(log_dir or target_dir() / "workflow-logs")
         self.runtimes = {}
         self.invocations = []
